@@ -1,0 +1,87 @@
+import StrataCore
+
+/// The syntax tree of a strategy file: `let` parameters, blocks and assignments, each with
+/// its location. The parser knows no keywords beyond `let`; what a block or key means is
+/// decided when the tree is resolved, so the language grows without touching the grammar.
+public struct StrategyFile: Hashable, Sendable {
+    public var path: String
+    public var items: [Item]
+
+    public init(path: String, items: [Item]) {
+        self.path = path
+        self.items = items
+    }
+}
+
+/// A top-level or block member.
+public enum Item: Hashable, Sendable {
+    case parameter(Parameter)
+    case assignment(Assignment)
+    case block(Block)
+}
+
+/// `let name = value`: a named value the command line may override with `--set`.
+public struct Parameter: Hashable, Sendable {
+    public var name: String
+    public var value: ExpressionNode
+    public var location: SourceLocation
+}
+
+/// `key = value` inside a block.
+public struct Assignment: Hashable, Sendable {
+    public var key: String
+    public var value: ExpressionNode
+    public var location: SourceLocation
+}
+
+/// `path [label] { members }`, such as `model gpt { … }` or `layers[0..11].mlp { … }`.
+public struct Block: Hashable, Sendable {
+    public var path: [PathSegment]
+    public var label: String?
+    public var members: [Item]
+    public var location: SourceLocation
+
+    /// The first segment's name: what kind of block this is.
+    public var name: String { path[0].name }
+}
+
+/// One step of a module path: a name and, for repeated modules, which of them.
+public struct PathSegment: Hashable, Sendable {
+    public var name: String
+    public var selector: Selector?
+    public var location: SourceLocation
+}
+
+/// Which of a repeated module's instances a path selects.
+public enum Selector: Hashable, Sendable {
+    case all
+    case index(Int)
+    /// Inclusive on both ends, as in `layers[0..11]`.
+    case range(Int, Int)
+}
+
+/// An expression: a literal, a name, a list, or arithmetic on them.
+public indirect enum ExpressionNode: Hashable, Sendable {
+    case integer(Int, SourceLocation)
+    case real(Double, SourceLocation)
+    /// A number with unit letters, such as `25MiB`, read by whoever knows its kind.
+    case quantity(text: String, SourceLocation)
+    case string(String, SourceLocation)
+    case name(String, SourceLocation)
+    case list([ExpressionNode], SourceLocation)
+    case negate(ExpressionNode, SourceLocation)
+    case binary(BinaryOperator, ExpressionNode, ExpressionNode, SourceLocation)
+
+    public var location: SourceLocation {
+        switch self {
+        case let .integer(_, location), let .real(_, location), let .quantity(_, location),
+             let .string(_, location), let .name(_, location), let .list(_, location),
+             let .negate(_, location), let .binary(_, _, _, location):
+            location
+        }
+    }
+}
+
+public enum BinaryOperator: String, Hashable, Sendable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/"
+}

@@ -1,0 +1,42 @@
+import HeapModule
+import StrataCore
+
+/// A future event: something that happens to `task` of `rank` at `time`.
+struct Event: Comparable {
+    var time: SimTime
+    /// Insertion order: breaks ties between events at the same time, because `Heap` is not
+    /// stable and the simulation must be deterministic.
+    var sequence: Int
+    var rank: Int
+    var task: Int
+
+    static func < (lhs: Event, rhs: Event) -> Bool {
+        (lhs.time, lhs.sequence) < (rhs.time, rhs.sequence)
+    }
+
+    static func == (lhs: Event, rhs: Event) -> Bool {
+        lhs.time == rhs.time && lhs.sequence == rhs.sequence
+    }
+}
+
+/// The pending events, ordered by (time, sequence number), on swift-collections' binary
+/// min-max heap.
+///
+/// - Complexity: O(log *n*) to schedule and to pop.
+struct EventQueue {
+    private var heap = Heap<Event>()
+    private var nextSequence = 0
+    /// Events popped so far, reported as the engine's work.
+    private(set) var processed = 0
+
+    mutating func schedule(rank: Int, task: Int, at time: SimTime) {
+        heap.insert(Event(time: time, sequence: nextSequence, rank: rank, task: task))
+        nextSequence += 1
+    }
+
+    mutating func pop() -> Event? {
+        guard let event = heap.popMin() else { return nil }
+        processed += 1
+        return event
+    }
+}

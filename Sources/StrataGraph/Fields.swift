@@ -1,0 +1,156 @@
+import StrataCore
+import StrataDSL
+
+/// Reads the settings of one block with their types, collecting every problem.
+///
+/// Each accessor names the key it reads; `finish()` then reports the keys nobody asked
+/// for, with the closest allowed key as a suggestion, so a misspelled setting is never
+/// silently ignored.
+struct Fields {
+    let context: String
+    let location: SourceLocation
+    private var assignments: [String: Assignment] = [:]
+    private var order: [String] = []
+    private(set) var blocks: [Block] = []
+    private var allowed: [String] = []
+    private let evaluator: Evaluator
+    var diagnostics: [Diagnostic] = []
+
+    init(_ items: [Item], context: String, location: SourceLocation, evaluator: Evaluator) {
+        self.context = context
+        self.location = location
+        self.evaluator = evaluator
+        for item in items {
+            switch item {
+            case let .assignment(assignment):
+                if let earlier = assignments[assignment.key] {
+                    diagnostics.append(Diagnostic(at: assignment.location, "'\(assignment.key)' is set twice in \(context)",
+                                                  help: "remove this line or the one at line \(earlier.location.line)"))
+                } else {
+                    assignments[assignment.key] = assignment
+                    order.append(assignment.key)
+                }
+            case let .block(block):
+                blocks.append(block)
+            case let .parameter(parameter):
+                diagnostics.append(Diagnostic(at: parameter.location, "'let' is allowed only at the top of the file",
+                                              help: "move 'let \(parameter.name) = …' out of \(context)"))
+            }
+        }
+    }
+
+    /// The location of `key`'s assignment, or of the block when it is absent.
+    func location(of key: String) -> SourceLocation { assignments[key]?.location ?? location }
+
+    func has(_ key: String) -> Bool { assignments[key] != nil }
+
+    private mutating func value(_ key: String, required: Bool, example: String) -> (Value, SourceLocation)? {
+        allowed.append(key)
+        guard let assignment = assignments[key] else {
+            if required {
+                diagnostics.append(Diagnostic(at: location, "\(context) is missing '\(key)'", help: "add '\(key) = \(example)'"))
+            }
+            return nil
+        }
+        do {
+            return (try evaluator.evaluate(assignment.value), assignment.value.location)
+        } catch {
+            diagnostics.append(error)
+            return nil
+        }
+    }
+
+    /// A positive integer setting.
+    mutating func positiveInteger(_ key: String, required: Bool = true, example: String = "8") -> Int? {
+        guard let (value, location) = value(key, required: required, example: example) else { return nil }
+        guard case let .integer(number) = value, number > 0 else {
+            let found = if case let .integer(number) = value { String(number) } else { value.kindName }
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a positive integer, found \(found)",
+                                          help: "write '\(key) = \(example)'"))
+            return nil
+        }
+        return number
+    }
+
+    mutating func string(_ key: String, required: Bool = true, example: String) -> (String, SourceLocation)? {
+        guard let (value, location) = value(key, required: required, example: example) else { return nil }
+        guard case let .string(text) = value else {
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a string in double quotes, found \(value.kindName)",
+                                          help: "write '\(key) = \(example)'"))
+            return nil
+        }
+        return (text, location)
+    }
+
+    mutating func boolean(_ key: String, default fallback: Bool) -> Bool {
+        guard let (value, location) = value(key, required: false, example: "true") else { return fallback }
+        guard case let .boolean(flag) = value else {
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be true or false, found \(value.kindName)",
+                                          help: "write '\(key) = true' or '\(key) = false'"))
+            return fallback
+        }
+        return flag
+    }
+
+    /// A keyword from a closed set, such as `precision = bf16`.
+    mutating func choice<T: RawRepresentable>(_ key: String, among choices: [T], default fallback: T?)
+        -> (T, SourceLocation)? where T.RawValue == String {
+        let names = choices.map(\.rawValue)
+        guard let (value, location) = value(key, required: fallback == nil, example: names[0]) else {
+            return fallback.map { ($0, self.location) }
+        }
+        let text: String? = switch value {
+        case let .symbol(name), let .string(name): name
+        default: nil
+        }
+        guard let text, let chosen = choices.first(where: { $0.rawValue == text }) else {
+            let suggestion = text.flatMap { Spelling.closest(to: $0, among: names) }.map { "did you mean '\($0)'? " } ?? ""
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be one of \(names.joined(separator: ", ")), found \(text.map { "'\($0)'" } ?? value.kindName)",
+                                          help: "\(suggestion)write '\(key) = \(names[0])'"))
+            return fallback.map { ($0, location) }
+        }
+        return (chosen, location)
+    }
+
+    /// A bare name, such as a mesh axis in `data_parallel = data`.
+    mutating func name(_ key: String, required: Bool = true, example: String) -> (String, SourceLocation)? {
+        guard let (value, location) = value(key, required: required, example: example) else { return nil }
+        guard case let .symbol(name) = value else {
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must name a mesh axis, found \(value.kindName) \(value)",
+                                          help: "write '\(key) = \(example)' with an axis declared in 'mesh { … }'"))
+            return nil
+        }
+        return (name, location)
+    }
+
+    /// Every assignment in declaration order, for blocks whose keys are user-chosen (mesh axes).
+    mutating func all() -> [(key: String, value: Value, location: SourceLocation)] {
+        var result: [(String, Value, SourceLocation)] = []
+        for key in order {
+            allowed.append(key)
+            let assignment = assignments[key]!
+            do {
+                result.append((key, try evaluator.evaluate(assignment.value), assignment.location))
+            } catch {
+                diagnostics.append(error)
+            }
+        }
+        return result
+    }
+
+    /// Reports every setting that no accessor read, and returns all diagnostics.
+    mutating func finish(allowingBlocks allowedBlocks: [String] = []) -> [Diagnostic] {
+        for key in order where !allowed.contains(key) {
+            let suggestion = Spelling.closest(to: key, among: allowed).map { "did you mean '\($0)'? " } ?? ""
+            diagnostics.append(Diagnostic(at: assignments[key]!.location, "unknown setting '\(key)' in \(context)",
+                                          help: "\(suggestion)settings here are \(allowed.joined(separator: ", "))"))
+        }
+        for block in blocks where !allowedBlocks.contains(block.name) {
+            let help = allowedBlocks.isEmpty
+                ? "\(context) holds settings only, such as '\(allowed.first ?? "key") = …'"
+                : "blocks here are \(allowedBlocks.joined(separator: ", "))"
+            diagnostics.append(Diagnostic(at: block.location, "unexpected block '\(block.name)' in \(context)", help: help))
+        }
+        return diagnostics
+    }
+}

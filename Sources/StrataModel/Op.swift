@@ -1,0 +1,61 @@
+import StrataCore
+
+/// The family of a kernel. Calibrated cost models are keyed on it; the roofline uses only
+/// `Work`, so the shape is kept for them and for reports.
+public enum OpFamily: Hashable, Sendable {
+    /// `[m, k] × [k, n]`.
+    case gemm(m: Int, n: Int, k: Int)
+    /// Fused (flash) attention over `batch × heads` sequences of length `sequence`.
+    case attention(batch: Int, heads: Int, sequence: Int, headDim: Int, causal: Bool)
+    case layerNorm
+    case gelu
+    case add
+    case embedding
+    case crossEntropy
+    case optimizerStep
+
+    public var name: String {
+        switch self {
+        case .gemm: "gemm"
+        case .attention: "attention"
+        case .layerNorm: "layer_norm"
+        case .gelu: "gelu"
+        case .add: "add"
+        case .embedding: "embedding"
+        case .crossEntropy: "cross_entropy"
+        case .optimizerStep: "optimizer_step"
+        }
+    }
+
+    /// Whether the op counts toward model FLOPs (and so MFU): the matrix products, as in
+    /// Narayanan et al. 2021 and PaLM's MFU definition. Norms and activations do not.
+    public var countsAsModelFLOPs: Bool {
+        switch self {
+        case .gemm, .attention: true
+        default: false
+        }
+    }
+}
+
+/// One operation of the model for one micro-batch, in forward order.
+public struct Op: Hashable, Sendable {
+    /// The module path, such as `layers[3].mlp.fc1`.
+    public var name: String
+    public var family: OpFamily
+    public var forward: Work
+    /// The whole backward pass of the op (input and weight gradients together).
+    public var backward: Work
+    /// Activation bytes kept from this op's forward until its backward.
+    public var savedBytes: Int64
+    /// Trainable parameters the op owns.
+    public var parameters: Int64
+
+    public init(name: String, family: OpFamily, forward: Work, backward: Work, savedBytes: Int64, parameters: Int64) {
+        self.name = name
+        self.family = family
+        self.forward = forward
+        self.backward = backward
+        self.savedBytes = savedBytes
+        self.parameters = parameters
+    }
+}

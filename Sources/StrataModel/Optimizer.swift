@@ -1,0 +1,48 @@
+import StrataCore
+
+/// The optimizers a strategy can name, and what each keeps per parameter.
+public enum OptimizerKind: String, CaseIterable, Hashable, Sendable {
+    case sgd, adam, adamw
+
+    /// fp32 state tensors per parameter: momentum for SGD; first and second moments for Adam.
+    public var stateTensors: Int {
+        switch self {
+        case .sgd: 1
+        case .adam, .adamw: 2
+        }
+    }
+}
+
+/// Mixed-precision training state per parameter (Rajbhandari et al. 2020, "ZeRO", §3.1):
+/// 16-bit weights and gradients, fp32 master weights and fp32 optimizer state — 16 bytes
+/// per parameter with Adam.
+public struct TrainingState: Hashable, Sendable {
+    public var optimizer: OptimizerKind
+    public var weightPrecision: Precision
+    public var gradientPrecision: Precision
+    /// Whether an fp32 copy of the weights is kept for the update (needed with 16-bit weights).
+    public var masterWeights: Bool
+
+    public init(optimizer: OptimizerKind, weightPrecision: Precision, gradientPrecision: Precision, masterWeights: Bool) {
+        self.optimizer = optimizer
+        self.weightPrecision = weightPrecision
+        self.gradientPrecision = gradientPrecision
+        self.masterWeights = masterWeights
+    }
+
+    public var weightBytesPerParameter: Int64 { Int64(weightPrecision.bytesPerElement) }
+    public var gradientBytesPerParameter: Int64 { Int64(gradientPrecision.bytesPerElement) }
+    public var optimizerBytesPerParameter: Int64 { Int64(4 * optimizer.stateTensors + (masterWeights ? 4 : 0)) }
+
+    /// The optimizer step over `parameters`: read the gradient, the state and the master
+    /// weights, write the state and both copies of the weights (the fused AdamW kernel).
+    public func step(parameters: Int64) -> Op {
+        let p = Double(parameters)
+        let stateBytes = Double(4 * optimizer.stateTensors + (masterWeights ? 4 : 0))
+        let bytes = p * (Double(gradientBytesPerParameter) + 2 * stateBytes + Double(weightBytesPerParameter))
+        let flopsPerParameter: Double = optimizer == .sgd ? 3 : 12
+        let work = Work(flops: p * flopsPerParameter, bytes: bytes, precision: .fp32)
+        return Op(name: "optimizer.\(optimizer.rawValue)", family: .optimizerStep, forward: work,
+                  backward: Work(flops: 0, bytes: 0, precision: .fp32), savedBytes: 0, parameters: 0)
+    }
+}

@@ -1,0 +1,46 @@
+import GRDB
+
+/// The schema's history. A migration is never edited once shipped: a change is a new
+/// migration appended here, so every database ever written can be brought up to date.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs and per-GPU results") { db in
+            try db.create(table: "run") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("created_at", .text).notNull()
+                table.column("tool_version", .text).notNull()
+                table.column("strategy_path", .text).notNull()
+                table.column("strategy_text", .text).notNull()
+                table.column("strategy_sha256", .text).notNull().check { length($0) == 64 }
+                table.column("topology_path", .text).notNull()
+                table.column("topology_name", .text).notNull()
+                table.column("topology_text", .text).notNull()
+                table.column("topology_sha256", .text).notNull().check { length($0) == 64 }
+                table.column("overrides", .text).notNull()
+                table.column("inputs_sha256", .text).notNull().check { length($0) == 64 }
+                table.column("gpus", .integer).notNull().check { $0 > 0 }
+                table.column("iteration_time_s", .double).notNull().check { $0 > 0 }
+                table.column("tokens_per_s", .double).notNull().check { $0 >= 0 }
+                table.column("samples_per_s", .double).notNull().check { $0 >= 0 }
+                table.column("mfu", .double).notNull().check { $0 >= 0 }
+                table.column("model_flops_per_iteration", .double).notNull().check { $0 >= 0 }
+                table.column("peak_memory_bytes", .integer).notNull().check { $0 >= 0 }
+                table.column("fits_in_memory", .boolean).notNull()
+            }
+            try db.create(index: "run_inputs", on: "run", columns: ["inputs_sha256"])
+            try db.create(table: "run_gpu") { table in
+                table.column("run_id", .integer).notNull().references("run", onDelete: .cascade)
+                table.column("gpu", .integer).notNull().check { $0 >= 0 }
+                table.column("peak_memory_bytes", .integer).notNull().check { $0 >= 0 }
+                table.column("memory_capacity_bytes", .integer).notNull().check { $0 > 0 }
+                table.column("compute_s", .double).notNull()
+                table.column("communication_s", .double).notNull()
+                table.column("exposed_communication_s", .double).notNull()
+                table.column("idle_s", .double).notNull()
+                table.primaryKey(["run_id", "gpu"])
+            }
+        }
+        return migrator
+    }
+}

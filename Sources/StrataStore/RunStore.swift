@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+
+/// A failure to open, read or write a results database, with the path and the cause.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable {
+        /// The user's input is at fault: a missing database, bad SQL, a read-only file.
+        case input
+        /// Something else went wrong.
+        case internalFailure
+    }
+
+    public var kind: Kind
+    public var path: String
+    public var message: String
+    public var help: String?
+
+    public var description: String {
+        "\(path): error: \(message)" + (help.map { "\n  help: \($0)" } ?? "")
+    }
+}
+
+/// The rows of a read-only query, every value rendered as text.
+public struct QueryResult: Hashable, Sendable {
+    public var columns: [String]
+    public var rows: [[String]]
+
+    public init(columns: [String], rows: [[String]]) {
+        self.columns = columns
+        self.rows = rows
+    }
+}
+
+/// The SQLite database that holds simulated runs.
+///
+/// Writes go through one transaction per run, so a run is stored whole or not at all and
+/// nothing stored earlier is touched. Queries typed by users run on a read-only connection,
+/// so they cannot change anything.
+public struct RunStore: Sendable {
+    public let path: String
+    private let queue: DatabaseQueue
+
+    /// Opens (creating if needed) the database at `path` for writing and migrates it to
+    /// the current schema.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        do {
+            queue = try DatabaseQueue(path: path)
+            try Migrations.migrator.migrate(queue)
+        } catch {
+            throw Self.wrap(error, path: path)
+        }
+    }
+
+    /// Opens an existing database at `path` for reading only.
+    public init(readingFrom path: String) throws(StoreError) {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(kind: .input, path: path, message: "no such database",
+                             help: "run 'simulate run FILE --db \(path)' first, or pass the path of an existing database with --db")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try queue.read { try $0.tableExists("run") }
+        } catch {
+            throw Self.wrap(error, path: path)
+        }
+    }
+
+    /// Stores a run and its per-GPU rows in one transaction; returns the run's id.
+    public func insert(_ run: RunRecord, gpus: [RunGPURecord]) throws(StoreError) -> Int64 {
+        do {
+            return try queue.write { db in
+                var run = run
+                try run.insert(db)
+                let id = run.id!
+                for var gpu in gpus {
+                    gpu.runId = id
+                    try gpu.insert(db)
+                }
+                return id
+            }
+        } catch {
+            throw Self.wrap(error, path: path)
+        }
+    }
+
+    /// The most recent runs, newest first.
+    public func recentRuns(limit: Int) throws(StoreError) -> [RunRecord] {
+        do {
+            return try queue.read { db in
+                guard try db.tableExists("run") else { return [] }
+                return try RunRecord.order(Column("id").desc).limit(limit).fetchAll(db)
+            }
+        } catch {
+            throw Self.wrap(error, path: path)
+        }
+    }
+
+    /// The per-GPU rows of run `id`, by GPU.
+    public func gpus(ofRun id: Int64) throws(StoreError) -> [RunGPURecord] {
+        do {
+            return try queue.read { db in
+                try RunGPURecord.filter(Column("run_id") == id).order(Column("gpu")).fetchAll(db)
+            }
+        } catch {
+            throw Self.wrap(error, path: path)
+        }
+    }
+
+    /// Runs `sql` and returns its rows as text. On a store opened with
+    /// `init(readingFrom:)` any statement that would write fails.
+    public func query(_ sql: String) throws(StoreError) -> QueryResult {
+        do {
+            return try queue.read { db in
+                let statement = try db.makeStatement(sql: sql)
+                let columns = statement.columnNames
+                var rows: [[String]] = []
+                let cursor = try Row.fetchCursor(statement)
+                while let row = try cursor.next() {
+                    rows.append((0..<row.count).map { Self.render(row[$0] as DatabaseValue) })
+                }
+                return QueryResult(columns: columns, rows: rows)
+            }
+        } catch {
+            throw Self.wrap(error, path: path)
+        }
+    }
+
+    private static func render(_ value: DatabaseValue) -> String {
+        switch value.storage {
+        case .null: ""
+        case let .int64(number): String(number)
+        case let .double(number): String(number)
+        case let .string(text): text
+        case let .blob(data): "x'" + data.map { String(format: "%02x", $0) }.joined() + "'"
+        }
+    }
+
+    private static func wrap(_ error: any Error, path: String) -> StoreError {
+        guard let error = error as? DatabaseError else {
+            return StoreError(kind: .internalFailure, path: path, message: "\(error)")
+        }
+        let sql = error.sql.map { " in: \($0)" } ?? ""
+        switch error.resultCode {
+        case .SQLITE_READONLY:
+            return StoreError(kind: .input, path: path, message: "the database is read-only (\(error.message ?? "write refused"))\(sql)",
+                              help: "queries may only read; use SELECT, or pass a writable --db to store runs")
+        case .SQLITE_ERROR:
+            return StoreError(kind: .input, path: path, message: "SQL error: \(error.message ?? "unknown")\(sql)",
+                              help: "check the statement; 'simulate query --sql \"SELECT name FROM sqlite_master\"' lists the tables")
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return StoreError(kind: .input, path: path, message: "not an SQLite database (\(error.message ?? "unreadable"))",
+                              help: "pass the path of a database written by 'simulate run'")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError(kind: .input, path: path, message: "the database is locked by another process",
+                              help: "wait for the other process to finish, or use another --db")
+        case .SQLITE_CANTOPEN:
+            return StoreError(kind: .input, path: path, message: "cannot open the database (\(error.message ?? "unknown"))",
+                              help: "check that the folder exists and is writable")
+        default:
+            return StoreError(kind: .internalFailure, path: path, message: "\(error.message ?? "database error") (\(error.resultCode))\(sql)")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+import StrataEngine
+import StrataGraph
+import StrataStore
+
+/// `simulate run`: simulate one iteration of a strategy and store the result.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Simulate one training iteration of a strategy and store the result.",
+        discussion: """
+            Prints a summary (or one JSON object with --json) and appends a row to the results \
+            database. A strategy that does not fit in GPU memory is a result, not an error: it \
+            is reported, stored, and the command exits 0.
+            """
+    )
+
+    @OptionGroup var strategy: StrategyOptions
+
+    @Option(help: ArgumentHelp("The results database; created if missing.", valueName: "path"))
+    var db = "strata.sqlite"
+
+    @Flag(help: "Print one JSON object on standard output instead of the summary.")
+    var json = false
+
+    func run() throws {
+        let pipeline = Pipeline(options: strategy)
+        let (text, resolved) = try pipeline.resolve()
+        let topologyText = try Pipeline.readText(resolved.topologyPath, what: "topology file")
+        let (_, result, metrics) = try Pipeline.simulate(resolved)
+
+        // Everything is validated and simulated before the database is opened, so bad
+        // input never touches it.
+        let store = try RunStore(path: db)
+        let record = RunRecords.run(strategyPath: strategy.file, strategyText: text, topologyText: topologyText,
+                                    overrides: strategy.parsedOverrides, strategy: resolved, metrics: metrics)
+        let id = try store.insert(record, gpus: RunRecords.gpus(result))
+
+        if json {
+            print(try RunReport.json(metrics: metrics, result: result, runID: id, strategy: resolved))
+        } else {
+            print(RunReport.summary(metrics: metrics, result: result, strategy: resolved, runID: id, database: db))
+        }
+    }
+}

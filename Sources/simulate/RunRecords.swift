@@ -1,0 +1,54 @@
+import Foundation
+import StrataCore
+import StrataEngine
+import StrataGraph
+import StrataStore
+
+/// Builds the database rows of a run from its inputs and results.
+enum RunRecords {
+    static func run(strategyPath: String, strategyText: String, topologyText: String, overrides: [Override],
+                    strategy: ResolvedStrategy, metrics: RunMetrics) -> RunRecord {
+        let overridesJSON = canonicalJSON(overrides)
+        let strategyHash = SHA256.hex(of: strategyText)
+        let topologyHash = SHA256.hex(of: topologyText)
+        let inputsHash = SHA256.hex(of: [strategyHash, topologyHash, overridesJSON].joined(separator: "\n"))
+        return RunRecord(
+            createdAt: ISO8601DateFormatter().string(from: Date()),
+            toolVersion: StrataVersion.current,
+            strategyPath: strategyPath,
+            strategyText: strategyText,
+            strategySha256: strategyHash,
+            topologyPath: strategy.topologyPath,
+            topologyName: strategy.cluster.name,
+            topologyText: topologyText,
+            topologySha256: topologyHash,
+            overrides: overridesJSON,
+            inputsSha256: inputsHash,
+            gpus: metrics.gpus,
+            iterationTimeS: metrics.iterationTimeSeconds,
+            tokensPerS: metrics.tokensPerSecond,
+            samplesPerS: metrics.samplesPerSecond,
+            mfu: metrics.mfu,
+            modelFlopsPerIteration: metrics.modelFLOPsPerIteration,
+            peakMemoryBytes: metrics.peakMemoryBytes,
+            fitsInMemory: metrics.fitsInMemory)
+    }
+
+    static func gpus(_ result: SimulationResult) -> [RunGPURecord] {
+        result.ranks.map { rank in
+            RunGPURecord(runId: 0, gpu: rank.gpu, peakMemoryBytes: rank.peakMemoryBytes,
+                         memoryCapacityBytes: rank.memoryCapacityBytes, computeS: rank.compute.seconds,
+                         communicationS: rank.communication.seconds,
+                         exposedCommunicationS: rank.exposedCommunication.seconds, idleS: rank.idle.seconds)
+        }
+    }
+
+    /// `{"name":"value",…}` with keys sorted; the last `--set` of a name wins.
+    static func canonicalJSON(_ overrides: [Override]) -> String {
+        var values: [String: String] = [:]
+        for override in overrides { values[override.name] = override.text }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(data: try! encoder.encode(values), encoding: .utf8)!
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import StrataCore
+import StrataEngine
+import StrataGraph
+
+/// What `simulate run` prints: a short summary for people, or JSON for scripts.
+enum RunReport {
+    /// The JSON object of `--json`. Keys are snake_case and sorted, so output is stable.
+    struct JSONReport: Encodable {
+        var iterationTimeS: Double
+        var tokensPerS: Double
+        var samplesPerS: Double
+        var mfu: Double
+        var modelFlopsPerIteration: Double
+        var peakMemoryBytes: Int64
+        var memoryCapacityBytes: Int64
+        var fitsInMemory: Bool
+        var gpus: Int
+        var runId: Int64
+        var strategy: String
+        var topology: String
+        /// Seconds per GPU, averaged over GPUs.
+        var breakdown: [String: Double]
+    }
+
+    static func json(metrics: RunMetrics, result: SimulationResult, runID: Int64, strategy: ResolvedStrategy) throws -> String {
+        let count = Double(result.ranks.count)
+        let mean = { (value: (RankBreakdown) -> SimTime) in result.ranks.reduce(0.0) { $0 + value($1).seconds } / count }
+        let report = JSONReport(
+            iterationTimeS: metrics.iterationTimeSeconds, tokensPerS: metrics.tokensPerSecond,
+            samplesPerS: metrics.samplesPerSecond, mfu: metrics.mfu,
+            modelFlopsPerIteration: metrics.modelFLOPsPerIteration, peakMemoryBytes: metrics.peakMemoryBytes,
+            memoryCapacityBytes: result.ranks.map(\.memoryCapacityBytes).min() ?? 0,
+            fitsInMemory: metrics.fitsInMemory, gpus: metrics.gpus, runId: runID, strategy: strategy.path,
+            topology: strategy.topologyPath,
+            breakdown: [
+                "compute_s": mean(\.compute), "communication_s": mean(\.communication),
+                "exposed_communication_s": mean(\.exposedCommunication), "idle_s": mean(\.idle),
+            ])
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(data: try encoder.encode(report), encoding: .utf8)!
+    }
+
+    static func summary(metrics: RunMetrics, result: SimulationResult, strategy: ResolvedStrategy, runID: Int64, database: String) -> String {
+        let spec = strategy.cluster.gpus[0].spec
+        let worst = result.ranks.max { $0.peakMemoryBytes < $1.peakMemoryBytes }!
+        let slowest = result.ranks.max { $0.exposedCommunication < $1.exposedCommunication }!
+        let fits = metrics.fitsInMemory ? "fits" : "DOES NOT FIT"
+        let rows: [(String, String)] = [
+            ("iteration time", Format.duration(metrics.iterationTimeSeconds)),
+            ("throughput", "\(Format.grouped(metrics.tokensPerSecond)) tokens/s, \(Format.fixed(metrics.samplesPerSecond, 2)) samples/s"),
+            ("MFU", "\(Format.percent(metrics.mfu)) of \(Format.flopRate(spec.peak[strategy.precision]!.flopsPerSecond)) \(strategy.precision.rawValue) per GPU"),
+            ("model FLOPs", "\(Format.flops(metrics.modelFLOPsPerIteration)) per iteration"),
+            ("peak memory", "\(Format.bytes(Double(worst.peakMemoryBytes))) of \(Format.bytes(Double(worst.memoryCapacityBytes))) on GPU \(worst.gpu) (\(fits))"),
+            ("time on GPU \(slowest.gpu)", "compute \(Format.duration(slowest.compute.seconds)), exposed communication \(Format.duration(slowest.exposedCommunication.seconds)), idle \(Format.duration(slowest.idle.seconds))"),
+        ]
+        let width = rows.map(\.0.count).max()!
+        var lines = ["\(strategy.path) on \(strategy.cluster.name): \(strategy.gpuCount) × \(spec.name), data parallel \(strategy.dataParallel)"]
+        lines += rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
+        lines.append("stored as run \(runID) in \(database)")
+        return lines.joined(separator: "\n")
+    }
+}
