@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(
             name: "SimulateTests",
             dependencies: ["simulate"],
-            resources: [.copy("Golden")]
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -51,6 +51,9 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
         self.help = help
     }
 
+    /// (file, line, column), with whole-file diagnostics before any line of the file.
+    var sortKey: SortKey { SortKey(file: file ?? "", line: location?.line ?? 0, column: location?.column ?? 0) }
+
     public var description: String {
         let prefix = location.map(\.description) ?? file ?? "simulate"
         var text = "\(prefix): \(severity.rawValue): \(message)"
@@ -63,12 +66,28 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
 public struct DiagnosticError: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
 
+    /// Diagnostics are kept in file order (by file, line and column), which is how a user
+    /// walks through them; whole-file diagnostics come first.
     public init(_ diagnostics: [Diagnostic]) {
         precondition(!diagnostics.isEmpty, "a DiagnosticError needs at least one diagnostic")
-        self.diagnostics = diagnostics
+        self.diagnostics = diagnostics.enumerated().sorted { left, right in
+            let l = left.element.sortKey, r = right.element.sortKey
+            return l != r ? l < r : left.offset < right.offset
+        }.map(\.element)
     }
 
     public init(_ diagnostic: Diagnostic) { self.init([diagnostic]) }
 
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// Orders diagnostics by file, then line, then column.
+struct SortKey: Comparable {
+    var file: String
+    var line: Int
+    var column: Int
+
+    static func < (lhs: SortKey, rhs: SortKey) -> Bool {
+        (lhs.file, lhs.line, lhs.column) < (rhs.file, rhs.line, rhs.column)
+    }
 }

@@ -15,6 +15,9 @@ struct Fields {
     private var allowed: [String] = []
     private let evaluator: Evaluator
     var diagnostics: [Diagnostic] = []
+    /// Required keys that are absent, reported by `finish()` unless a misspelling of the
+    /// key explains the absence better.
+    private var missing: [String: Diagnostic] = [:]
 
     init(_ items: [Item], context: String, location: SourceLocation, evaluator: Evaluator) {
         self.context = context
@@ -48,7 +51,7 @@ struct Fields {
         allowed.append(key)
         guard let assignment = assignments[key] else {
             if required {
-                diagnostics.append(Diagnostic(at: location, "\(context) is missing '\(key)'", help: "add '\(key) = \(example)'"))
+                missing[key] = Diagnostic(at: location, "\(context) is missing '\(key)'", help: "add '\(key) = \(example)'")
             }
             return nil
         }
@@ -141,7 +144,9 @@ struct Fields {
     /// Reports every setting that no accessor read, and returns all diagnostics.
     mutating func finish(allowingBlocks allowedBlocks: [String] = []) -> [Diagnostic] {
         for key in order where !allowed.contains(key) {
-            let suggestion = Spelling.closest(to: key, among: allowed).map { "did you mean '\($0)'? " } ?? ""
+            let closest = Spelling.closest(to: key, among: allowed)
+            if let closest { missing[closest] = nil }
+            let suggestion = closest.map { "did you mean '\($0)'? " } ?? ""
             diagnostics.append(Diagnostic(at: assignments[key]!.location, "unknown setting '\(key)' in \(context)",
                                           help: "\(suggestion)settings here are \(allowed.joined(separator: ", "))"))
         }
@@ -151,6 +156,6 @@ struct Fields {
                 : "blocks here are \(allowedBlocks.joined(separator: ", "))"
             diagnostics.append(Diagnostic(at: block.location, "unexpected block '\(block.name)' in \(context)", help: help))
         }
-        return diagnostics
+        return diagnostics + allowed.compactMap { missing[$0] }
     }
 }

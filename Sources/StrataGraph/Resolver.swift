@@ -95,10 +95,15 @@ public enum Resolver {
         var loaded: (path: String, cluster: Cluster)?
         if let cluster {
             let path = topologyOverride ?? resolvePath(cluster.topology, relativeTo: file.path)
-            do {
-                loaded = (path, try TopologyLoader.load(path: path))
-            } catch {
-                diagnostics += error.diagnostics
+            if topologyOverride == nil, !FileManager.default.fileExists(atPath: path) {
+                diagnostics.append(Diagnostic(at: cluster.topologyLocation, "the topology file '\(path)' does not exist",
+                                              help: "paths in a strategy are relative to the strategy file's folder; shipped clusters are in topologies/"))
+            } else {
+                do {
+                    loaded = (path, try TopologyLoader.load(path: path))
+                } catch {
+                    diagnostics += error.diagnostics
+                }
             }
         }
 
@@ -201,6 +206,7 @@ public enum Resolver {
 
     struct ClusterSettings {
         var topology: String
+        var topologyLocation: SourceLocation
         var gpus: Int
         var gpusLocation: SourceLocation
     }
@@ -212,7 +218,7 @@ public enum Resolver {
         let gpusLocation = fields.location(of: "gpus")
         diagnostics += fields.finish()
         guard let topology, let gpus else { return nil }
-        return ClusterSettings(topology: topology.0, gpus: gpus, gpusLocation: gpusLocation)
+        return ClusterSettings(topology: topology.0, topologyLocation: topology.1, gpus: gpus, gpusLocation: gpusLocation)
     }
 
     struct StrategySettings {
@@ -252,7 +258,8 @@ public enum Resolver {
             fields.diagnostics.append(Diagnostic(at: axis.1, "data_parallel names the axis '\(axis.0)', which the mesh does not declare",
                                                  help: "\(suggestion)the mesh's axes are \(names.joined(separator: ", "))"))
         }
-        for unused in mesh where unused.name != axis?.0 && unused.size > 1 {
+        for unused in mesh where axis != nil && mesh.contains(where: { $0.name == axis!.0 })
+            && unused.name != axis!.0 && unused.size > 1 {
             fields.diagnostics.append(Diagnostic(at: meshLocation, "mesh axis '\(unused.name)' (size \(unused.size)) is used by no parallelism",
                                                  help: "this version places data parallelism only; give '\(unused.name)' size 1 or remove it"))
         }
