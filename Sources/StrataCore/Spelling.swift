@@ -1,10 +1,15 @@
 /// "Did you mean …?" suggestions for misspelled keywords, names and units.
 public enum Spelling {
-    /// The candidate closest to `word` by edit distance, if it is close enough to be a
-    /// plausible typo: at most a third of the word's length, and at least one edit allowed.
-    /// Ties go to the candidate listed first, so suggestions are deterministic.
+    /// The candidate closest to `word`, if it is close enough to be a plausible typo.
+    ///
+    /// A candidate that differs only in case wins (`gbps` → `Gbps`, the nearer in case).
+    /// Otherwise the nearest by edit distance, allowed one edit for words under four
+    /// characters and max(2, length / 3) for longer ones. Ties go to the candidate listed
+    /// first, so suggestions are deterministic.
     public static func closest(to word: String, among candidates: [String]) -> String? {
-        let limit = max(1, word.count / 3)
+        let sameLetters = candidates.filter { $0.lowercased() == word.lowercased() && $0 != word }
+        if let best = sameLetters.min(by: { editDistance(word, $0) < editDistance(word, $1) }) { return best }
+        let limit = word.count < 4 ? 1 : max(2, word.count / 3)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
             let distance = editDistance(word, candidate)

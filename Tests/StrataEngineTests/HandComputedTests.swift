@@ -1,0 +1,130 @@
+import Foundation
+import StrataCore
+import StrataDSL
+import StrataEngine
+import StrataGraph
+import Testing
+
+/// The data-parallel iteration of a tiny GPT on a made-up two-GPU node with round figures
+/// (Tests/Fixtures/test-2gpu.xml: 100 TFLOP/s bf16, 10 TFLOP/s fp32, 1 TB/s memory,
+/// 4 × 25 GB/s NVLink per GPU with 1 us per link), computed here by hand from the
+/// roofline and the ring all-reduce formulas, must match the simulator to the picosecond.
+@Suite struct HandComputedTests {
+    static let fixtures = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func simulate(_ name: String, overrides: [Override] = []) throws -> (ExecutionGraph, SimulationResult) {
+        let path = fixtures.appendingPathComponent(name).path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let strategy = try Resolver.resolve(try Parser.parse(text, path: path), overrides: overrides)
+        let graph = Compiler.compile(strategy)
+        return (graph, try Executor(graph: graph, cluster: strategy.cluster).run())
+    }
+
+    // The tiny model: 1 layer, hidden 64, 2 heads, ffn 256, vocab 128, sequence 32,
+    // micro-batch 1 (32 tokens), bf16 (2 bytes), 2 replicas × 2 micro-batches.
+    static let (tokens, h, f, vocab, heads, e) = (32.0, 64.0, 256.0, 128.0, 2.0, 2.0)
+    static let (bf16Peak, fp32Peak, memoryBandwidth) = (100e12, 10e12, 1e12)
+
+    /// max(FLOPs / peak, bytes / bandwidth), rounded to the picosecond as the engine does.
+    static func roofline(flops: Double, bytes: Double, peak: Double) -> Int64 {
+        SimTime(seconds: max(flops / peak, bytes / memoryBandwidth)).picoseconds
+    }
+
+    /// One micro-batch's forward plus backward, op by op.
+    static func microBatchPicoseconds() -> Int64 {
+        let (t, h, f, v) = (tokens, h, f, vocab)
+        var total: Int64 = 0
+        func gemm(_ m: Double, _ n: Double, _ k: Double) {
+            let bytes = (m * k + k * n + m * n) * e
+            total += roofline(flops: 2 * m * n * k, bytes: bytes, peak: bf16Peak)       // forward
+            total += roofline(flops: 4 * m * n * k, bytes: 2 * bytes, peak: bf16Peak)   // input + weight gradients
+        }
+        func layerNorm() {
+            total += roofline(flops: 8 * t * h, bytes: 2 * t * h * e + 2 * h * e, peak: fp32Peak)
+            total += roofline(flops: 12 * t * h, bytes: 3 * t * h * e + 4 * h * e, peak: fp32Peak)
+        }
+        func residual() {
+            total += 2 * roofline(flops: t * h, bytes: 3 * t * h * e, peak: fp32Peak)
+        }
+        // Embedding: gather and add position rows; backward scatters into both tables.
+        total += roofline(flops: t * h, bytes: 4 * t * h * e, peak: bf16Peak)
+        total += roofline(flops: 2 * t * h, bytes: 4 * t * h * e, peak: bf16Peak)
+        // The layer.
+        layerNorm()
+        gemm(t, 3 * h, h)
+        let scores = 0.5 * 4 * t * tokens * h  // causal: half of QK^T and AV
+        let logSumExp = heads * tokens * 4
+        total += roofline(flops: scores, bytes: 4 * t * h * e + logSumExp, peak: bf16Peak)
+        total += roofline(flops: 2.5 * scores, bytes: 8 * t * h * e + logSumExp, peak: bf16Peak)
+        gemm(t, h, h)
+        residual()
+        layerNorm()
+        gemm(t, f, h)
+        total += roofline(flops: 10 * t * f, bytes: 2 * t * f * e, peak: fp32Peak)  // GELU
+        total += roofline(flops: 14 * t * f, bytes: 3 * t * f * e, peak: fp32Peak)
+        gemm(t, h, f)
+        residual()
+        // Final norm, tied head, fp32 cross-entropy.
+        layerNorm()
+        gemm(t, v, h)
+        total += roofline(flops: 5 * t * v, bytes: t * v * (e + 4), peak: fp32Peak)
+        total += roofline(flops: 2 * t * v, bytes: t * v * (4 + e), peak: fp32Peak)
+        return total
+    }
+
+    /// Parameters: embeddings (128 + 32) × 64, two norms of 2 × 64, QKV 64 × 192 + 192,
+    /// output 64 × 64 + 64, fc1 64 × 256 + 256, fc2 256 × 64 + 64, final norm 128.
+    static let parameters = 10_240.0 + 256 + 12_480 + 4_160 + 16_640 + 16_448 + 128
+
+    @Test func parameterCountMatchesTheModel() {
+        #expect(Self.parameters == 60_352)
+    }
+
+    @Test func dataParallelIterationEqualsRooflinePlusRingAllReduce() throws {
+        let (graph, result) = try Self.simulate("tiny-dp2.strata")
+        // Ring all-reduce of 2 × 60,352 bytes of bf16 gradients over 2 GPUs:
+        // 2(n−1) steps of (α + S/n / B) with α = 2 links × 1 us, B = 100 GB/s.
+        let gradientBytes = 2 * Self.parameters
+        let allReduce = SimTime(seconds: 2 * (2 - 1) * (2e-6 + gradientBytes / 2 / 100e9))
+        #expect(allReduce.picoseconds == 5_207_040)
+        // AdamW with fp32 master weights: read grad (2) + state and master (12), write
+        // state and master (12) + bf16 weights (2) = 28 bytes per parameter.
+        let optimizer = Self.roofline(flops: 12 * Self.parameters, bytes: 28 * Self.parameters, peak: Self.fp32Peak)
+        let expected = 2 * Self.microBatchPicoseconds() + allReduce.picoseconds + optimizer
+        #expect(result.iterationTime.picoseconds == expected)
+        for rank in result.ranks {
+            #expect(rank.exposedCommunication == allReduce, "the all-reduce follows the last backward, so none of it is hidden")
+            #expect(rank.compute.picoseconds == expected - allReduce.picoseconds)
+        }
+        #expect(graph.collectives.count == 1)
+    }
+
+    @Test func oneReplicaHasNoGradientCommunication() throws {
+        let (graph, result) = try Self.simulate("tiny-dp2.strata", overrides: [Override(name: "dp", text: "1")])
+        #expect(graph.collectives.isEmpty)
+        let optimizer = Self.roofline(flops: 12 * Self.parameters, bytes: 28 * Self.parameters, peak: Self.fp32Peak)
+        // One replica runs all 4 micro-batches.
+        #expect(result.iterationTime.picoseconds == 4 * Self.microBatchPicoseconds() + optimizer)
+    }
+
+    @Test func peakMemoryIsStatePlusOneMicroBatchOfActivations() throws {
+        let (_, result) = try Self.simulate("tiny-dp2.strata")
+        // 16 bytes of state per parameter (bf16 weights and gradients, fp32 master, Adam m and v).
+        let state = 16 * Int64(Self.parameters)
+        // Saved activations of one micro-batch (t = 32 tokens, bf16): token ids 8t; per
+        // layer 16·t·h (norms, QKV input, Q/K/V, out input, fc1 input) + 2·t·f·e (GELU and
+        // fc2 inputs) + norm statistics 2 × 8t + log-sum-exp; final norm; head input; fp32
+        // log-probabilities.
+        let (t, h, f, v) = (Int64(32), Int64(64), Int64(256), Int64(128))
+        let layer = 2 * (t * h * 2 + 8 * t) + 6 * t * h * 2 + 2 * 32 * 4 + 2 * t * f * 2
+        let activations = 8 * t + layer + (t * h * 2 + 8 * t) + t * h * 2 + t * v * 4
+        #expect(result.ranks.allSatisfy { $0.peakMemoryBytes == state + activations })
+    }
+
+    @Test func sameInputsGiveTheSameResult() throws {
+        let first = try Self.simulate("tiny-dp2.strata").1
+        let second = try Self.simulate("tiny-dp2.strata").1
+        #expect(first == second)
+    }
+}
