@@ -59,15 +59,19 @@ enum Golden {
     }
 
     /// Compares `output` of `simulate arguments…` with snapshot `name`.
-    static func check(_ name: String, arguments: [String], output: Output,
+    static func check(_ name: String, arguments: [String], output: Output, replacing: [String: String] = [:],
                       sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let rendered = """
+        var rendered = """
             $ simulate \(arguments.joined(separator: " "))
             exit status: \(output.status)
             --- stdout
             \(output.stdout)--- stderr
             \(output.stderr)
             """
+        // Paths that differ between machines (temporary folders) become stable names.
+        for (text, replacement) in replacing.sorted(by: { $0.key > $1.key }) {
+            rendered = rendered.replacingOccurrences(of: text, with: replacement)
+        }
         let url = snapshots.appendingPathComponent(name + ".txt")
         let record = ProcessInfo.processInfo.environment["STRATA_RECORD"] == "1"
         guard !record, let expected = try? String(contentsOf: url, encoding: .utf8) else {
