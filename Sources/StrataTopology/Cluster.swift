@@ -103,8 +103,9 @@ public struct Cluster: Sendable {
     public var links: [Link]
     public var gpus: [GPU]
     public var nodeCount: Int
-    /// The route between every ordered pair of devices that traffic flows between, as link
-    /// ids in order. Filled by the loader from the topology's routing rules.
+    /// The topology's routing rules, which give the link ids between any two GPUs. Routes
+    /// are computed on demand from the cluster's structure rather than stored, so this
+    /// stays small at 16,384 GPUs; see `Routing` and docs/topology.md.
     var routes: Routing
 
     public init(name: String, gpuTypes: [GPUSpec], devices: [Device], links: [Link], gpus: [GPU], nodeCount: Int, routes: Routing) {

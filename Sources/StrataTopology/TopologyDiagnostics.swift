@@ -34,7 +34,7 @@ enum TopologyDiagnostics {
         var index = 0
         while index < problems.count {
             let problem = problems[index]
-            let location = SourceLocation(file: file, line: problem.line)
+            let location = SourceLocation(file: file, line: max(problem.line, 1))
             let parsed = SchemaMessage(problem.message)
             if parsed.isValueProblem {
                 var facet: SchemaMessage? = parsed.body.hasPrefix("[facet ") ? parsed : nil
