@@ -1,0 +1,190 @@
+"""Dense GEMM table (gemm.csv): bf16, fp8, int8 and 4-bit weight-only matrix products.
+
+The simulator predicts the time of every linear layer from (M, N, K), so the
+grid is the set of shapes real transformer layers produce: for each model
+width and tensor-parallel degree, the QKV projection, the attention output
+projection and the MLP up/down projections, at micro-batch token counts M.
+Layout follows nn.Linear: A is M x K row-major (activations), B is the
+transpose of a row-major N x K weight (so B is column-major, which is also
+what torch._scaled_mm requires of its second operand).
+
+Timed region: the one matmul call only; fp8/int8/int4 inputs are converted
+before timing (a real fp8 layer also pays a cast, which elementwise-style ops
+would model separately).
+"""
+
+import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
+
+import sys
+
+try:
+    import torch
+except ImportError:  # the grid helpers below are testable without torch
+    torch = None
+
+# (name, hidden, heads, kv_heads, ffn, gated MLP)
+MODELS = [
+    ("llama2-7b", 4096, 32, 32, 11008, True),
+    ("llama2-13b", 5120, 40, 40, 13824, True),
+    ("llama2-70b", 8192, 64, 8, 28672, True),
+    ("gpt3-175b", 12288, 96, 96, 49152, False),
+]
+TP_DEGREES = [1, 2, 4, 8]
+TOKENS = [1024, 4096, 16384]
+CUBES = [1024, 2048, 4096, 8192, 16384]
+COLUMNS = ["m", "n", "k", "dtype", "impl", "median_us", "p10_us", "p90_us", "tflops", "samples"]
+INT4_GROUP = 128
+
+
+def layer_shapes(hidden, heads, kv_heads, ffn, gated, tp):
+    """(N, K) of the four linear layers of one transformer block on one TP rank.
+
+    QKV and MLP-up are column-parallel (N split by tp); attention-out and
+    MLP-down are row-parallel (K split by tp).  A gated MLP (SwiGLU) fuses gate
+    and up into one matrix of 2*ffn outputs.
+    """
+    head_dim = hidden // heads
+    qkv_n = (heads + 2 * kv_heads) * head_dim // tp
+    up_n = (2 * ffn if gated else ffn) // tp
+    return [
+        (qkv_n, hidden),          # QKV projection
+        (hidden, hidden // tp),   # attention output projection
+        (up_n, hidden),           # MLP up (gate+up when gated)
+        (hidden, ffn // tp),      # MLP down
+    ]
+
+
+def gemm_grid(quick=False):
+    """Sorted unique (m, n, k) for bf16 and fp8: transformer shapes plus square cubes."""
+    models = MODELS[:1] if quick else MODELS
+    tps = [1, 8] if quick else TP_DEGREES
+    tokens = [4096] if quick else TOKENS
+    cubes = [8192] if quick else CUBES
+    shapes = set()
+    for _, h, heads, kv, ffn, gated in models:
+        for tp in tps:
+            for n, k in layer_shapes(h, heads, kv, ffn, gated, tp):
+                for m in tokens:
+                    shapes.add((m, n, k))
+    for c in cubes:
+        shapes.add((c, c, c))
+    return sorted(shapes)
+
+
+def low_precision_grid(quick=False):
+    """Smaller grid for int8 and int4 weight-only: M=4096, TP 1 and 2, plus 8192^3.
+
+    K must be a multiple of 128 for the int4 kernel (8 inner k-tiles of 16)
+    and of the quantization group; shapes that are not are left out.
+    """
+    models = MODELS[:1] if quick else MODELS
+    tps = [1] if quick else [1, 2]
+    shapes = set()
+    for _, h, heads, kv, ffn, gated in models:
+        for tp in tps:
+            for n, k in layer_shapes(h, heads, kv, ffn, gated, tp):
+                if k % 128 == 0 and n % 16 == 0:
+                    shapes.add((4096, n, k))
+    shapes.add((8192, 8192, 8192))
+    return sorted(shapes)
+
+
+def make_case(ctx, dtype, m, n, k):
+    """Build rotated input sets for one (dtype, shape); return (impl, call(i))."""
+    t, dev = ctx.torch, ctx.device
+    if dtype == "bf16":
+        set_bytes = 2 * (m * k + n * k)
+    elif dtype == "int4":
+        set_bytes = 2 * m * k + n * k // 2
+    else:
+        set_bytes = m * k + n * k
+    nsets = common.rotation_count(set_bytes, ctx.l2_bytes, max_sets=16)
+    sets = []
+    for _ in range(nsets):
+        if dtype == "bf16":
+            a = t.randn(m, k, device=dev, dtype=t.bfloat16)
+            b = t.randn(n, k, device=dev, dtype=t.bfloat16).t()
+            sets.append((a, b))
+        elif dtype == "fp8_e4m3":
+            a = t.randn(m, k, device=dev, dtype=t.bfloat16).to(t.float8_e4m3fn)
+            b = t.randn(n, k, device=dev, dtype=t.bfloat16).to(t.float8_e4m3fn).t()
+            sets.append((a, b))
+        elif dtype == "int8":
+            a = t.randint(-128, 128, (m, k), device=dev, dtype=t.int8)
+            b = t.randint(-128, 128, (n, k), device=dev, dtype=t.int8).t()
+            sets.append((a, b))
+        elif dtype == "int4":
+            x = t.randn(m, k, device=dev, dtype=t.bfloat16)
+            wq = t.randint(0, 256, (n, k // 2), device=dev, dtype=t.uint8)
+            wp = t._convert_weight_to_int4pack(wq, 8)
+            sz = (t.rand(k // INT4_GROUP, n, 2, device=dev, dtype=t.bfloat16) * 0.02 + 0.001)
+            sets.append((x, wp, sz))
+    one = t.ones((), device=dev, dtype=t.float32)
+
+    if dtype == "bf16":
+        impl = "torch.mm"
+        def call(i):
+            a, b = sets[i % nsets]
+            return lambda: t.mm(a, b)
+    elif dtype == "fp8_e4m3":
+        impl = "torch._scaled_mm"
+        def call(i):
+            a, b = sets[i % nsets]
+            return lambda: t._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=t.bfloat16)
+    elif dtype == "int8":
+        impl = "torch._int_mm"
+        def call(i):
+            a, b = sets[i % nsets]
+            return lambda: t._int_mm(a, b)
+    elif dtype == "int4":
+        impl = "torch._weight_int4pack_mm"
+        def call(i):
+            x, wp, sz = sets[i % nsets]
+            return lambda: t._weight_int4pack_mm(x, wp, INT4_GROUP, sz)
+    else:
+        raise ValueError(dtype)
+    return impl, call
+
+
+IMPL_OF = {"bf16": "torch.mm", "fp8_e4m3": "torch._scaled_mm", "int8": "torch._int_mm",
+           "int4": "torch._weight_int4pack_mm"}
+
+
+def main(argv=None):
+    args = common.family_parser(__doc__.splitlines()[0]).parse_args(argv)
+    common.install_sigterm_exit()
+    ctx = common.DeviceContext(args)
+    table = ctx.table("gemm.csv", COLUMNS)
+    table.note("notes", "B is column-major (transpose of a row-major NxK weight, as nn.Linear); "
+               "fp8 = e4m3 both operands, per-tensor scales, bf16 out; int8 = torch._int_mm int32 out "
+               "(tflops column is TOPS); int4 = 4-bit weights, group 128, bf16 activations")
+    deadline = common.Deadline(args.budget_s)
+    jobs = [(s, d) for s in gemm_grid(args.quick) for d in ("bf16", "fp8_e4m3")]
+    jobs += [(s, d) for s in low_precision_grid(args.quick) for d in ("int8", "int4")]
+    done = 0
+    try:
+        for (m, n, k), dtype in jobs:
+            if deadline.expired():
+                table.note("truncated", f"budget of {args.budget_s:.0f} s spent; "
+                           f"{len(jobs) - done} of {len(jobs)} measurements not taken")
+                break
+            done += 1
+            try:
+                impl, call = make_case(ctx, dtype, m, n, k)
+                st = common.bench(torch, call, ctx.clock_hz, target_s=0.03 if not args.quick else 0.01,
+                                  min_iters=5, max_iters=50 if not args.quick else 10)
+                flops = 2.0 * m * n * k
+                table.add(m=m, n=n, k=k, dtype=dtype, impl=impl, tflops=flops / st["median_us"] / 1e6, **st)
+            except Exception as exc:
+                table.skip(f"{IMPL_OF[dtype]} {dtype} m={m} n={n} k={k}", exc)
+                print(f"[gemm] skip {dtype} {m}x{n}x{k}: {common.exception_text(exc)}", flush=True)
+            finally:
+                call = None
+                common.free_cuda(torch)
+    finally:
+        table.write()
+    print(f"[gemm] {len(table.rows)} rows -> {table.path}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

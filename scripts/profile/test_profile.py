@@ -1,0 +1,215 @@
+"""Unit tests of the profiler's pure-Python parts (no torch, no GPU needed).
+
+    python3 -m unittest discover -s scripts/profile -p 'test_*.py'
+
+They pin down what the Swift loader relies on: the GPU directory name, the
+table layout and sort order, the statistics, the NCCL-tests bandwidth
+factors, and the grids and token splits the tables are built from.
+"""
+
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import check  # noqa: E402
+import collectives  # noqa: E402
+import common  # noqa: E402
+import elementwise  # noqa: E402
+import gemm  # noqa: E402
+import grouped_gemm  # noqa: E402
+import attention  # noqa: E402
+import run  # noqa: E402
+import sparse_attention  # noqa: E402
+
+META = {"gpu": "NVIDIA H100 80GB HBM3", "gpu_count": "1", "driver": "580.00", "cuda": "13.0",
+        "torch": "2.11.0", "nccl": "2.27.7", "date": "2026-01-01T00:00:00Z",
+        "command": "python3 scripts/profile/run.py --out traces"}
+
+
+class TestNaming(unittest.TestCase):
+    def test_gpu_id(self):
+        self.assertEqual(common.gpu_id("NVIDIA H100 80GB HBM3"), "h100-sxm")
+        self.assertEqual(common.gpu_id("NVIDIA H200"), "h200-sxm")
+        self.assertEqual(common.gpu_id("NVIDIA H100 PCIe"), "nvidia-h100-pcie")
+        self.assertEqual(common.gpu_id("NVIDIA A100-SXM4-80GB"), "nvidia-a100-sxm4-80gb")
+
+    def test_safe_env(self):
+        for k, v in common.SAFE_ENV.items():
+            self.assertEqual(os.environ.get(k), v)
+        env = common.apply_safe_env({"NCCL_NVLS_ENABLE": "1"})
+        self.assertEqual(env["NCCL_NVLS_ENABLE"], "0")
+
+
+class TestStats(unittest.TestCase):
+    def test_percentile_matches_numpy_linear(self):
+        xs = [5.0, 1.0, 3.0, 2.0, 4.0]
+        self.assertEqual(common.percentile(xs, 50), 3.0)
+        self.assertAlmostEqual(common.percentile(xs, 10), 1.4)
+        self.assertAlmostEqual(common.percentile(xs, 90), 4.6)
+        self.assertEqual(common.percentile([7.0], 90), 7.0)
+
+    def test_summarize(self):
+        st = common.summarize([float(i) for i in range(1, 12)])
+        self.assertEqual(st["median_us"], 6.0)
+        self.assertEqual(st["samples"], 11)
+        self.assertLessEqual(st["p10_us"], st["median_us"])
+
+    def test_rotation_count(self):
+        l2 = 50 << 20
+        self.assertEqual(common.rotation_count(1 << 30, l2), 1)
+        self.assertEqual(common.rotation_count(100 << 20, l2), 2)
+        n = common.rotation_count(10 << 20, l2)
+        self.assertGreater(n * (10 << 20), 2 * l2)
+        self.assertEqual(common.rotation_count(1024, l2, max_sets=16), 16)
+
+    def test_busbw_factors(self):
+        self.assertAlmostEqual(common.busbw_factor("all_reduce", 4), 1.5)
+        self.assertAlmostEqual(common.busbw_factor("all_reduce", 2), 1.0)
+        self.assertAlmostEqual(common.busbw_factor("all_gather", 4), 0.75)
+        self.assertAlmostEqual(common.busbw_factor("reduce_scatter", 2), 0.5)
+        self.assertAlmostEqual(common.busbw_factor("all_to_all", 8), 0.875)
+        self.assertEqual(common.busbw_factor("send_recv", 4), 1.0)
+
+    def test_iterations_for(self):
+        self.assertEqual(common.iterations_for(0.001, 0.05, 5, 100), 50)
+        self.assertEqual(common.iterations_for(1.0, 0.05, 5, 100), 5)
+        self.assertEqual(common.iterations_for(1e-7, 0.05, 5, 100), 100)
+
+
+class TestTable(unittest.TestCase):
+    def test_write_sorted_and_check(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "gemm.csv")
+            t = common.Table(path, gemm.COLUMNS, META)
+            t.add(m=4096, n=8192, k=4096, dtype="bf16", impl="torch.mm", median_us=400.0, p10_us=390.0,
+                  p90_us=410.5, tflops=687.2, samples=20)
+            t.add(m=1024, n=8192, k=4096, dtype="fp8_e4m3", impl="torch._scaled_mm", median_us=60.0, p10_us=59.0,
+                  p90_us=61.0, tflops=1100.0, samples=20)
+            t.add(m=1024, n=8192, k=4096, dtype="bf16", impl="torch.mm", median_us=110.0, p10_us=109.0,
+                  p90_us=111.0, tflops=620.0, samples=20)
+            t.skip("torch._weight_int4pack_mm int4 m=1 n=2 k=3", RuntimeError("no kernel\nfor this"))
+            t.skip("torch._weight_int4pack_mm int4 m=9 n=9 k=9", RuntimeError("no kernel\nfor this"))
+            t.write()
+            text = open(path).read()
+            lines = text.splitlines()
+            self.assertEqual(lines[0], "# gpu: NVIDIA H100 80GB HBM3")
+            self.assertIn("# units: time in microseconds, sizes in bytes", lines)
+            self.assertEqual(sum(1 for l in lines if l.startswith("# skipped:")), 1)
+            self.assertIn("RuntimeError: no kernel for this", text)
+            header = [l for l in lines if not l.startswith("#")][0]
+            self.assertEqual(header, ",".join(gemm.COLUMNS))
+            data = [l for l in lines if not l.startswith("#")][1:]
+            self.assertTrue(data[0].startswith("1024,8192,4096,bf16,"))
+            self.assertTrue(data[1].startswith("1024,8192,4096,fp8_e4m3,"))
+            self.assertTrue(data[2].startswith("4096,"))
+            self.assertEqual(check.check_file(path), [])
+            meta, skipped, hdr, rows = common.read_table(path)
+            self.assertEqual(meta["command"], META["command"])
+            self.assertEqual(rows[2]["p90_us"], "410.5")
+
+    def test_check_flags_problems(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "collectives.csv")
+            with open(path, "w") as f:
+                f.write("# gpu: x\nop,gpus,group,bytes,dtype,impl,median_us,p10_us,p90_us\n"
+                        "all_reduce,4,contiguous,2048,bf16,nccl,5,6,7\n"
+                        "all_reduce,2,contiguous,1024,bf16,nccl,5,4,7\n")
+            problems = check.check_file(path)
+            text = "\n".join(problems)
+            self.assertIn("missing '# driver:'", text)
+            self.assertIn("algbw_GBps", text)
+            self.assertIn("out of order", text)
+            self.assertIn("not sorted", text)
+
+    def test_cells_never_need_quoting(self):
+        with self.assertRaises(ValueError):
+            common.format_value("a,b")
+        self.assertEqual(common.format_value(3.0), "3")
+        self.assertEqual(common.format_value(0.1234567), "0.123457")
+
+
+class TestGrids(unittest.TestCase):
+    def test_gemm_grid_size_and_alignment(self):
+        g = gemm.gemm_grid()
+        self.assertTrue(100 <= len(g) <= 200, len(g))
+        for m, n, k in g:
+            self.assertEqual(n % 16, 0)
+            self.assertEqual(k % 16, 0)
+        for m, n, k in gemm.low_precision_grid():
+            self.assertEqual(k % 128, 0)
+        self.assertIn((8192, 8192, 8192), g)
+        self.assertLess(len(gemm.gemm_grid(quick=True)), 12)
+
+    def test_layer_shapes_llama70b_tp8(self):
+        shapes = gemm.layer_shapes(8192, 64, 8, 28672, True, 8)
+        self.assertEqual(shapes, [((64 + 16) * 128 // 8, 8192), (8192, 1024), (2 * 28672 // 8, 8192),
+                                  (8192, 28672 // 8)])
+
+    def test_token_counts(self):
+        for dist in ("balanced", "zipf"):
+            c = grouped_gemm.token_counts(4096, 2, 8, dist)
+            self.assertEqual(sum(c), 8192)
+            self.assertTrue(all(x % 16 == 0 for x in c))
+        z = grouped_gemm.token_counts(16384, 6, 64, "zipf")
+        self.assertEqual(z, sorted(z, reverse=True))
+        self.assertGreater(z[0], 10 * z[-1])
+        self.assertEqual(grouped_gemm.token_counts(4096, 2, 8, "balanced"), [1024] * 8)
+
+    def test_mixed_assignment(self):
+        a = grouped_gemm.mixed_assignment([100, 10, 50, 1, 80, 5, 40, 2])
+        self.assertEqual(a[0], "bf16")
+        self.assertEqual(a[3], "int4")
+        self.assertEqual(sorted(a).count("bf16"), 2)
+
+    def test_attention_flops(self):
+        f = attention.attention_flops(1, 8192, 32, 128, "fwd")
+        self.assertEqual(f, 4.0 * 8192 * 8192 * 32 * 128 / 2)
+        self.assertEqual(attention.attention_flops(1, 8192, 32, 128, "bwd"), 2.5 * f)
+        for b, s, h, kv, d in attention.grid():
+            self.assertEqual(h % kv, 0)
+            self.assertIn(b * s, (16384, 32768))
+
+    def test_sparse_density(self):
+        nb = 64
+        dense = sparse_attention.block_layout(nb, nb, set())
+        self.assertAlmostEqual(sparse_attention.density_of(dense, nb), 1.0)
+        local = sparse_attention.block_layout(nb, 4, set())
+        d_local = sparse_attention.density_of(local, nb)
+        striped = sparse_attention.block_layout(nb, 4, sparse_attention.stripe_blocks(nb, 0.2))
+        self.assertLess(d_local, sparse_attention.density_of(striped, nb))
+        self.assertLess(sparse_attention.density_of(striped, nb), 1.0)
+        self.assertIn(0, sparse_attention.stripe_blocks(nb, 0.1))
+        self.assertEqual(len(sparse_attention.stripe_blocks(nb, 0.25)), 16)
+        self.assertEqual(sparse_attention.stripe_blocks(nb, 0.1), sparse_attention.stripe_blocks(nb, 0.1))
+
+    def test_elementwise_bytes(self):
+        self.assertEqual(elementwise.bytes_moved("adamw", "fwd", numel=10), 280)
+        self.assertEqual(elementwise.bytes_moved("copy_d2d", "fwd", numel=10), 20)
+        self.assertEqual(elementwise.bytes_moved("gelu", "fwd", tokens=2, hidden=3), 24)
+        for op, pass_, dims in elementwise.grid():
+            self.assertIn(op, elementwise.IMPL)
+            self.assertGreater(elementwise.bytes_moved(op, "fwd" if pass_ == "step" else pass_, **dims), 0)
+
+    def test_group_partitions(self):
+        p4 = collectives.group_partitions(4)
+        self.assertEqual(p4, [(2, "contiguous", [[0, 1], [2, 3]]), (2, "strided", [[0, 2], [1, 3]]),
+                              (4, "contiguous", [[0, 1, 2, 3]])])
+        self.assertEqual(collectives.group_partitions(2), [(2, "contiguous", [[0, 1]])])
+        sizes = collectives.message_sizes()
+        self.assertEqual(sizes[0], 1024)
+        self.assertEqual(sizes[-1], 1 << 30)
+
+    def test_run_plan_fits(self):
+        steps = run.plan(common.FAMILIES, 540, False, 4)
+        self.assertEqual(steps[-1][0], "collectives")
+        total = sum(b for _, _, b in steps) + run.OVERHEAD_S * len(steps) + run.GRACE_S
+        self.assertLessEqual(total, 540 + 1e-6)
+        one = run.plan(common.FAMILIES, 540, False, 1)
+        self.assertNotIn("collectives", [s for s, _, _ in one])
+
+
+if __name__ == "__main__":
+    unittest.main()
