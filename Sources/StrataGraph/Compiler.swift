@@ -17,9 +17,9 @@ public enum Compiler {
         let ops = builder.ops()
         let parameters = ops.reduce(Int64(0)) { $0 + $1.parameters }
         let training = strategy.training
-        let persistent = parameters * (training.weightBytesPerParameter + training.gradientBytesPerParameter
-            + training.optimizerBytesPerParameter)
-        let gradientBytes = parameters * training.gradientBytesPerParameter
+        let persistent = Int64((Double(parameters) * (training.weightBytesPerParameter + training.gradientBytesPerParameter
+            + training.optimizerBytesPerParameter)).rounded(.up))
+        let gradientBytes = Int64((Double(parameters) * training.gradientBytesPerParameter).rounded(.up))
         let microBatches = strategy.microBatchesPerReplica
         let group = Array(0..<strategy.gpuCount)
         let synchronises = strategy.dataParallel > 1

@@ -23,7 +23,7 @@ public struct GPTBuilder: Sendable {
     public func ops() -> [Op] {
         var ops: [Op] = []
         let tokens = Double(microBatch * config.sequence)
-        let h = Double(config.hidden), v = Double(config.vocabulary), e = Double(precision.bytesPerElement)
+        let h = Double(config.hidden), v = Double(config.vocabulary), e = precision.bytesPerElement
 
         ops.append(Op(
             name: "embedding", family: .embedding,
@@ -73,7 +73,7 @@ public struct GPTBuilder: Sendable {
     /// plus the weight gradient `[k, m] × [m, n]`: twice the forward FLOPs. It saves its input.
     func gemm(_ name: String, m: Int, n: Int, k: Int, bias: Bool) -> Op {
         let (m, n, k) = (Double(m), Double(n), Double(k))
-        let e = Double(precision.bytesPerElement)
+        let e = precision.bytesPerElement
         let forwardBytes = (m * k + k * n + m * n) * e
         let backwardBytes = ((m * n + n * k + m * k) + (m * k + m * n + k * n)) * e
         return Op(
@@ -90,7 +90,7 @@ public struct GPTBuilder: Sendable {
     /// log-sum-exp (fp32, one per row and head).
     func attention(_ name: String) -> Op {
         let b = Double(microBatch), s = Double(config.sequence), h = Double(config.hidden)
-        let heads = Double(config.heads), e = Double(precision.bytesPerElement)
+        let heads = Double(config.heads), e = precision.bytesPerElement
         let tokens = b * s
         let forwardFLOPs = 0.5 * 4 * b * s * s * h
         let logSumExpBytes = b * heads * s * 4
@@ -108,7 +108,7 @@ public struct GPTBuilder: Sendable {
     /// standard deviation per token); owns a scale and a shift.
     func layerNorm(_ name: String) -> Op {
         let tokens = Double(microBatch * config.sequence), h = Double(config.hidden)
-        let e = Double(precision.bytesPerElement)
+        let e = precision.bytesPerElement
         return Op(
             name: name, family: .layerNorm,
             forward: Work(flops: 8 * tokens * h, bytes: 2 * tokens * h * e + 2 * h * e, precision: .fp32),
@@ -119,7 +119,7 @@ public struct GPTBuilder: Sendable {
 
     /// The tanh-approximated GELU: saves its input.
     func gelu(_ name: String, elements: Int) -> Op {
-        let n = Double(elements), e = Double(precision.bytesPerElement)
+        let n = Double(elements), e = precision.bytesPerElement
         return Op(
             name: name, family: .gelu,
             forward: Work(flops: 10 * n, bytes: 2 * n * e, precision: .fp32),
@@ -130,7 +130,7 @@ public struct GPTBuilder: Sendable {
 
     /// A residual addition: reads two tensors, writes one; backward passes the gradient on.
     func add(_ name: String, elements: Int) -> Op {
-        let n = Double(elements), e = Double(precision.bytesPerElement)
+        let n = Double(elements), e = precision.bytesPerElement
         return Op(
             name: name, family: .add,
             forward: Work(flops: n, bytes: 3 * n * e, precision: .fp32),

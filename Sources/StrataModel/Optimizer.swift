@@ -30,16 +30,16 @@ public struct TrainingState: Hashable, Sendable {
         self.masterWeights = masterWeights
     }
 
-    public var weightBytesPerParameter: Int64 { Int64(weightPrecision.bytesPerElement) }
-    public var gradientBytesPerParameter: Int64 { Int64(gradientPrecision.bytesPerElement) }
-    public var optimizerBytesPerParameter: Int64 { Int64(4 * optimizer.stateTensors + (masterWeights ? 4 : 0)) }
+    public var weightBytesPerParameter: Double { weightPrecision.bytesPerElement }
+    public var gradientBytesPerParameter: Double { gradientPrecision.bytesPerElement }
+    public var optimizerBytesPerParameter: Double { Double(4 * optimizer.stateTensors + (masterWeights ? 4 : 0)) }
 
     /// The optimizer step over `parameters`: read the gradient, the state and the master
     /// weights, write the state and both copies of the weights (the fused AdamW kernel).
     public func step(parameters: Int64) -> Op {
         let p = Double(parameters)
         let stateBytes = Double(4 * optimizer.stateTensors + (masterWeights ? 4 : 0))
-        let bytes = p * (Double(gradientBytesPerParameter) + 2 * stateBytes + Double(weightBytesPerParameter))
+        let bytes = p * (gradientBytesPerParameter + 2 * stateBytes + weightBytesPerParameter)
         let flopsPerParameter: Double = optimizer == .sgd ? 3 : 12
         let work = Work(flops: p * flopsPerParameter, bytes: bytes, precision: .fp32)
         return Op(name: "optimizer.\(optimizer.rawValue)", family: .optimizerStep, forward: work,

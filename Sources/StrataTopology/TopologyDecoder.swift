@@ -14,7 +14,7 @@ struct TopologyDecoder {
     init(file: String) { self.file = file }
 
     /// The precisions every GPU type must give a dense peak for: what the cost models assume
-    /// any training GPU has. fp32 and fp8 are optional (an A100 has no fp8).
+    /// any training GPU has. fp32, fp8, int8 and int4 are optional (an A100 has no fp8).
     static let requiredPrecisions: [Precision] = [.bf16, .fp16, .tf32]
 
     /// Decodes the `<cluster>` element; `nil` when anything was wrong (see `diagnostics`).
@@ -68,7 +68,7 @@ struct TopologyDecoder {
             let names = missing.map(\.rawValue).joined(separator: ", ")
             let first = missing[0].rawValue
             report(element, "GPU type '\(id)' lacks the required dense peak for \(names)",
-                   help: "add <peak precision=\"\(first)\" dense=\"…TFLOPS\"/> for each from the GPU's datasheet (dense, not sparse); bf16, fp16 and tf32 are required, fp32 and fp8 optional")
+                   help: "add <peak precision=\"\(first)\" dense=\"…TFLOPS\"/> for each from the GPU's datasheet (dense, not sparse); bf16, fp16 and tf32 are required, fp32, fp8, int8 and int4 optional")
         }
         guard let memory = element.child(named: "memory") else { return nil }
         let capacity = quantity(memory, "capacity", .bytes, positive: true)

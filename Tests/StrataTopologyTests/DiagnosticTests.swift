@@ -138,7 +138,7 @@ import StrataCore
             .replacingOccurrences(of: #"<peak precision="fp16""#, with: #"<peak precision="fp8""#)
         #expect(Self.diagnostics(xml) == """
             topologies/bad.xml:3: error: GPU type 'g' lacks the required dense peak for fp16, tf32
-              help: add <peak precision="fp16" dense="…TFLOPS"/> for each from the GPU's datasheet (dense, not sparse); bf16, fp16 and tf32 are required, fp32 and fp8 optional
+              help: add <peak precision="fp16" dense="…TFLOPS"/> for each from the GPU's datasheet (dense, not sparse); bf16, fp16 and tf32 are required, fp32, fp8, int8 and int4 optional
             """)
     }
 
@@ -158,7 +158,7 @@ import StrataCore
             topologies/bad.xml:2: error: attribute 'version' of <cluster>: '2' is not a topology format version this Strata reads
               help: write version="1"; docs/topology.md describes version 1
             topologies/bad.xml:6: error: attribute 'precision' of <peak>: 'tf31' is not one of the allowed values
-              help: did you mean 'tf32'? allowed: fp32, tf32, bf16, fp16, fp8
+              help: did you mean 'tf32'? allowed: fp32, tf32, bf16, fp16, fp8, int8, int4
             topologies/bad.xml:15: error: attribute 'count' of <nodes>: '0' is not a whole number of at least 1
               help: write a count such as 8
             """)

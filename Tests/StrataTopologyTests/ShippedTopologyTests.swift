@@ -40,7 +40,7 @@ import StrataCore
         let h100 = try #require(cluster.gpuTypes.first)
         #expect(h100.id == "h100-sxm")
         #expect(h100.name == "NVIDIA H100 SXM5 80GB HBM3")
-        let expected: [Precision: Double] = [.fp8: 1979e12, .bf16: 989.4e12, .fp16: 989.4e12, .tf32: 494.7e12, .fp32: 66.9e12]
+        let expected: [Precision: Double] = [.int8: 1979e12, .fp8: 1979e12, .bf16: 989.4e12, .fp16: 989.4e12, .tf32: 494.7e12, .fp32: 66.9e12]
         #expect(Set(h100.peak.keys) == Set(expected.keys))
         for (precision, rate) in expected {
             // "989.4TFLOPS" is 989.4 × 1e12, which may differ from the literal 989.4e12 in the last bit.
