@@ -1,7 +1,7 @@
 import StrataCore
 
 /// The syntax tree of a strategy file: `let` parameters, blocks and assignments, each with
-/// its location. The parser knows no keywords beyond `let`; what a block or key means is
+/// its location. The parser knows no keywords beyond `import` and `let`; what a block or key means is
 /// decided when the tree is resolved, so the language grows without touching the grammar.
 public struct StrategyFile: Hashable, Sendable {
     public var path: String
@@ -15,9 +15,18 @@ public struct StrategyFile: Hashable, Sendable {
 
 /// A top-level or block member.
 public enum Item: Hashable, Sendable {
+    case importFile(Import)
     case parameter(Parameter)
     case assignment(Assignment)
     case block(Block)
+}
+
+/// `import "path"`: the items of another strategy file, placed before this file's own, so
+/// a variant can reuse a base and change only what differs. The path is relative to the
+/// importing file's folder.
+public struct Import: Hashable, Sendable {
+    public var path: String
+    public var location: SourceLocation
 }
 
 /// `let name = value`: a named value the command line may override with `--set`.

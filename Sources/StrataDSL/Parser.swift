@@ -6,7 +6,7 @@ import StrataCore
 /// Grammar (the reference is docs/strategy-language.md):
 ///
 ///     file       = item*
-///     item       = "let" NAME "=" expr | NAME "=" expr | block
+///     item       = "import" STRING | "let" NAME "=" expr | NAME "=" expr | block
 ///     block      = path [NAME | STRING] "{" item* "}"
 ///     path       = segment ("." segment)*
 ///     segment    = NAME ["[" selector "]"]
@@ -86,6 +86,10 @@ public struct Parser {
     private mutating func parseItem() -> Item? {
         let start = current
         guard case let .identifier(first) = start.kind else { return nil }
+        if first == "import", case let .string(path) = tokens[position + 1].kind {
+            position += 2
+            return .importFile(Import(path: path, location: start.location))
+        }
         if first == "let" {
             position += 1
             guard case let .identifier(name) = current.kind else {

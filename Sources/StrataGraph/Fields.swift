@@ -35,6 +35,9 @@ struct Fields {
                 }
             case let .block(block):
                 blocks.append(block)
+            case let .importFile(file):
+                diagnostics.append(Diagnostic(at: file.location, "'import' is allowed only at the top of the file",
+                                              help: "move 'import \"\(file.path)\"' out of \(context)"))
             case let .parameter(parameter):
                 diagnostics.append(Diagnostic(at: parameter.location, "'let' is allowed only at the top of the file",
                                               help: "move 'let \(parameter.name) = …' out of \(context)"))

@@ -71,6 +71,9 @@ public enum Resolver {
                 } else {
                     blocks[block.name] = block
                 }
+            case let .importFile(file):
+                diagnostics.append(Diagnostic(at: file.location, "imports are not supported by this version of the resolver",
+                                              help: "copy the settings of '\(file.path)' into this file"))
             case let .assignment(assignment):
                 diagnostics.append(Diagnostic(at: assignment.location, "setting '\(assignment.key)' outside any block",
                                               help: "put it inside a block, or declare a parameter with 'let \(assignment.key) = …'"))
