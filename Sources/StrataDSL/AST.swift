@@ -6,10 +6,13 @@ import StrataCore
 public struct StrategyFile: Hashable, Sendable {
     public var path: String
     public var items: [Item]
+    /// Own-line comments after the last item, kept so `simulate fmt` can print them back.
+    public var closingComments: [LineComment]
 
-    public init(path: String, items: [Item]) {
+    public init(path: String, items: [Item], closingComments: [LineComment] = []) {
         self.path = path
         self.items = items
+        self.closingComments = closingComments
     }
 }
 
@@ -19,6 +22,26 @@ public enum Item: Hashable, Sendable {
     case parameter(Parameter)
     case assignment(Assignment)
     case block(Block)
+
+    /// The comments and blank line around the item, whichever case it is.
+    public var trivia: Trivia {
+        get {
+            switch self {
+            case let .importFile(item): item.trivia
+            case let .parameter(item): item.trivia
+            case let .assignment(item): item.trivia
+            case let .block(item): item.trivia
+            }
+        }
+        set {
+            switch self {
+            case var .importFile(item): item.trivia = newValue; self = .importFile(item)
+            case var .parameter(item): item.trivia = newValue; self = .parameter(item)
+            case var .assignment(item): item.trivia = newValue; self = .assignment(item)
+            case var .block(item): item.trivia = newValue; self = .block(item)
+            }
+        }
+    }
 }
 
 /// `import "path"`: the items of another strategy file, placed before this file's own, so
@@ -27,6 +50,7 @@ public enum Item: Hashable, Sendable {
 public struct Import: Hashable, Sendable {
     public var path: String
     public var location: SourceLocation
+    public var trivia = Trivia()
 }
 
 /// `let name = value`: a named value the command line may override with `--set`.
@@ -34,6 +58,7 @@ public struct Parameter: Hashable, Sendable {
     public var name: String
     public var value: ExpressionNode
     public var location: SourceLocation
+    public var trivia = Trivia()
 }
 
 /// `key = value` inside a block.
@@ -41,6 +66,7 @@ public struct Assignment: Hashable, Sendable {
     public var key: String
     public var value: ExpressionNode
     public var location: SourceLocation
+    public var trivia = Trivia()
 }
 
 /// `path [label] { members }`, such as `model gpt { … }` or `layers[0..11].mlp { … }`.
@@ -49,6 +75,11 @@ public struct Block: Hashable, Sendable {
     public var label: String?
     public var members: [Item]
     public var location: SourceLocation
+    public var trivia = Trivia()
+    /// A comment on the same line as the `{`, such as `mesh {  // outermost first`.
+    public var openingComment: LineComment?
+    /// Own-line comments after the last member, before the `}`.
+    public var closingComments: [LineComment] = []
 
     /// The first segment's name: what kind of block this is.
     public var name: String { path[0].name }

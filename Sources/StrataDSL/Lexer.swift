@@ -1,13 +1,15 @@
 import StrataCore
 
 /// Splits strategy-file text into tokens. `//` starts a comment that runs to the end of
-/// the line; whitespace, newlines included, only separates tokens.
+/// the line; whitespace, newlines included, only separates tokens. Comments and line
+/// breaks are kept as each token's `trivia` for the formatter.
 public struct Lexer {
     private let file: String
     private let scalars: [Unicode.Scalar]
     private var offset = 0
     private var line = 1
     private var column = 1
+    private var pendingTrivia: [TriviaPiece] = []
     public private(set) var diagnostics: [Diagnostic] = []
 
     /// Punctuation, longest first so `..` wins over `.`.
@@ -23,11 +25,20 @@ public struct Lexer {
     public mutating func tokenize() -> [Token] {
         var tokens: [Token] = []
         while true {
-            skipWhitespaceAndComments()
+            // A character that starts no token hands its trivia on to the next token, so
+            // every comment stays attached to some token.
+            let trivia = pendingTrivia + skipWhitespaceAndComments()
+            pendingTrivia = []
             let start = SourceLocation(file: file, line: line, column: column)
             guard let scalar = peek() else {
-                tokens.append(Token(.endOfFile, at: start))
+                var end = Token(.endOfFile, at: start)
+                end.trivia = trivia
+                tokens.append(end)
                 return tokens
+            }
+            let count = tokens.count
+            defer {
+                if tokens.count > count { tokens[count].trivia = trivia } else { pendingTrivia = trivia }
             }
             if scalar.properties.isAlphabetic || scalar == "_" {
                 tokens.append(Token(.identifier(take { $0.properties.isAlphabetic || $0 == "_" || Self.isDigit($0) }), at: start))
@@ -76,16 +87,30 @@ public struct Lexer {
         return text
     }
 
-    private mutating func skipWhitespaceAndComments() {
+    /// Skips to the next token, returning the line breaks and comments it passed.
+    private mutating func skipWhitespaceAndComments() -> [TriviaPiece] {
+        var pieces: [TriviaPiece] = []
         while let scalar = peek() {
-            if scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" {
+            if scalar == "\n" {
+                if case let .newlines(count) = pieces.last {
+                    pieces[pieces.count - 1] = .newlines(count + 1)
+                } else {
+                    pieces.append(.newlines(1))
+                }
+                advance()
+            } else if scalar == " " || scalar == "\t" || scalar == "\r" {
                 advance()
             } else if scalar == "/", peek(1) == "/" {
-                _ = take { $0 != "\n" }
+                var text = take { $0 != "\n" }
+                while let last = text.unicodeScalars.last, last == " " || last == "\t" || last == "\r" {
+                    text.unicodeScalars.removeLast()
+                }
+                pieces.append(.comment(text))
             } else {
-                return
+                break
             }
         }
+        return pieces
     }
 
     /// Digits with `_` separators, an optional fraction and exponent, then unit letters.

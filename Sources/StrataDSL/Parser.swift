@@ -17,12 +17,22 @@ import StrataCore
 ///     primary    = NUMBER | STRING | NAME | "(" expr ")" | "[" [expr ("," expr)*] "]"
 ///
 /// On an error the parser records a diagnostic and skips to the next line that starts a
-/// member, so one file reports all its syntax errors at once.
+/// member, so one file reports all its syntax errors at once. Every step of recovery
+/// consumes a token and nesting is capped at `maximumDepth`, so no input can make the
+/// parser loop or exhaust the stack.
+///
+/// Comments are kept as `Trivia` on items (see `Trivia` for where each kind goes). The tree
+/// is normalized to what the canonical text reads back as: a blank line at the start of a
+/// file or block is dropped, and comments inside an item move before it.
 public struct Parser {
     private var tokens: [Token]
     private var position = 0
     private let path: String
+    private var depth = 0
     public private(set) var diagnostics: [Diagnostic] = []
+
+    /// How deeply blocks, parentheses, lists and negations may nest.
+    public static let maximumDepth = 64
 
     private init(tokens: [Token], path: String, lexerDiagnostics: [Diagnostic]) {
         self.tokens = tokens
@@ -37,9 +47,9 @@ public struct Parser {
         var lexer = Lexer(text: text, file: path)
         let tokens = lexer.tokenize()
         var parser = Parser(tokens: tokens, path: path, lexerDiagnostics: lexer.diagnostics)
-        let items = parser.parseItems(until: nil)
+        let (items, closingComments) = parser.parseItems(until: nil)
         if !parser.diagnostics.isEmpty { throw DiagnosticError(parser.diagnostics) }
-        return StrategyFile(path: path, items: items)
+        return StrategyFile(path: path, items: items, closingComments: closingComments)
     }
 
     /// Parses a lone expression, such as the value of `--set tp=4`, named `origin` in errors.
@@ -60,21 +70,47 @@ public struct Parser {
 
     private var current: Token { tokens[position] }
 
-    private mutating func parseItems(until closing: SourceLocation?) -> [Item] {
+    /// Parses members up to the `}` at `closing`'s depth (not consumed), or to the end of
+    /// the file when `closing` is `nil`, with the own-line comments that come after the last.
+    private mutating func parseItems(until closing: SourceLocation?) -> (items: [Item], closingComments: [LineComment]) {
         var items: [Item] = []
         while true {
+            // The same-line comment of this token, if any, was taken by the previous item
+            // or by the block's '{'.
+            let trivia = Self.split(current.trivia, afterToken: position > 0)
+            var leading = trivia.ownLine
+            var blankLineBefore = trivia.blankLineBeforeToken
+            if items.isEmpty {
+                // Nothing is printed between '{' (or the start of the file) and what follows.
+                if leading.isEmpty { blankLineBefore = false } else { leading[0].blankLineBefore = false }
+            }
             switch current.kind {
             case .endOfFile:
                 if let closing {
                     diagnostics.append(Diagnostic(at: closing, "this '{' is never closed", help: "add a '}' to end the block"))
                 }
-                return items
+                return (items, leading)
             case .symbol("}"):
-                if closing != nil { return items }
+                if closing != nil { return (items, leading) }
                 diagnostics.append(Diagnostic(at: current.location, "unmatched '}'", help: "remove it, or open a block before it"))
                 position += 1
             case .identifier:
-                if let item = parseItem() { items.append(item) } else { recover() }
+                guard var item = parseItem() else {
+                    recover()
+                    continue
+                }
+                // Comments from inside the item come after its own leading ones; a blank
+                // line before the item then separates those two groups.
+                var trivia = item.trivia
+                if blankLineBefore, !trivia.leadingComments.isEmpty {
+                    trivia.leadingComments[0].blankLineBefore = true
+                    blankLineBefore = false
+                }
+                trivia.leadingComments = leading + trivia.leadingComments
+                trivia.blankLineBefore = blankLineBefore
+                trivia.trailingComment = Self.split(current.trivia, afterToken: true).sameLine
+                item.trivia = trivia
+                items.append(item)
             default:
                 diagnostics.append(Diagnostic(at: current.location, "expected a setting, a block or 'let', found \(current.spelling)",
                                               help: "members look like 'name = value' or 'name { … }'"))
@@ -83,7 +119,50 @@ public struct Parser {
         }
     }
 
+    /// A token's trivia, read as: the comment that ends the previous token's line, then
+    /// comments on lines of their own, then whether a blank line separates the token from
+    /// the last of them.
+    private static func split(_ pieces: [TriviaPiece], afterToken: Bool)
+        -> (sameLine: LineComment?, ownLine: [LineComment], blankLineBeforeToken: Bool) {
+        var sameLine: LineComment?
+        var ownLine: [LineComment] = []
+        var newlines = afterToken ? 0 : 1  // the start of the file is the start of a line
+        for piece in pieces {
+            switch piece {
+            case let .newlines(count):
+                newlines += count
+            case let .comment(text):
+                if newlines == 0 {
+                    sameLine = LineComment(text)
+                } else {
+                    ownLine.append(LineComment(text, blankLineBefore: newlines >= 2))
+                }
+                newlines = 0
+            }
+        }
+        return (sameLine, ownLine, newlines >= 2)
+    }
+
+    /// Every comment in the trivia of tokens `range`: comments written inside an item,
+    /// which canonical form prints on their own lines before it.
+    private func comments(inTokens range: Range<Int>) -> [LineComment] {
+        tokens[range].flatMap { token in
+            token.trivia.compactMap { piece -> LineComment? in
+                if case let .comment(text) = piece { LineComment(text) } else { nil }
+            }
+        }
+    }
+
+    /// Parses one member; its trivia holds the comments written inside it.
     private mutating func parseItem() -> Item? {
+        let first = position
+        guard var item = parseItemSyntax() else { return nil }
+        if case .block = item { return item }  // a block collects its header's comments itself
+        item.trivia.leadingComments = comments(inTokens: first + 1 ..< position)
+        return item
+    }
+
+    private mutating func parseItemSyntax() -> Item? {
         let start = current
         guard case let .identifier(first) = start.kind else { return nil }
         if first == "import", case let .string(path) = tokens[position + 1].kind {
@@ -110,6 +189,12 @@ public struct Parser {
 
     private mutating func parseBlock() -> Block? {
         let start = current.location
+        let first = position
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            return fail("blocks are nested more than \(Self.maximumDepth) deep", help: "close some blocks before opening more")
+        }
         var segments: [PathSegment] = []
         repeat {
             if !segments.isEmpty { position += 1 }  // the '.'
@@ -143,9 +228,12 @@ public struct Parser {
         }
         let open = current.location
         position += 1
-        let members = parseItems(until: open)
+        var block = Block(path: segments, label: label, members: [], location: start)
+        block.trivia.leadingComments = comments(inTokens: first + 1 ..< position)
+        block.openingComment = Self.split(current.trivia, afterToken: true).sameLine
+        (block.members, block.closingComments) = parseItems(until: open)
         if case .symbol("}") = current.kind { position += 1 }
-        return Block(path: segments, label: label, members: members, location: start)
+        return block
     }
 
     private mutating func parseSelector() -> Selector? {
@@ -203,6 +291,11 @@ public struct Parser {
     }
 
     private mutating func parseUnary() -> ExpressionNode? {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            return fail("the value is nested more than \(Self.maximumDepth) deep", help: "simplify the expression")
+        }
         if case .symbol("-") = current.kind {
             let location = current.location
             position += 1
@@ -218,8 +311,10 @@ public struct Parser {
             position += 1
             if let unit { return .quantity(text: text + unit, token.location) }
             if let integer = Int(text) { return .integer(integer, token.location) }
-            if let real = Double(text) { return .real(real, token.location) }
-            return fail("'\(text)' is not a number", help: "write numbers like 12, 0.5 or 1e-3")
+            if let real = Double(text), real.isFinite { return .real(real, token.location) }
+            let message = Double(text) != nil ? "'\(text)' is too large" : "'\(text)' is not a number"
+            diagnostics.append(Diagnostic(at: token.location, message, help: "write numbers like 12, 0.5 or 1e-3, below 1.8e308"))
+            return nil
         case let .string(text):
             position += 1
             return .string(text, token.location)
@@ -265,6 +360,7 @@ public struct Parser {
     }
 
     /// Skips to the first token of a later line that can start a member, or to a brace.
+    /// Always consumes at least one token unless at the end, so parsing makes progress.
     private mutating func recover() {
         let line = current.location.line
         if current.kind != .endOfFile { position += 1 }

@@ -13,6 +13,8 @@ public struct Token: Hashable, Sendable {
 
     public var kind: Kind
     public var location: SourceLocation
+    /// The line breaks and comments between the previous token and this one.
+    public var trivia: [TriviaPiece] = []
 
     public init(_ kind: Kind, at location: SourceLocation) {
         self.kind = kind
