@@ -16,6 +16,7 @@ public struct LineComment: Hashable, Sendable {
     /// the first thing in a file or a block: the formatter drops blank lines there.
     public var blankLineBefore: Bool
 
+    /// A comment reading `text` (which starts with `//`).
     public init(_ text: String, blankLineBefore: Bool = false) {
         self.text = text
         self.blankLineBefore = blankLineBefore
@@ -34,8 +35,11 @@ public struct LineComment: Hashable, Sendable {
 ///   no place of their own in canonical form; the parser moves them to the end of
 ///   `leadingComments`, so they print on their own lines just before the item.
 public struct Trivia: Hashable, Sendable {
+    /// Own-line comments before the item, then any written inside it.
     public var leadingComments: [LineComment]
+    /// Whether a blank line comes right before the item's first line.
     public var blankLineBefore: Bool
+    /// The comment after the item's last token, on the same line.
     public var trailingComment: LineComment?
 
     public init(leadingComments: [LineComment] = [], blankLineBefore: Bool = false, trailingComment: LineComment? = nil) {
