@@ -78,6 +78,49 @@ struct Fields {
         return number
     }
 
+    /// A whole number of zero or more.
+    mutating func nonNegativeInteger(_ key: String, default fallback: Int) -> Int {
+        guard let (value, location) = value(key, required: false, example: "1") else { return fallback }
+        guard case let .integer(number) = value, number >= 0 else {
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a whole number of zero or more, found \(value)",
+                                          help: "write '\(key) = 1'"))
+            return fallback
+        }
+        return number
+    }
+
+    /// A positive number, integer or not.
+    mutating func positiveNumber(_ key: String, default fallback: Double) -> Double {
+        guard let (value, location) = value(key, required: false, example: "1.2") else { return fallback }
+        guard let number = value.number, number > 0 else {
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a positive number, found \(value)",
+                                          help: "write '\(key) = 1.2'"))
+            return fallback
+        }
+        return number
+    }
+
+    /// A size in bytes with its unit, such as `25MiB`.
+    mutating func bytes(_ key: String, default fallback: Int64) -> Int64 {
+        guard let (value, location) = value(key, required: false, example: "25MiB") else { return fallback }
+        guard case let .quantity(text) = value else {
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a size with its unit, found \(value)",
+                                          help: "write '\(key) = 25MiB' (units: B, KB, MB, GB, KiB, MiB, GiB)"))
+            return fallback
+        }
+        do {
+            return Int64(try UnitParser.parse(text, as: .bytes))
+        } catch {
+            diagnostics.append(Diagnostic(at: location, error.message, help: "write '\(key) = 25MiB'"))
+            return fallback
+        }
+    }
+
+    /// Any value, for settings whose shape varies (`stages = even` or a list).
+    mutating func raw(_ key: String, required: Bool = false, example: String) -> (Value, SourceLocation)? {
+        value(key, required: required, example: example)
+    }
+
     mutating func string(_ key: String, required: Bool = true, example: String) -> (String, SourceLocation)? {
         guard let (value, location) = value(key, required: required, example: example) else { return nil }
         guard case let .string(text) = value else {
@@ -99,16 +142,13 @@ struct Fields {
     }
 
     /// A keyword from a closed set, such as `precision = bf16`.
-    mutating func choice<T: RawRepresentable>(_ key: String, among choices: [T], default fallback: T?)
+    mutating func choice<T: RawRepresentable>(_ key: String, among choices: [T], default fallback: T?, required: Bool? = nil)
         -> (T, SourceLocation)? where T.RawValue == String {
         let names = choices.map(\.rawValue)
-        guard let (value, location) = value(key, required: fallback == nil, example: names[0]) else {
+        guard let (value, location) = value(key, required: required ?? (fallback == nil), example: names[0]) else {
             return fallback.map { ($0, self.location) }
         }
-        let text: String? = switch value {
-        case let .symbol(name), let .string(name): name
-        default: nil
-        }
+        let text = value.keyword
         guard let text, let chosen = choices.first(where: { $0.rawValue == text }) else {
             let suggestion = text.flatMap { Spelling.closest(to: $0, among: names) }.map { "did you mean '\($0)'? " } ?? ""
             diagnostics.append(Diagnostic(at: location, "'\(key)' must be one of \(names.joined(separator: ", ")), found \(text.map { "'\($0)'" } ?? value.kindName)",

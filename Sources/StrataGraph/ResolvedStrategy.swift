@@ -9,19 +9,24 @@ public struct MeshAxis: Hashable, Sendable {
     public var size: Int
 }
 
+/// The training setup: batch, precisions and optimizer.
+public struct TrainingSetup: Hashable, Sendable {
+    public var globalBatch: Int
+    public var microBatch: Int
+    /// Precision of weights, activations and matrix arithmetic, unless a subtree says otherwise.
+    public var precision: Precision
+    public var state: TrainingState
+}
+
 /// A strategy file with every parameter substituted, every default applied and every
-/// cross-check passed: what the compiler turns into an execution graph.
+/// rule checked: what the compiler turns into an execution graph.
 public struct ResolvedStrategy: Sendable {
     /// The strategy file's path as given.
     public var path: String
     /// The `let` parameters after `--set`, in declaration order.
     public var parameters: [(name: String, value: Value)]
-    public var model: GPTConfig
-    public var globalBatch: Int
-    public var microBatch: Int
-    /// Precision of weights, activations and matrix arithmetic.
-    public var precision: Precision
-    public var training: TrainingState
+    public var model: ModelConfig
+    public var training: TrainingSetup
     /// The topology file actually loaded: `--topology`, or `cluster.topology` resolved
     /// against the strategy file's folder.
     public var topologyPath: String
@@ -29,12 +34,23 @@ public struct ResolvedStrategy: Sendable {
     /// How many of the cluster's GPUs the job uses: the first `gpuCount` in rank order.
     public var gpuCount: Int
     public var mesh: [MeshAxis]
-    public var dataParallelAxis: String
+    public var tree: StrategyTree
+    public var pipeline: PipelineSettings?
+    public var gradientSync: GradientSyncSettings
+    public var fsdp: FSDPSettings?
 
-    /// The number of model replicas.
-    public var dataParallel: Int { mesh.first { $0.name == dataParallelAxis }!.size }
+    public var globalBatch: Int { training.globalBatch }
+    public var microBatch: Int { training.microBatch }
+    public var precision: Precision { training.precision }
 
-    /// Micro-batches each replica runs per iteration (gradient-accumulation steps).
+    public func size(of axis: String) -> Int { mesh.first { $0.name == axis }?.size ?? 1 }
+
+    /// The model's data-parallel degree: the product of the root's data-parallel axes.
+    public var dataParallel: Int {
+        tree.attributes[ModuleTree.rootIndex].dataParallel.reduce(1) { $0 * size(of: $1) }
+    }
+
+    /// Micro-batches each model replica runs per iteration (gradient-accumulation steps).
     public var microBatchesPerReplica: Int { globalBatch / (dataParallel * microBatch) }
 
     /// Tokens processed per iteration across all replicas.

@@ -8,7 +8,9 @@ public enum OpFamily: Hashable, Sendable {
     /// Fused (flash) attention over `batch × heads` sequences of length `sequence`.
     case attention(batch: Int, heads: Int, sequence: Int, headDim: Int, causal: Bool)
     case layerNorm
+    case rmsNorm
     case gelu
+    case swiglu
     case add
     case embedding
     case crossEntropy
@@ -19,7 +21,9 @@ public enum OpFamily: Hashable, Sendable {
         case .gemm: "gemm"
         case .attention: "attention"
         case .layerNorm: "layer_norm"
+        case .rmsNorm: "rms_norm"
         case .gelu: "gelu"
+        case .swiglu: "swiglu"
         case .add: "add"
         case .embedding: "embedding"
         case .crossEntropy: "cross_entropy"

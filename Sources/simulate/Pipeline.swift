@@ -30,9 +30,9 @@ struct Pipeline {
     }
 
     /// Compiles and simulates a resolved strategy.
-    static func simulate(_ strategy: ResolvedStrategy) throws(ExecutionError)
+    static func simulate(_ strategy: ResolvedStrategy) throws
         -> (graph: ExecutionGraph, result: SimulationResult, metrics: RunMetrics) {
-        let graph = Compiler.compile(strategy)
+        let graph = try Compiler.compile(strategy)
         let result = try Executor(graph: graph, cluster: strategy.cluster).run()
         return (graph, result, RunMetrics(graph: graph, result: result, cluster: strategy.cluster))
     }

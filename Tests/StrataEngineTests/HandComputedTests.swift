@@ -17,7 +17,7 @@ import Testing
         let path = fixtures.appendingPathComponent(name).path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let strategy = try Resolver.resolve(try Parser.parse(text, path: path), overrides: overrides)
-        let graph = Compiler.compile(strategy)
+        let graph = try Compiler.compile(strategy)
         return (graph, try Executor(graph: graph, cluster: strategy.cluster).run())
     }
 

@@ -1,0 +1,101 @@
+import Foundation
+import StrataCore
+import StrataDSL
+
+/// Expands `import "file"` lines: the imported file's items come first, then the
+/// importing file's, so the importer can change anything the base sets.
+///
+/// - A parameter declared again by an importer overrides the imported declaration.
+/// - A top-level block present in both merges: the importer's settings replace the base's
+///   settings of the same name; the strategy block keeps both files' module settings in
+///   order (later ones win), and the importer's `mesh`, `pipeline`, `grad_sync` or `fsdp`
+///   replaces the base's.
+enum ImportExpander {
+    /// Reads `text` (from `path`) and every file it imports, recursively.
+    static func expand(_ file: StrategyFile) throws(DiagnosticError) -> StrategyFile {
+        var stack = [canonical(file.path)]
+        let items = try expand(file, stack: &stack)
+        return StrategyFile(path: file.path, items: items)
+    }
+
+    private static func expand(_ file: StrategyFile, stack: inout [String]) throws(DiagnosticError) -> [Item] {
+        var result: [Item] = []
+        var diagnostics: [Diagnostic] = []
+        for item in file.items {
+            guard case let .importFile(directive) = item else {
+                result = merge(result, item)
+                continue
+            }
+            let path = Resolver.resolvePath(directive.path, relativeTo: file.path)
+            let key = canonical(path)
+            if stack.contains(key) {
+                let cycle = (stack.map { ($0 as NSString).lastPathComponent } + [(key as NSString).lastPathComponent]).joined(separator: " → ")
+                diagnostics.append(Diagnostic(at: directive.location, "import cycle: \(cycle)",
+                                              help: "move what both files need into a third file that both import"))
+                continue
+            }
+            guard FileManager.default.fileExists(atPath: path),
+                  let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                diagnostics.append(Diagnostic(at: directive.location, "cannot read the imported file '\(path)'",
+                                              help: "import paths are relative to the importing file's folder"))
+                continue
+            }
+            do {
+                let imported = try Parser.parse(text, path: path)
+                stack.append(key)
+                defer { stack.removeLast() }
+                for importedItem in try expand(imported, stack: &stack) { result = merge(result, importedItem) }
+            } catch {
+                diagnostics += error.diagnostics
+            }
+        }
+        if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
+        return result
+    }
+
+    /// Adds `item` to `items`, merging it with an earlier declaration it overrides.
+    private static func merge(_ items: [Item], _ item: Item) -> [Item] {
+        var items = items
+        switch item {
+        case let .parameter(parameter):
+            if let earlier = items.firstIndex(where: { if case let .parameter(p) = $0 { p.name == parameter.name } else { false } }),
+               case let .parameter(old) = items[earlier], old.location.file != parameter.location.file {
+                items[earlier] = item
+                return items
+            }
+        case let .block(block) where block.path.count == 1:
+            if let earlier = items.firstIndex(where: { if case let .block(b) = $0 { b.path.count == 1 && b.name == block.name } else { false } }),
+               case let .block(old) = items[earlier], old.location.file != block.location.file {
+                var merged = old
+                merged.label = block.label ?? old.label
+                merged.members = mergeMembers(old.members, block.members, strategy: block.name == "strategy")
+                items[earlier] = .block(merged)
+                return items
+            }
+        default:
+            break
+        }
+        items.append(item)
+        return items
+    }
+
+    private static func mergeMembers(_ base: [Item], _ overrides: [Item], strategy: Bool) -> [Item] {
+        var members = base
+        for item in overrides {
+            switch item {
+            case let .assignment(assignment) where !strategy:
+                members.removeAll { if case let .assignment(a) = $0 { a.key == assignment.key } else { false } }
+            case let .block(block) where !strategy || StrategyBlock(rawValue: block.name) != nil:
+                members.removeAll { if case let .block(b) = $0 { b.path.map(\.name) == block.path.map(\.name) && b.path.map(\.selector) == block.path.map(\.selector) } else { false } }
+            default:
+                break
+            }
+            members.append(item)
+        }
+        return members
+    }
+
+    private static func canonical(_ path: String) -> String {
+        (path as NSString).standardizingPath
+    }
+}
