@@ -131,7 +131,9 @@ public struct Lexer {
             }
             text += take { Self.isDigit($0) }
         }
-        let unit = take { $0.properties.isAlphabetic }
+        // Unit letters may continue with digits, so keywords such as `1f1b` stay one token.
+        var unit = take { $0.properties.isAlphabetic }
+        if !unit.isEmpty { unit += take { $0.properties.isAlphabetic || Self.isDigit($0) || $0 == "_" } }
         return .number(text: text.replacingUnderscores(), unit: unit.isEmpty ? nil : unit)
     }
 

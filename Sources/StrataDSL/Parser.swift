@@ -363,6 +363,8 @@ public struct Parser {
     /// Always consumes at least one token unless at the end, so parsing makes progress.
     private mutating func recover() {
         let line = current.location.line
+        // A '}' ends the enclosing block; stepping past it would leave that block unclosed.
+        if case .symbol("}") = current.kind { return }
         if current.kind != .endOfFile { position += 1 }
         while current.kind != .endOfFile {
             if case .symbol("}") = current.kind { return }
