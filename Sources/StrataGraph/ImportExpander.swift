@@ -6,10 +6,10 @@ import StrataDSL
 /// importing file's, so the importer can change anything the base sets.
 ///
 /// - A parameter declared again by an importer overrides the imported declaration.
-/// - A top-level block present in both merges: the importer's settings replace the base's
-///   settings of the same name; the strategy block keeps both files' module settings in
-///   order (later ones win), and the importer's `mesh`, `pipeline`, `grad_sync` or `fsdp`
-///   replaces the base's.
+/// - A `model`, `training` or `cluster` block present in both merges: the importer's
+///   settings (and nested blocks such as `moe`) replace the base's of the same name.
+/// - A `strategy` block in the importer replaces the base's whole: a strategy is read as
+///   one tree, and half of one laid over another would name axes that no longer exist.
 enum ImportExpander {
     /// Reads `text` (from `path`) and every file it imports, recursively.
     static func expand(_ file: StrategyFile) throws(DiagnosticError) -> StrategyFile {
@@ -66,9 +66,13 @@ enum ImportExpander {
         case let .block(block) where block.path.count == 1:
             if let earlier = items.firstIndex(where: { if case let .block(b) = $0 { b.path.count == 1 && b.name == block.name } else { false } }),
                case let .block(old) = items[earlier], old.location.file != block.location.file {
+                if block.name == "strategy" {
+                    items[earlier] = item
+                    return items
+                }
                 var merged = old
                 merged.label = block.label ?? old.label
-                merged.members = mergeMembers(old.members, block.members, strategy: block.name == "strategy")
+                merged.members = mergeMembers(old.members, block.members)
                 items[earlier] = .block(merged)
                 return items
             }
@@ -79,14 +83,14 @@ enum ImportExpander {
         return items
     }
 
-    private static func mergeMembers(_ base: [Item], _ overrides: [Item], strategy: Bool) -> [Item] {
+    private static func mergeMembers(_ base: [Item], _ overrides: [Item]) -> [Item] {
         var members = base
         for item in overrides {
             switch item {
-            case let .assignment(assignment) where !strategy:
+            case let .assignment(assignment):
                 members.removeAll { if case let .assignment(a) = $0 { a.key == assignment.key } else { false } }
-            case let .block(block) where !strategy || StrategyBlock(rawValue: block.name) != nil:
-                members.removeAll { if case let .block(b) = $0 { b.path.map(\.name) == block.path.map(\.name) && b.path.map(\.selector) == block.path.map(\.selector) } else { false } }
+            case let .block(block):
+                members.removeAll { if case let .block(b) = $0 { b.path.map(\.name) == block.path.map(\.name) } else { false } }
             default:
                 break
             }

@@ -134,7 +134,7 @@ struct StrategyValidator {
         guard let pipeline = declarations.pipeline else { return }
         let stages = size(pipeline.axis), microBatches = global / perStep
         switch pipeline.schedule {
-        case .oneFOneB, .zeroBubble where microBatches < stages:
+        case .oneFOneB where microBatches < stages, .zeroBubble where microBatches < stages:
             report(Diagnostic(at: pipeline.scheduleLocation,
                               "\(pipeline.schedule.rawValue) over \(stages) stages needs at least \(stages) micro-batches per iteration, but each replica runs \(microBatches)",
                               help: "raise global_batch to at least \(stages * perStep), lower micro_batch, or use fewer stages"))
