@@ -3,7 +3,7 @@ import StrataCore
 
 /// A recursive-descent parser for strategy files.
 ///
-/// Grammar (the reference is docs/strategy-language.md):
+/// Grammar (the reference is docs/dsl.md):
 ///
 ///     file       = item*
 ///     item       = "import" STRING | "let" NAME "=" expr | NAME "=" expr | block
