@@ -5,6 +5,8 @@ import StrataCore
 public enum OpFamily: Hashable, Sendable {
     /// `[m, k] × [k, n]`.
     case gemm(m: Int, n: Int, k: Int)
+    /// Several experts' `[tokens[i], k] × [k, n]` products in one kernel.
+    case groupedGemm(tokens: [Int], n: Int, k: Int)
     /// Fused (flash) attention over `batch × heads` sequences of length `sequence`.
     case attention(batch: Int, heads: Int, sequence: Int, headDim: Int, causal: Bool)
     case layerNorm
@@ -19,6 +21,7 @@ public enum OpFamily: Hashable, Sendable {
     public var name: String {
         switch self {
         case .gemm: "gemm"
+        case .groupedGemm: "grouped_gemm"
         case .attention: "attention"
         case .layerNorm: "layer_norm"
         case .rmsNorm: "rms_norm"
@@ -35,7 +38,7 @@ public enum OpFamily: Hashable, Sendable {
     /// Narayanan et al. 2021 and PaLM's MFU definition. Norms and activations do not.
     public var countsAsModelFLOPs: Bool {
         switch self {
-        case .gemm, .attention: true
+        case .gemm, .groupedGemm, .attention: true
         default: false
         }
     }

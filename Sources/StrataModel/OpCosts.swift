@@ -1,0 +1,135 @@
+import StrataCore
+
+/// The cost formulas of every op kind, on explicit (possibly partitioned) shapes: FLOPs,
+/// bytes moved, activation bytes saved for backward, and parameters owned.
+///
+/// `TransformerBuilder` applies them to whole ops; the compiler applies them to the
+/// shard one GPU computes, so partitioning never changes a formula, only its inputs.
+public enum OpCosts {
+    /// A linear layer `[m, k] × [k, n]`. Backward is the input gradient `[m, n] × [n, k]`
+    /// plus the weight gradient `[k, m] × [m, n]`: twice the forward FLOPs. It saves its input.
+    public static func gemm(_ name: String, m: Int, n: Int, k: Int, bias: Bool, precision: Precision) -> Op {
+        let (m, n, k) = (Double(m), Double(n), Double(k))
+        let e = precision.bytesPerElement
+        let forwardBytes = (m * k + k * n + m * n) * e
+        let backwardBytes = ((m * n + n * k + m * k) + (m * k + m * n + k * n)) * e
+        return Op(
+            name: name, family: .gemm(m: Int(m), n: Int(n), k: Int(k)),
+            forward: Work(flops: 2 * m * n * k, bytes: forwardBytes, precision: precision),
+            backward: Work(flops: 4 * m * n * k, bytes: backwardBytes, precision: precision),
+            savedBytes: Int64(m * k * e),
+            parameters: Int64(k * n) + (bias ? Int64(n) : 0))
+    }
+
+    /// The experts of one GPU as one grouped GEMM: expert *i* multiplies `tokens[i]` rows
+    /// by its own `[k, n]` weight. Weights may be stored narrower than activations
+    /// (`weightPrecision` int4 for w4a16); arithmetic runs in `computePrecision`.
+    public static func groupedGemm(_ name: String, tokens: [Int], n: Int, k: Int, bias: Bool,
+                                   weightPrecision: Precision, activationPrecision: Precision,
+                                   computePrecision: Precision) -> Op {
+        let rows = Double(tokens.reduce(0, +)), experts = Double(tokens.count)
+        let (n, k) = (Double(n), Double(k))
+        let a = activationPrecision.bytesPerElement, w = weightPrecision.bytesPerElement
+        let weights = experts * k * n * w
+        let forwardBytes = (rows * k + rows * n) * a + weights
+        let backwardBytes = 2 * (rows * k + rows * n) * a + 2 * weights + experts * k * n * a
+        return Op(
+            name: name, family: .groupedGemm(tokens: tokens, n: Int(n), k: Int(k)),
+            forward: Work(flops: 2 * rows * n * k, bytes: forwardBytes, precision: computePrecision),
+            backward: Work(flops: 4 * rows * n * k, bytes: backwardBytes, precision: computePrecision),
+            savedBytes: Int64(rows * k * a),
+            parameters: Int64(experts * k * n) + (bias ? Int64(experts * n) : 0))
+    }
+
+    /// Flash attention (Dao et al. 2022) of `heads` query heads over `queryLength` query
+    /// and `keyLength` key positions per sequence, `kvHeads` key/value heads of `headDim`.
+    /// `maskedFraction` is the share of the score matrix computed: 1/2 for a causal mask
+    /// over the whole sequence. Backward recomputes the scores and does four more
+    /// products, 2.5 × forward. It saves Q, K, V and the fp32 log-sum-exp.
+    public static func attention(_ name: String, batch: Int, heads: Int, kvHeads: Int, queryLength: Int, keyLength: Int,
+                                 headDim: Int, maskedFraction: Double, precision: Precision) -> Op {
+        let b = Double(batch), q = Double(queryLength), kv = Double(keyLength), d = Double(headDim)
+        let e = precision.bytesPerElement
+        let queryBytes = b * q * Double(heads) * d * e
+        let keyValueBytes = 2 * b * kv * Double(kvHeads) * d * e
+        let outputBytes = queryBytes
+        let forwardFLOPs = maskedFraction * 4 * b * Double(heads) * q * kv * d
+        let logSumExpBytes = b * Double(heads) * q * 4
+        return Op(
+            name: name,
+            family: .attention(batch: batch, heads: heads, sequence: queryLength, headDim: headDim, causal: maskedFraction < 1),
+            // Read Q, K, V; write the output and the log-sum-exp.
+            forward: Work(flops: forwardFLOPs, bytes: queryBytes + keyValueBytes + outputBytes + logSumExpBytes, precision: precision),
+            // Read Q, K, V, the output and its gradient; write the gradients of Q, K, V.
+            backward: Work(flops: 2.5 * forwardFLOPs, bytes: 2 * (queryBytes + keyValueBytes) + 2 * outputBytes + logSumExpBytes,
+                           precision: precision),
+            savedBytes: Int64(queryBytes + keyValueBytes + logSumExpBytes),
+            parameters: 0)
+    }
+
+    /// LayerNorm or RMSNorm over `hidden`. Saves its input and fp32 statistics per token
+    /// (mean and inverse deviation; RMSNorm only the latter); owns a scale (and, for
+    /// LayerNorm, a shift).
+    public static func norm(_ name: String, tokens: Int, hidden: Int, layerNorm: Bool, precision: Precision) -> Op {
+        let t = Double(tokens), h = Double(hidden), e = precision.bytesPerElement
+        let statistics = layerNorm ? 2.0 : 1.0
+        let vectors = layerNorm ? 2.0 : 1.0
+        return Op(
+            name: name, family: layerNorm ? .layerNorm : .rmsNorm,
+            forward: Work(flops: (layerNorm ? 8 : 4) * t * h, bytes: 2 * t * h * e + vectors * h * e, precision: .fp32),
+            backward: Work(flops: (layerNorm ? 12 : 8) * t * h, bytes: 3 * t * h * e + 2 * vectors * h * e, precision: .fp32),
+            savedBytes: Int64(t * h * e + statistics * t * 4),
+            parameters: Int64(vectors * h))
+    }
+
+    /// The tanh-approximated GELU over `elements`: saves its input.
+    public static func gelu(_ name: String, elements: Int, precision: Precision) -> Op {
+        let n = Double(elements), e = precision.bytesPerElement
+        return Op(name: name, family: .gelu,
+                  forward: Work(flops: 10 * n, bytes: 2 * n * e, precision: .fp32),
+                  backward: Work(flops: 14 * n, bytes: 3 * n * e, precision: .fp32),
+                  savedBytes: Int64(n * e), parameters: 0)
+    }
+
+    /// SwiGLU's gating, silu(gate) · up (Shazeer 2020), over `elements` outputs: reads two
+    /// inputs, writes one; saves both inputs.
+    public static func swiglu(_ name: String, elements: Int, precision: Precision) -> Op {
+        let n = Double(elements), e = precision.bytesPerElement
+        return Op(name: name, family: .swiglu,
+                  forward: Work(flops: 6 * n, bytes: 3 * n * e, precision: .fp32),
+                  backward: Work(flops: 12 * n, bytes: 5 * n * e, precision: .fp32),
+                  savedBytes: Int64(2 * n * e), parameters: 0)
+    }
+
+    /// A residual addition: reads two tensors, writes one; backward passes the gradient on.
+    public static func add(_ name: String, elements: Int, precision: Precision) -> Op {
+        let n = Double(elements), e = precision.bytesPerElement
+        return Op(name: name, family: .add,
+                  forward: Work(flops: n, bytes: 3 * n * e, precision: .fp32),
+                  backward: Work(flops: n, bytes: 3 * n * e, precision: .fp32),
+                  savedBytes: 0, parameters: 0)
+    }
+
+    /// The token embedding (and, for GPT, the learned positions): gather one row per token
+    /// from `vocabularyRows` rows, add the position row, write; backward scatter-adds.
+    public static func embedding(_ name: String, tokens: Int, hidden: Int, vocabularyRows: Int, positionRows: Int,
+                                 precision: Precision) -> Op {
+        let t = Double(tokens), h = Double(hidden), e = precision.bytesPerElement
+        let passes: Double = positionRows > 0 ? 4 : 2
+        return Op(name: name, family: .embedding,
+                  forward: Work(flops: t * h, bytes: passes * t * h * e, precision: precision),
+                  backward: Work(flops: 2 * t * h, bytes: passes * t * h * e, precision: precision),
+                  savedBytes: Int64(t) * 8,
+                  parameters: Int64(vocabularyRows + positionRows) * Int64(hidden))
+    }
+
+    /// Cross-entropy over `vocabulary` logits per token: log-softmax in fp32, whose
+    /// log-probabilities are kept for backward, which writes the logits' gradient.
+    public static func crossEntropy(_ name: String, tokens: Int, vocabulary: Int, precision: Precision) -> Op {
+        let t = Double(tokens), v = Double(vocabulary), e = precision.bytesPerElement
+        return Op(name: name, family: .crossEntropy,
+                  forward: Work(flops: 5 * t * v, bytes: t * v * (e + 4), precision: .fp32),
+                  backward: Work(flops: 2 * t * v, bytes: t * v * (4 + e), precision: .fp32),
+                  savedBytes: Int64(t * v * 4), parameters: 0)
+    }
+}
