@@ -19,8 +19,8 @@ public struct RunMetrics: Hashable, Sendable, Codable {
 
     public init(graph: ExecutionGraph, result: SimulationResult, cluster: Cluster) {
         let seconds = result.iterationTime.seconds
-        let peakFLOPs = graph.ranks.reduce(0.0) {
-            $0 + (cluster.gpus[$1.gpu].spec.peak[graph.precision]?.flopsPerSecond ?? 0)
+        let peakFLOPs = (0..<graph.rankCount).reduce(0.0) {
+            $0 + (cluster.gpus[$1].spec.peak[graph.precision]?.flopsPerSecond ?? 0)
         }
         iterationTimeSeconds = seconds
         tokensPerSecond = Double(graph.tokensPerIteration) / seconds
@@ -29,6 +29,6 @@ public struct RunMetrics: Hashable, Sendable, Codable {
         modelFLOPsPerIteration = graph.modelFLOPsPerIteration
         peakMemoryBytes = result.ranks.map(\.peakMemoryBytes).max() ?? 0
         fitsInMemory = result.ranks.allSatisfy(\.fitsInMemory)
-        gpus = graph.ranks.count
+        gpus = graph.rankCount
     }
 }

@@ -4,111 +4,139 @@ import StrataTopology
 
 /// Compiles a resolved strategy into the execution graph of one training iteration.
 ///
-/// Data parallelism (this version's slice of the language): every replica runs all
-/// micro-batches of its share of the batch — each micro-batch's forward, then its backward
-/// in reverse op order — accumulating gradients; after the last backward the gradients are
-/// all-reduced across the replicas in one bucket, then the optimizer updates the full
-/// model on every GPU. Activations are allocated by each op's forward and freed by its
-/// backward, so the memory high-water mark is the persistent state plus one micro-batch's
-/// saved activations.
+/// Each GPU runs its pipeline stage's model chunks in the order of the pipeline schedule
+/// (one stage and one chunk without a pipeline). A chunk's forward runs its units — the
+/// embedding, transformer layers, the final norm, head and loss — op by op on the shapes
+/// this GPU computes, with tensor-parallel collectives where activation layouts change,
+/// expert all-to-alls around routed experts and ring exchanges for context parallelism;
+/// its backward runs them in reverse, recomputing what the strategy recomputes. Gradients
+/// are reduced over the data-parallel axes in buckets as backward produces them (all-reduce,
+/// or reduce-scatter when ZeRO or FSDP shards them), then the optimizer updates this GPU's
+/// shard. Activations are allocated by each op's forward and freed by its backward.
+///
+/// GPUs that differ only in which ranks they talk to — every data-, tensor- and
+/// context-parallel rank of a stage — share one program (a `RankClass`).
 public enum Compiler {
     public static func compile(_ strategy: ResolvedStrategy) throws(DiagnosticError) -> ExecutionGraph {
         try checkSupported(strategy)
-        let builder = TransformerBuilder(config: strategy.model, microBatch: strategy.microBatch, precision: strategy.precision)
-        let ops = builder.ops()
-        let parameters = ops.reduce(Int64(0)) { $0 + $1.parameters }
-        let state = strategy.training.state
-        let persistent = Int64((Double(parameters) * (state.weightBytesPerParameter + state.gradientBytesPerParameter
-            + state.optimizerBytesPerParameter)).rounded(.up))
-        let gradientBytes = Int64((Double(parameters) * state.gradientBytesPerParameter).rounded(.up))
+        let mesh = Mesh(strategy.mesh)
+        let pipeline = strategy.pipeline
+        let stages = pipeline?.stages ?? 1
+        let chunks = pipeline.map { $0.stages * $0.virtualStages } ?? 1
+        let layersPerChunk = pipeline?.layersPerChunk ?? [strategy.model.layers]
+        let shapes = OpShapes(model: strategy.model, tree: strategy.tree, mesh: mesh, microBatch: strategy.microBatch,
+                              pipelined: stages > 1)
         let microBatches = strategy.microBatchesPerReplica
-        let group = Array(0..<strategy.gpuCount)
-        let synchronises = strategy.dataParallel > 1
-        let step = state.step(parameters: parameters)
+        let schedule: [[PipelineAction]] = pipeline.map {
+            PipelineScheduler.actions($0.schedule, stages: $0.stages, microBatches: microBatches, virtualStages: $0.virtualStages)
+        } ?? [(0..<microBatches).flatMap { [PipelineAction(.forward, microBatch: $0, chunk: 0), PipelineAction(.backward, microBatch: $0, chunk: 0)] }]
 
-        var collectives: [Collective] = []
-        if synchronises {
-            collectives.append(Collective(id: 0, kind: .allReduce, bytes: gradientBytes, group: group, name: "gradients"))
+        // Ranks with the same stage and the same experts' token counts run the same program.
+        var classOfRank = [Int](repeating: 0, count: mesh.rankCount)
+        var classes: [RankClass] = []
+        var classIndex: [String: Int] = [:]
+        for rank in 0..<mesh.rankCount {
+            let stage = pipeline.map { mesh.coordinate(of: rank, along: $0.axis) } ?? 0
+            let key = "\(stage)|\(expertSignature(of: rank, strategy: strategy, mesh: mesh, shapes: shapes))"
+            if let existing = classIndex[key] {
+                classes[existing].members.append(rank)
+                classOfRank[rank] = existing
+                continue
+            }
+            let lowering = UnitLowering(strategy: strategy, mesh: mesh, shapes: shapes, rank: rank)
+            var units = [[LoweredUnit]](repeating: [], count: chunks)
+            for chunk in stride(from: stage, to: chunks, by: stages) {
+                units[chunk] = lowering.units(ofChunk: chunk, chunks: chunks, layersPerChunk: layersPerChunk)
+            }
+            let boundaries = (0..<chunks).map { lowering.boundaryBytes(ofChunk: $0, layersPerChunk: layersPerChunk) }
+            var builder = ProgramBuilder(strategy: strategy, mesh: mesh, shapes: shapes, rank: rank, stage: stage, chunkUnits: units,
+                                         boundaryBytes: boundaries)
+            let actions = schedule[stage].map { action -> (pass: Pass, microBatch: Int, chunk: Int) in
+                let pass: Pass = switch action.pass {
+                case .forward: .forward
+                case .backward: .backward
+                case .backwardInput: .backwardInput
+                case .backwardWeight: .backwardWeight
+                }
+                return (pass, action.microBatch, action.chunk)
+            }
+            let tasks = builder.build(actions: actions, microBatches: microBatches)
+            let memory = persistentMemory(units.flatMap { $0 }, strategy: strategy, mesh: mesh, shapes: shapes)
+            let label = (stages > 1 ? "stage \(stage)" : "all stages") + (key.hasSuffix("|") ? "" : ", experts of rank \(rank)")
+            classIndex[key] = classes.count
+            classOfRank[rank] = classes.count
+            classes.append(RankClass(label: label, members: [rank], tasks: tasks, persistentBytes: memory.bytes,
+                                     parameters: memory.parameters))
         }
 
-        var ranks: [RankProgram] = []
-        for gpu in group {
-            var tasks: [GraphTask] = []
-            func append(_ name: String, _ stream: StreamKind, _ action: TaskAction, after dependencies: [Int] = [],
-                        allocates: Int64 = 0, frees: Int64 = 0) {
-                tasks.append(GraphTask(id: tasks.count, name: name, stream: stream, action: action,
-                                       dependencies: dependencies, allocates: allocates, frees: frees))
+        var modelFLOPs = 0.0
+        for rankClass in classes {
+            var perRank = 0.0
+            for task in rankClass.tasks {
+                if case let .compute(kernel) = task.action { perRank += kernel.modelFLOPs }
             }
-            for microBatch in 0..<microBatches {
-                for op in ops {
-                    append("\(op.name) forward mb\(microBatch)", .compute, .compute(op.forward), allocates: op.savedBytes)
-                }
-                for op in ops.reversed() {
-                    append("\(op.name) backward mb\(microBatch)", .compute, .compute(op.backward), frees: op.savedBytes)
-                }
-            }
-            var optimizerDependencies: [Int] = []
-            if synchronises {
-                append("gradients all_reduce", .gradientSync, .collective(0), after: [tasks.count - 1])
-                optimizerDependencies = [tasks.count - 1]
-            }
-            append(step.name + " step", .compute, .compute(step.forward), after: optimizerDependencies)
-            ranks.append(RankProgram(gpu: gpu, tasks: tasks, persistentBytes: persistent))
+            modelFLOPs += perRank * Double(rankClass.members.count)
         }
-
-        let modelFLOPsPerMicroBatch = ops.filter(\.family.countsAsModelFLOPs)
-            .reduce(0.0) { $0 + $1.forward.flops + $1.backward.flops }
-        let microBatchesPerIteration = strategy.globalBatch / strategy.microBatch
-        return ExecutionGraph(
-            ranks: ranks,
-            collectives: collectives,
-            modelFLOPsPerIteration: modelFLOPsPerMicroBatch * Double(microBatchesPerIteration),
-            tokensPerIteration: strategy.tokensPerIteration,
-            samplesPerIteration: strategy.globalBatch,
-            precision: strategy.precision)
+        // Every data-parallel replica ran `microBatches`; the classes hold one replica's share each.
+        return ExecutionGraph(mesh: mesh, classes: classes, classOfRank: classOfRank, modelFLOPsPerIteration: modelFLOPs,
+                              tokensPerIteration: strategy.tokensPerIteration, samplesPerIteration: strategy.globalBatch,
+                              precision: strategy.precision)
     }
 
-    /// This version compiles data parallelism of dense models. Everything else the language
-    /// expresses is diagnosed at the line that asks for it, rather than silently ignored.
+    /// The token counts of the experts `rank` holds, when they differ between ranks of an
+    /// expert-parallel group (skewed routing); empty when every rank's experts match.
+    static func expertSignature(of rank: Int, strategy: ResolvedStrategy, mesh: Mesh, shapes: OpShapes) -> String {
+        guard let moe = strategy.model.moe, !(moe.routing == .uniform) else { return "" }
+        let tree = strategy.tree
+        guard let expert = tree.modules.nodes.indices.first(where: { tree.modules.nodes[$0].name == "experts" }),
+              let axis = tree.attributes[expert].expertParallel, mesh.size(of: axis) > 1 else { return "" }
+        return String(mesh.coordinate(of: rank, along: axis))
+    }
+
+    /// Weights, gradients and optimizer state of the ops in `units`: each op's whole state
+    /// divided over the axes its layout shards it across.
+    static func persistentMemory(_ units: [LoweredUnit], strategy: ResolvedStrategy, mesh: Mesh, shapes: OpShapes)
+        -> (bytes: Int64, parameters: Int64) {
+        let state = strategy.training.state
+        let tree = strategy.tree
+        var bytes = 0.0, parameters = 0.0
+        var seen: Set<Int> = []
+        var indices: [Int] = []
+        for unit in units {
+            for case let .op(index, _, _) in unit.steps where seen.insert(index).inserted { indices.append(index) }
+            // Routed experts are lowered as groups; count every expert the unit's MoE holds.
+            for case let .op(index, _, _) in unit.steps where tree.modules.path(of: index).contains(".experts[") {
+                let mlp = tree.modules.nodes[tree.modules.nodes[index].parent!].parent!
+                for expert in tree.modules.nodes[mlp].children where tree.modules.nodes[expert].name == "experts" {
+                    for op in tree.modules.nodes[expert].children where seen.insert(op).inserted { indices.append(op) }
+                }
+            }
+        }
+        for index in indices {
+            guard let layout = tree.layouts[index] else { continue }
+            let whole = Double(shapes.whole(index).parameters)
+            guard whole > 0 else { continue }
+            let weights = Double(mesh.size(of: layout.weights))
+            parameters += whole / Double(mesh.size(of: layout.weights.filter { !tree.attributes[index].dataParallel.contains($0) || $0 == tree.attributes[index].expertParallel }))
+            bytes += whole * state.weightBytesPerParameter / weights
+            bytes += whole * state.gradientBytesPerParameter / Double(mesh.size(of: layout.gradients))
+            bytes += whole * state.optimizerBytesPerParameter / Double(mesh.size(of: layout.optimizerState))
+        }
+        return (Int64(bytes.rounded(.up)), Int64(parameters.rounded()))
+    }
+
+    /// What this version does not lower yet is diagnosed at the line that asks for it,
+    /// rather than silently ignored.
     static func checkSupported(_ strategy: ResolvedStrategy) throws(DiagnosticError) {
         let tree = strategy.tree
-        let root = tree.attributes[ModuleTree.rootIndex]
         let fallback = SourceLocation(file: strategy.path, line: 1, column: 1)
         var diagnostics: [Diagnostic] = []
         var seen: Set<String> = []
-        func unsupported(_ what: String, _ key: String, at index: Int) {
-            let location = tree.source(of: key, at: index) ?? fallback
-            let diagnostic = Diagnostic(at: location, "\(what) is not compiled yet: this version of 'simulate run' executes data parallelism of dense models only",
-                                        help: "'simulate check' accepts this strategy; remove '\(key)' to run it, or wait for the compiler to support it")
+        for index in tree.attributes.indices where !tree.attributes[index].offload.isEmpty {
+            let location = tree.source(of: "offload", at: index) ?? fallback
+            let diagnostic = Diagnostic(at: location, "offload is not compiled yet: host-memory transfers are not modelled",
+                                        help: "'simulate check' accepts this strategy; remove 'offload' to run it")
             if seen.insert(diagnostic.description).inserted { diagnostics.append(diagnostic) }
-        }
-        if strategy.model.moe != nil {
-            diagnostics.append(Diagnostic(at: fallback, "mixture-of-experts models are not compiled yet: this version of 'simulate run' executes dense models only",
-                                          help: "'simulate check' accepts this strategy; remove the moe block to run the dense model"))
-        }
-        if strategy.pipeline != nil {
-            diagnostics.append(Diagnostic(at: fallback, "pipeline parallelism is not compiled yet: this version of 'simulate run' executes data parallelism only",
-                                          help: "'simulate check' accepts this strategy; remove the pipeline block to run it"))
-        }
-        if strategy.fsdp != nil {
-            diagnostics.append(Diagnostic(at: fallback, "FSDP is not compiled yet: this version of 'simulate run' executes plain data parallelism only",
-                                          help: "'simulate check' accepts this strategy; remove the fsdp block to run it"))
-        }
-        for index in tree.attributes.indices {
-            let a = tree.attributes[index]
-            if a.tensorParallel != nil { unsupported("tensor parallelism", "tensor_parallel", at: index) }
-            if a.contextParallel != nil { unsupported("context parallelism", "context_parallel", at: index) }
-            if a.expertParallel != nil { unsupported("expert parallelism", "expert_parallel", at: index) }
-            if a.sequenceParallel { unsupported("sequence parallelism", "sequence_parallel", at: index) }
-            if a.zero > 0 { unsupported("ZeRO", "zero", at: index) }
-            if a.recompute != .none { unsupported("recompute", "recompute", at: index) }
-            if !a.offload.isEmpty { unsupported("offload", "offload", at: index) }
-            if a.kernel != nil { unsupported("a kernel table", "kernel", at: index) }
-            if a.precision != root.precision { unsupported("a per-subtree precision", "precision", at: index) }
-            if a.dataParallel != root.dataParallel { unsupported("a per-subtree data-parallel layout", "data_parallel", at: index) }
-            if tree.sources[index]["split"] != nil { unsupported("an explicit split", "split", at: index) }
-            if tree.sources[index]["place"] != nil { unsupported("an explicit placement", "place", at: index) }
-            if tree.sources[index]["tp_style"] != nil { unsupported("a tensor-parallel style", "tp_style", at: index) }
         }
         if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
     }

@@ -3,69 +3,134 @@ import StrataModel
 
 /// The stream a task runs on. Tasks on one stream run in order; tasks on different
 /// streams of a GPU run concurrently, ordered only by their dependencies — as CUDA
-/// streams do in PyTorch and Megatron.
+/// streams do in PyTorch and Megatron. Point-to-point tasks (pipeline and context-parallel
+/// exchanges) are posted asynchronously and do not wait for their stream's earlier tasks,
+/// as batched `isend`/`irecv` do.
 public enum StreamKind: String, Hashable, Sendable, CaseIterable {
     case compute
+    /// Tensor- and sequence-parallel collectives.
+    case tensorParallel = "tp-comm"
+    /// Context-parallel ring exchanges of keys and values.
+    case contextParallel = "cp-comm"
+    /// Expert-parallel all-to-all dispatch and combine.
+    case expertParallel = "ep-comm"
+    /// Pipeline sends and receives.
+    case pipeline = "pp-comm"
     /// Data-parallel gradient synchronisation.
     case gradientSync = "grad-sync"
+    /// ZeRO-3/FSDP parameter all-gathers and the distributed optimizer's parameter all-gather.
+    case parameterGather = "param-gather"
+
+    /// Whether tasks on this stream are posted without waiting for the stream's earlier tasks.
+    public var isPointToPoint: Bool { self == .pipeline || self == .contextParallel }
+}
+
+/// Which pass of training a compute task belongs to.
+public enum Pass: String, Hashable, Sendable {
+    case forward
+    /// The whole backward of an op (input and weight gradients).
+    case backward
+    /// Zero-bubble schedules split backward: the input gradient …
+    case backwardInput = "backward-input"
+    /// … and the weight gradient, which can wait.
+    case backwardWeight = "backward-weight"
+    /// A forward recomputed before its backward (activation recomputation).
+    case recompute
+    case optimizer
+}
+
+/// A kernel one GPU runs: the op it belongs to, its shape on this GPU, and its work.
+public struct ComputeKernel: Hashable, Sendable {
+    /// The module path, such as `layers[3].mlp.fc1`.
+    public var op: String
+    public var family: OpFamily
+    public var pass: Pass
+    public var work: Work
+    /// This kernel's contribution to model FLOPs, the numerator of MFU (Chowdhery et al.
+    /// 2022, appendix B): the matrix products a training step needs — not recomputation,
+    /// not flash attention's re-derivation of the scores in backward — divided among the
+    /// GPUs that compute the same kernel on the same data (a replicated head, say).
+    public var modelFLOPs: Double
+}
+
+/// The collectives the compiler emits.
+public enum CollectiveKind: String, Hashable, Sendable {
+    case allReduce = "all_reduce"
+    case allGather = "all_gather"
+    case reduceScatter = "reduce_scatter"
+    case allToAll = "all_to_all"
+}
+
+/// One GPU's part in a collective over the group of ranks that share its coordinates on
+/// every mesh axis except `axes`. Calls over the same group match in program order, as
+/// NCCL communicators do.
+public struct CollectiveCall: Hashable, Sendable {
+    public var kind: CollectiveKind
+    public var axes: [String]
+    /// The size of the whole buffer: the all-reduced tensor, the gathered output, the
+    /// scattered input, or (all-to-all) everything this GPU sends.
+    public var bytes: Int64
+    /// For all-to-all: bytes this GPU sends to each member of its group, by group index.
+    public var bytesPerDestination: [Int64]?
+    /// What is being communicated, such as `layers[3] attention output`.
+    public var label: String
+}
+
+/// One side of a point-to-point transfer with the rank `offset` steps along `axis`
+/// (wrapping around). A send and a receive match by the pair of ranks and `tag`.
+public struct PointToPoint: Hashable, Sendable {
+    public var axis: String
+    public var offset: Int
+    public var bytes: Int64
+    public var tag: String
 }
 
 /// What a task does when it runs.
 public enum TaskAction: Hashable, Sendable {
-    /// A kernel with its arithmetic and memory traffic, priced by the cost model.
-    case compute(Work)
-    /// This GPU's part in collective `id` of `ExecutionGraph.collectives`; it starts when
-    /// every member of the group has reached it.
-    case collective(Int)
+    case compute(ComputeKernel)
+    case collective(CollectiveCall)
+    case send(PointToPoint)
+    case receive(PointToPoint)
 }
 
 /// One unit of work on one GPU.
 public struct GraphTask: Hashable, Sendable {
-    /// Index in the GPU's task list.
+    /// Index in the program.
     public var id: Int
     /// The op and pass, such as `layers[3].mlp.fc1 forward mb0`.
     public var name: String
     public var stream: StreamKind
     public var action: TaskAction
-    /// Tasks of the same GPU that must finish before this one starts (besides the one
+    /// Tasks of the same program that must finish before this one starts (besides the one
     /// before it on its stream).
     public var dependencies: [Int]
-    /// Bytes allocated when the task starts and held after it (saved activations).
+    /// Bytes allocated when the task starts (saved activations, gathered parameters).
     public var allocates: Int64
-    /// Bytes freed when the task ends (activations its backward consumed).
+    /// Bytes freed when the task ends.
     public var frees: Int64
 }
 
-/// The kinds of collective the compiler emits.
-public enum CollectiveKind: String, Hashable, Sendable {
-    case allReduce = "all_reduce"
-}
-
-/// One collective operation across a group of GPUs.
-public struct Collective: Hashable, Sendable {
-    public var id: Int
-    public var kind: CollectiveKind
-    /// Bytes each member contributes (for an all-reduce, the size of the buffer).
-    public var bytes: Int64
-    /// Member GPUs in ring order (indices into the cluster's GPUs).
-    public var group: [Int]
-    public var name: String
-}
-
-/// What one GPU executes in an iteration, and the memory it holds throughout.
-public struct RankProgram: Hashable, Sendable {
-    /// Index of the GPU in the cluster.
-    public var gpu: Int
+/// GPUs whose programs are identical up to which ranks their collectives and transfers
+/// reach: they share one program, which the executor can simulate once for all of them.
+public struct RankClass: Hashable, Sendable {
+    /// Why these ranks differ from others, such as `stage 3`.
+    public var label: String
+    /// Member ranks in increasing order.
+    public var members: [Int]
     public var tasks: [GraphTask]
-    /// Weights, gradients and optimizer state: allocated for the whole iteration.
+    /// Weights, gradients and optimizer state held for the whole iteration.
     public var persistentBytes: Int64
+    /// Parameters this GPU holds (its shard of the model).
+    public var parameters: Int64
 }
 
-/// The distributed execution graph: every GPU's program plus the collectives that tie
-/// them together. The executor runs it; it holds no times, only work.
+/// The distributed execution graph of one training iteration: the program of every class
+/// of identical GPUs and the mesh that places them. It holds work, not times.
 public struct ExecutionGraph: Hashable, Sendable {
-    public var ranks: [RankProgram]
-    public var collectives: [Collective]
+    public var mesh: Mesh
+    public var classes: [RankClass]
+    /// The class of each rank; rank *r* runs on the cluster's GPU *r*.
+    public var classOfRank: [Int]
     /// Matrix-product FLOPs of forward and backward over all GPUs, without recompute:
     /// the numerator of MFU.
     public var modelFLOPsPerIteration: Double
@@ -73,4 +138,9 @@ public struct ExecutionGraph: Hashable, Sendable {
     public var samplesPerIteration: Int
     /// The precision whose peak MFU is measured against.
     public var precision: Precision
+
+    public var rankCount: Int { classOfRank.count }
+
+    /// The program rank `rank` runs.
+    public func program(of rank: Int) -> RankClass { classes[classOfRank[rank]] }
 }

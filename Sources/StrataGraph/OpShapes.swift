@@ -20,6 +20,20 @@ struct OpShapes {
         return mesh.size(of: axes)
     }
 
+    /// How many GPUs compute op `index` identically: the mesh axes that neither split any of
+    /// its dimensions, nor hold other data (data-parallel replicas), nor other layers (the
+    /// pipeline). Routers and routed experts share tokens out over the tensor-parallel group
+    /// themselves, so that axis does not replicate them.
+    func replication(of index: Int, pipelineAxis: String?) -> Int {
+        guard let layout = tree.layouts[index] else { return 1 }
+        let a = tree.attributes[index]
+        var used = Set(layout.splits.flatMap(\.axes)).union(a.dataParallel)
+        if let pipelineAxis { used.insert(pipelineAxis) }
+        let path = tree.modules.path(of: index)
+        if let tp = a.tensorParallel, path.contains(".mlp.router") || path.contains(".experts[") { used.insert(tp) }
+        return mesh.axes.filter { !used.contains($0.name) }.reduce(1) { $0 * $1.size }
+    }
+
     /// The inner size of the MLP an op belongs to.
     func innerSize(of path: String) -> Int {
         guard let moe = model.moe else { return model.ffnHidden }

@@ -1,0 +1,447 @@
+import StrataCore
+import StrataModel
+
+/// One step of a unit's forward, undone in reverse by its backward.
+enum LoweredStep {
+    /// A compute op; with `ring`, attention split into steps that exchange key/value
+    /// blocks around the context-parallel ring (Liu et al. 2023, ring attention).
+    case op(index: Int, op: Op, ring: (axis: String, steps: Int, bytes: Int64)?)
+    /// A tensor-parallel collective where layouts change (Shoeybi et al. 2019's f and g,
+    /// Korthikanti et al. 2022's all-gather and reduce-scatter with sequence parallelism):
+    /// `forward` in the forward pass, `backward` in the backward pass.
+    case tensorParallel(forward: CollectiveKind?, backward: CollectiveKind?, axes: [String], bytes: Int64, label: String)
+    /// Expert-parallel all-to-all (dispatch or combine), the same volume in both passes.
+    case expertExchange(axes: [String], bytesPerDestination: [Int64], label: String)
+    /// The vocabulary-parallel cross-entropy's three reductions over the tensor-parallel
+    /// group: the logits' maximum, the target logit and the sum of exponentials.
+    case crossEntropyReductions(axes: [String], bytes: Int64)
+}
+
+/// A unit of pipeline and FSDP work: a transformer layer, or a standalone op.
+struct LoweredUnit {
+    /// The module: `layers[i]` or the standalone op.
+    var node: Int
+    var steps: [LoweredStep]
+    var recompute: Recompute
+    /// Bytes of the unit's input kept when the whole unit is recomputed.
+    var inputBytes: Int64
+    /// Bytes of the activation this unit hands to the next (for pipeline transfers).
+    var outputBytes: Int64
+}
+
+/// Emits the program of one class of GPUs: its pipeline stage's chunks in schedule order,
+/// with the collectives, transfers, memory events and the optimizer step.
+struct ProgramBuilder {
+    let strategy: ResolvedStrategy
+    let mesh: Mesh
+    let shapes: OpShapes
+    /// The representative rank whose coordinates decide the program.
+    let rank: Int
+    let stage: Int
+    /// Units of each model chunk in forward order (indexed by global chunk).
+    let chunkUnits: [[LoweredUnit]]
+    /// Bytes leaving each chunk for the next stage (and of the gradient coming back).
+    let boundaryBytes: [Int64]
+    private(set) var tasks: [GraphTask] = []
+    /// Gradients computed but not yet handed to a collective.
+    private var pendingGradients: GradientBuckets
+    /// The gradient collectives emitted so far; the optimizer waits for all of them.
+    private var gradientTasks: [Int] = []
+    /// Gathered parameters kept from forward to backward (FSDP without resharding).
+    private var heldGathers: [Int: [Int64]] = [:]
+
+    private var tree: StrategyTree { strategy.tree }
+    private var fsdpLike: Bool { strategy.fsdp != nil }
+
+    init(strategy: ResolvedStrategy, mesh: Mesh, shapes: OpShapes, rank: Int, stage: Int, chunkUnits: [[LoweredUnit]],
+         boundaryBytes: [Int64]) {
+        self.boundaryBytes = boundaryBytes
+        self.strategy = strategy
+        self.mesh = mesh
+        self.shapes = shapes
+        self.rank = rank
+        self.stage = stage
+        self.chunkUnits = chunkUnits
+        self.pendingGradients = GradientBuckets(bucketBytes: strategy.gradientSync.bucketBytes)
+    }
+
+    // MARK: Emission helpers
+
+    @discardableResult
+    private mutating func emit(_ name: String, _ stream: StreamKind, _ action: TaskAction, after dependencies: [Int?],
+                               allocates: Int64 = 0, frees: Int64 = 0) -> Int {
+        let id = tasks.count
+        var unique: [Int] = []
+        for dependency in dependencies.compactMap({ $0 }) where !unique.contains(dependency) { unique.append(dependency) }
+        tasks.append(GraphTask(id: id, name: name, stream: stream, action: action, dependencies: unique,
+                               allocates: allocates, frees: frees))
+        return id
+    }
+
+    private func kernel(_ op: Op, _ pass: Pass, work: Work? = nil, index: Int? = nil) -> TaskAction {
+        let work = work ?? (pass == .forward || pass == .recompute ? op.forward : op.backward)
+        var model = 0.0
+        if op.family.countsAsModelFLOPs, pass != .recompute, pass != .optimizer {
+            model = work.flops
+            // Flash attention's backward recomputes the scores: 2.5 × forward in work, 2 × in model FLOPs.
+            if case .attention = op.family, pass != .forward { model *= 2 / 2.5 }
+            model /= Double(index.map { shapes.replication(of: $0, pipelineAxis: strategy.pipeline?.axis) } ?? 1)
+        }
+        return .compute(ComputeKernel(op: op.name, family: op.family, pass: pass, work: work, modelFLOPs: model))
+    }
+
+    private func collective(_ kind: CollectiveKind, _ axes: [String], _ bytes: Int64, _ label: String,
+                            perDestination: [Int64]? = nil) -> TaskAction {
+        .collective(CollectiveCall(kind: kind, axes: axes, bytes: bytes, bytesPerDestination: perDestination, label: label))
+    }
+
+    // MARK: The program
+
+    /// Schedule actions for this stage: (pass, micro-batch, chunk).
+    mutating func build(actions: [(pass: Pass, microBatch: Int, chunk: Int)], microBatches: Int) -> [GraphTask] {
+        let lastChunk = chunkUnits.count - 1
+        var lastCompute: Int?
+        // The last micro-batch whose backward each chunk runs: its gradients are final.
+        let finalMicroBatch = microBatches - 1
+
+        for action in actions {
+            let chunk = action.chunk, mb = action.microBatch
+            let units = chunkUnits[chunk]
+            switch action.pass {
+            case .forward:
+                var previous: Int? = lastCompute
+                if chunk > 0 {
+                    let bytes = boundaryBytes[chunk - 1]
+                    previous = emit("receive activation c\(chunk) mb\(mb)", .pipeline,
+                                    .receive(PointToPoint(axis: pipelineAxis, offset: -1, bytes: bytes, tag: "F c\(chunk) mb\(mb)")),
+                                    after: [])
+                }
+                for (position, unit) in units.enumerated() {
+                    previous = forward(unit, mb: mb, after: previous, prefetchAnchor: position)
+                }
+                lastCompute = previous
+                if chunk < lastChunk {
+                    emit("send activation c\(chunk) mb\(mb)", .pipeline,
+                         .send(PointToPoint(axis: pipelineAxis, offset: 1, bytes: boundaryBytes[chunk], tag: "F c\(chunk + 1) mb\(mb)")),
+                         after: [previous])
+                }
+            case .backward, .backwardInput:
+                var previous: Int? = lastCompute
+                if chunk < lastChunk {
+                    previous = emit("receive gradient c\(chunk) mb\(mb)", .pipeline,
+                                    .receive(PointToPoint(axis: pipelineAxis, offset: 1, bytes: boundaryBytes[chunk], tag: "B c\(chunk) mb\(mb)")),
+                                    after: [])
+                }
+                let synchronise = action.pass == .backward && (mb == finalMicroBatch || !strategy.gradientSync.afterLastMicroBatch)
+                for unit in units.reversed() {
+                    previous = backward(unit, mb: mb, pass: action.pass, after: previous, synchronise: synchronise)
+                }
+                lastCompute = previous
+                if chunk > 0 {
+                    emit("send gradient c\(chunk) mb\(mb)", .pipeline,
+                         .send(PointToPoint(axis: pipelineAxis, offset: -1, bytes: boundaryBytes[chunk - 1], tag: "B c\(chunk - 1) mb\(mb)")),
+                         after: [previous])
+                }
+            case .backwardWeight:
+                var previous: Int? = lastCompute
+                let synchronise = mb == finalMicroBatch || !strategy.gradientSync.afterLastMicroBatch
+                for unit in units.reversed() {
+                    previous = weightGradients(unit, mb: mb, after: previous, synchronise: synchronise)
+                }
+                lastCompute = previous
+            default:
+                break
+            }
+            // A chunk's last backward leaves no more of its gradients to wait for.
+            if strategy.gradientSync.overlap, action.pass != .forward, action.pass != .backwardInput {
+                flush(after: lastCompute, onlyFull: false)
+            }
+        }
+        flush(after: lastCompute, onlyFull: false)
+
+        // The optimizer updates this GPU's shard once every gradient has arrived.
+        let step = strategy.training.state.step(parameters: optimizerParameters)
+        let optimizer = emit("optimizer step", .compute, kernel(step, .optimizer, work: step.forward),
+                             after: [lastCompute] + gradientTasks)
+        // The distributed optimizer (ZeRO-1/2) gathers the updated weights for the next iteration.
+        if !fsdpLike {
+            var gathers = GradientBuckets(bucketBytes: strategy.gradientSync.bucketBytes)
+            for unit in chunkUnits.flatMap({ $0 }) {
+                for case let .op(index, op, _) in unit.steps where tree.attributes[index].zero >= 1 && tree.attributes[index].zero < 3 && op.parameters > 0 {
+                    let axes = replicaAxes(index)
+                    if !axes.isEmpty {
+                        gathers.add(Int64(Double(op.parameters) * strategy.training.state.weightBytesPerParameter),
+                                    key: BucketKey(axes: axes, sharded: true))
+                    }
+                }
+            }
+            for bucket in gathers.drain(onlyFull: false) {
+                emit("parameter all_gather \(bucket.key.axes.joined(separator: ","))", .parameterGather,
+                     collective(.allGather, bucket.key.axes, bucket.bytes, "updated parameters"), after: [optimizer])
+            }
+        }
+        return tasks
+    }
+
+    private var pipelineAxis: String { strategy.pipeline?.axis ?? "" }
+
+    /// The axes gradients of op `index` are reduced over: its data-parallel axes, without
+    /// the expert-parallel axis for routed experts (whose ranks hold different experts).
+    private func replicaAxes(_ index: Int) -> [String] {
+        let a = tree.attributes[index]
+        let expert = tree.layouts[index]?.splits.first?.dimension == "experts"
+        return a.dataParallel.filter { !(expert && $0 == a.expertParallel) && mesh.size(of: $0) > 1 }
+    }
+
+    private var optimizerParameters: Int64 {
+        var total = 0.0
+        for unit in chunkUnits.flatMap({ $0 }) {
+            for case let .op(index, op, _) in unit.steps where op.parameters > 0 {
+                let a = tree.attributes[index]
+                let sharded = fsdpLike || a.zero >= 1
+                total += Double(op.parameters) / Double(sharded ? mesh.size(of: replicaAxes(index)) : 1)
+            }
+        }
+        return Int64(total.rounded())
+    }
+
+    // MARK: Forward
+
+    private mutating func forward(_ unit: LoweredUnit, mb: Int, after start: Int?, prefetchAnchor: Int) -> Int? {
+        var previous = start
+        let full = unit.recompute == .full
+        let gather = gatherParameters(unit, label: "forward mb\(mb)", after: start)
+        for (position, step) in unit.steps.enumerated() {
+            let keep = position == 0 && full ? unit.inputBytes : 0
+            previous = emitForward(step, mb: mb, pass: .forward, after: [previous, position == 0 ? gather?.task : nil],
+                                   allocate: !full, extra: keep)
+        }
+        // Resharding frees the gathered parameters after the unit's forward; otherwise they
+        // stay until its backward.
+        if let gather, let last = previous {
+            if strategy.fsdp?.reshardAfterForward ?? true { tasks[last].frees += gather.bytes } else { heldGathers[unit.node, default: []].append(gather.bytes) }
+        }
+        return previous
+    }
+
+    private mutating func emitForward(_ step: LoweredStep, mb: Int, pass: Pass, after dependencies: [Int?],
+                                      allocate: Bool, extra: Int64 = 0) -> Int? {
+        switch step {
+        case let .op(index, op, ring):
+            let saved = (allocate ? op.savedBytes : 0) + extra
+            guard let ring, ring.steps > 1 else {
+                return emit("\(op.name) \(pass.rawValue) mb\(mb)", .compute, kernel(op, pass, index: index), after: dependencies, allocates: saved)
+            }
+            return ringAttention(op, ring: ring, mb: mb, pass: pass, after: dependencies, allocates: saved, frees: 0, index: index)
+        case let .tensorParallel(kind, _, axes, bytes, label):
+            guard let kind else { return dependencies.compactMap { $0 }.last }
+            return emit("\(label) \(kind.rawValue) mb\(mb)", .tensorParallel, collective(kind, axes, bytes, label), after: dependencies)
+        case let .expertExchange(axes, perDestination, label):
+            return emit("\(label) all_to_all mb\(mb)", .expertParallel,
+                        collective(.allToAll, axes, perDestination.reduce(0, +), label, perDestination: perDestination),
+                        after: dependencies)
+        case let .crossEntropyReductions(axes, bytes):
+            var previous = dependencies.compactMap { $0 }.last
+            for what in ["logit max", "target logit", "sum of exponentials"] {
+                previous = emit("loss \(what) all_reduce mb\(mb)", .tensorParallel, collective(.allReduce, axes, bytes, "loss \(what)"),
+                                after: [previous])
+            }
+            return previous
+        }
+    }
+
+    /// Ring attention: `steps` blocks of attention, each overlapped with passing the
+    /// key/value block on to the next rank of the ring and receiving one from the previous.
+    private mutating func ringAttention(_ op: Op, ring: (axis: String, steps: Int, bytes: Int64), mb: Int, pass: Pass,
+                                        after dependencies: [Int?], allocates: Int64, frees: Int64, index: Int) -> Int? {
+        let backward = pass == .backward || pass == .backwardInput
+        var block = op
+        block.forward.flops /= Double(ring.steps)
+        block.forward.bytes /= Double(ring.steps)
+        block.backward.flops /= Double(ring.steps)
+        block.backward.bytes /= Double(ring.steps)
+        // Backward also passes the key/value gradients around the ring.
+        let bytes = backward ? 2 * ring.bytes : ring.bytes
+        var previous: Int? = nil
+        var received: Int? = nil
+        for step in 0..<ring.steps {
+            let tag = "\(op.name) \(pass.rawValue) mb\(mb) step\(step)"
+            let last = step == ring.steps - 1
+            if !last {
+                emit("send kv \(tag)", .contextParallel, .send(PointToPoint(axis: ring.axis, offset: 1, bytes: bytes, tag: tag)),
+                     after: step == 0 ? dependencies : [received])
+            }
+            let compute = emit("\(op.name) \(pass.rawValue) mb\(mb) block\(step)", .compute, kernel(block, pass, index: index),
+                               after: (step == 0 ? dependencies : [previous, received]),
+                               allocates: step == 0 ? allocates : 0, frees: last ? frees : 0)
+            if !last {
+                received = emit("receive kv \(tag)", .contextParallel,
+                                .receive(PointToPoint(axis: ring.axis, offset: -1, bytes: bytes, tag: tag)),
+                                after: step == 0 ? dependencies : [received])
+            }
+            previous = compute
+        }
+        return previous
+    }
+
+    // MARK: Backward
+
+    private mutating func backward(_ unit: LoweredUnit, mb: Int, pass: Pass, after start: Int?, synchronise: Bool) -> Int? {
+        var previous = start
+        let gather = gatherParameters(unit, label: "backward mb\(mb)", after: start,
+                                      skip: !(strategy.fsdp?.reshardAfterForward ?? true))
+        if unit.recompute == .full {
+            for (position, step) in unit.steps.enumerated() {
+                previous = emitForward(step, mb: mb, pass: .recompute, after: [previous, position == 0 ? gather?.task : nil],
+                                       allocate: true)
+            }
+        }
+        for (position, step) in unit.steps.enumerated().reversed() {
+            switch step {
+            case let .op(index, op, ring):
+                if unit.recompute == .selective, case .attention = op.family {
+                    previous = emitForward(step, mb: mb, pass: .recompute, after: [previous], allocate: false)
+                }
+                let splitsWeights = pass == .backwardInput && op.parameters > 0
+                // Zero-bubble: the input gradient now, the weight gradient (and the saved
+                // input it needs) later.
+                var work = op.backward
+                if splitsWeights { work = Work(flops: work.flops / 2, bytes: work.bytes / 2, precision: work.precision) }
+                var frees = splitsWeights ? 0 : op.savedBytes
+                if position == 0, unit.recompute == .full { frees += unit.inputBytes }
+                let dependencies = [previous, position == unit.steps.count - 1 ? gather?.task : nil]
+                if let ring, ring.steps > 1 {
+                    previous = ringAttention(op, ring: ring, mb: mb, pass: pass, after: dependencies, allocates: 0, frees: frees, index: index)
+                } else {
+                    previous = emit("\(op.name) \(pass.rawValue) mb\(mb)", .compute, kernel(op, pass, work: work, index: index),
+                                    after: dependencies, frees: frees)
+                }
+                if pass == .backward, synchronise, op.parameters > 0 {
+                    addGradients(index, op, after: previous)
+                }
+            case let .tensorParallel(_, kind, axes, bytes, label):
+                if let kind {
+                    previous = emit("\(label) gradient \(kind.rawValue) mb\(mb)", .tensorParallel,
+                                    collective(kind, axes, bytes, "\(label) gradient"), after: [previous])
+                }
+            case let .expertExchange(axes, perDestination, label):
+                previous = emit("\(label) gradient all_to_all mb\(mb)", .expertParallel,
+                                collective(.allToAll, axes, perDestination.reduce(0, +), "\(label) gradient", perDestination: perDestination),
+                                after: [previous])
+            case .crossEntropyReductions:
+                break
+            }
+        }
+        if let last = previous {
+            if let gather { tasks[last].frees += gather.bytes }
+            if let held = heldGathers[unit.node]?.first {
+                tasks[last].frees += held
+                heldGathers[unit.node]!.removeFirst()
+            }
+        }
+        // FSDP and ZeRO-3 reduce-scatter each unit's gradients as soon as they are ready.
+        if synchronise, fsdpLike || unit.steps.contains(where: { if case let .op(i, _, _) = $0 { tree.attributes[i].zero >= 3 } else { false } }) {
+            flush(after: previous, onlyFull: false)
+        }
+        return previous
+    }
+
+    private mutating func weightGradients(_ unit: LoweredUnit, mb: Int, after start: Int?, synchronise: Bool) -> Int? {
+        var previous = start
+        for case let .op(index, op, _) in unit.steps.reversed() where op.parameters > 0 {
+            let work = Work(flops: op.backward.flops / 2, bytes: op.backward.bytes / 2, precision: op.backward.precision)
+            previous = emit("\(op.name) backward-weight mb\(mb)", .compute, kernel(op, .backwardWeight, work: work, index: index),
+                            after: [previous], frees: op.savedBytes)
+            if synchronise { addGradients(index, op, after: previous) }
+        }
+        return previous
+    }
+
+    // MARK: Data-parallel state
+
+    private mutating func addGradients(_ index: Int, _ op: Op, after task: Int?) {
+        let axes = replicaAxes(index)
+        guard !axes.isEmpty else { return }
+        let sharded = fsdpLike || tree.attributes[index].zero >= 1
+        pendingGradients.add(Int64(Double(op.parameters) * strategy.training.state.gradientBytesPerParameter),
+                             key: BucketKey(axes: axes, sharded: sharded))
+        if strategy.gradientSync.overlap { flush(after: task, onlyFull: true) }
+    }
+
+    /// Hands ready buckets to collectives: reduce-scatter where the gradients end up
+    /// sharded (ZeRO ≥ 1, FSDP), all-reduce otherwise.
+    private mutating func flush(after task: Int?, onlyFull: Bool) {
+        for bucket in pendingGradients.drain(onlyFull: onlyFull) {
+            let kind: CollectiveKind = bucket.key.sharded ? .reduceScatter : .allReduce
+            gradientTasks.append(emit("gradients \(kind.rawValue) \(bucket.key.axes.joined(separator: ","))", .gradientSync,
+                                      collective(kind, bucket.key.axes, bucket.bytes, "gradients"), after: [task]))
+        }
+    }
+
+    /// ZeRO-3 and FSDP gather a unit's parameters before using them.
+    private mutating func gatherParameters(_ unit: LoweredUnit, label: String, after anchor: Int?, skip: Bool = false)
+        -> (task: Int, bytes: Int64)? {
+        guard !skip else { return nil }
+        var bytes: Int64 = 0
+        var axes: [String] = []
+        for case let .op(index, op, _) in unit.steps where op.parameters > 0 && (fsdpLike || tree.attributes[index].zero >= 3) {
+            let group = replicaAxes(index)
+            guard !group.isEmpty else { continue }
+            axes = group
+            let full = Double(op.parameters) * strategy.training.state.weightBytesPerParameter
+            bytes += Int64(full * (1 - 1 / Double(mesh.size(of: group))))
+        }
+        guard bytes > 0 else { return nil }
+        let total = Int64(Double(bytes) * Double(mesh.size(of: axes)) / Double(max(1, mesh.size(of: axes) - 1)))
+        let task = emit("parameter all_gather \(tree.modules.path(of: unit.node)) \(label)", .parameterGather,
+                        collective(.allGather, axes, total, "parameters of \(tree.modules.path(of: unit.node))"),
+                        after: [anchor], allocates: bytes)
+        return (task, bytes)
+    }
+}
+
+/// Which collective a gradient bucket goes to: the data-parallel axes, and whether the
+/// result is sharded (reduce-scatter) or replicated (all-reduce).
+struct BucketKey: Hashable {
+    var axes: [String]
+    var sharded: Bool
+}
+
+/// Gradients (or parameters) waiting for a collective, per key, cut into buckets of
+/// `bucketBytes` in the order they became ready.
+struct GradientBuckets {
+    struct Bucket {
+        var key: BucketKey
+        var bytes: Int64
+    }
+
+    let bucketBytes: Int64
+    private var open: [BucketKey: Int64] = [:]
+    private var order: [BucketKey] = []
+
+    init(bucketBytes: Int64) { self.bucketBytes = bucketBytes }
+
+    mutating func add(_ bytes: Int64, key: BucketKey) {
+        if open[key] == nil { order.append(key) }
+        open[key, default: 0] += bytes
+    }
+
+    /// Buckets ready to go: the full ones, or (at the end) everything.
+    mutating func drain(onlyFull: Bool) -> [Bucket] {
+        var ready: [Bucket] = []
+        for key in order {
+            guard var bytes = open[key] else { continue }
+            while bytes >= bucketBytes {
+                ready.append(Bucket(key: key, bytes: bucketBytes))
+                bytes -= bucketBytes
+            }
+            if !onlyFull, bytes > 0 {
+                ready.append(Bucket(key: key, bytes: bytes))
+                bytes = 0
+            }
+            open[key] = bytes == 0 ? nil : bytes
+        }
+        order.removeAll { open[$0] == nil }
+        return ready
+    }
+}

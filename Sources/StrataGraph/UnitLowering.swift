@@ -1,0 +1,205 @@
+import StrataCore
+import StrataModel
+
+/// Lowers the model's modules into units of steps for one GPU: each layer's ops in
+/// forward order with the tensor-parallel collectives where activation layouts change, the
+/// expert-parallel all-to-alls around routed experts, and ring attention for context
+/// parallelism.
+struct UnitLowering {
+    let strategy: ResolvedStrategy
+    let mesh: Mesh
+    let shapes: OpShapes
+    /// The GPU whose shard is lowered (its expert-parallel coordinate picks its experts).
+    let rank: Int
+
+    private var tree: StrategyTree { strategy.tree }
+    private var model: ModelConfig { strategy.model }
+    private var activationBytes: Double { strategy.precision.bytesPerElement }
+
+    private func child(_ parent: Int, _ name: String) -> Int? {
+        tree.modules.nodes[parent].children.first { tree.modules.nodes[$0].name == name }
+    }
+
+    private func children(_ parent: Int) -> [Int] { tree.modules.nodes[parent].children }
+
+    /// The units of global chunk `chunk`, in forward order.
+    func units(ofChunk chunk: Int, chunks: Int, layersPerChunk: [Int]) -> [LoweredUnit] {
+        let root = ModuleTree.rootIndex
+        var units: [LoweredUnit] = []
+        if chunk == 0, let embedding = child(root, "embedding") { units.append(standalone(embedding)) }
+        let first = layersPerChunk[..<chunk].reduce(0, +)
+        let layers = children(root).filter { tree.modules.nodes[$0].name == "layers" }
+        for layer in layers[first..<first + layersPerChunk[chunk]] { units.append(self.layer(layer)) }
+        if chunk == chunks - 1 {
+            for name in ["final_norm", "head", "loss"] {
+                if let node = child(root, name) { units.append(standalone(node)) }
+            }
+        }
+        return units
+    }
+
+    /// Bytes of the activation that leaves chunk `chunk` (its last layer's output), the size
+    /// of the pipeline's transfer to the next stage and of the gradient coming back.
+    func boundaryBytes(ofChunk chunk: Int, layersPerChunk: [Int]) -> Int64 {
+        let layers = children(ModuleTree.rootIndex).filter { tree.modules.nodes[$0].name == "layers" }
+        let last = layers[min(layers.count - 1, layersPerChunk[...chunk].reduce(0, +) - 1)]
+        let norm = child(last, "attention_norm")!
+        return Int64(Double(shapes.tokens(of: norm) * model.hidden) * activationBytes)
+    }
+
+    // MARK: Layouts of activations
+
+    /// The tensor-parallel axis an op's group uses, if it splits anything.
+    private func tensorAxis(_ index: Int) -> String? {
+        guard let axis = tree.attributes[index].tensorParallel, mesh.size(of: axis) > 1 else { return nil }
+        return axis
+    }
+
+    private func sequenceSplit(_ index: Int) -> Bool {
+        tree.attributes[index].sequenceParallel && tensorAxis(index) != nil
+    }
+
+    /// Bytes of one micro-batch's hidden states with every token of the GPU's context shard.
+    private func hiddenBytes(_ index: Int) -> Int64 {
+        let context = tree.attributes[index].contextParallel.map { mesh.size(of: $0) } ?? 1
+        return Int64(Double(strategy.microBatch * model.sequence / context * model.hidden) * activationBytes)
+    }
+
+    /// Into a column-parallel op: gather sequence-split activations (reduce-scatter their
+    /// gradients), or, without sequence parallelism, all-reduce the input's gradient.
+    private func enterTensorParallel(_ consumer: Int, residualSplit: Bool, label: String) -> [LoweredStep] {
+        guard let axis = tensorAxis(consumer) else { return [] }
+        let style = tree.styles[consumer]
+        if residualSplit {
+            return [.tensorParallel(forward: .allGather, backward: .reduceScatter, axes: [axis], bytes: hiddenBytes(consumer), label: label)]
+        }
+        guard style == .column || style == .vocab else { return [] }
+        return [.tensorParallel(forward: nil, backward: .allReduce, axes: [axis], bytes: hiddenBytes(consumer), label: label)]
+    }
+
+    /// Out of a row-parallel op (or the vocabulary-parallel embedding), whose output is a
+    /// partial sum: all-reduce it, or reduce-scatter it into sequence-split activations
+    /// (all-gathering their gradients).
+    private func leaveTensorParallel(_ producer: Int, residualSplit: Bool, label: String) -> [LoweredStep] {
+        guard let axis = tensorAxis(producer) else { return [] }
+        let style = tree.styles[producer]
+        guard style == .row || style == .vocab else { return [] }
+        if residualSplit {
+            return [.tensorParallel(forward: .reduceScatter, backward: .allGather, axes: [axis], bytes: hiddenBytes(producer), label: label)]
+        }
+        return [.tensorParallel(forward: .allReduce, backward: nil, axes: [axis], bytes: hiddenBytes(producer), label: label)]
+    }
+
+    private func op(_ index: Int) -> LoweredStep {
+        let op = shapes.local(index)
+        if case .attention = op.family, let axis = tree.attributes[index].contextParallel, mesh.size(of: axis) > 1 {
+            let steps = mesh.size(of: axis)
+            let kvHeads = max(1, model.kvHeads / shapes.pieces("heads", of: index))
+            let bytes = Int64(2 * Double(strategy.microBatch * model.sequence / steps * kvHeads * model.headDim) * activationBytes)
+            return .op(index: index, op: op, ring: (axis, steps, bytes))
+        }
+        return .op(index: index, op: op, ring: nil)
+    }
+
+    // MARK: Units
+
+    private func standalone(_ index: Int) -> LoweredUnit {
+        let name = tree.modules.nodes[index].name
+        let split = sequenceSplit(index)
+        var steps: [LoweredStep] = []
+        switch name {
+        case "embedding":
+            steps = [op(index)] + leaveTensorParallel(index, residualSplit: sequenceSplit(index), label: "embedding output")
+        case "head":
+            let residualSplit = tree.attributes[index].sequenceParallel && tensorAxis(index) != nil
+            steps = enterTensorParallel(index, residualSplit: residualSplit, label: "head input") + [op(index)]
+        case "loss":
+            steps = [op(index)]
+            if let axis = tensorAxis(index), tree.styles[index] == .vocab {
+                let tokens = shapes.tokens(of: index)
+                steps.append(.crossEntropyReductions(axes: [axis], bytes: Int64(tokens * 4)))
+            }
+        default:
+            steps = [op(index)]
+        }
+        let output = split ? hiddenBytes(index) / Int64(mesh.size(of: tensorAxis(index)!)) : hiddenBytes(index)
+        return LoweredUnit(node: index, steps: steps, recompute: .none, inputBytes: 0, outputBytes: output)
+    }
+
+    private func layer(_ index: Int) -> LoweredUnit {
+        let attention = child(index, "attention")!, mlp = child(index, "mlp")!
+        let norm1 = child(index, "attention_norm")!, norm2 = child(index, "mlp_norm")!
+        let qkv = child(attention, "qkv")!, core = child(attention, "core")!, out = child(attention, "out")!
+        let split = sequenceSplit(norm1)
+        let residualTokens = shapes.tokens(of: norm1)
+        var steps: [LoweredStep] = [op(norm1)]
+        steps += enterTensorParallel(qkv, residualSplit: split, label: "\(tree.modules.path(of: attention)) input")
+        steps += [op(qkv), op(core), op(out)]
+        steps += leaveTensorParallel(out, residualSplit: split, label: "\(tree.modules.path(of: attention)) output")
+        steps.append(.op(index: norm1, op: OpCosts.add("\(tree.modules.path(of: index)).attention_residual",
+                                                        elements: residualTokens * model.hidden, precision: strategy.precision), ring: nil))
+        steps.append(op(norm2))
+        if child(mlp, "router") != nil {
+            steps += moe(mlp, residualSplit: split)
+        } else {
+            steps += denseMLP(mlp, residualSplit: split)
+        }
+        steps.append(.op(index: norm2, op: OpCosts.add("\(tree.modules.path(of: index)).mlp_residual",
+                                                        elements: residualTokens * model.hidden, precision: strategy.precision), ring: nil))
+        let residual = Int64(Double(residualTokens * model.hidden) * activationBytes)
+        return LoweredUnit(node: index, steps: steps, recompute: tree.attributes[index].recompute,
+                           inputBytes: residual, outputBytes: residual)
+    }
+
+    private func denseMLP(_ mlp: Int, residualSplit: Bool) -> [LoweredStep] {
+        let ops = children(mlp)
+        let path = tree.modules.path(of: mlp)
+        var steps = enterTensorParallel(ops[0], residualSplit: residualSplit, label: "\(path) input")
+        steps += ops.map(op)
+        steps += leaveTensorParallel(ops.last!, residualSplit: residualSplit, label: "\(path) output")
+        return steps
+    }
+
+    /// A MoE MLP: route, dispatch tokens to the GPUs holding their experts, run the local
+    /// experts as grouped GEMMs, combine the results back, and run the shared experts.
+    private func moe(_ mlp: Int, residualSplit: Bool) -> [LoweredStep] {
+        guard let moe = model.moe, let router = child(mlp, "router") else { return [] }
+        let path = tree.modules.path(of: mlp)
+        let experts = children(mlp).filter { tree.modules.nodes[$0].name == "experts" }
+        let axis = tree.attributes[experts[0]].expertParallel.flatMap { mesh.size(of: $0) > 1 ? $0 : nil }
+        let groupSize = axis.map { mesh.size(of: $0) } ?? 1
+        let groupIndex = axis.map { mesh.index(of: rank, inGroupOver: [$0]) } ?? 0
+        // With tensor parallelism each rank of the group routes its own share of the tokens
+        // (Megatron-LM requires sequence parallelism with expert and tensor parallelism).
+        let tensorRanks = tensorAxis(mlp).map { mesh.size(of: $0) } ?? 1
+        let tokens = shapes.tokens(of: router) / tensorRanks
+        let routing = ExpertRouting(moe: moe, tokens: tokens, groupSize: groupSize)
+        let hiddenBytes = Double(model.hidden) * activationBytes
+        let perDestination = routing.assignmentsPerDestination.map { Int64(Double($0) * hiddenBytes) }
+
+        let routerOp = OpCosts.gemm(tree.modules.path(of: router), m: tokens, n: moe.experts, k: model.hidden, bias: false,
+                                    precision: tree.attributes[router].precision.compute)
+        var steps: [LoweredStep] = [.op(index: router, op: routerOp, ring: nil)]
+        if let axis { steps.append(.expertExchange(axes: [axis], bytesPerDestination: perDestination, label: "\(path) dispatch")) }
+        // Local experts, grouped by precision and kernel so each group is one grouped GEMM.
+        let local = Array(experts[groupIndex * routing.expertsPerRank..<(groupIndex + 1) * routing.expertsPerRank])
+        let received = routing.receivedTokens(rank: groupIndex)
+        var groups: [(first: Int, tokens: [Int])] = []
+        for (position, expert) in local.enumerated() {
+            let a = tree.attributes[expert]
+            if let match = groups.firstIndex(where: { tree.attributes[$0.first].precision == a.precision && tree.attributes[$0.first].kernel == a.kernel }) {
+                groups[match].tokens.append(received[position])
+            } else {
+                groups.append((expert, [received[position]]))
+            }
+        }
+        for group in groups {
+            for op in children(group.first) {
+                steps.append(.op(index: op, op: shapes.local(op, expertTokens: group.tokens), ring: nil))
+            }
+        }
+        if let axis { steps.append(.expertExchange(axes: [axis], bytesPerDestination: perDestination, label: "\(path) combine")) }
+        if let shared = child(mlp, "shared_experts") { steps += denseMLP(shared, residualSplit: residualSplit) }
+        return steps
+    }
+}
