@@ -93,11 +93,20 @@ public struct PathSegment: Hashable, Sendable {
 }
 
 /// Which of a repeated module's instances a path selects.
-public enum Selector: Hashable, Sendable {
+public enum Selector: Hashable, Sendable, CustomStringConvertible {
     case all
     case index(Int)
     /// Inclusive on both ends, as in `layers[0..11]`.
     case range(Int, Int)
+
+    /// The selector as written between the brackets: `*`, `3` or `0..11`.
+    public var description: String {
+        switch self {
+        case .all: "*"
+        case let .index(index): String(index)
+        case let .range(low, high): "\(low)..\(high)"
+        }
+    }
 }
 
 /// An expression: a literal, a name, a list, or arithmetic on them.

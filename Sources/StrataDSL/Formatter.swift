@@ -116,13 +116,7 @@ public enum Formatter {
         return header(block) + " { " + parts.joined(separator: "  ") + " }"
     }
 
-    static func selector(_ selector: Selector) -> String {
-        switch selector {
-        case .all: "*"
-        case let .index(index): String(index)
-        case let .range(low, high): "\(low)..\(high)"
-        }
-    }
+    static func selector(_ selector: Selector) -> String { selector.description }
 
     // MARK: Expressions
 

@@ -45,7 +45,7 @@ public struct Lexer {
             } else if Self.isDigit(scalar) {
                 tokens.append(Token(lexNumber(), at: start))
             } else if scalar == "\"" {
-                if let text = lexString(start: start) { tokens.append(Token(.string(text), at: start)) }
+                tokens.append(Token(.string(lexString(start: start)), at: start))
             } else if let symbol = Self.symbols.first(where: matches) {
                 for _ in symbol.unicodeScalars { advance() }
                 tokens.append(Token(.symbol(symbol), at: start))
@@ -137,7 +137,9 @@ public struct Lexer {
         return .number(text: text.replacingUnderscores(), unit: unit.isEmpty ? nil : unit)
     }
 
-    private mutating func lexString(start: SourceLocation) -> String? {
+    /// The text of a string literal. An unterminated one is reported and still returned,
+    /// up to the end of its line, so the parser does not add a second error for the same slip.
+    private mutating func lexString(start: SourceLocation) -> String {
         advance()
         var text = ""
         while let scalar = peek(), scalar != "\"", scalar != "\n" {
@@ -151,7 +153,7 @@ public struct Lexer {
         }
         guard peek() == "\"" else {
             diagnostics.append(Diagnostic(at: start, "unterminated string", help: "close it with '\"' on the same line"))
-            return nil
+            return text
         }
         advance()
         return text

@@ -213,9 +213,12 @@ public struct Parser {
             segments.append(PathSegment(name: name, selector: selector, location: location))
         } while current.kind == .symbol(".")
 
+        // A label shares the path's line: 'training' alone on a line followed by a setting
+        // is a missing '{', not a block labelled with the setting's name.
         var label: String?
         switch current.kind {
-        case let .identifier(name), let .string(name):
+        case let .identifier(name) where current.location.line == tokens[position - 1].location.line,
+             let .string(name) where current.location.line == tokens[position - 1].location.line:
             label = name
             position += 1
         default:
@@ -359,17 +362,31 @@ public struct Parser {
         return nil
     }
 
-    /// Skips to the first token of a later line that can start a member, or to a brace.
-    /// Always consumes at least one token unless at the end, so parsing makes progress.
+    /// Skips to the first token of a later line that can start a member, or to the '}' of
+    /// the enclosing block. A '{' skipped on the way (the body of a block whose header was
+    /// wrong) is skipped with everything up to its own '}', so that '}' is not reported as
+    /// unmatched. Always consumes at least one token unless at the end, so parsing makes
+    /// progress.
     private mutating func recover() {
         let line = current.location.line
         // A '}' ends the enclosing block; stepping past it would leave that block unclosed.
         if case .symbol("}") = current.kind { return }
-        if current.kind != .endOfFile { position += 1 }
+        var depth = 0
+        var consumed = false
         while current.kind != .endOfFile {
-            if case .symbol("}") = current.kind { return }
-            if case .identifier = current.kind, current.location.line > line { return }
+            switch current.kind {
+            case .symbol("}"):
+                if depth == 0 { return }
+                depth -= 1
+            case .symbol("{"):
+                depth += 1
+            case .identifier where consumed && depth == 0 && current.location.line > line:
+                return
+            default:
+                break
+            }
             position += 1
+            consumed = true
         }
     }
 }

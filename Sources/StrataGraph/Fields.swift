@@ -27,8 +27,10 @@ struct Fields {
             switch item {
             case let .assignment(assignment):
                 if let earlier = assignments[assignment.key] {
+                    let other = earlier.location.line == assignment.location.line
+                        ? "the earlier one on this line" : "the one at line \(earlier.location.line)"
                     diagnostics.append(Diagnostic(at: assignment.location, "'\(assignment.key)' is set twice in \(context)",
-                                                  help: "remove this line or the one at line \(earlier.location.line)"))
+                                                  help: "remove this one or \(other)"))
                 } else {
                     assignments[assignment.key] = assignment
                     order.append(assignment.key)
@@ -70,8 +72,7 @@ struct Fields {
     mutating func positiveInteger(_ key: String, required: Bool = true, example: String = "8") -> Int? {
         guard let (value, location) = value(key, required: required, example: example) else { return nil }
         guard case let .integer(number) = value, number > 0 else {
-            let found = if case let .integer(number) = value { String(number) } else { value.kindName }
-            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a positive integer, found \(found)",
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a positive integer, found \(value.quoted)",
                                           help: "write '\(key) = \(example)'"))
             return nil
         }
@@ -124,7 +125,7 @@ struct Fields {
     mutating func string(_ key: String, required: Bool = true, example: String) -> (String, SourceLocation)? {
         guard let (value, location) = value(key, required: required, example: example) else { return nil }
         guard case let .string(text) = value else {
-            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a string in double quotes, found \(value.kindName)",
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be a string in double quotes, found \(value.quoted)",
                                           help: "write '\(key) = \(example)'"))
             return nil
         }
@@ -134,7 +135,7 @@ struct Fields {
     mutating func boolean(_ key: String, default fallback: Bool) -> Bool {
         guard let (value, location) = value(key, required: false, example: "true") else { return fallback }
         guard case let .boolean(flag) = value else {
-            diagnostics.append(Diagnostic(at: location, "'\(key)' must be true or false, found \(value.kindName)",
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must be true or false, found \(value.quoted)",
                                           help: "write '\(key) = true' or '\(key) = false'"))
             return fallback
         }
@@ -150,9 +151,9 @@ struct Fields {
         }
         let text = value.keyword
         guard let text, let chosen = choices.first(where: { $0.rawValue == text }) else {
-            let suggestion = text.flatMap { Spelling.closest(to: $0, among: names) }.map { "did you mean '\($0)'? " } ?? ""
+            let help = text.flatMap { Spelling.closest(to: $0, among: names) }.map { "did you mean '\($0)'?" } ?? "write '\(key) = \(names[0])'"
             diagnostics.append(Diagnostic(at: location, "'\(key)' must be one of \(names.joined(separator: ", ")), found \(text.map { "'\($0)'" } ?? value.kindName)",
-                                          help: "\(suggestion)write '\(key) = \(names[0])'"))
+                                          help: help))
             return fallback.map { ($0, location) }
         }
         return (chosen, location)
@@ -162,7 +163,7 @@ struct Fields {
     mutating func name(_ key: String, required: Bool = true, example: String) -> (String, SourceLocation)? {
         guard let (value, location) = value(key, required: required, example: example) else { return nil }
         guard case let .symbol(name) = value else {
-            diagnostics.append(Diagnostic(at: location, "'\(key)' must name a mesh axis, found \(value.kindName) \(value)",
+            diagnostics.append(Diagnostic(at: location, "'\(key)' must name a mesh axis, found \(value.quoted)",
                                           help: "write '\(key) = \(example)' with an axis declared in 'mesh { … }'"))
             return nil
         }

@@ -34,10 +34,14 @@ enum ImportExpander {
                                               help: "move what both files need into a third file that both import"))
                 continue
             }
-            guard FileManager.default.fileExists(atPath: path),
-                  let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            guard FileManager.default.fileExists(atPath: path) else {
+                diagnostics.append(Diagnostic(at: directive.location, "the imported file '\(path)' does not exist",
+                                              help: "import paths are relative to the importing file's folder (\(file.path))"))
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 diagnostics.append(Diagnostic(at: directive.location, "cannot read the imported file '\(path)'",
-                                              help: "import paths are relative to the importing file's folder"))
+                                              help: "check the file's permissions and that it is UTF-8 text"))
                 continue
             }
             do {
@@ -72,6 +76,10 @@ enum ImportExpander {
                 }
                 var merged = old
                 merged.label = block.label ?? old.label
+                // The merged block is the importer's from now on: its label and errors about
+                // the whole block point here, and a second block of the same name in this
+                // file is reported as a duplicate instead of merging silently.
+                merged.location = block.location
                 merged.members = mergeMembers(old.members, block.members)
                 items[earlier] = .block(merged)
                 return items
@@ -83,20 +91,26 @@ enum ImportExpander {
         return items
     }
 
+    /// The base's members that the overrides do not replace, then all the overrides. Only
+    /// base members are replaced: a key set twice in the importer stays twice, so it is
+    /// reported rather than the first silently dropped.
     private static func mergeMembers(_ base: [Item], _ overrides: [Item]) -> [Item] {
-        var members = base
+        var keys: Set<String> = [], paths: Set<[String]> = []
         for item in overrides {
             switch item {
-            case let .assignment(assignment):
-                members.removeAll { if case let .assignment(a) = $0 { a.key == assignment.key } else { false } }
-            case let .block(block):
-                members.removeAll { if case let .block(b) = $0 { b.path.map(\.name) == block.path.map(\.name) } else { false } }
-            default:
-                break
+            case let .assignment(assignment): keys.insert(assignment.key)
+            case let .block(block): paths.insert(block.path.map(\.name))
+            default: break
             }
-            members.append(item)
         }
-        return members
+        let kept = base.filter { item in
+            switch item {
+            case let .assignment(assignment): !keys.contains(assignment.key)
+            case let .block(block): !paths.contains(block.path.map(\.name))
+            default: true
+            }
+        }
+        return kept + overrides
     }
 
     private static func canonical(_ path: String) -> String {

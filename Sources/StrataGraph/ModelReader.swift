@@ -6,7 +6,7 @@ import StrataModel
 /// Reads `model <family> { … }`, with an optional `moe { … }` block that makes the MLPs
 /// mixtures of experts.
 enum ModelReader {
-    static func read(_ block: Block, evaluator: Evaluator, strategyPath: String, diagnostics: inout [Diagnostic]) -> ModelConfig? {
+    static func read(_ block: Block, evaluator: Evaluator, diagnostics: inout [Diagnostic]) -> ModelConfig? {
         var fields = Fields(block.members, context: "the model block", location: block.location, evaluator: evaluator)
         let families = ModelFamily.allCases.map(\.rawValue)
         let family = block.label.flatMap(ModelFamily.init(rawValue:))
@@ -39,7 +39,7 @@ enum ModelReader {
         }
         if let moeBlock = fields.blocks.first(where: { $0.name == "moe" }) {
             moe = readMoE(moeBlock, evaluator: evaluator, ffn: ffn ?? (hidden ?? 0) * 4, layers: layers,
-                          strategyPath: strategyPath, diagnostics: &diagnostics)
+                          diagnostics: &diagnostics)
             moeProblem = moe == nil
         }
         diagnostics += fields.finish(allowingBlocks: ["moe"])
@@ -48,7 +48,7 @@ enum ModelReader {
                            ffnHidden: ffn ?? 4 * hidden, vocabulary: vocab, sequence: seq, tiedEmbeddings: tied, moe: moe)
     }
 
-    private static func readMoE(_ block: Block, evaluator: Evaluator, ffn: Int, layers: Int?, strategyPath: String,
+    private static func readMoE(_ block: Block, evaluator: Evaluator, ffn: Int, layers: Int?,
                                 diagnostics: inout [Diagnostic]) -> MoEConfig? {
         var fields = Fields(block.members, context: "the moe block", location: block.location, evaluator: evaluator)
         let experts = fields.positiveInteger("experts", example: "8")
@@ -62,7 +62,7 @@ enum ModelReader {
             case let .integer(n) where n > 0: capacity = Double(n)
             case let .real(x) where x > 0: capacity = x
             default:
-                fields.diagnostics.append(Diagnostic(at: location, "'capacity_factor' must be a positive number or none, found \(value)",
+                fields.diagnostics.append(Diagnostic(at: location, "'capacity_factor' must be a positive number or none, found \(value.quoted)",
                                                      help: "write 'capacity_factor = 1.25', or 'none' for dropless routing"))
             }
         }
@@ -81,7 +81,7 @@ enum ModelReader {
             routing = .zipf(alpha: alpha)
         case "histogram":
             if let (path, location) = histogram, let experts {
-                if let weights = readHistogram(path, strategyPath: strategyPath, experts: experts, at: location, diagnostics: &fields.diagnostics) {
+                if let weights = readHistogram(path, experts: experts, at: location, diagnostics: &fields.diagnostics) {
                     routing = .histogram(path: path, weights: weights)
                 }
             }
@@ -108,12 +108,13 @@ enum ModelReader {
 
     /// Per-expert weights from a file: numbers separated by commas, spaces or newlines;
     /// `#` starts a comment line.
-    private static func readHistogram(_ path: String, strategyPath: String, experts: Int, at location: SourceLocation,
+    private static func readHistogram(_ path: String, experts: Int, at location: SourceLocation,
                                       diagnostics: inout [Diagnostic]) -> [Double]? {
-        let resolved = Resolver.resolvePath(path, relativeTo: strategyPath)
+        // Relative to the file that sets it, which may be an imported base in another folder.
+        let resolved = Resolver.resolvePath(path, relativeTo: location.file)
         guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8) else {
             diagnostics.append(Diagnostic(at: location, "cannot read the routing histogram '\(resolved)'",
-                                          help: "paths are relative to the strategy file's folder"))
+                                          help: "a path is relative to the folder of the file that sets it (\(location.file))"))
             return nil
         }
         var weights: [Double] = []

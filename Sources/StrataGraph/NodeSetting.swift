@@ -38,21 +38,37 @@ enum NodeAttributeKey: String, CaseIterable {
     case kernel
     case tensorParallelStyle = "tp_style"
 
-    /// What the value looks like, for messages.
+    /// What the value must be, for "'zero' must be …, found 4" messages.
+    var expected: String {
+        switch self {
+        case .dataParallel: "a mesh axis, a list of axes or none"
+        case .zero: "a ZeRO stage from 0 to 3"
+        case .tensorParallel, .contextParallel, .expertParallel: "a mesh axis or none"
+        case .sequenceParallel: "true or false"
+        case .recompute: "none, selective or full"
+        case .offload: "optimizer, activations, a list of both, or none"
+        case .precision: "a number format such as bf16"
+        case .quant: "a scheme such as w4a16"
+        case .kernel: "the name of a kernel table in double quotes"
+        case .tensorParallelStyle: "column, row, vocab, heads or replicated"
+        }
+    }
+
+    /// A value to write instead, for the help line.
     var example: String {
         switch self {
-        case .dataParallel: "data or [data, expert] or none"
-        case .zero: "1 (0 to 3)"
-        case .tensorParallel: "tensor or none"
+        case .dataParallel: "data"
+        case .zero: "1"
+        case .tensorParallel: "tensor"
         case .sequenceParallel: "true"
-        case .contextParallel: "context or none"
-        case .expertParallel: "expert or none"
-        case .recompute: "selective (none, selective or full)"
-        case .offload: "optimizer, activations, [optimizer, activations] or none"
-        case .precision: "bf16, or precision { weights = int4  activations = bf16 }"
-        case .quant: "w4a16 (also w8a16, w8a8, w4a8, w4a4)"
+        case .contextParallel: "context"
+        case .expertParallel: "expert"
+        case .recompute: "selective"
+        case .offload: "optimizer"
+        case .precision: "bf16"
+        case .quant: "w4a16"
         case .kernel: "\"mxmoe\""
-        case .tensorParallelStyle: "column (column, row, vocab, heads or replicated)"
+        case .tensorParallelStyle: "column"
         }
     }
 }

@@ -63,7 +63,11 @@ public enum Resolver {
                     diagnostics.append(error)
                 }
             case let .block(block):
-                if !topLevelBlocks.contains(block.name) || block.path.count > 1 {
+                if topLevelBlocks.contains(block.name), block.path.count > 1 {
+                    let inner = block.path.dropFirst().map(\.name).joined(separator: ".")
+                    diagnostics.append(Diagnostic(at: block.location, "a top-level block has a one-word name, found '\(block.path.map(\.name).joined(separator: "."))'",
+                                                  help: "nest the inner block: '\(block.name) { \(inner) { … } }'"))
+                } else if !topLevelBlocks.contains(block.name) || block.path.count > 1 {
                     let suggestion = Spelling.closest(to: block.name, among: topLevelBlocks).map { "did you mean '\($0)'? " } ?? ""
                     diagnostics.append(Diagnostic(at: block.location, "unknown block '\(block.path.map(\.name).joined(separator: "."))'",
                                                   help: "\(suggestion)a strategy file has the blocks \(topLevelBlocks.joined(separator: ", "))"))
@@ -81,21 +85,22 @@ public enum Resolver {
             }
         }
         for name in topLevelBlocks where blocks[name] == nil {
-            diagnostics.append(Diagnostic(at: start, "the strategy has no '\(name)' block", help: "add \(skeleton(of: name))"))
+            diagnostics.append(Diagnostic(at: start, "the strategy file has no '\(name)' block", help: "add \(skeleton(of: name))"))
         }
 
         // Each block on its own.
-        let model = blocks["model"].flatMap { ModelReader.read($0, evaluator: evaluator, strategyPath: file.path, diagnostics: &diagnostics) }
+        let model = blocks["model"].flatMap { ModelReader.read($0, evaluator: evaluator, diagnostics: &diagnostics) }
         let training = blocks["training"].flatMap { TrainingReader.readTraining($0, evaluator: evaluator, diagnostics: &diagnostics) }
         let cluster = blocks["cluster"].flatMap { TrainingReader.readCluster($0, evaluator: evaluator, diagnostics: &diagnostics) }
 
         // The topology, once its path is known.
         var loaded: (path: String, cluster: Cluster)?
         if let cluster {
-            let path = topologyOverride ?? resolvePath(cluster.topology, relativeTo: file.path)
+            // Relative to the file that sets it, which may be an imported base in another folder.
+            let path = topologyOverride ?? resolvePath(cluster.topology, relativeTo: cluster.topologyLocation.file)
             if topologyOverride == nil, !FileManager.default.fileExists(atPath: path) {
                 diagnostics.append(Diagnostic(at: cluster.topologyLocation, "the topology file '\(path)' does not exist",
-                                              help: "paths in a strategy are relative to the strategy file's folder; shipped clusters are in topologies/"))
+                                              help: "a path is relative to the folder of the file that sets it (\(cluster.topologyLocation.file)); shipped clusters are in topologies/"))
             } else {
                 do {
                     loaded = (path, try TopologyLoader.load(path: path))

@@ -37,7 +37,11 @@ struct StrategyReader {
     /// for its own mistakes, but module selectors, which need the model, are not.
     let selectorsChecked: Bool
     private(set) var diagnostics: [Diagnostic] = []
+    /// Every axis the mesh names, including any whose size is wrong (already reported).
     private var axes: [String] = []
+    /// False without a mesh block: axis names are then not checked, since "the mesh does
+    /// not declare 'data'" would only repeat "the strategy has no mesh".
+    private var axesKnown = true
     private var explicit: [[String: (setting: NodeSetting, location: SourceLocation)]]
 
     init(modules: ModuleTree, evaluator: Evaluator, selectorsChecked: Bool = true) {
@@ -65,18 +69,18 @@ struct StrategyReader {
         var mesh: [MeshAxis] = []
         let meshBlock = single(.mesh)
         if let meshBlock {
-            mesh = readMesh(meshBlock)
+            (mesh, axes) = readMesh(meshBlock)
         } else {
+            axesKnown = false
             diagnostics.append(Diagnostic(at: block.location, "the strategy has no mesh",
                                           help: "add 'mesh { data = 8 }' naming the axes laid onto the GPUs, outermost first"))
         }
-        axes = mesh.map(\.name)
         let pipeline = single(.pipeline).flatMap { readPipeline($0) }
         let gradientSync = single(.gradientSync).map { readGradientSync($0) }
             ?? GradientSyncSettings(bucketBytes: 25 * 1_048_576, overlap: true, afterLastMicroBatch: true)
         let fsdp = single(.fsdp).map { (readFSDP($0), $0.location) }
 
-        readMembers(block.members, at: [ModuleTree.rootIndex], context: "the strategy block", topLevel: true)
+        readMembers(block.members, at: [ModuleTree.rootIndex], context: "the strategy block", written: "")
         guard meshBlock != nil, !mesh.isEmpty else { return nil }
         return StrategyDeclarations(mesh: mesh, meshLocation: meshBlock!.location, pipeline: pipeline,
                                     gradientSync: gradientSync, fsdp: fsdp, explicit: explicit)
@@ -84,10 +88,13 @@ struct StrategyReader {
 
     // MARK: Top-level blocks
 
-    private mutating func readMesh(_ block: Block) -> [MeshAxis] {
+    /// The valid axes, and the names of all axes written (for checking axis references).
+    private mutating func readMesh(_ block: Block) -> (mesh: [MeshAxis], names: [String]) {
         var fields = Fields(block.members, context: "the mesh", location: block.location, evaluator: evaluator)
         var mesh: [MeshAxis] = []
+        var names: [String] = []
         for (name, value, location) in fields.all() {
+            names.append(name)
             guard case let .integer(size) = value, size > 0 else {
                 fields.diagnostics.append(Diagnostic(at: location, "mesh axis '\(name)' must have a positive integer size, found \(value)",
                                                      help: "write '\(name) = 4'"))
@@ -100,7 +107,7 @@ struct StrategyReader {
                                                  help: "name at least one axis, such as 'mesh { data = 8 }'"))
         }
         diagnostics += fields.finish()
-        return mesh
+        return (mesh, names)
     }
 
     private mutating func readPipeline(_ block: Block) -> PipelineDeclaration? {
@@ -132,7 +139,7 @@ struct StrategyReader {
         let virtualLocation = fields.location(of: "virtual_stages")
         diagnostics += fields.finish()
         guard let axis, let schedule else { return nil }
-        if !axes.contains(axis.0) { diagnostics.append(unknownAxis(axis.0, at: axis.1, key: "axis")) }
+        if !declares(axis.0) { diagnostics.append(unknownAxis(axis.0, at: axis.1, key: "the pipeline")) }
         return PipelineDeclaration(axis: axis.0, axisLocation: axisLocation, schedule: schedule.0, scheduleLocation: scheduleLocation,
                                    virtualStages: virtual ?? (schedule.0 == .interleaved ? 2 : 1),
                                    virtualStagesLocation: virtualLocation, layersPerChunk: layersPerChunk,
@@ -161,11 +168,14 @@ struct StrategyReader {
 
     /// Reads `items` as settings on every node of `targets`, and nested blocks as module
     /// selectors below them.
-    private mutating func readMembers(_ items: [Item], at targets: [Int], context: String, topLevel: Bool) {
+    /// `written` is the module path as the user wrote it down to here (empty at the top of
+    /// the strategy), so messages quote their selectors: 'layers[*].mlp', not layers[0].mlp.
+    private mutating func readMembers(_ items: [Item], at targets: [Int], context: String, written: String) {
+        let topLevel = written.isEmpty
         for item in items {
             switch item {
             case let .assignment(assignment):
-                guard let setting = readSetting(assignment, on: targets) else { continue }
+                guard let setting = readSetting(assignment, on: targets, context: context) else { continue }
                 for node in targets { record(setting, key: settingKey(setting), at: node, location: assignment.location) }
             case let .block(block):
                 if block.path.count == 1, let strategyBlock = StrategyBlock(rawValue: block.name) {
@@ -176,17 +186,22 @@ struct StrategyReader {
                     continue
                 }
                 if block.path.count == 1, let attributeBlock = NodeAttributeBlock(rawValue: block.name) {
-                    readAttributeBlock(attributeBlock, block, on: targets)
+                    if block.path[0].selector != nil || block.label != nil {
+                        diagnostics.append(Diagnostic(at: block.location, "the \(attributeBlock.rawValue) block takes no selector or label",
+                                                      help: "write '\(attributeBlock.rawValue) { … }' inside the module it applies to"))
+                    }
+                    readAttributeBlock(attributeBlock, block, on: targets, context: context)
                     continue
-                }
-                guard let selected = select(block.path, from: targets) else { continue }
-                if let label = block.label {
-                    diagnostics.append(Diagnostic(at: block.location, "a module block takes no label, found '\(label)'",
-                                                  help: "write '\(block.path.map(\.name).joined(separator: ".")) { … }'"))
                 }
                 let name = block.path.map { segment in segment.selector.map { "\(segment.name)[\($0)]" } ?? segment.name }
                     .joined(separator: ".")
-                readMembers(block.members, at: selected, context: "'\(name)'", topLevel: false)
+                guard let selected = select(block.path, from: targets, under: written) else { continue }
+                if let label = block.label {
+                    diagnostics.append(Diagnostic(at: block.location, "a module block takes no label, found '\(label)'",
+                                                  help: "write '\(name) { … }'"))
+                }
+                let full = written.isEmpty ? name : written + "." + name
+                readMembers(block.members, at: selected, context: "'\(full)'", written: full)
             case let .parameter(parameter):
                 diagnostics.append(Diagnostic(at: parameter.location, "'let' is allowed only at the top of the file",
                                               help: "move 'let \(parameter.name) = …' out of \(context)"))
@@ -227,12 +242,12 @@ struct StrategyReader {
         }
     }
 
-    private mutating func readSetting(_ assignment: Assignment, on targets: [Int]) -> NodeSetting? {
+    private mutating func readSetting(_ assignment: Assignment, on targets: [Int], context: String) -> NodeSetting? {
         guard let key = NodeAttributeKey(rawValue: assignment.key) else {
             let known = NodeAttributeKey.allCases.map(\.rawValue)
             let suggestion = Spelling.closest(to: assignment.key, among: known + StrategyBlock.allCases.map(\.rawValue))
                 .map { "did you mean '\($0)'? " } ?? ""
-            diagnostics.append(Diagnostic(at: assignment.location, "unknown attribute '\(assignment.key)'",
+            diagnostics.append(Diagnostic(at: assignment.location, "unknown attribute '\(assignment.key)' in \(context)",
                                           help: "\(suggestion)attributes are \(known.joined(separator: ", "))"))
             return nil
         }
@@ -245,7 +260,7 @@ struct StrategyReader {
         }
         let location = assignment.value.location
         func wrong() -> NodeSetting? {
-            diagnostics.append(Diagnostic(at: location, "'\(key.rawValue)' cannot be \(value)",
+            diagnostics.append(Diagnostic(at: location, "'\(key.rawValue)' must be \(key.expected), found \(value.quoted)",
                                           help: "write '\(key.rawValue) = \(key.example)'"))
             return nil
         }
@@ -257,6 +272,13 @@ struct StrategyReader {
             case let .list(values):
                 let names = values.compactMap { if case let .symbol(name) = $0 { name } else { nil } }
                 guard names.count == values.count else { return wrong() }
+                var seen: Set<String> = []
+                if let repeated = names.first(where: { !seen.insert($0).inserted }) {
+                    let unique = names.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                    diagnostics.append(Diagnostic(at: location, "data_parallel lists the axis '\(repeated)' twice",
+                                                  help: "list each axis once: 'data_parallel = \(unique.count == 1 ? unique[0] : "[" + unique.joined(separator: ", ") + "]")'"))
+                    return nil
+                }
                 return checkAxes(names, at: location, key: key) ? .dataParallel(names) : nil
             default: return wrong()
             }
@@ -313,8 +335,8 @@ struct StrategyReader {
             }
             if style != .replicated, let container = targets.first(where: { !modules.nodes[$0].kind.isOp }) {
                 diagnostics.append(Diagnostic(at: assignment.location,
-                                              "tp_style = \(style.rawValue) applies to one op, but \(modules.path(of: container)) is a group of ops",
-                                              help: "set it on an op such as '\(modules.path(of: container)).…', or use tp_style = replicated for the whole group"))
+                                              "tp_style = \(style.rawValue) applies to one op, but \(describe(container, context: context)) is a group of ops",
+                                              help: "set it inside one of its ops (\(childNames(of: container))), or use tp_style = replicated for the whole group"))
                 return nil
             }
             return .tensorParallelStyle(style)
@@ -331,20 +353,39 @@ struct StrategyReader {
 
     private mutating func wrongChoice(_ value: Value, _ key: NodeAttributeKey, _ choices: [String], at location: SourceLocation) -> NodeSetting? {
         let text = value.keyword
-        let suggestion = text.flatMap { Spelling.closest(to: $0, among: choices) }.map { "did you mean '\($0)'? " } ?? ""
+        let help = text.flatMap { Spelling.closest(to: $0, among: choices) }.map { "did you mean '\($0)'?" }
+            ?? "write '\(key.rawValue) = \(choices[0])'"
         diagnostics.append(Diagnostic(at: location, "'\(key.rawValue)' must be one of \(choices.joined(separator: ", ")), found \(text.map { "'\($0)'" } ?? value.kindName)",
-                                      help: "\(suggestion)write '\(key.rawValue) = \(choices[0])'"))
+                                      help: help))
         return nil
+    }
+
+    /// How a message names a target module: the path as written when there is one, so
+    /// 'layers[*].attention' rather than the first of the modules it selects.
+    private func describe(_ node: Int, context: String) -> String {
+        context.hasPrefix("'") ? context : modules.path(of: node)
+    }
+
+    /// The distinct names of a module's children, for "set it on one of …" hints.
+    private func childNames(of node: Int) -> String {
+        var names: [String] = []
+        for child in modules.nodes[node].children where !names.contains(modules.nodes[child].name) {
+            names.append(modules.nodes[child].name)
+        }
+        return names.joined(separator: ", ")
     }
 
     private mutating func checkAxes(_ names: [String], at location: SourceLocation, key: NodeAttributeKey) -> Bool {
         var ok = true
-        for name in names where !axes.contains(name) {
+        for name in names where !declares(name) {
             diagnostics.append(unknownAxis(name, at: location, key: key.rawValue))
             ok = false
         }
         return ok
     }
+
+    /// Whether `name` is a mesh axis, or cannot be checked because the mesh is missing.
+    private func declares(_ name: String) -> Bool { !axesKnown || axes.contains(name) }
 
     private func unknownAxis(_ name: String, at location: SourceLocation, key: String) -> Diagnostic {
         let suggestion = Spelling.closest(to: name, among: axes).map { "did you mean '\($0)'? " } ?? ""
@@ -353,7 +394,7 @@ struct StrategyReader {
                           help: "\(suggestion)\(declared)")
     }
 
-    private mutating func readAttributeBlock(_ kind: NodeAttributeBlock, _ block: Block, on targets: [Int]) {
+    private mutating func readAttributeBlock(_ kind: NodeAttributeBlock, _ block: Block, on targets: [Int], context: String) {
         var fields = Fields(block.members, context: "the \(kind.rawValue) block", location: block.location, evaluator: evaluator)
         switch kind {
         case .precision:
@@ -366,6 +407,7 @@ struct StrategyReader {
             for node in targets { record(setting, key: NodeAttributeKey.precision.rawValue, at: node, location: block.location) }
         case .split:
             var splits: [String: [String]] = [:]
+            var reportedGroupSplit = false
             for (dimension, value, location) in fields.all() {
                 let names: [String]? = switch value {
                 case .symbol("none"): []
@@ -378,17 +420,18 @@ struct StrategyReader {
                                                          help: "write '\(dimension) = tensor', '\(dimension) = [data, context]' or '\(dimension) = none'"))
                     continue
                 }
-                for name in names where !axes.contains(name) { fields.diagnostics.append(unknownAxis(name, at: location, key: "split \(dimension)")) }
-                for node in targets {
-                    let dimensions = Layouts.dimensions(of: modules.nodes[node].kind)
-                    if !dimensions.contains(dimension) {
-                        let suggestion = Spelling.closest(to: dimension, among: dimensions).map { "did you mean '\($0)'? " } ?? ""
-                        let what = dimensions.isEmpty ? "\(modules.path(of: node)) is a group of ops; split applies to one op"
-                            : "\(modules.path(of: node)) has the dimensions \(dimensions.joined(separator: ", "))"
-                        fields.diagnostics.append(Diagnostic(at: location, "'\(dimension)' is not a dimension of \(modules.path(of: node))",
-                                                             help: "\(suggestion)\(what)"))
-                        break
+                for name in names where !declares(name) { fields.diagnostics.append(unknownAxis(name, at: location, key: "split \(dimension)")) }
+                if let group = targets.first(where: { !modules.nodes[$0].kind.isOp }) {
+                    if !reportedGroupSplit {
+                        fields.diagnostics.append(Diagnostic(at: block.location, "split applies to one op, but \(describe(group, context: context)) is a group of ops",
+                                                             help: "write the split block inside one of its ops (\(childNames(of: group)))"))
+                        reportedGroupSplit = true
                     }
+                } else if let node = targets.first(where: { !Layouts.dimensions(of: modules.nodes[$0].kind).contains(dimension) }) {
+                    let dimensions = Layouts.dimensions(of: modules.nodes[node].kind)
+                    let suggestion = Spelling.closest(to: dimension, among: dimensions).map { "did you mean '\($0)'? " } ?? ""
+                    fields.diagnostics.append(Diagnostic(at: location, "'\(dimension)' is not a dimension of \(describe(node, context: context))",
+                                                         help: "\(suggestion)its dimensions are \(dimensions.joined(separator: ", "))"))
                 }
                 splits[dimension] = names
             }
@@ -404,7 +447,7 @@ struct StrategyReader {
                 default: nil
                 }
                 if let names {
-                    for name in names where !axes.contains(name) { fields.diagnostics.append(unknownAxis(name, at: location, key: "place weights")) }
+                    for name in names where !declares(name) { fields.diagnostics.append(unknownAxis(name, at: location, key: "place weights")) }
                     weights = names
                 } else {
                     fields.diagnostics.append(Diagnostic(at: location, "'weights' must name the mesh axes the weights are split over",
@@ -421,13 +464,14 @@ struct StrategyReader {
     // MARK: Selectors
 
     /// The nodes `path` selects below each node of `targets`, or nil after a diagnostic.
-    private mutating func select(_ path: [PathSegment], from targets: [Int]) -> [Int]? {
+    /// `outer` is the path written by the enclosing module blocks, for messages.
+    private mutating func select(_ path: [PathSegment], from targets: [Int], under outer: String) -> [Int]? {
         guard selectorsChecked else { return [] }
         var current = targets
-        var written = ""
+        var written = outer
         for segment in path {
             var next: [Int] = []
-            let parentName = written.isEmpty ? (current == [ModuleTree.rootIndex] ? "the model" : "here") : "'\(written)'"
+            let parentName = written.isEmpty ? "the model" : "'\(written)'"
             let children = current.flatMap { modules.nodes[$0].children }
             let named = children.filter { modules.nodes[$0].name == segment.name }
             let display = segment.selector.map { "\(segment.name)[\($0)]" } ?? segment.name

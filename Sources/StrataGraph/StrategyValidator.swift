@@ -14,6 +14,8 @@ struct StrategyValidator {
     let declarations: StrategyDeclarations
     private(set) var diagnostics: [Diagnostic] = []
     private var reported: Set<String> = []
+    /// Per rule and place: the index of its diagnostic and how many more modules broke it.
+    private var perModule: [String: (index: Int, more: Int)] = [:]
 
     init(model: ModelConfig, training: TrainingSettings, cluster: ClusterSettings, topology: Cluster,
          declarations: StrategyDeclarations) {
@@ -29,6 +31,27 @@ struct StrategyValidator {
     /// Reports a diagnostic once, however many modules break the same rule at the same place.
     private mutating func report(_ diagnostic: Diagnostic) {
         if reported.insert(diagnostic.description).inserted { diagnostics.append(diagnostic) }
+    }
+
+    /// Reports a rule broken by the module named at the end of `diagnostic`'s message once
+    /// per place, naming the first module (parents come before children, so the topmost)
+    /// and counting the rest: one line written on `layers[*]` must not give 48 errors.
+    private mutating func report(_ diagnostic: Diagnostic, rule: String) {
+        let key = "\(diagnostic.location.map(\.description) ?? "")|\(rule)"
+        if let entry = perModule[key] {
+            perModule[key] = (entry.index, entry.more + 1)
+        } else {
+            perModule[key] = (diagnostics.count, 0)
+            diagnostics.append(diagnostic)
+        }
+    }
+
+    /// Adds "and N more modules" to the per-module diagnostics that several modules broke.
+    private mutating func countRepeats() {
+        for (index, more) in perModule.values where more > 0 {
+            diagnostics[index].message += " and \(more) more module\(more == 1 ? "" : "s")"
+        }
+        perModule = [:]
     }
 
     // MARK: Pipeline
@@ -90,14 +113,12 @@ struct StrategyValidator {
         checkBatch(tree)
         for index in tree.modules.nodes.indices { checkNode(index, in: tree) }
         checkFSDP(tree)
+        countRepeats()
     }
 
     private mutating func checkMesh(_ tree: StrategyTree) {
+        // An axis named twice is reported as a key set twice in the mesh block.
         let mesh = declarations.mesh
-        var seen: Set<String> = []
-        for axis in mesh where !seen.insert(axis.name).inserted {
-            report(Diagnostic(at: declarations.meshLocation, "mesh axis '\(axis.name)' is declared twice", help: "give each axis a distinct name"))
-        }
         let product = mesh.reduce(1) { $0 * $1.size }
         if cluster.gpus > topology.gpus.count {
             report(Diagnostic(at: cluster.gpusLocation, "the job asks for \(cluster.gpus) GPUs but \(topology.name) has \(topology.gpus.count)",
@@ -165,22 +186,37 @@ struct StrategyValidator {
             if let other = roles[..<offset].first(where: { $0.0 == role.0 }) {
                 let key = role.1 == "the pipeline" ? other.1 : role.1
                 report(Diagnostic(at: at(key), "axis '\(role.0)' is used by both \(other.1) and \(role.1) on \(path)",
-                                  help: "give each parallelism its own mesh axis"))
+                                  help: "give each parallelism its own mesh axis"), rule: "roles \(role.0) \(other.1) \(role.1)")
             }
         }
         if let ep = a.expertParallel, !a.dataParallel.contains(ep) {
-            report(Diagnostic(at: at("expert_parallel"), "expert_parallel = \(ep) must be one of the data-parallel axes of \(path) (\(a.dataParallel.joined(separator: ", ")))",
-                              help: "experts borrow data-parallel ranks: add '\(ep)' to data_parallel, or choose one of its axes"))
+            let axes = a.dataParallel.isEmpty ? "none" : a.dataParallel.joined(separator: ", ")
+            report(Diagnostic(at: at("expert_parallel"), "expert_parallel = \(ep) is not one of the data-parallel axes (\(axes)) of \(path)",
+                              help: "experts borrow data-parallel ranks: add '\(ep)' to data_parallel, or choose one of its axes"),
+                   rule: "expert axis")
         }
-        if a.expertParallel != nil, model.moe == nil, index == ModuleTree.rootIndex {
+        // Set on a subtree without routed experts (attention, say), it would silently do nothing.
+        if model.moe != nil, tree.sources[index]["expert_parallel"] != nil, a.expertParallel != nil,
+           !path.contains("experts"), !hasExperts(below: index, in: tree.modules) {
+            report(Diagnostic(at: at("expert_parallel"), "expert_parallel applies only to routed experts, and there are none in \(path)",
+                              help: "set it on the experts, such as 'layers[*].mlp.experts { expert_parallel = \(a.expertParallel!) }'"),
+                   rule: "expert parallel without experts")
+        }
+        if tree.sources[index]["tp_style"] != nil, a.tensorParallel == nil {
+            report(Diagnostic(at: tree.source(of: "tp_style", at: index)!, "tp_style has no effect without tensor_parallel on \(path)",
+                              help: "set tensor_parallel on it or above it, or remove tp_style"), rule: "tp style without tensor parallel")
+        }
+        // Wherever it is written: on a dense model it would silently do nothing.
+        if model.moe == nil, tree.sources[index]["expert_parallel"] != nil, a.expertParallel != nil {
             report(Diagnostic(at: at("expert_parallel"), "expert_parallel needs a mixture-of-experts model",
                               help: "add 'moe { experts = 8  top_k = 2 }' to the model, or remove expert_parallel"))
         }
         // Inherited into a subtree without tensor parallelism, sequence parallelism simply
         // has nothing to split; set there explicitly, it is a mistake.
         if a.sequenceParallel, a.tensorParallel == nil, tree.sources[index]["sequence_parallel"] != nil {
-            report(Diagnostic(at: at("sequence_parallel"), "sequence_parallel on \(path) needs tensor_parallel",
-                              help: "sequence parallelism splits the tensor-parallel group's norms by sequence: set tensor_parallel too"))
+            report(Diagnostic(at: at("sequence_parallel"), "sequence_parallel needs tensor_parallel on \(path)",
+                              help: "sequence parallelism splits the tensor-parallel group's norms by sequence: set tensor_parallel too"),
+                   rule: "sequence parallel without tensor parallel")
         }
         if a.sequenceParallel, let tp = a.tensorParallel, model.sequence % size(tp) != 0 {
             report(Diagnostic(at: at("sequence_parallel"), "sequence length \(model.sequence) does not divide over \(size(tp)) tensor-parallel ranks",
@@ -194,8 +230,9 @@ struct StrategyValidator {
         // Precision the GPU can compute in.
         if node.kind.isOp, let spec = topology.gpus.first?.spec, spec.peak[a.precision.compute] == nil {
             report(Diagnostic(at: tree.source(of: "precision", at: index) ?? training.precisionLocation,
-                              "\(spec.name) has no \(a.precision.compute.rawValue) peak in \(topology.name), which \(path) computes in",
-                              help: "choose a precision the GPU supports (\(spec.peak.keys.map(\.rawValue).sorted().joined(separator: ", ")))"))
+                              "\(spec.name) in \(topology.name) has no \(a.precision.compute.rawValue) peak, but \(a.precision.compute.rawValue) is the compute precision of \(path)",
+                              help: "choose a precision the GPU supports (\(spec.peak.keys.map(\.rawValue).sorted().joined(separator: ", ")))"),
+                   rule: "precision \(a.precision.compute.rawValue)")
         }
 
         guard case let .op(role) = node.kind, let style = tree.styles[index], let tp = a.tensorParallel, style != .replicated else {
@@ -210,27 +247,31 @@ struct StrategyValidator {
         switch (role, style) {
         case (.qkv, _), (.attention, _), (.out, _):
             if model.heads % t != 0 {
-                report(Diagnostic(at: location, "\(model.heads) attention heads do not divide over \(t) tensor-parallel ranks (\(path))",
-                                  help: "use a tensor-parallel degree that divides \(model.heads)"))
+                report(Diagnostic(at: location, "\(model.heads) attention heads do not divide over \(t) tensor-parallel ranks on \(path)",
+                                  help: "use a tensor-parallel degree that divides \(model.heads)"), rule: "heads")
             } else if model.kvHeads % t != 0, t % model.kvHeads != 0 {
-                report(Diagnostic(at: location, "\(model.kvHeads) key/value heads neither divide over nor replicate evenly across \(t) tensor-parallel ranks (\(path))",
-                                  help: "use a tensor-parallel degree that divides or is a multiple of \(model.kvHeads)"))
+                report(Diagnostic(at: location, "\(model.kvHeads) key/value heads neither divide over nor replicate evenly across \(t) tensor-parallel ranks on \(path)",
+                                  help: "use a tensor-parallel degree that divides or is a multiple of \(model.kvHeads)"), rule: "kv heads")
             }
         case (.expand, _), (.contract, _), (.activation, _):
             if inner % t != 0 {
-                report(Diagnostic(at: location, "MLP size \(inner) does not divide over \(t) tensor-parallel ranks (\(path))",
-                                  help: "use a tensor-parallel degree that divides \(inner)"))
+                report(Diagnostic(at: location, "MLP size \(inner) does not divide over \(t) tensor-parallel ranks on \(path)",
+                                  help: "use a tensor-parallel degree that divides \(inner)"), rule: "mlp \(inner)")
             }
         case (.embedding, .vocab), (.head, .vocab), (.loss, .vocab):
             if model.vocabulary % t != 0 {
                 let padded = (model.vocabulary + 128 * t - 1) / (128 * t) * (128 * t)
-                report(Diagnostic(at: location, "vocabulary \(model.vocabulary) does not divide over \(t) tensor-parallel ranks (\(path))",
-                                  help: "pad it as Megatron-LM does: 'vocab = \(padded)' (a multiple of 128 × \(t))"))
+                report(Diagnostic(at: location, "vocabulary \(model.vocabulary) does not divide over \(t) tensor-parallel ranks on \(path)",
+                                  help: "pad it as Megatron-LM does: 'vocab = \(padded)' (a multiple of 128 × \(t))"), rule: "vocab")
             }
         default:
             break
         }
         checkExperts(index, a, tree)
+    }
+
+    private func hasExperts(below index: Int, in modules: ModuleTree) -> Bool {
+        modules.nodes[index].children.contains { modules.nodes[$0].name == "experts" || hasExperts(below: $0, in: modules) }
     }
 
     private mutating func checkExperts(_ index: Int, _ a: NodeAttributes, _ tree: StrategyTree) {
@@ -248,8 +289,8 @@ struct StrategyValidator {
     private mutating func checkFSDP(_ tree: StrategyTree) {
         guard let (_, location) = declarations.fsdp else { return }
         for (index, sources) in tree.sources.enumerated() where sources["zero"] != nil {
-            report(Diagnostic(at: sources["zero"]!, "zero is set on \(tree.modules.path(of: index)) but fsdp already shards weights, gradients and optimizer state",
-                              help: "remove 'zero', or remove the fsdp block (at line \(location.line)) and use zero = 3"))
+            report(Diagnostic(at: sources["zero"]!, "fsdp already shards weights, gradients and optimizer state, but zero is also set on \(tree.modules.path(of: index))",
+                              help: "remove 'zero', or remove the fsdp block (at line \(location.line)) and use zero = 3"), rule: "zero with fsdp")
         }
         if tree.attributes[ModuleTree.rootIndex].dataParallel.isEmpty {
             report(Diagnostic(at: location, "fsdp shards over the data-parallel axes, but the model has none",

@@ -107,6 +107,12 @@ struct Evaluator {
 }
 
 extension Value {
+    /// The value as a message quotes it: a bare name in quotes ('h100'), text in double
+    /// quotes, numbers and lists as written.
+    var quoted: String {
+        if case let .symbol(name) = self { "'\(name)'" } else { description }
+    }
+
     var number: Double? {
         switch self {
         case let .integer(value): Double(value)

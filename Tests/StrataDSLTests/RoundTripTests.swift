@@ -73,13 +73,15 @@ import Testing
             if Formatter.format(reparsed) != printed { return .broken("formatting is not idempotent:\n\(printed)") }
             return .parsed
         } catch {
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            // Lines as the lexer counts them: by "\n" scalars. Splitting Characters would
+            // miss "\r\n", which Swift reads as one Character.
+            let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
             for diagnostic in error.diagnostics {
                 guard let location = diagnostic.location, let column = location.column else {
                     return .broken("a diagnostic without a line and column: \(diagnostic)")
                 }
                 guard location.line >= 1, location.line <= lines.count, column >= 1,
-                      column <= lines[location.line - 1].unicodeScalars.count + 1 else {
+                      column <= lines[location.line - 1].count + 1 else {
                     return .broken("a diagnostic outside the text: \(diagnostic)")
                 }
                 if diagnostic.message.isEmpty { return .broken("a diagnostic without a message at \(location)") }
