@@ -16,6 +16,9 @@ public struct TrainingSetup: Hashable, Sendable {
     /// Precision of weights, activations and matrix arithmetic, unless a subtree says otherwise.
     public var precision: Precision
     public var state: TrainingState
+    /// Dropout probability after the attention projection and the MLP (GPT-3 used 0.1;
+    /// LLaMA none). Each dropout keeps a one-byte mask per element for backward.
+    public var dropout: Double = 0
 }
 
 /// A strategy file with every parameter substituted, every default applied and every

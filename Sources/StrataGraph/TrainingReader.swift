@@ -31,6 +31,14 @@ enum TrainingReader {
         let optimizer = fields.choice("optimizer", among: OptimizerKind.allCases, default: .adamw)
         let state = fields.choice("optimizer_state", among: [Precision.fp32, .bf16], default: .fp32)
         let master = fields.boolean("master_weights", default: precision?.0 != .fp32)
+        let dropout = fields.raw("dropout", example: "0.1").flatMap { value, location -> Double? in
+            guard let number = value.number, number >= 0, number < 1 else {
+                fields.diagnostics.append(Diagnostic(at: location, "'dropout' must be a probability from 0 up to (not including) 1, found \(value)",
+                                                     help: "write 'dropout = 0.1', or leave it out for none"))
+                return nil
+            }
+            return number
+        } ?? 0
         let globalBatchLocation = fields.location(of: "global_batch")
         diagnostics += fields.finish()
         guard let globalBatch, let microBatch, let precision, let optimizer, let state else { return nil }
@@ -40,7 +48,8 @@ enum TrainingReader {
                                           gradientPrecision: gradients?.0 ?? storage, statePrecision: state.0,
                                           masterWeights: master)
         return TrainingSettings(
-            setup: TrainingSetup(globalBatch: globalBatch, microBatch: microBatch, precision: precision.0, state: trainingState),
+            setup: TrainingSetup(globalBatch: globalBatch, microBatch: microBatch, precision: precision.0, state: trainingState,
+                                 dropout: dropout),
             globalBatchLocation: globalBatchLocation, precisionLocation: precision.1)
     }
 

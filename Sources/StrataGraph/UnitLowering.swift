@@ -65,16 +65,35 @@ struct UnitLowering {
         return Int64(Double(strategy.microBatch * model.sequence / context * model.hidden) * activationBytes)
     }
 
-    /// Into a column-parallel op: gather sequence-split activations (reduce-scatter their
-    /// gradients), or, without sequence parallelism, all-reduce the input's gradient.
-    private func enterTensorParallel(_ consumer: Int, residualSplit: Bool, label: String) -> [LoweredStep] {
-        guard let axis = tensorAxis(consumer) else { return [] }
-        let style = tree.styles[consumer]
+    /// Into column-parallel ops sharing one input (`consumers`): with sequence parallelism,
+    /// all-gather the sequence-split activations, keep only this rank's slice for backward
+    /// and all-gather it again there, reduce-scattering the input's gradient (Korthikanti
+    /// et al. 2022, §4.2.2); without it, all-reduce the input's gradient (Shoeybi et al.
+    /// 2019's f). Returns the consumers' steps wrapped in those collectives.
+    private func columnParallel(_ consumers: [Int], residualSplit: Bool, label: String, residualAxis: String? = nil) -> [LoweredStep] {
+        let ops = consumers.map(op)
+        guard let axis = tensorAxis(consumers[0]) ?? (residualSplit ? residualAxis : nil) else { return ops }
+        let bytes = hiddenBytes(consumers[0])
         if residualSplit {
-            return [.tensorParallel(forward: .allGather, backward: .reduceScatter, axes: [axis], bytes: hiddenBytes(consumer), label: label)]
+            let ranks = Int64(mesh.size(of: axis))
+            let sliced = ops.map { step -> LoweredStep in
+                guard case .op(let index, var op, let ring) = step else { return step }
+                op.savedBytes /= ranks
+                return .op(index: index, op: op, ring: ring)
+            }
+            return [.tensorParallel(forward: .allGather, backward: .reduceScatter, axes: [axis], bytes: bytes, label: label)]
+                + sliced
+                + [.tensorParallel(forward: nil, backward: .allGather, axes: [axis], bytes: bytes, label: "\(label) again")]
         }
-        guard style == .column || style == .vocab else { return [] }
-        return [.tensorParallel(forward: nil, backward: .allReduce, axes: [axis], bytes: hiddenBytes(consumer), label: label)]
+        guard tree.styles[consumers[0]] == .column || tree.styles[consumers[0]] == .vocab else { return ops }
+        return [.tensorParallel(forward: nil, backward: .allReduce, axes: [axis], bytes: bytes, label: label)] + ops
+    }
+
+    /// Dropout after a block's output, in the residual stream's layout.
+    private func dropout(_ name: String, tokens: Int) -> [LoweredStep] {
+        guard strategy.training.dropout > 0 else { return [] }
+        return [.op(index: ModuleTree.rootIndex,
+                    op: OpCosts.dropout(name, elements: tokens * model.hidden, precision: strategy.precision), ring: nil)]
     }
 
     /// Out of a row-parallel op (or the vocabulary-parallel embedding), whose output is a
@@ -111,8 +130,9 @@ struct UnitLowering {
         case "embedding":
             steps = [op(index)] + leaveTensorParallel(index, residualSplit: sequenceSplit(index), label: "embedding output")
         case "head":
-            let residualSplit = tree.attributes[index].sequenceParallel && tensorAxis(index) != nil
-            steps = enterTensorParallel(index, residualSplit: residualSplit, label: "head input") + [op(index)]
+            // The final norm's output is sequence-split if its norm is; the head gathers it.
+            let norm = child(ModuleTree.rootIndex, "final_norm") ?? index
+            steps = columnParallel([index], residualSplit: sequenceSplit(norm), label: "head input", residualAxis: tensorAxis(norm))
         case "loss":
             steps = [op(index)]
             if let axis = tensorAxis(index), tree.styles[index] == .vocab {
@@ -133,9 +153,10 @@ struct UnitLowering {
         let split = sequenceSplit(norm1)
         let residualTokens = shapes.tokens(of: norm1)
         var steps: [LoweredStep] = [op(norm1)]
-        steps += enterTensorParallel(qkv, residualSplit: split, label: "\(tree.modules.path(of: attention)) input")
-        steps += [op(qkv), op(core), op(out)]
+        steps += columnParallel([qkv], residualSplit: split, label: "\(tree.modules.path(of: attention)) input")
+        steps += [op(core), op(out)]
         steps += leaveTensorParallel(out, residualSplit: split, label: "\(tree.modules.path(of: attention)) output")
+        steps += dropout("\(tree.modules.path(of: index)).attention_dropout", tokens: residualTokens)
         steps.append(.op(index: norm1, op: OpCosts.add("\(tree.modules.path(of: index)).attention_residual",
                                                         elements: residualTokens * model.hidden, precision: strategy.precision), ring: nil))
         steps.append(op(norm2))
@@ -144,6 +165,7 @@ struct UnitLowering {
         } else {
             steps += denseMLP(mlp, residualSplit: split)
         }
+        steps += dropout("\(tree.modules.path(of: index)).mlp_dropout", tokens: residualTokens)
         steps.append(.op(index: norm2, op: OpCosts.add("\(tree.modules.path(of: index)).mlp_residual",
                                                         elements: residualTokens * model.hidden, precision: strategy.precision), ring: nil))
         let residual = Int64(Double(residualTokens * model.hidden) * activationBytes)
@@ -154,8 +176,10 @@ struct UnitLowering {
     private func denseMLP(_ mlp: Int, residualSplit: Bool) -> [LoweredStep] {
         let ops = children(mlp)
         let path = tree.modules.path(of: mlp)
-        var steps = enterTensorParallel(ops[0], residualSplit: residualSplit, label: "\(path) input")
-        steps += ops.map(op)
+        // The expanding layers (fc1, or gate and up) share the MLP's input.
+        let expanding = ops.filter { if case .op(.expand) = tree.modules.nodes[$0].kind { true } else { false } }
+        var steps = columnParallel(expanding, residualSplit: residualSplit, label: "\(path) input")
+        steps += ops.filter { !expanding.contains($0) }.map(op)
         steps += leaveTensorParallel(ops.last!, residualSplit: residualSplit, label: "\(path) output")
         return steps
     }

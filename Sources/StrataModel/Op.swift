@@ -14,6 +14,7 @@ public enum OpFamily: Hashable, Sendable {
     case gelu
     case swiglu
     case add
+    case dropout
     case embedding
     case crossEntropy
     case optimizerStep
@@ -28,6 +29,7 @@ public enum OpFamily: Hashable, Sendable {
         case .gelu: "gelu"
         case .swiglu: "swiglu"
         case .add: "add"
+        case .dropout: "dropout"
         case .embedding: "embedding"
         case .crossEntropy: "cross_entropy"
         case .optimizerStep: "optimizer_step"

@@ -101,6 +101,16 @@ public enum OpCosts {
                   savedBytes: Int64(2 * n * e), parameters: 0)
     }
 
+    /// Dropout over `elements` (Srivastava et al. 2014): reads the input, writes the output
+    /// and a one-byte mask, which backward reads to mask the gradient.
+    public static func dropout(_ name: String, elements: Int, precision: Precision) -> Op {
+        let n = Double(elements), e = precision.bytesPerElement
+        return Op(name: name, family: .dropout,
+                  forward: Work(flops: 2 * n, bytes: n * (2 * e + 1), precision: .fp32),
+                  backward: Work(flops: n, bytes: n * (2 * e + 1), precision: .fp32),
+                  savedBytes: Int64(n), parameters: 0)
+    }
+
     /// A residual addition: reads two tensors, writes one; backward passes the gradient on.
     public static func add(_ name: String, elements: Int, precision: Precision) -> Op {
         let n = Double(elements), e = precision.bytesPerElement
