@@ -60,7 +60,7 @@ let package = Package(
             dependencies: ["StrataEngine", "StrataGraph", "StrataCost", "StrataModel", "StrataDSL"]
         ),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"]),
-        .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph", "StrataModel", "StrataCore"]),
+        .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph", "StrataModel", "StrataCore", "StrataDSL", "StrataTopology"]),
         .testTarget(
             name: "SimulateTests",
             dependencies: ["simulate"],

@@ -1,0 +1,107 @@
+import Foundation
+import StrataCore
+import StrataDSL
+import Testing
+@testable import StrataGraph
+
+/// Per-GPU memory against the formulas Megatron-LM's authors publish:
+/// - model state: 18 bytes per parameter with fp16/bf16 weights, fp32 gradients, fp32
+///   master weights and Adam (Rajbhandari et al. 2020, §3.1, with fp32 gradients as in
+///   Megatron-LM), or 6 + 12/d with the distributed optimizer over d replicas;
+/// - activations per layer (Korthikanti et al. 2022, table 2): s·b·h·(10 + 24/t) with
+///   tensor parallelism, s·b·h·34/t with sequence parallelism too, and 2·s·b·h (/t) with
+///   full recompute. Their "no recompute" rows add 5·a·s²·b for the s×s attention scores,
+///   which flash attention never stores, so Strata's no-recompute activations are their
+///   selective-recompute rows.
+@Suite struct MemoryFormulaTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A GPT of `hidden` on the 4-GPU node, with dropout as Megatron's formulas assume.
+    static func compile(tp: Int, dp: Int, strategyLines: String, hidden: Int = 2048, heads: Int = 16,
+                        gradients: String = "fp32") throws -> ExecutionGraph {
+        let text = """
+            model gpt { layers = 4  hidden = \(hidden)  heads = \(heads)  vocab = 51200  seq = 2048 }
+            training {
+                global_batch = \(dp * 4)
+                micro_batch = 1
+                gradient_precision = \(gradients)
+                optimizer = adam
+                dropout = 0.1
+            }
+            cluster { topology = "topologies/h100-sxm-4gpu.xml"  gpus = \(tp * dp) }
+            strategy {
+                mesh { data = \(dp)  tensor = \(tp) }
+                data_parallel = data
+                tensor_parallel = tensor
+                \(strategyLines)
+            }
+            """
+        let path = root.appendingPathComponent("memory-test.strata").path
+        let strategy = try Resolver.resolve(try Parser.parse(text, path: path))
+        return try Compiler.compile(strategy)
+    }
+
+    /// Bytes the forward of layer 0 keeps for backward, for the first micro-batch on rank 0.
+    static func layerActivations(_ graph: ExecutionGraph) -> Int64 {
+        graph.program(of: 0).tasks
+            .filter { $0.name.hasPrefix("layers[0].") && $0.name.hasSuffix(" forward mb0") }
+            .reduce(0) { $0 + $1.allocates }
+    }
+
+    static func expectClose(_ actual: Double, _ expected: Double, within tolerance: Double = 0.03,
+                            _ what: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        let error = abs(actual - expected) / expected
+        #expect(error <= tolerance, "\(what): \(actual) vs \(expected) (\(String(format: "%.2f", error * 100)) %)",
+                sourceLocation: sourceLocation)
+    }
+
+    @Test func modelStateIs18BytesPerParameter() throws {
+        let graph = try Self.compile(tp: 2, dp: 2, strategyLines: "")
+        let rank = graph.program(of: 0)
+        Self.expectClose(Double(rank.persistentBytes), 18 * Double(rank.parameters), within: 0.001, "weights + fp32 gradients + Adam")
+    }
+
+    @Test func distributedOptimizerIs6Plus12OverD() throws {
+        let graph = try Self.compile(tp: 1, dp: 4, strategyLines: "zero = 1")
+        let rank = graph.program(of: 0)
+        Self.expectClose(Double(rank.persistentBytes), (6 + 12.0 / 4) * Double(rank.parameters), within: 0.001,
+                         "distributed optimizer over 4 replicas")
+    }
+
+    @Test(arguments: [1, 2, 4])
+    func tensorParallelActivations(tp: Int) throws {
+        let graph = try Self.compile(tp: tp, dp: 4 / tp, strategyLines: "")
+        let (s, b, h) = (2048.0, 1.0, 2048.0)
+        Self.expectClose(Double(Self.layerActivations(graph)), s * b * h * (10 + 24 / Double(tp)), "tensor parallel \(tp)")
+    }
+
+    @Test(arguments: [2, 4])
+    func sequenceParallelActivations(tp: Int) throws {
+        let graph = try Self.compile(tp: tp, dp: 4 / tp, strategyLines: "sequence_parallel = true")
+        let (s, b, h) = (2048.0, 1.0, 2048.0)
+        Self.expectClose(Double(Self.layerActivations(graph)), s * b * h * 34 / Double(tp), "sequence parallel \(tp)")
+    }
+
+    @Test func selectiveRecomputeKeepsTheSameActivationsWithFlashAttention() throws {
+        let none = try Self.compile(tp: 2, dp: 2, strategyLines: "sequence_parallel = true")
+        let selective = try Self.compile(tp: 2, dp: 2, strategyLines: "sequence_parallel = true  recompute = selective")
+        #expect(Self.layerActivations(none) == Self.layerActivations(selective))
+    }
+
+    @Test(arguments: [(1, false), (2, false), (2, true), (4, true)])
+    func fullRecomputeKeepsOnlyTheLayerInput(tp: Int, sequenceParallel: Bool) throws {
+        let graph = try Self.compile(tp: tp, dp: 4 / tp, strategyLines: "sequence_parallel = \(sequenceParallel)  recompute = full")
+        let (s, b, h) = (2048.0, 1.0, 2048.0)
+        let expected = 2 * s * b * h / Double(sequenceParallel ? tp : 1)
+        Self.expectClose(Double(Self.layerActivations(graph)), expected, within: 0.001, "full recompute, tp \(tp), sp \(sequenceParallel)")
+    }
+
+    @Test func fullRecomputeReallocatesBeforeBackward() throws {
+        let graph = try Self.compile(tp: 2, dp: 2, strategyLines: "recompute = full")
+        let recomputed = graph.program(of: 0).tasks
+            .filter { $0.name.hasPrefix("layers[0].") && $0.name.hasSuffix(" recompute mb0") }
+            .reduce(Int64(0)) { $0 + $1.allocates }
+        let kept = try Self.layerActivations(Self.compile(tp: 2, dp: 2, strategyLines: ""))
+        #expect(recomputed == kept, "the recomputed forward saves what a normal forward saves")
+    }
+}
