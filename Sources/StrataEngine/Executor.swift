@@ -1,7 +1,6 @@
 import StrataCore
 import StrataCost
 import StrataGraph
-import StrataModel
 import StrataTopology
 
 /// Where one GPU's iteration went.
