@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+import StrataDSL
+import StrataEngine
+import StrataGraph
+
+/// `simulate validate`: predictions against measured training iterations.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Compare predicted iteration time and peak memory with measured runs.",
+        discussion: """
+            Reads DIR/measurements.csv (written by scripts/validate/, one row per strategy), \
+            simulates each strategy from the strategies folder, and prints measured, \
+            predicted and the error for time and memory, then the mean and largest absolute \
+            errors and how well the predictions rank the strategies by time (Kendall's τ).
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A folder with measurements.csv.", valueName: "dir"))
+    var directory: String
+
+    @Option(help: ArgumentHelp("Where the measured strategies' files are.", valueName: "dir"))
+    var strategies = "strategies/validation"
+
+    func run() throws {
+        let path = (directory as NSString).appendingPathComponent("measurements.csv")
+        let table = try MeasurementTable(path: path)
+        var rows: [ValidationRow] = []
+        for measurement in table.rows {
+            let file = (strategies as NSString).appendingPathComponent(measurement.strategy + ".strata")
+            let options = try StrategyOptions.parse([file])
+            let (_, resolved) = try Pipeline(options: options).resolve()
+            let (_, result, metrics) = try Pipeline.simulate(resolved)
+            _ = result
+            rows.append(ValidationRow(strategy: measurement.strategy, gpus: measurement.gpus,
+                                      measuredSeconds: measurement.seconds, predictedSeconds: metrics.iterationTimeSeconds,
+                                      measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes)))
+        }
+        print(ValidationReport.render(rows, source: path))
+    }
+}
+
+/// One strategy's measured and predicted figures.
+struct ValidationRow {
+    var strategy: String
+    var gpus: Int
+    var measuredSeconds: Double
+    var predictedSeconds: Double
+    var measuredBytes: Double
+    var predictedBytes: Double
+
+    var timeError: Double { (predictedSeconds - measuredSeconds) / measuredSeconds }
+    var memoryError: Double { (predictedBytes - measuredBytes) / measuredBytes }
+}
+
+/// The rows of a measurements file: `# key: value` header lines, a CSV header, then rows.
+struct MeasurementTable {
+    struct Row {
+        var strategy: String
+        var gpus: Int
+        var seconds: Double
+        var peakBytes: Double
+    }
+
+    var rows: [Row] = []
+
+    init(path: String) throws {
+        let text = try Pipeline.readText(path, what: "measurements file")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var header: [String]?
+        for (number, line) in lines.enumerated() where !line.hasPrefix("#") && !line.trimmingWhitespace().isEmpty {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+            guard let columns = header else {
+                header = fields
+                for required in ["strategy", "gpus", "iteration_time_s", "peak_allocated_bytes"] where !fields.contains(required) {
+                    throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: number + 1, column: 1),
+                                                     "the header lacks the column '\(required)'",
+                                                     help: "measurements.csv needs strategy, gpus, iteration_time_s and peak_allocated_bytes"))
+                }
+                continue
+            }
+            func field(_ name: String) -> String { fields[columns.firstIndex(of: name)!] }
+            guard fields.count == columns.count, let gpus = Int(field("gpus")), let seconds = Double(field("iteration_time_s")),
+                  let bytes = Double(field("peak_allocated_bytes")) else {
+                throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: number + 1, column: 1),
+                                                 "expected \(columns.count) fields with numbers in gpus, iteration_time_s and peak_allocated_bytes",
+                                                 help: "fix or remove this row"))
+            }
+            rows.append(Row(strategy: field("strategy"), gpus: gpus, seconds: seconds, peakBytes: bytes))
+        }
+    }
+}
+
+/// The comparison table and its summary.
+enum ValidationReport {
+    static func render(_ rows: [ValidationRow], source: String) -> String {
+        var table = [["strategy", "gpus", "measured", "predicted", "error", "memory measured", "predicted", "error"]]
+        for row in rows {
+            table.append([row.strategy, String(row.gpus), Format.duration(row.measuredSeconds), Format.duration(row.predictedSeconds),
+                          signed(row.timeError), Format.bytes(row.measuredBytes), Format.bytes(row.predictedBytes), signed(row.memoryError)])
+        }
+        let widths = table[0].indices.map { column in table.map { $0[column].count }.max()! }
+        var lines = table.map { row in
+            row.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element }.joined(separator: "  ")
+        }
+        guard !rows.isEmpty else { return "no measurements in \(source)" }
+        let time = rows.map { abs($0.timeError) }, memory = rows.map { abs($0.memoryError) }
+        lines.append("")
+        lines.append("time:   mean |error| \(Format.percent(time.reduce(0, +) / Double(time.count))), max \(Format.percent(time.max()!))")
+        lines.append("memory: mean |error| \(Format.percent(memory.reduce(0, +) / Double(memory.count))), max \(Format.percent(memory.max()!))")
+        lines.append("rank agreement by time: Kendall τ = \(Format.fixed(kendallTau(rows.map(\.measuredSeconds), rows.map(\.predictedSeconds)), 3)) over \(rows.count) strategies")
+        return lines.joined(separator: "\n")
+    }
+
+    private static func signed(_ fraction: Double) -> String {
+        (fraction >= 0 ? "+" : "") + Format.percent(fraction)
+    }
+
+    /// Kendall's τ-b between two rankings (Kendall 1945): concordant minus discordant pairs
+    /// over the pairs not tied in each ranking.
+    static func kendallTau(_ a: [Double], _ b: [Double]) -> Double {
+        var concordant = 0.0, discordant = 0.0, tiesA = 0.0, tiesB = 0.0
+        for i in a.indices {
+            for j in a.indices where j > i {
+                let x = (a[i] - a[j]).sign == .minus ? -1.0 : (a[i] == a[j] ? 0 : 1)
+                let y = (b[i] - b[j]).sign == .minus ? -1.0 : (b[i] == b[j] ? 0 : 1)
+                if x == 0, y == 0 { continue }
+                if x == 0 { tiesA += 1 } else if y == 0 { tiesB += 1 } else if x == y { concordant += 1 } else { discordant += 1 }
+            }
+        }
+        let denominator = ((concordant + discordant + tiesA) * (concordant + discordant + tiesB)).squareRoot()
+        return denominator == 0 ? 1 : (concordant - discordant) / denominator
+    }
+}

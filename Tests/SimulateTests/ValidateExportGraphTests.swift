@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+/// `validate`, `export` and `graph` end to end, against snapshots.
+@Suite struct ValidateExportGraphTests {
+    @Test func validateComparesPredictionsWithMeasurements() throws {
+        let arguments = ["validate", "Tests/Fixtures/validation"]
+        let output = try Golden.run(arguments)
+        #expect(output.status == 0, "\(output.stderr)")
+        try Golden.check("validate-fixture", arguments: arguments, output: output)
+    }
+
+    @Test func validateWithoutMeasurementsIsBadInput() throws {
+        let output = try Golden.run(["validate", "Tests/Fixtures"])
+        #expect(output.status == 2)
+        #expect(output.stderr.hasPrefix("Tests/Fixtures/measurements.csv: error: no such measurements file"))
+    }
+
+    @Test func exportIsStableJSONWithEveryRank() throws {
+        let arguments = ["export", "strategies/small/tp2-dp2.strata"]
+        let output = try Golden.run(arguments)
+        #expect(output.status == 0)
+        let plan = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        #expect((plan?["ranks"] as? [Any])?.count == 4)
+        #expect(plan?["uniform"] as? Bool == true)
+        let again = try Golden.run(arguments)
+        #expect(again.stdout == output.stdout, "export is deterministic")
+    }
+
+    @Test(arguments: [
+        ("graph-tp2-dp2", ["graph", "strategies/small/tp2-dp2.strata", "--rank", "3", "--limit", "24"]),
+        ("graph-pp4-dot", ["graph", "strategies/small/pp4-1f1b.strata", "--rank", "1", "--dot", "--limit", "12"]),
+        ("help-graph", ["graph", "--help"]),
+        ("help-export", ["export", "--help"]),
+        ("help-validate", ["validate", "--help"]),
+    ])
+    func snapshots(name: String, arguments: [String]) throws {
+        let output = try Golden.run(arguments)
+        #expect(output.status == 0, "\(output.stderr)")
+        try Golden.check(name, arguments: arguments, output: output)
+    }
+
+    @Test func graphRejectsARankOutsideTheJob() throws {
+        let output = try Golden.run(["graph", "strategies/small/tp2-dp2.strata", "--rank", "9"])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("the strategy runs on 4 GPUs"))
+    }
+}
