@@ -1,14 +1,23 @@
 import HeapModule
 import StrataCore
 
-/// A future event: something that happens to `task` of `rank` at `time`.
+/// What happens when an event fires.
+enum EventKind: Hashable {
+    /// Task `task` of rank `rank` finishes.
+    case taskFinished(rank: Int, task: Int)
+    /// Communication `id`'s latency has passed: its flows enter the network.
+    case communicationReady(id: Int)
+    /// The network's earliest flow completes, if nothing changed since `version`.
+    case networkCheck(version: Int)
+}
+
+/// A future event.
 struct Event: Comparable {
     var time: SimTime
     /// Insertion order: breaks ties between events at the same time, because `Heap` is not
     /// stable and the simulation must be deterministic.
     var sequence: Int
-    var rank: Int
-    var task: Int
+    var kind: EventKind
 
     static func < (lhs: Event, rhs: Event) -> Bool {
         (lhs.time, lhs.sequence) < (rhs.time, rhs.sequence)
@@ -29,8 +38,8 @@ struct EventQueue {
     /// Events popped so far, reported as the engine's work.
     private(set) var processed = 0
 
-    mutating func schedule(rank: Int, task: Int, at time: SimTime) {
-        heap.insert(Event(time: time, sequence: nextSequence, rank: rank, task: task))
+    mutating func schedule(_ kind: EventKind, at time: SimTime) {
+        heap.insert(Event(time: time, sequence: nextSequence, kind: kind))
         nextSequence += 1
     }
 

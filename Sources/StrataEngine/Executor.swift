@@ -27,6 +27,8 @@ public struct SimulationResult: Hashable, Sendable {
     public var ranks: [RankBreakdown]
     /// Events the engine processed, a measure of its work for benchmarks.
     public var events: Int
+    /// Bytes each link carried over the iteration, as a fraction of what it could carry.
+    public var linkUtilisation: [Double]
 }
 
 /// A graph the executor cannot finish: a compiler bug, never a user error.
@@ -90,6 +92,13 @@ public struct Executor {
         var tag: String
     }
 
+    /// A collective or transfer in flight: the tasks it completes and its flows left.
+    private struct Communication {
+        var members: [(rank: Int, task: Int)]
+        var flows: [CollectiveFlows.Flow]
+        var pending: Int
+    }
+
     public func run() throws(ExecutionError) -> SimulationResult {
         let mesh = graph.mesh
         let plans = graph.classes.map(Self.plan)
@@ -103,17 +112,29 @@ public struct Executor {
         var sequences = [[String: Int]](repeating: [:], count: graph.rankCount)
         var arrivals: [Instance: [(rank: Int, task: Int)]] = [:]
         var posted: [TransferKey: (rank: Int, task: Int)] = [:]
-        var groups: [String: [Int]] = [:]
         var computeCost: [Int: [Int: SimTime]] = [:]
+        var communications: [Int: Communication] = [:]
+        var nextCommunication = 0
+        var flowOwner: [Int: Int] = [:]
+        var nextFlow = 0
+        var network = FlowNetwork(linkCapacities: cluster.links.map(\.bandwidth.bytesPerSecond))
+        var networkVersion = 0
         var queue = EventQueue()
         var now = SimTime.zero
 
-        func group(of rank: Int, over axes: [String]) -> [Int] {
-            let key = axes.joined(separator: ",") + "@" + String(mesh.group(of: rank, over: axes)[0])
-            if let cached = groups[key] { return cached }
-            let members = mesh.group(of: rank, over: axes)
-            groups[key] = members
-            return members
+        func rescheduleNetwork() {
+            networkVersion += 1
+            if let next = network.nextCompletion(after: now) {
+                queue.schedule(.networkCheck(version: networkVersion), at: max(next.time, now))
+            }
+        }
+
+        func communicate(_ members: [(rank: Int, task: Int)], _ lowered: CollectiveFlows) {
+            for member in members { starts[member.rank][member.task] = now }
+            let id = nextCommunication
+            nextCommunication += 1
+            communications[id] = Communication(members: members, flows: lowered.flows, pending: lowered.flows.count)
+            queue.schedule(.communicationReady(id: id), at: now + lowered.latency)
         }
 
         func start(_ rank: Int, _ id: Int) {
@@ -127,11 +148,11 @@ public struct Executor {
                 let classID = graph.classOfRank[rank]
                 let duration = computeCost[classID]?[id] ?? SimTime(seconds: Roofline.seconds(for: kernel.work, on: cluster.gpus[rank].spec))
                 computeCost[classID, default: [:]][id] = duration
-                queue.schedule(rank: rank, task: id, at: now + duration)
+                queue.schedule(.taskFinished(rank: rank, task: id), at: now + duration)
             case let .collective(call):
-                let members = call.axes.isEmpty ? [rank] : group(of: rank, over: call.axes)
+                let members = call.axes.isEmpty ? [rank] : mesh.group(of: rank, over: call.axes)
                 if members.count <= 1 || call.bytes == 0 {
-                    queue.schedule(rank: rank, task: id, at: now)
+                    queue.schedule(.taskFinished(rank: rank, task: id), at: now)
                     return
                 }
                 let groupKey = call.axes.joined(separator: ",")
@@ -139,18 +160,15 @@ public struct Executor {
                 sequences[rank][groupKey] = sequence + 1
                 let instance = Instance(axes: call.axes, leader: members[0], sequence: sequence)
                 arrivals[instance, default: []].append((rank, id))
-                if arrivals[instance]!.count == members.count {
-                    let calls = arrivals[instance]!.map { member -> CollectiveCall in
-                        guard case let .collective(c) = graph.program(of: member.rank).tasks[member.task].action else { fatalError() }
-                        return c
+                guard let arrived = arrivals[instance], arrived.count == members.count else { return }
+                arrivals[instance] = nil
+                let calls = arrived.map { member -> (rank: Int, call: CollectiveCall) in
+                    guard case let .collective(c) = graph.program(of: member.rank).tasks[member.task].action else {
+                        preconditionFailure("a collective's member is not a collective")
                     }
-                    let duration = SimTime(seconds: Self.price(calls, members: members, ranks: arrivals[instance]!.map(\.rank), cluster: cluster))
-                    for member in arrivals[instance]! {
-                        starts[member.rank][member.task] = now
-                        queue.schedule(rank: member.rank, task: member.task, at: now + duration)
-                    }
-                    arrivals[instance] = nil
+                    return (member.rank, c)
                 }
+                communicate(arrived, CollectiveFlows.lower(calls, group: members, cluster: cluster))
             case let .send(transfer), let .receive(transfer):
                 let peer = mesh.neighbour(of: rank, along: transfer.axis, offset: transfer.offset)
                 let isSend = if case .send = task.action { true } else { false }
@@ -160,15 +178,29 @@ public struct Executor {
                     posted[key] = (rank, id)
                     return
                 }
-                let route = cluster.route(fromGPU: key.source, toGPU: key.destination)
-                let seconds = route.reduce(0) { $0 + $1.latency.seconds }
-                    + Double(transfer.bytes) / (route.map(\.bandwidth.bytesPerSecond).min() ?? .infinity)
-                let end = now + SimTime(seconds: seconds)
-                starts[other.rank][other.task] = now
-                starts[rank][id] = now
-                queue.schedule(rank: other.rank, task: other.task, at: end)
-                queue.schedule(rank: rank, task: id, at: end)
+                communicate([other, (rank, id)], CollectiveFlows.transfer(from: key.source, to: key.destination,
+                                                                         bytes: Double(transfer.bytes), cluster: cluster))
             }
+        }
+
+        func finish(_ rank: Int, _ task: Int) {
+            let program = graph.program(of: rank)
+            finished[rank] += 1
+            memory[rank] -= program.tasks[task].frees
+            let interval = (starts[rank][task], now)
+            switch program.tasks[task].action {
+            case .compute: computeIntervals[rank].append(interval)
+            default: if interval.0 < interval.1 { communicationIntervals[rank].append(interval) }
+            }
+            for successor in plans[graph.classOfRank[rank]].successors[task] {
+                waits[rank][Int(successor)] -= 1
+                if waits[rank][Int(successor)] == 0 { start(rank, Int(successor)) }
+            }
+        }
+
+        func complete(communication id: Int) {
+            guard let done = communications.removeValue(forKey: id) else { return }
+            for member in done.members { finish(member.rank, member.task) }
         }
 
         for rank in 0..<graph.rankCount {
@@ -177,19 +209,37 @@ public struct Executor {
         while let event = queue.pop() {
             precondition(event.time >= now, "simulated time went backwards")
             now = event.time
-            let rank = event.rank
-            let program = graph.program(of: rank)
-            let task = program.tasks[event.task]
-            finished[rank] += 1
-            memory[rank] -= task.frees
-            let interval = (starts[rank][event.task], now)
-            switch task.action {
-            case .compute: computeIntervals[rank].append(interval)
-            default: if interval.0 < interval.1 { communicationIntervals[rank].append(interval) }
-            }
-            for successor in plans[graph.classOfRank[rank]].successors[event.task] {
-                waits[rank][Int(successor)] -= 1
-                if waits[rank][Int(successor)] == 0 { start(rank, Int(successor)) }
+            switch event.kind {
+            case let .taskFinished(rank, task):
+                finish(rank, task)
+            case let .communicationReady(id):
+                guard let communication = communications[id] else { continue }
+                network.advance(to: now)
+                var instant = 0
+                for flow in communication.flows {
+                    let route = flow.source == flow.destination ? [] : cluster.route(fromGPU: flow.source, toGPU: flow.destination)
+                    if route.isEmpty || flow.bytes <= 0 {
+                        instant += 1
+                        continue
+                    }
+                    flowOwner[nextFlow] = id
+                    network.add(id: nextFlow, links: route.map { ($0.id, 1) }, bytes: flow.bytes)
+                    nextFlow += 1
+                }
+                communications[id]!.pending -= instant
+                if communications[id]!.pending == 0 { complete(communication: id) }
+                rescheduleNetwork()
+            case let .networkCheck(version):
+                guard version == networkVersion else { continue }
+                network.advance(to: now)
+                let done = network.flows.values.filter { $0.remaining <= max(1e-6, $0.rate * 1e-12) }.map(\.id).sorted()
+                for flow in done {
+                    network.remove(id: flow)
+                    let owner = flowOwner.removeValue(forKey: flow)!
+                    communications[owner]!.pending -= 1
+                    if communications[owner]!.pending == 0 { complete(communication: owner) }
+                }
+                rescheduleNetwork()
             }
         }
 
@@ -202,37 +252,10 @@ public struct Executor {
             breakdown(gpu: rank, compute: computeIntervals[rank], communication: communicationIntervals[rank],
                       peak: peak[rank], end: now)
         }
-        return SimulationResult(iterationTime: now, ranks: ranks, events: queue.processed)
-    }
-
-    /// Seconds a collective takes, from the members' calls (in arrival order, `ranks`).
-    ///
-    /// Ring algorithms over the group in rank order (Patarasuk and Yuan 2009): an
-    /// all-reduce is 2(n−1) steps of S/n bytes, an all-gather or reduce-scatter n−1 steps.
-    /// An all-to-all sends each member's blocks one after another over each route's
-    /// bottleneck; the slowest member sets the time.
-    static func price(_ calls: [CollectiveCall], members: [Int], ranks: [Int], cluster: Cluster) -> Double {
-        let call = calls[0]
-        let n = Double(members.count)
-        switch call.kind {
-        case .allReduce:
-            return RingCollective(ring: members, cluster: cluster).allReduceSeconds(bytes: Double(call.bytes))
-        case .allGather, .reduceScatter:
-            return (n - 1) * RingCollective(ring: members, cluster: cluster).stepSeconds(chunkBytes: Double(call.bytes) / n)
-        case .allToAll:
-            var slowest = 0.0
-            for (member, source) in zip(calls, ranks) {
-                let perDestination = member.bytesPerDestination ?? Array(repeating: member.bytes / Int64(members.count), count: members.count)
-                var seconds = 0.0, latency = 0.0
-                for (index, destination) in members.enumerated() where destination != source {
-                    let route = cluster.route(fromGPU: source, toGPU: destination)
-                    latency = max(latency, route.reduce(0) { $0 + $1.latency.seconds })
-                    seconds += Double(perDestination[index]) / (route.map(\.bandwidth.bytesPerSecond).min() ?? .infinity)
-                }
-                slowest = max(slowest, latency + seconds)
-            }
-            return slowest
+        let utilisation = zip(network.carried, cluster.links).map { carried, link in
+            now.picoseconds > 0 ? carried / (link.bandwidth.bytesPerSecond * now.seconds) : 0
         }
+        return SimulationResult(iterationTime: now, ranks: ranks, events: queue.processed, linkUtilisation: utilisation)
     }
 
     private func breakdown(gpu: Int, compute: [(start: SimTime, end: SimTime)], communication: [(start: SimTime, end: SimTime)],
