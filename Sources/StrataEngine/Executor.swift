@@ -29,6 +29,36 @@ public struct SimulationResult: Hashable, Sendable {
     public var events: Int
     /// Bytes each link carried over the iteration, as a fraction of what it could carry.
     public var linkUtilisation: [Double]
+    /// Every task's span and every memory change, when the executor was asked to record them.
+    public var timeline: Timeline?
+}
+
+/// What happened on each GPU, for traces and plots.
+public struct Timeline: Hashable, Sendable {
+    public struct Span: Hashable, Sendable {
+        public var task: Int
+        public var start: SimTime
+        public var end: SimTime
+    }
+
+    /// Per rank, tasks in the order they finished.
+    public var spans: [[Span]]
+    /// Per rank, (time, allocated bytes) after each change.
+    public var memory: [[(time: SimTime, bytes: Int64)]]
+
+    init(ranks: Int) {
+        spans = Array(repeating: [], count: ranks)
+        memory = Array(repeating: [], count: ranks)
+    }
+
+    public static func == (lhs: Timeline, rhs: Timeline) -> Bool {
+        lhs.spans == rhs.spans && lhs.memory.map { $0.map(\.time) } == rhs.memory.map { $0.map(\.time) }
+            && lhs.memory.map { $0.map(\.bytes) } == rhs.memory.map { $0.map(\.bytes) }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(spans)
+    }
 }
 
 /// A graph the executor cannot finish: a compiler bug, never a user error.
@@ -49,9 +79,13 @@ public struct Executor {
     public let graph: ExecutionGraph
     public let cluster: Cluster
 
-    public init(graph: ExecutionGraph, cluster: Cluster) {
+    /// Whether to keep every task's start and end and every memory change, for a trace.
+    public var recordsTimeline = false
+
+    public init(graph: ExecutionGraph, cluster: Cluster, recordsTimeline: Bool = false) {
         self.graph = graph
         self.cluster = cluster
+        self.recordsTimeline = recordsTimeline
     }
 
     /// Per class: who waits for each task, and how many things each task waits for.
@@ -121,6 +155,7 @@ public struct Executor {
         var networkVersion = 0
         var queue = EventQueue()
         var now = SimTime.zero
+        var timeline = Timeline(ranks: recordsTimeline ? graph.rankCount : 0)
 
         func rescheduleNetwork() {
             networkVersion += 1
@@ -143,6 +178,7 @@ public struct Executor {
             memory[rank] += task.allocates
             peak[rank] = max(peak[rank], memory[rank])
             starts[rank][id] = now
+            if recordsTimeline, task.allocates != 0 { timeline.memory[rank].append((now, memory[rank])) }
             switch task.action {
             case let .compute(kernel):
                 let classID = graph.classOfRank[rank]
@@ -188,6 +224,10 @@ public struct Executor {
             finished[rank] += 1
             memory[rank] -= program.tasks[task].frees
             let interval = (starts[rank][task], now)
+            if recordsTimeline {
+                timeline.spans[rank].append(Timeline.Span(task: task, start: interval.0, end: now))
+                if program.tasks[task].frees != 0 { timeline.memory[rank].append((now, memory[rank])) }
+            }
             switch program.tasks[task].action {
             case .compute: computeIntervals[rank].append(interval)
             default: if interval.0 < interval.1 { communicationIntervals[rank].append(interval) }
@@ -255,7 +295,8 @@ public struct Executor {
         let utilisation = zip(network.carried, cluster.links).map { carried, link in
             now.picoseconds > 0 ? carried / (link.bandwidth.bytesPerSecond * now.seconds) : 0
         }
-        return SimulationResult(iterationTime: now, ranks: ranks, events: queue.processed, linkUtilisation: utilisation)
+        return SimulationResult(iterationTime: now, ranks: ranks, events: queue.processed, linkUtilisation: utilisation,
+                                timeline: recordsTimeline ? timeline : nil)
     }
 
     private func breakdown(gpu: Int, compute: [(start: SimTime, end: SimTime)], communication: [(start: SimTime, end: SimTime)],

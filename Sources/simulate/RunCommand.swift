@@ -25,11 +25,25 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on standard output instead of the summary.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write the iteration's timeline as a Chrome/Perfetto trace (open it at ui.perfetto.dev).",
+                               valueName: "path"))
+    var trace: String?
+
     func run() throws {
         let pipeline = Pipeline(options: strategy)
         let (text, resolved) = try pipeline.resolve()
         let topologyText = try Pipeline.readText(resolved.topologyPath, what: "topology file")
-        let (_, result, metrics) = try Pipeline.simulate(resolved)
+        let (graph, result, metrics) = try Pipeline.simulate(resolved, recordsTimeline: trace != nil)
+        if let trace, let timeline = result.timeline {
+            let text = TraceWriter.json(graph: graph, timeline: timeline,
+                                        gpuNames: (0..<graph.rankCount).map { resolved.cluster.gpus[$0].spec.name })
+            do {
+                try text.write(toFile: trace, atomically: true, encoding: .utf8)
+            } catch {
+                throw DiagnosticError(Diagnostic(file: trace, "cannot write the trace: \(error.localizedDescription)",
+                                                 help: "check that the folder exists and is writable"))
+            }
+        }
 
         // Everything is validated and simulated before the database is opened, so bad
         // input never touches it.

@@ -86,3 +86,24 @@ import Testing
         #expect(count.stdout.hasSuffix("\n1\n"))
     }
 }
+
+/// The Perfetto trace of a small run is a snapshot: GPUs as processes, streams as threads,
+/// tasks as complete events, memory as counters.
+@Suite struct TraceTests {
+    @Test func traceOfATinyRun() throws {
+        let folder = try Golden.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let trace = folder.appendingPathComponent("trace.json").path
+        let arguments = ["run", "Tests/Fixtures/tiny-dp2.strata", "--db", folder.appendingPathComponent("runs.sqlite").path,
+                         "--trace", trace]
+        let run = try Golden.run(arguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = try String(contentsOfFile: trace, encoding: .utf8)
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        let events = parsed?["traceEvents"] as? [[String: Any]] ?? []
+        #expect(events.contains { $0["ph"] as? String == "X" })
+        #expect(events.contains { $0["ph"] as? String == "C" })
+        try Golden.check("trace-tiny-dp2", arguments: ["run", "Tests/Fixtures/tiny-dp2.strata", "--trace", "trace.json"],
+                         output: Golden.Output(status: run.status, stdout: text, stderr: ""))
+    }
+}
