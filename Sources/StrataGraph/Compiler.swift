@@ -22,8 +22,6 @@ public enum Compiler {
         let mesh = Mesh(strategy.mesh)
         let pipeline = strategy.pipeline
         let stages = pipeline?.stages ?? 1
-        let chunks = pipeline.map { $0.stages * $0.virtualStages } ?? 1
-        let layersPerChunk = pipeline?.layersPerChunk ?? [strategy.model.layers]
         let shapes = OpShapes(model: strategy.model, tree: strategy.tree, mesh: mesh, microBatch: strategy.microBatch,
                               pipelined: stages > 1)
         let microBatches = strategy.microBatchesPerReplica
@@ -35,38 +33,21 @@ public enum Compiler {
         var classOfRank = [Int](repeating: 0, count: mesh.rankCount)
         var classes: [RankClass] = []
         var classIndex: [String: Int] = [:]
+        let expertSignature = expertSignatures(strategy: strategy, mesh: mesh, shapes: shapes)
         for rank in 0..<mesh.rankCount {
             let stage = pipeline.map { mesh.coordinate(of: rank, along: $0.axis) } ?? 0
-            let key = "\(stage)|\(expertSignature(of: rank, strategy: strategy, mesh: mesh, shapes: shapes))"
+            let key = "\(stage)|\(expertSignature(rank))"
             if let existing = classIndex[key] {
                 classes[existing].members.append(rank)
                 classOfRank[rank] = existing
                 continue
             }
-            let lowering = UnitLowering(strategy: strategy, mesh: mesh, shapes: shapes, rank: rank)
-            var units = [[LoweredUnit]](repeating: [], count: chunks)
-            for chunk in stride(from: stage, to: chunks, by: stages) {
-                units[chunk] = lowering.units(ofChunk: chunk, chunks: chunks, layersPerChunk: layersPerChunk)
-            }
-            let boundaries = (0..<chunks).map { lowering.boundaryBytes(ofChunk: $0, layersPerChunk: layersPerChunk) }
-            var builder = ProgramBuilder(strategy: strategy, mesh: mesh, shapes: shapes, rank: rank, stage: stage, chunkUnits: units,
-                                         boundaryBytes: boundaries)
-            let actions = schedule[stage].map { action -> (pass: Pass, microBatch: Int, chunk: Int) in
-                let pass: Pass = switch action.pass {
-                case .forward: .forward
-                case .backward: .backward
-                case .backwardInput: .backwardInput
-                case .backwardWeight: .backwardWeight
-                }
-                return (pass, action.microBatch, action.chunk)
-            }
-            let tasks = builder.build(actions: actions, microBatches: microBatches)
-            let memory = persistentMemory(units.flatMap { $0 }, strategy: strategy, mesh: mesh, shapes: shapes)
+            let program = program(of: rank, stage: stage, strategy: strategy, mesh: mesh, shapes: shapes, schedule: schedule[stage])
             let label = (stages > 1 ? "stage \(stage)" : "all stages") + (key.hasSuffix("|") ? "" : ", experts of rank \(rank)")
             classIndex[key] = classes.count
             classOfRank[rank] = classes.count
-            classes.append(RankClass(label: label, members: [rank], tasks: tasks, persistentBytes: memory.bytes,
-                                     parameters: memory.parameters))
+            classes.append(RankClass(label: label, members: [rank], tasks: program.tasks, persistentBytes: program.memory.bytes,
+                                     parameters: program.memory.parameters))
         }
 
         var modelFLOPs = 0.0
@@ -83,14 +64,66 @@ public enum Compiler {
                               precision: strategy.precision)
     }
 
-    /// The token counts of the experts `rank` holds, when they differ between ranks of an
-    /// expert-parallel group (skewed routing); empty when every rank's experts match.
-    static func expertSignature(of rank: Int, strategy: ResolvedStrategy, mesh: Mesh, shapes: OpShapes) -> String {
-        guard let moe = strategy.model.moe, !(moe.routing == .uniform) else { return "" }
+    /// The program `rank` runs as pipeline stage `stage` (its schedule's actions), and the
+    /// weights, gradients and optimizer state it holds. The compiler builds it for one
+    /// representative of each class; tests build it for other members to check they match.
+    static func program(of rank: Int, stage: Int, strategy: ResolvedStrategy, mesh: Mesh, shapes: OpShapes,
+                        schedule: [PipelineAction]) -> (tasks: [GraphTask], memory: (bytes: Int64, parameters: Int64)) {
+        let pipeline = strategy.pipeline
+        let stages = pipeline?.stages ?? 1
+        let chunks = pipeline.map { $0.stages * $0.virtualStages } ?? 1
+        let layersPerChunk = pipeline?.layersPerChunk ?? [strategy.model.layers]
+        let lowering = UnitLowering(strategy: strategy, mesh: mesh, shapes: shapes, rank: rank)
+        var units = [[LoweredUnit]](repeating: [], count: chunks)
+        for chunk in stride(from: stage, to: chunks, by: stages) {
+            units[chunk] = lowering.units(ofChunk: chunk, chunks: chunks, layersPerChunk: layersPerChunk)
+        }
+        let boundaries = (0..<chunks).map { lowering.boundaryBytes(ofChunk: $0, layersPerChunk: layersPerChunk) }
+        var builder = ProgramBuilder(strategy: strategy, mesh: mesh, shapes: shapes, rank: rank, stage: stage, chunkUnits: units,
+                                     boundaryBytes: boundaries)
+        let actions = schedule.map { action -> (pass: Pass, microBatch: Int, chunk: Int) in
+            let pass: Pass = switch action.pass {
+            case .forward: .forward
+            case .backward: .backward
+            case .backwardInput: .backwardInput
+            case .backwardWeight: .backwardWeight
+            }
+            return (pass, action.microBatch, action.chunk)
+        }
+        let tasks = builder.build(actions: actions, microBatches: strategy.microBatchesPerReplica)
+        return (tasks, persistentMemory(units.flatMap { $0 }, strategy: strategy, mesh: mesh, shapes: shapes))
+    }
+
+    /// What the experts each rank holds receive and how they run — each MoE layer's local
+    /// experts' token counts, precision and kernel — as a function of the rank, when that
+    /// differs between ranks of an expert-parallel group (skewed routing, or per-expert
+    /// precision or kernels); empty for every rank when all of them match, so that they
+    /// share one program.
+    ///
+    /// - Complexity: O(MoE layers × experts) to prepare, then O(MoE layers) per rank.
+    static func expertSignatures(strategy: ResolvedStrategy, mesh: Mesh, shapes: OpShapes) -> (Int) -> String {
+        guard let moe = strategy.model.moe else { return { _ in "" } }
         let tree = strategy.tree
-        guard let expert = tree.modules.nodes.indices.first(where: { tree.modules.nodes[$0].name == "experts" }),
-              let axis = tree.attributes[expert].expertParallel, mesh.size(of: axis) > 1 else { return "" }
-        return String(mesh.coordinate(of: rank, along: axis))
+        let nodes = tree.modules.nodes
+        // Per expert-parallel MoE layer: its axis and the description of each group index.
+        var layers: [(axis: String, descriptions: [String])] = []
+        for mlp in nodes.indices where nodes[mlp].name == "mlp" {
+            guard let router = nodes[mlp].children.first(where: { nodes[$0].name == "router" }) else { continue }
+            let experts = nodes[mlp].children.filter { nodes[$0].name == "experts" }
+            guard let axis = tree.attributes[experts[0]].expertParallel, mesh.size(of: axis) > 1 else { continue }
+            let tensorRanks = tree.attributes[mlp].tensorParallel.map { mesh.size(of: $0) } ?? 1
+            let routing = ExpertRouting(moe: moe, tokens: shapes.tokens(of: router) / tensorRanks, groupSize: mesh.size(of: axis))
+            let perRank = routing.expertsPerRank
+            let descriptions = (0..<mesh.size(of: axis)).map { index -> String in
+                let local = experts[index * perRank..<(index + 1) * perRank].map { expert in
+                    "\(tree.attributes[expert].precision.description) \(tree.attributes[expert].kernel ?? "")"
+                }
+                return "\(routing.receivedTokens(rank: index)) \(local)"
+            }
+            layers.append((axis, descriptions))
+        }
+        guard layers.contains(where: { Set($0.descriptions).count > 1 }) else { return { _ in "" } }
+        return { rank in layers.map { $0.descriptions[mesh.index(of: rank, inGroupOver: [$0.axis])] }.joined(separator: ";") }
     }
 
     /// Weights, gradients and optimizer state of the ops in `units`: each op's whole state
