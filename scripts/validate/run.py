@@ -1,0 +1,953 @@
+"""Execute training iterations of a Strata plan with PyTorch and measure them.
+
+    python3 scripts/validate/run.py PLAN.json --out RESULT.json [--iterations 10] [--warmup 3]
+    torchrun --nproc-per-node N scripts/validate/run.py PLAN.json --out RESULT.json
+
+PLAN.json is what `simulate export FILE.strata` prints.  Started plainly, the script
+spawns one process per GPU of the plan (the first `gpus` visible devices); under torchrun
+it runs as the rank torchrun gives it.  Each rank builds its shard of the model (the
+layers of its pipeline stage, its tensor-parallel slices, its experts) and runs the
+plan's micro-batches, schedule and gradient synchronisation; see README.md for how each
+parallelism maps onto PyTorch.  Rank 0 writes RESULT.json: per-iteration times (the
+maximum over ranks), their median / p10 / p90, every rank's peak allocated and reserved
+memory over the timed iterations, the losses and the software versions.
+
+`--cpu` runs the same code on CPU with gloo (a test on machines without a GPU).
+"""
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+import traceback
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import plan as planlib  # noqa: E402  (imports scripts/profile/common.py, which sets SAFE_ENV first)
+from plan import common  # noqa: E402
+
+common.apply_safe_env()
+
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+ACT = torch.bfloat16
+LR, BETAS, EPS, WEIGHT_DECAY = 1e-3, (0.9, 0.95), 1e-8, 0.1
+INIT_STD = 0.02
+SEED = 1234
+
+
+# --------------------------------------------------------------------------
+# Groups and collectives
+# --------------------------------------------------------------------------
+
+class Group:
+    """One process group as this rank sees it: the torch group (None when alone), its
+    global ranks, this rank's index and whether the backend is gloo (tests on CPU)."""
+
+    def __init__(self, pg, ranks, rank, gloo):
+        self.pg, self.ranks, self.gloo = pg, list(ranks), gloo
+        self.size = len(self.ranks)
+        self.index = self.ranks.index(rank)
+
+
+def all_gather_seq(x, g):
+    """Concatenate every member's x along dim 0 (the sequence), in group order."""
+    x = x.contiguous()
+    if g.gloo:
+        parts = [torch.empty_like(x) for _ in range(g.size)]
+        dist.all_gather(parts, x, group=g.pg)
+        return torch.cat(parts, 0)
+    out = x.new_empty((x.shape[0] * g.size,) + tuple(x.shape[1:]))
+    dist.all_gather_into_tensor(out, x, group=g.pg)
+    return out
+
+
+def reduce_scatter_seq(x, g):
+    """Sum x over the group and keep this member's slice of dim 0."""
+    x = x.contiguous()
+    if g.gloo:
+        y = x.clone()
+        dist.all_reduce(y, group=g.pg)
+        return y.chunk(g.size, 0)[g.index].contiguous()
+    out = x.new_empty((x.shape[0] // g.size,) + tuple(x.shape[1:]))
+    dist.reduce_scatter_tensor(out, x, group=g.pg)
+    return out
+
+
+class _CopyToTP(torch.autograd.Function):
+    """Megatron's f: identity forward, all-reduce of the gradient backward."""
+
+    @staticmethod
+    def forward(ctx, x, g):
+        ctx.g = g
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous()
+        dist.all_reduce(grad, group=ctx.g.pg)
+        return grad, None
+
+
+class _ReduceFromTP(torch.autograd.Function):
+    """Megatron's g: all-reduce forward (a row-parallel partial sum), identity backward."""
+
+    @staticmethod
+    def forward(ctx, x, g):
+        x = x.contiguous()
+        dist.all_reduce(x, group=g.pg)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class _GatherSeq(torch.autograd.Function):
+    """Sequence parallelism into a column-parallel op: all-gather, reduce-scatter back."""
+
+    @staticmethod
+    def forward(ctx, x, g):
+        ctx.g = g
+        return all_gather_seq(x, g)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reduce_scatter_seq(grad, ctx.g), None
+
+
+class _ScatterSeq(torch.autograd.Function):
+    """Sequence parallelism out of a row-parallel op: reduce-scatter, all-gather back."""
+
+    @staticmethod
+    def forward(ctx, x, g):
+        ctx.g = g
+        return reduce_scatter_seq(x, g)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return all_gather_seq(grad, ctx.g), None
+
+
+def enter_tp(x, tp, sp):
+    """Residual stream -> input of column-parallel ops (full sequence on every rank)."""
+    if tp.size == 1:
+        return x
+    return _GatherSeq.apply(x, tp) if sp else _CopyToTP.apply(x, tp)
+
+
+def leave_tp(x, tp, sp):
+    """Partial sums of row-parallel ops -> residual stream (sequence-split with SP)."""
+    if tp.size == 1:
+        return x
+    return _ScatterSeq.apply(x, tp) if sp else _ReduceFromTP.apply(x, tp)
+
+
+class _AllToAll(torch.autograd.Function):
+    """all_to_all_single with uneven splits; backward sends the gradients the other way."""
+
+    @staticmethod
+    def forward(ctx, x, out_splits, in_splits, g):
+        ctx.splits, ctx.g = (out_splits, in_splits), g
+        out = x.new_empty((sum(out_splits),) + tuple(x.shape[1:]))
+        dist.all_to_all_single(out, x.contiguous(), out_splits, in_splits, group=g.pg)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out_splits, in_splits = ctx.splits
+        back = grad.new_empty((sum(in_splits),) + tuple(grad.shape[1:]))
+        dist.all_to_all_single(back, grad.contiguous(), in_splits, out_splits, group=ctx.g.pg)
+        return back, None, None, None
+
+
+class _VocabParallelCrossEntropy(torch.autograd.Function):
+    """Cross-entropy over logits split by vocabulary (Megatron-LM's
+    _VocabParallelCrossEntropy): max, target logit and sum of exponentials are
+    all-reduced over the tensor-parallel group; per-token losses come back."""
+
+    @staticmethod
+    def forward(ctx, logits, target, vocab_start, g):
+        logits = logits - 0  # fp32 working copy
+        m = logits.max(dim=-1).values
+        dist.all_reduce(m, op=dist.ReduceOp.MAX, group=g.pg)
+        logits.sub_(m.unsqueeze(-1))
+        local_v = logits.shape[-1]
+        outside = (target < vocab_start) | (target >= vocab_start + local_v)
+        local_t = (target - vocab_start).masked_fill(outside, 0)
+        rows = torch.arange(logits.shape[0], device=logits.device)
+        picked = logits[rows, local_t].masked_fill(outside, 0.0)
+        dist.all_reduce(picked, group=g.pg)
+        logits.exp_()
+        total = logits.sum(dim=-1)
+        dist.all_reduce(total, group=g.pg)
+        loss = total.log() - picked
+        logits.div_(total.unsqueeze(-1))
+        ctx.save_for_backward(logits, outside, local_t)
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        softmax, outside, local_t = ctx.saved_tensors
+        rows = torch.arange(softmax.shape[0], device=softmax.device)
+        softmax[rows, local_t] -= (~outside).to(softmax.dtype)
+        softmax.mul_(grad.unsqueeze(-1))
+        return softmax, None, None, None
+
+
+# --------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------
+
+class Config:
+    """Sizes and layout one rank builds its modules from."""
+
+    def __init__(self, plan, role, tp, ep, device, param_dtype):
+        m, t, p = plan["model"], plan["training"], plan["parallel"]
+        self.gpt = m["family"] == "gpt"
+        self.hidden, self.heads, self.kv_heads = m["hidden"], m["heads"], m["kv_heads"]
+        self.head_dim = self.hidden // self.heads
+        self.ffn, self.vocab, self.seq, self.tied = m["ffn"], m["vocab"], m["seq"], m["tied_embeddings"]
+        self.moe = m.get("moe")
+        self.dropout = float(t["dropout"])
+        self.recompute = p["recompute"]
+        self.micro_batch = t["micro_batch"]
+        self.tp, self.ep, self.sp = tp, ep, role.sequence_parallel
+        self.device, self.param_dtype = device, param_dtype
+        for what, n in (("heads", self.heads), ("kv_heads", self.kv_heads), ("ffn", self.ffn), ("vocab", self.vocab)):
+            if n % tp.size:
+                raise planlib.PlanError(f"tensor parallelism {tp.size} does not divide {what} = {n}")
+        if self.sp and self.seq % tp.size:
+            raise planlib.PlanError(f"sequence parallelism {tp.size} does not divide seq = {self.seq}")
+        self.local_seq = self.seq // tp.size if self.sp else self.seq
+
+    def param(self, name, shape, init="normal", part=None):
+        """The parameter `name` of the whole model (shape `shape`), drawn from a generator
+        seeded by its name, cut to this rank's piece by `part`.  Every layout thus starts
+        from the same model, so first losses agree across strategies."""
+        with torch.no_grad():
+            if init == "normal":
+                g = torch.Generator(device=self.device)
+                g.manual_seed(SEED + zlib.crc32(name.encode()))
+                w = torch.empty(shape, device=self.device, dtype=torch.float32).normal_(0.0, INIT_STD, generator=g)
+            else:
+                w = (torch.ones if init == "ones" else torch.zeros)(shape, device=self.device, dtype=torch.float32)
+            if part is not None:
+                w = part(w)
+            w = w.to(self.param_dtype).contiguous()
+        return nn.Parameter(w)
+
+    def rows(self, w):
+        """This TP rank's block of dim 0 (column-parallel weights, vocabulary rows)."""
+        return w.chunk(self.tp.size, 0)[self.tp.index]
+
+    def cols(self, w):
+        """This TP rank's block of dim 1 (row-parallel weights)."""
+        return w.chunk(self.tp.size, 1)[self.tp.index]
+
+    def replicated(self, p):
+        """Mark a parameter whose gradient comes from sequence shards (norms and biases
+        under sequence parallelism): its gradient is all-reduced over the TP group."""
+        p.sp_partial = self.sp
+        return p
+
+
+class Norm(nn.Module):
+    """LayerNorm with bias (gpt) or RMSNorm (llama)."""
+
+    def __init__(self, c, name):
+        super().__init__()
+        self.gpt, self.h = c.gpt, c.hidden
+        self.weight = c.replicated(c.param(name + ".weight", (c.hidden,), init="ones"))
+        self.bias = c.replicated(c.param(name + ".bias", (c.hidden,), init="zeros")) if c.gpt else None
+
+    def forward(self, x):
+        if self.gpt:
+            return F.layer_norm(x, (self.h,), self.weight, self.bias, 1e-5)
+        return F.rms_norm(x, (self.h,), self.weight, 1e-5)
+
+
+def rope_tables(c):
+    """cos and sin of rotary embeddings (Su et al. 2021), [seq, head_dim], base 500000."""
+    d = c.head_dim
+    inv = 1.0 / (500000.0 ** (torch.arange(0, d, 2, device=c.device, dtype=torch.float32) / d))
+    pos = torch.arange(c.seq, device=c.device, dtype=torch.float32)
+    freqs = torch.outer(pos, inv)
+    emb = torch.cat([freqs, freqs], dim=-1)
+    return emb.cos().to(ACT), emb.sin().to(ACT)
+
+
+def apply_rope(x, cos, sin):
+    half = x.shape[-1] // 2
+    rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+    return x * cos + rotated * sin
+
+
+class Attention(nn.Module):
+    """Fused QKV (column-parallel, heads split), causal flash attention, output
+    projection (row-parallel: returns partial sums when tensor-parallel)."""
+
+    def __init__(self, c, rope, name):
+        super().__init__()
+        t = c.tp.size
+        self.hl, self.kl, self.d = c.heads // t, c.kv_heads // t, c.head_dim
+        widths = [c.heads * self.d, c.kv_heads * self.d, c.kv_heads * self.d]
+
+        def heads(w):  # q, k and v each split by heads, then fused again
+            return torch.cat([c.rows(part) for part in w.split(widths, 0)], 0)
+
+        self.qkv_w = c.param(name + ".qkv", (sum(widths), c.hidden), part=heads)
+        self.qkv_b = c.param(name + ".qkv_bias", (sum(widths),), init="zeros", part=heads) if c.gpt else None
+        self.out_w = c.param(name + ".out", (c.hidden, c.heads * self.d), part=c.cols)
+        self.rope = rope
+
+    def forward(self, x):
+        s, b, _ = x.shape
+        qkv = F.linear(x, self.qkv_w, self.qkv_b)
+        q, k, v = qkv.split([self.hl * self.d, self.kl * self.d, self.kl * self.d], dim=-1)
+        q = q.view(s, b, self.hl, self.d).permute(1, 2, 0, 3)
+        k = k.view(s, b, self.kl, self.d).permute(1, 2, 0, 3)
+        v = v.view(s, b, self.kl, self.d).permute(1, 2, 0, 3)
+        if self.rope is not None:
+            cos, sin = self.rope
+            q, k = apply_rope(q, cos[:s], sin[:s]), apply_rope(k, cos[:s], sin[:s])
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=self.hl != self.kl)
+        o = o.permute(2, 0, 1, 3).reshape(s, b, self.hl * self.d)
+        return F.linear(o, self.out_w)
+
+
+class MLP(nn.Module):
+    """GELU MLP with biases (gpt) or SwiGLU without (llama); the expanding layers
+    column-parallel and the last row-parallel when `tp` is given."""
+
+    def __init__(self, c, ffn, name, split=True):
+        super().__init__()
+        self.gpt = c.gpt
+        rows, cols = (c.rows, c.cols) if split else (None, None)
+        h = c.hidden
+        if c.gpt:
+            self.fc1_w = c.param(name + ".fc1", (ffn, h), part=rows)
+            self.fc1_b = c.param(name + ".fc1_bias", (ffn,), init="zeros", part=rows)
+            self.fc2_w = c.param(name + ".fc2", (h, ffn), part=cols)
+        else:
+            self.gate_w = c.param(name + ".gate", (ffn, h), part=rows)
+            self.up_w = c.param(name + ".up", (ffn, h), part=rows)
+            self.down_w = c.param(name + ".down", (h, ffn), part=cols)
+
+    def forward(self, x):
+        if self.gpt:
+            return F.linear(F.gelu(F.linear(x, self.fc1_w, self.fc1_b), approximate="tanh"), self.fc2_w)
+        return F.linear(F.silu(F.linear(x, self.gate_w)) * F.linear(x, self.up_w), self.down_w)
+
+
+class MoE(nn.Module):
+    """Router, deterministic top-k routing that follows the plan's routing shares
+    exactly (plan.slot_experts), expert-parallel dispatch and combine with
+    all_to_all_single, per-expert MLPs on their slices, shared experts."""
+
+    def __init__(self, c, name):
+        super().__init__()
+        moe, ep = c.moe, c.ep
+        self.E, self.k = moe["experts"], moe["top_k"]
+        if self.E % ep.size:
+            raise planlib.PlanError(f"expert parallelism {ep.size} does not divide {self.E} experts")
+        self.tokens = c.seq * c.micro_batch
+        self.router_w = c.param(name + ".router", (self.E, c.hidden))
+        counts = planlib.expert_counts(moe["routing_shares"], self.tokens, self.k, moe.get("capacity_factor"))
+        slots = planlib.slot_experts(counts, self.tokens)
+        dev = c.device
+        self.slot_expert = torch.tensor(slots, device=dev, dtype=torch.long)
+        self.slot_token = torch.arange(len(slots), device=dev, dtype=torch.long) % self.tokens
+        self.ep = ep
+        if ep.size > 1:
+            self.send = planlib.ep_splits(counts, ep.size)
+            self.recv = [self.send[ep.index]] * ep.size
+            order, self.rows = planlib.ep_regroup(counts, ep.size, ep.index)
+            self.order = torch.tensor(order, device=dev, dtype=torch.long)
+            self.back = torch.tensor(planlib.inverse(order), device=dev, dtype=torch.long)
+        else:
+            self.rows = counts
+        local = self.E // ep.size
+        self.experts = nn.ModuleList(MLP(c, moe["expert_ffn"], f"{name}.experts.{ep.index * local + j}", split=False)
+                                     for j in range(local))
+        for p in self.experts.parameters():
+            p.expert = True
+        shared = moe.get("shared_experts", 0)
+        self.shared = MLP(c, shared * moe["expert_ffn"], name + ".shared", split=False) if shared else None
+
+    def forward(self, x):
+        s, b, h = x.shape
+        xt = x.reshape(s * b, h)
+        probs = torch.softmax(F.linear(xt, self.router_w).float(), dim=-1)
+        gate = probs[self.slot_token, self.slot_expert]
+        xd = xt.index_select(0, self.slot_token)
+        if self.ep.size > 1:
+            xd = _AllToAll.apply(xd, self.recv, self.send, self.ep).index_select(0, self.order)
+        y = torch.cat([e(piece) for e, piece in zip(self.experts, xd.split(self.rows))], dim=0)
+        if self.ep.size > 1:
+            y = _AllToAll.apply(y.index_select(0, self.back), self.send, self.recv, self.ep)
+        y = y * gate.unsqueeze(1).to(y.dtype)
+        out = torch.zeros_like(xt).index_add(0, self.slot_token, y)
+        if self.shared is not None:
+            out = out + self.shared(xt)
+        return out.view(s, b, h)
+
+
+class Block(nn.Module):
+    """One transformer layer in Strata's op order (UnitLowering.layer)."""
+
+    def __init__(self, c, rope, index):
+        super().__init__()
+        self.c = c
+        name = f"layers.{index}"
+        self.norm1, self.norm2 = Norm(c, name + ".attention_norm"), Norm(c, name + ".mlp_norm")
+        self.attn = Attention(c, rope, name + ".attention")
+        self.out_b = c.replicated(c.param(name + ".attention.out_bias", (c.hidden,), init="zeros")) if c.gpt else None
+        if c.moe:
+            self.mlp = MoE(c, name + ".mlp")
+            self.mlp_b = None
+        else:
+            self.mlp = MLP(c, c.ffn, name + ".mlp")
+            self.mlp_b = c.replicated(c.param(name + ".mlp.fc2_bias", (c.hidden,), init="zeros")) if c.gpt else None
+
+    def forward(self, x):
+        c = self.c
+        a = leave_tp(self.attn(enter_tp(self.norm1(x), c.tp, c.sp)), c.tp, c.sp)
+        if self.out_b is not None:
+            a = a + self.out_b
+        if c.dropout:
+            a = F.dropout(a, c.dropout, training=True)
+        x = x + a
+        h = self.norm2(x)
+        if c.moe:
+            m = self.mlp(h)
+        else:
+            m = leave_tp(self.mlp(enter_tp(h, c.tp, c.sp)), c.tp, c.sp)
+        if self.mlp_b is not None:
+            m = m + self.mlp_b
+        if c.dropout:
+            m = F.dropout(m, c.dropout, training=True)
+        return x + m
+
+
+class Embedding(nn.Module):
+    """Vocabulary-parallel token embedding (+ learned positions for gpt), output in the
+    residual layout [seq (or its SP shard), batch, hidden]."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.local_vocab = c.vocab // c.tp.size
+        self.start = c.tp.index * self.local_vocab
+        self.word = c.param("embedding.word", (c.vocab, c.hidden), part=c.rows)
+        self.pos = c.replicated(c.param("embedding.positions", (c.seq, c.hidden))) if c.gpt else None
+
+    def forward(self, tokens):
+        c = self.c
+        ids = tokens.t()
+        if c.tp.size > 1:
+            outside = (ids < self.start) | (ids >= self.start + self.local_vocab)
+            e = F.embedding((ids - self.start).masked_fill(outside, 0), self.word)
+            e = leave_tp(e.masked_fill(outside.unsqueeze(-1), 0.0), c.tp, c.sp)
+        else:
+            e = F.embedding(ids, self.word)
+        if self.pos is not None:
+            lo = c.tp.index * c.local_seq if c.sp else 0
+            e = e + self.pos[lo:lo + c.local_seq].unsqueeze(1)
+        return e
+
+
+class Head(nn.Module):
+    """Final norm, (vocabulary-parallel) head and cross-entropy on fp32 logits."""
+
+    def __init__(self, c, tied_weight):
+        super().__init__()
+        self.c = c
+        self.norm = Norm(c, "final_norm")
+        self.local_vocab = c.vocab // c.tp.size
+        if tied_weight is not None:
+            self.weight = tied_weight
+        else:
+            # Untied, or tied to the first stage's embedding: then this copy starts equal.
+            self.weight = c.param("embedding.word" if c.tied else "head", (c.vocab, c.hidden), part=c.rows)
+
+    def forward(self, x, targets):
+        c = self.c
+        h = enter_tp(self.norm(x), c.tp, c.sp)
+        logits = F.linear(h, self.weight).float().reshape(-1, self.local_vocab)
+        target = targets.t().reshape(-1)
+        if c.tp.size > 1:
+            return _VocabParallelCrossEntropy.apply(logits, target, c.tp.index * self.local_vocab, c.tp).mean()
+        return F.cross_entropy(logits, target)
+
+
+class Stage(nn.Module):
+    """The modules of one pipeline stage: embedding on the first, its layers, final
+    norm, head and loss on the last.  forward returns the loss on the last stage and
+    the boundary activation elsewhere."""
+
+    def __init__(self, c, role):
+        super().__init__()
+        rope = None if c.gpt else rope_tables(c)
+        self.embedding = Embedding(c) if role.is_first else None
+        self.layers = nn.ModuleList(Block(c, rope, role.first_layer + i) for i in range(role.layer_count))
+        self.head = None
+        if role.is_last:
+            tied = self.embedding.word if (c.tied and self.embedding is not None) else None
+            self.head = Head(c, tied)
+        self.full_recompute = c.recompute == "full"
+
+    def forward(self, x, targets=None):
+        if self.embedding is not None:
+            x = self.embedding(x)
+        for layer in self.layers:
+            if self.full_recompute and torch.is_grad_enabled():
+                x = torch.utils.checkpoint.checkpoint(layer, x, use_reentrant=False)
+            else:
+                x = layer(x)
+        if self.head is not None:
+            return self.head(x, targets)
+        return x
+
+
+# --------------------------------------------------------------------------
+# Optimizers
+# --------------------------------------------------------------------------
+
+class MixedAdamW:
+    """AdamW on fp32 master copies of bf16 parameters: fp32 moments and masters (12 bytes
+    a parameter) beside the bf16 weights and gradients (4), 16 bytes in all as Strata
+    assumes.  Each step converts gradients to fp32 a chunk at a time (so the transient
+    copy stays small), runs torch.optim.AdamW(fused=True) on the chunk and copies the
+    masters back into the bf16 parameters."""
+
+    def __init__(self, params, fused, weight_decay, chunk=1 << 26):
+        self.chunks = []
+        group, size = [], 0
+        for p in params:
+            group.append(p)
+            size += p.numel()
+            if size >= chunk:
+                self.chunks.append(group)
+                group, size = [], 0
+        if group:
+            self.chunks.append(group)
+        self.masters = [[p.detach().float() for p in g] for g in self.chunks]
+        self.opts = [torch.optim.AdamW(ms, lr=LR, betas=BETAS, eps=EPS, weight_decay=weight_decay, fused=fused)
+                     for ms in self.masters]
+
+    @torch.no_grad()
+    def step(self):
+        for ps, ms, opt in zip(self.chunks, self.masters, self.opts):
+            for p, m in zip(ps, ms):
+                m.grad = p.grad.float() if p.grad is not None else torch.zeros_like(m)
+            opt.step()
+            for p, m in zip(ps, ms):
+                p.copy_(m)
+                m.grad = None
+
+
+def zero1_partition(params, size):
+    """Owner (group index) of each parameter: largest first to the least-loaded member,
+    as torch's ZeroRedundancyOptimizer partitions."""
+    load = [0] * size
+    owner = {}
+    for i in sorted(range(len(params)), key=lambda i: -params[i].numel()):
+        j = load.index(min(load))
+        owner[i] = j
+        load[j] += params[i].numel()
+    return [owner[i] for i in range(len(params))]
+
+
+# --------------------------------------------------------------------------
+# One rank
+# --------------------------------------------------------------------------
+
+def make_batches(c, role, device):
+    """This replica's micro-batches ([micro_batch, seq] inputs and shifted targets), cut
+    from one seeded global batch, so every layout trains on the same sequences.  Three
+    quarters of the ids fall in the first 512, so a learning model's loss drops below
+    ln(vocab)."""
+    g = torch.Generator(device=device)
+    g.manual_seed(SEED)
+    rows = role.dp_size * role.micro_batches * c.micro_batch
+    ids = torch.randint(0, c.vocab, (rows, c.seq + 1), generator=g, device=device)
+    small = torch.rand((rows, c.seq + 1), generator=g, device=device) < 0.75
+    ids = torch.where(small, ids % 512, ids)
+    mine = ids.chunk(role.dp_size, 0)[role.dp_index]
+    return [(b[:, :-1].contiguous(), b[:, 1:].contiguous()) for b in mine.split(c.micro_batch, 0)]
+
+
+class Runner:
+    """Builds this rank's model, optimizer and gradient synchronisation from the plan and
+    runs iterations."""
+
+    def __init__(self, plan, rank, device, gloo):
+        self.plan, self.rank, self.device = plan, rank, device
+        self.role = role = planlib.Role(plan, rank)
+        p = plan["parallel"]
+        self.groups = {}
+        for kind, ranks in planlib.process_groups(plan):
+            pg = dist.new_group(list(ranks))
+            if rank in ranks:
+                self.groups[kind] = Group(pg, ranks, rank, gloo)
+
+        def group(kind, ranks):
+            return self.groups.get(kind) or Group(None, ranks, rank, gloo)
+
+        self.tp = group("tp", role.tp_group)
+        self.dp = group("dp", role.dp_group)
+        self.ep = group("ep", role.ep_group)
+        self.edp = group("edp", role.edp_group) if p.get("expert_parallel") else self.dp
+        self.tie = self.groups.get("tie")
+        self.fsdp = p.get("fsdp")
+        self.pipelined = role.stages > 1
+        torch.manual_seed(SEED + role.rank)  # dropout masks
+        c = self.cfg = Config(plan, role, self.tp, self.ep, device,
+                              torch.float32 if self.fsdp else torch.bfloat16)
+        self.model = Stage(c, role)
+        self.batches = make_batches(c, role, device)
+        self.local_parameters = sum(q.numel() for q in self.model.parameters())
+        fused = device.type == "cuda"
+        wd = WEIGHT_DECAY if plan["training"]["optimizer"] == "adamw" else 0.0
+        params = list(self.model.parameters())
+        self.sp_params = [q for q in params if getattr(q, "sp_partial", False)]
+        self.expert_params = [q for q in params if getattr(q, "expert", False) and self.ep.size > 1]
+        if self.tie is not None:
+            # The first stage's embedding and the last stage's head start equal and stay so:
+            # their gradients are summed after every backward (Megatron-LM's embedding group).
+            w = self.model.embedding.word if role.is_first else self.model.head.weight
+            with torch.no_grad():
+                dist.broadcast(w, src=self.tie.ranks[0], group=self.tie.pg)
+            self.tied_param = w
+        self.ddp = None
+        self.zero1_owner = None
+        if self.fsdp:
+            self._wrap_fsdp()
+            self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LR, betas=BETAS, eps=EPS,
+                                               weight_decay=wd, fused=fused)
+            self.step = self.optimizer.step
+            return
+        if self.dp.size > 1 and not self.pipelined:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            if self.expert_params:
+                ignore = [n for n, q in self.model.named_parameters() if getattr(q, "expert", False)]
+                self.model._ddp_params_and_buffers_to_ignore = ignore  # what DDP's helper sets
+            self.ddp = DDP(self.model, device_ids=[device.index] if device.type == "cuda" else None,
+                           process_group=self.dp.pg, bucket_cap_mb=p["gradient_bucket_bytes"] / 2 ** 20,
+                           gradient_as_bucket_view=True)
+        elif self.dp.size > 1:
+            for q in params:  # replicas start equal (DDP would broadcast them)
+                with torch.no_grad():
+                    dist.broadcast(q, src=self.dp.ranks[0], group=self.dp.pg)
+        if p["zero"] == 1 and self.dp.size > 1:
+            self.zero1_owner = zero1_partition(params, self.dp.size)
+            mine = [q for q, o in zip(params, self.zero1_owner) if o == self.dp.index]
+            self.optimizer = MixedAdamW(mine, fused, wd)
+        else:
+            self.optimizer = MixedAdamW(params, fused, wd)
+        self.params = params
+        self.step = self._step
+
+    def _wrap_fsdp(self):
+        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+        from torch.distributed.device_mesh import DeviceMesh, init_device_mesh
+        kind = self.device.type
+        if self.dp.size == dist.get_world_size():
+            mesh = init_device_mesh(kind, (self.dp.size,))
+        else:
+            mesh = DeviceMesh.from_group(self.dp.pg, kind)
+        policy = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.bfloat16)
+        reshard = self.fsdp["reshard_after_forward"]
+        layers = list(self.model.layers)
+        if self.fsdp["unit"] == "layer":
+            for layer in layers:
+                fully_shard(layer, mesh=mesh, mp_policy=policy, reshard_after_forward=reshard)
+            ahead = self.fsdp["prefetch"]
+            if ahead > 1:
+                for i, layer in enumerate(layers):
+                    layer.set_modules_to_forward_prefetch(layers[i + 1:i + 1 + ahead])
+                    layer.set_modules_to_backward_prefetch(layers[max(0, i - ahead):i][::-1])
+        fully_shard(self.model, mesh=mesh, mp_policy=policy, reshard_after_forward=reshard)
+
+    def _step(self):
+        self.optimizer.step()
+        if self.zero1_owner is not None:
+            self._zero1_gather()
+
+    @torch.no_grad()
+    def _zero1_gather(self):
+        """Each owner's updated parameters to every replica (ZeRO-1's all-gather), one
+        flattened broadcast per owner."""
+        from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+        for owner in range(self.dp.size):
+            mine = [q for q, o in zip(self.params, self.zero1_owner) if o == owner]
+            if owner == self.dp.index:
+                flat = _flatten_dense_tensors(mine)
+            else:
+                flat = torch.empty(sum(q.numel() for q in mine), dtype=mine[0].dtype, device=self.device)
+            dist.broadcast(flat, src=self.dp.ranks[owner], group=self.dp.pg)
+            if owner != self.dp.index:
+                for q, v in zip(mine, _unflatten_dense_tensors(flat, mine)):
+                    q.copy_(v)
+            del flat
+
+    @torch.no_grad()
+    def _sync_extra_gradients(self):
+        """Gradients torch DDP does not handle: sequence-parallel norms and biases over the
+        TP group, experts over their replicas (then averaged like the rest), the
+        data-parallel all-reduce of a pipeline stage, the tied embedding's two copies."""
+        for q in self.sp_params:
+            if q.grad is not None:
+                dist.all_reduce(q.grad, group=self.tp.pg)
+        if self.expert_params:
+            for q in self.expert_params:
+                if q.grad is None:
+                    continue
+                if self.edp.size > 1:
+                    dist.all_reduce(q.grad, group=self.edp.pg)
+                q.grad.div_(self.dp.size)
+        if self.pipelined and self.dp.size > 1:
+            grads = [q.grad for q in self.params if q.grad is not None]
+            works = [dist.all_reduce(g, group=self.dp.pg, async_op=True) for g in grads]
+            for w in works:
+                w.wait()
+            torch._foreach_div_(grads, float(self.dp.size))
+        if self.tie is not None and self.tied_param.grad is not None:
+            dist.all_reduce(self.tied_param.grad, group=self.tie.pg)
+
+    def zero_grad(self):
+        if self.fsdp:
+            self.optimizer.zero_grad(set_to_none=True)
+            return
+        for q in self.params:
+            if q.grad is not None:
+                q.grad.zero_()
+
+    def iteration(self):
+        """One training iteration; returns the summed loss (a 0-d tensor) on the last
+        stage and None elsewhere."""
+        role = self.role
+        M = role.micro_batches
+        if self.pipelined:
+            loss = self._pipeline(M)
+        else:
+            loss = torch.zeros((), device=self.device)
+            last_only = self.plan["parallel"]["gradient_sync_after_last_micro_batch"]
+            for m, (tokens, targets) in enumerate(self.batches):
+                sync = m == M - 1 or not last_only
+                if self.fsdp:
+                    self.model.set_requires_gradient_sync(sync)
+                ctx = self.ddp.no_sync() if (self.ddp is not None and not sync) else contextlib.nullcontext()
+                with ctx:
+                    module = self.ddp if self.ddp is not None else self.model
+                    out = module(tokens, targets) / M
+                    out.backward()
+                loss += out.detach()
+        if not self.fsdp:
+            self._sync_extra_gradients()
+        self.step()
+        self.zero_grad()
+        return loss if role.is_last else None
+
+    def _pipeline(self, M):
+        role, c = self.role, self.cfg
+        steps = planlib.pipeline_steps(role.schedule, role.stages, role.stage, M)
+        shape = (c.local_seq, c.micro_batch, c.hidden)
+        inputs, outputs, grad_out, grad_in = {}, {}, {}, {}
+        loss = torch.zeros((), device=self.device)
+        for step in steps:
+            if step[0] == "comm":
+                ops, keep = [], []
+                for op, m in step[1]:
+                    if op == "recv_act":
+                        buf = torch.empty(shape, dtype=ACT, device=self.device)
+                        inputs[m] = buf
+                        ops.append(dist.P2POp(dist.irecv, buf, role.prev_rank))
+                    elif op == "send_act":
+                        ops.append(dist.P2POp(dist.isend, outputs[m].detach(), role.next_rank))
+                    elif op == "recv_grad":
+                        buf = torch.empty(shape, dtype=ACT, device=self.device)
+                        grad_out[m] = buf
+                        ops.append(dist.P2POp(dist.irecv, buf, role.next_rank))
+                    else:
+                        g = grad_in.pop(m)
+                        keep.append(g)
+                        ops.append(dist.P2POp(dist.isend, g, role.prev_rank))
+                for req in dist.batch_isend_irecv(ops):
+                    req.wait()
+                continue
+            kind, m = step
+            tokens, targets = self.batches[m]
+            if kind == "F":
+                x = tokens if role.is_first else inputs[m].requires_grad_()
+                out = self.model(x, targets if role.is_last else None)
+                if role.is_last:
+                    out = out / M
+                    loss += out.detach()
+                outputs[m] = out
+            else:
+                out = outputs.pop(m)
+                if role.is_last:
+                    out.backward()
+                else:
+                    torch.autograd.backward(out, grad_out.pop(m))
+                if not role.is_first:
+                    grad_in[m] = inputs.pop(m).grad
+        return loss
+
+
+def versions():
+    return {"torch": str(torch.__version__), "cuda": str(torch.version.cuda),
+            "nccl": common.nccl_version_string(torch) if torch.cuda.is_available() else "none"}
+
+
+def worker(rank, world, plan, args):
+    """One rank: set up, warm up, time, gather, and (rank 0) write the result."""
+    common.apply_safe_env()
+    gloo = args.cpu or not torch.cuda.is_available()
+    local = int(os.environ.get("LOCAL_RANK", rank))
+    if gloo:
+        device = torch.device("cpu")
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+    else:
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+        dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
+        # Flash attention only: Strata prices causal flash attention.
+        torch.backends.cuda.enable_cudnn_sdp(False)
+        torch.backends.cuda.enable_mem_efficient_sdp(False)
+        torch.backends.cuda.enable_math_sdp(False)
+    try:
+        runner = Runner(plan, rank, device, gloo)
+        cuda = device.type == "cuda"
+
+        def sync():
+            if cuda:
+                torch.cuda.synchronize(device)
+
+        times, losses = [], []
+        for it in range(args.warmup + args.iterations):
+            if it == args.warmup and cuda:
+                sync()
+                torch.cuda.reset_peak_memory_stats(device)
+            sync()
+            dist.barrier()
+            sync()
+            t0 = time.perf_counter()
+            loss = runner.iteration()
+            sync()
+            t1 = time.perf_counter()
+            if it >= args.warmup:
+                times.append(t1 - t0)
+            losses.append(loss)
+        mine = {
+            "rank": rank,
+            "times": times,
+            "losses": [float(x) for x in losses] if runner.role.is_last else None,
+            "peak_allocated": torch.cuda.max_memory_allocated(device) if cuda else 0,
+            "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0,
+            "local_parameters": runner.local_parameters,
+            "device": torch.cuda.get_device_name(device) if cuda else "cpu",
+        }
+        everyone = [None] * world
+        dist.all_gather_object(everyone, mine)
+        if rank == 0:
+            write_result(plan, args, everyone)
+    except Exception:
+        with open(f"{args.out}.rank{rank}.error", "w") as f:
+            f.write(traceback.format_exc())
+        raise
+    finally:
+        try:
+            dist.destroy_process_group()
+        except Exception:
+            pass
+
+
+def write_result(plan, args, everyone):
+    per_iteration = [max(r["times"][i] for r in everyone) for i in range(args.iterations)]
+    # Loss per iteration: the mean over data-parallel replicas of the last stages' losses.
+    last = [r["losses"] for r in everyone if r["losses"] is not None]
+    losses = [sum(x[i] for x in last) / len(last) for i in range(len(last[0]))]
+    result = {
+        "strategy": plan["strategy"],
+        "gpus": plan["gpus"],
+        "gpu": everyone[0]["device"],
+        "driver": common.driver_version() if everyone[0]["device"] != "cpu" else "none",
+        **versions(),
+        "date": args.date or common.utc_now_iso(),
+        "command": args.command or " ".join([os.path.basename(sys.executable)] + sys.argv),
+        "warmup": args.warmup,
+        "iteration_times_s": per_iteration,
+        **planlib.summarize(per_iteration),
+        "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
+        "peak_reserved_bytes": [r["peak_reserved"] for r in everyone],
+        "local_parameters": [r["local_parameters"] for r in everyone],
+        "losses": losses,
+        "loss_sane": planlib.loss_is_sane(losses, plan["model"]["vocab"]),
+        "loss_decreased": len(losses) > 1 and losses[-1] < losses[0],
+        "parameters": plan["model"]["parameters"],
+    }
+    tmp = args.out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(tmp, args.out)
+    print(f"[run] {plan['strategy']}: median {result['median_s']:.4f} s, "
+          f"peak {max(result['peak_allocated_bytes']) / 2**30:.2f} GiB allocated, "
+          f"loss {losses[0]:.3f} -> {losses[-1]:.3f}", flush=True)
+
+
+def _spawned(rank, world, plan, args):
+    worker(rank, world, plan, args)
+
+
+def parse(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("plan", help="plan JSON from `simulate export`")
+    ap.add_argument("--out", required=True, help="result JSON (written by rank 0)")
+    ap.add_argument("--iterations", type=int, default=10, help="timed iterations (default 10)")
+    ap.add_argument("--warmup", type=int, default=3, help="untimed iterations first (default 3)")
+    ap.add_argument("--smoke", action="store_true", help="a small copy of the plan (plan.smoke)")
+    ap.add_argument("--cpu", action="store_true", help="run on CPU with gloo (tests)")
+    ap.add_argument("--command", default=None, help="command line to record (default: this one)")
+    ap.add_argument("--date", default=None, help="date to record (default: now)")
+    args = ap.parse_args(argv)
+    if args.iterations < 1 or args.warmup < 0:
+        ap.error("--iterations must be at least 1 and --warmup at least 0")
+    return args
+
+
+def main(argv=None):
+    args = parse(argv)
+    plan = planlib.load(args.plan)
+    if args.smoke:
+        plan = planlib.smoke(plan)
+    world = plan["gpus"]
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
+        if int(os.environ["WORLD_SIZE"]) != world:
+            sys.exit(f"run.py: the plan needs {world} processes, torchrun started {os.environ['WORLD_SIZE']}")
+        worker(int(os.environ["RANK"]), world, plan, args)
+        return 0
+    if not args.cpu and torch.cuda.is_available() and torch.cuda.device_count() < world:
+        sys.exit(f"run.py: the plan needs {world} GPUs, {torch.cuda.device_count()} are visible")
+    os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+    if "MASTER_PORT" not in os.environ:
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            os.environ["MASTER_PORT"] = str(s.getsockname()[1])
+    import torch.multiprocessing as mp
+    mp.spawn(_spawned, args=(world, plan, args), nprocs=world, join=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

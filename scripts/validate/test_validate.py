@@ -1,0 +1,270 @@
+"""Unit tests of the validation runner's pure-Python parts (no torch, no GPU needed).
+
+    python3 -m unittest discover -s scripts/validate -p 'test_*.py'
+
+They pin down the plan reading, each rank's groups, the pipeline schedules (order,
+matching transfers, no deadlock, micro-batches in flight), the deterministic MoE routing
+and its expert-parallel exchange, the parameter count and the results table.  When torch
+is importable, one more test runs small copies of three plans on CPU with gloo and checks
+that their first losses agree.
+"""
+
+import copy
+import glob
+import importlib.util
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import plan as planlib  # noqa: E402
+import run_all  # noqa: E402
+
+PLANS = os.path.join(HERE, "..", "..", "traces", "validation", "h100-sxm", "plans")
+
+
+def load_plan(name):
+    with open(os.path.join(PLANS, name + ".json")) as f:
+        return json.load(f)
+
+
+class TestPlans(unittest.TestCase):
+    def test_every_exported_plan_is_supported_and_counts_its_parameters(self):
+        paths = sorted(glob.glob(os.path.join(PLANS, "*.json")))
+        self.assertEqual(len(paths), 15)
+        for path in paths:
+            plan = planlib.load(path)
+            self.assertEqual(planlib.parameter_count(plan["model"]), plan["model"]["parameters"], path)
+            for rank in range(plan["gpus"]):
+                role = planlib.Role(plan, rank)
+                self.assertEqual(role.dp_size * role.micro_batches * role.micro_batch,
+                                 plan["training"]["global_batch"], path)
+
+    def test_unsupported_features_are_named(self):
+        plan = load_plan("gpt-350m-1f1b4")
+        plan["parallel"]["pipeline"]["schedule"] = "zb_h1"
+        plan["parallel"]["zero"] = 2
+        plan["uniform"] = False
+        plan["differences"] = ["layers[0]"]
+        problems = planlib.unsupported(plan)
+        self.assertIn("pipeline schedule zb_h1: only gpipe, 1f1b are implemented", problems)
+        self.assertIn("zero = 2: only 0 and 1 are implemented (use fsdp for ZeRO-3)", problems)
+        self.assertTrue(any("layers[0]" in p for p in problems))
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(plan, f)
+        try:
+            with self.assertRaises(planlib.PlanError):
+                planlib.load(f.name)
+        finally:
+            os.remove(f.name)
+
+    def test_roles_of_tp_dp(self):
+        plan = load_plan("llama-1b-tp2-dp2")
+        r3 = planlib.Role(plan, 3)
+        self.assertEqual((r3.tp_group, r3.tp_index, r3.dp_group, r3.dp_index), ([2, 3], 1, [1, 3], 1))
+        self.assertEqual(planlib.process_groups(plan),
+                         [("tp", (0, 1)), ("tp", (2, 3)), ("dp", (0, 2)), ("dp", (1, 3))])
+
+    def test_roles_of_pipeline_and_experts(self):
+        plan = load_plan("gpt-350m-1f1b4")
+        roles = [planlib.Role(plan, r) for r in range(4)]
+        self.assertEqual([(r.first_layer, r.layer_count) for r in roles], [(0, 6), (6, 6), (12, 6), (18, 6)])
+        self.assertEqual([r.prev_rank for r in roles], [None, 0, 1, 2])
+        self.assertEqual(planlib.process_groups(plan), [("pp", (0, 1, 2, 3)), ("tie", (0, 3))])
+        ep = load_plan("moe-ep4")
+        role = planlib.Role(ep, 2)
+        self.assertEqual((role.ep_group, role.ep_index, role.edp_group), ([0, 1, 2, 3], 2, [2]))
+
+    def test_smoke_keeps_the_layout(self):
+        plan = load_plan("gpt-350m-1f1b4")
+        small = planlib.smoke(plan)
+        self.assertEqual(small["parallel"]["pipeline"]["layers_per_chunk"], [1, 1, 1, 1])
+        self.assertEqual((small["model"]["layers"], small["model"]["seq"]), (4, 256))
+        self.assertEqual(small["ranks"], plan["ranks"])
+        self.assertEqual(plan["model"]["layers"], 24)  # the original is untouched
+
+
+class TestSchedules(unittest.TestCase):
+    def compute(self, steps):
+        return [s for s in steps if s[0] != "comm"]
+
+    def test_gpipe_runs_all_forwards_then_all_backwards(self):
+        steps = planlib.pipeline_steps("gpipe", 2, 1, 3)
+        self.assertEqual(self.compute(steps), [("F", 0), ("F", 1), ("F", 2), ("B", 0), ("B", 1), ("B", 2)])
+        self.assertEqual(steps[0], ("comm", [("recv_act", 0)]))
+
+    def test_1f1b_order_of_each_stage(self):
+        got = [self.compute(planlib.pipeline_steps("1f1b", 4, s, 6)) for s in range(4)]
+        self.assertEqual(got[0][:4], [("F", 0), ("F", 1), ("F", 2), ("F", 3)])
+        self.assertEqual(got[0][4:8], [("B", 0), ("F", 4), ("B", 1), ("F", 5)])
+        self.assertEqual(got[3][:4], [("F", 0), ("B", 0), ("F", 1), ("B", 1)])
+        for s in range(4):
+            self.assertEqual(sorted(got[s]), sorted([("F", m) for m in range(6)] + [("B", m) for m in range(6)]))
+
+    def test_1f1b_combines_transfers_like_megatron(self):
+        steps = planlib.pipeline_steps("1f1b", 2, 0, 3)
+        self.assertIn(("comm", [("send_act", 1), ("recv_grad", 0)]), steps)
+        mid = planlib.pipeline_steps("1f1b", 3, 1, 4)
+        self.assertIn(("comm", [("send_grad", 0), ("recv_act", 2)]), mid)
+
+    def test_schedules_never_deadlock_and_hold_what_they_should(self):
+        for schedule in planlib.SCHEDULES:
+            for stages in range(2, 7):
+                for micro in range(1, 13):
+                    peak = planlib.check_schedules(schedule, stages, micro)
+                    if schedule == "gpipe":
+                        self.assertEqual(peak, micro)
+                    else:
+                        self.assertEqual(peak, min(stages, micro), (stages, micro))
+
+    def test_checker_finds_a_deadlock(self):
+        real = planlib.pipeline_steps
+
+        def naive(schedule, stages, stage, micro):
+            # Send and receive as separate blocking batches: 1f1b deadlocks on big messages.
+            out = []
+            for step in real(schedule, stages, stage, micro):
+                if step[0] == "comm":
+                    out.extend(("comm", [op]) for op in step[1])
+                else:
+                    out.append(step)
+            return out
+
+        planlib.pipeline_steps = naive
+        try:
+            with self.assertRaises(planlib.PlanError):
+                planlib.check_schedules("1f1b", 2, 4)
+        finally:
+            planlib.pipeline_steps = real
+
+
+class TestRouting(unittest.TestCase):
+    def test_uniform_counts_and_distinct_choices(self):
+        counts = planlib.expert_counts([0.125] * 8, 4096, 2)
+        self.assertEqual(counts, [1024] * 8)
+        slots = planlib.slot_experts(counts, 4096)
+        self.assertEqual(len(slots), 8192)
+        self.assertEqual(slots, sorted(slots))
+        for t in range(4096):
+            self.assertNotEqual(slots[t], slots[4096 + t])
+
+    def test_skewed_shares_with_capacity(self):
+        shares = [0.4, 0.3, 0.2, 0.1]
+        counts = planlib.expert_counts(shares, 100, 2)
+        self.assertEqual(counts, [80, 60, 40, 20])
+        capped = planlib.expert_counts(shares, 100, 2, capacity_factor=1.25)
+        self.assertEqual(capped, [62, 60, 40, 20])
+        slots = planlib.slot_experts(capped, 100)
+        choices = {}
+        for s, e in enumerate(slots):
+            choices.setdefault(s % 100, []).append(e)
+        for t, es in choices.items():
+            self.assertEqual(len(es), len(set(es)), t)
+
+    def test_rounding_never_exceeds_the_assignments(self):
+        rng = random.Random(7)
+        for seed in range(300):
+            experts = rng.randint(2, 64)
+            raw = [rng.random() ** 3 for _ in range(experts)]
+            shares = [x / sum(raw) for x in raw]
+            tokens, k = rng.randint(16, 4096), rng.randint(1, min(8, experts))
+            counts = planlib.expert_counts(shares, tokens, k)
+            self.assertLessEqual(sum(counts), tokens * k, f"seed {seed}")
+            self.assertTrue(all(0 <= c <= tokens for c in counts), f"seed {seed}")
+
+    def test_expert_parallel_exchange_delivers_each_row_to_its_expert(self):
+        counts = [3, 1, 4, 1, 5, 0, 2, 6]
+        G = 4
+        per = len(counts) // G
+        slots = planlib.slot_experts(counts, 6)
+        send = planlib.ep_splits(counts, G)
+        self.assertEqual(send, [4, 5, 5, 8])
+        # Every source sends the same layout; tag rows (source, slot).
+        for dest in range(G):
+            received = []
+            for src in range(G):
+                lo = sum(send[:dest])
+                received.extend((src, s) for s in range(lo, lo + send[dest]))
+            order, rows = planlib.ep_regroup(counts, G, dest)
+            grouped = [received[i] for i in order]
+            self.assertEqual(rows, [c * G for c in counts[dest * per:(dest + 1) * per]])
+            start = 0
+            for j, n in enumerate(rows):
+                for src, s in grouped[start:start + n]:
+                    self.assertEqual(slots[s], dest * per + j)
+                start += n
+            back = planlib.inverse(order)
+            self.assertEqual([grouped[i] for i in back], received)
+
+
+class TestStatistics(unittest.TestCase):
+    def test_summary_and_loss_sanity(self):
+        s = planlib.summarize([1.0, 2.0, 3.0, 4.0, 5.0])
+        self.assertEqual((s["median_s"], s["iterations"]), (3.0, 5))
+        self.assertAlmostEqual(s["p10_s"], 1.4)
+        self.assertTrue(planlib.loss_is_sane([10.9, 10.1], 50304))
+        self.assertFalse(planlib.loss_is_sane([float("nan")], 50304))
+        self.assertFalse(planlib.loss_is_sane([30.0], 50304))
+
+
+class TestTable(unittest.TestCase):
+    def test_aggregate_writes_header_rows_and_failures(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "results"))
+            base = {"gpu": "NVIDIA H100 80GB HBM3", "driver": "580.159.04", "cuda": "13.0", "torch": "2.11.0",
+                    "nccl": "2.28.9", "date": "2026-11-27T18:00:00Z", "command": "python3 run_all.py",
+                    "gpus": 2, "median_s": 0.25, "p10_s": 0.2, "p90_s": 0.3, "iterations": 10,
+                    "peak_allocated_bytes": [100, 200], "peak_reserved_bytes": [300, 400],
+                    "losses": [10.9, 9.5]}
+            with open(os.path.join(d, "results", "b.json"), "w") as f:
+                json.dump(base, f)
+            with open(os.path.join(d, "results", "a.json"), "w") as f:
+                json.dump(dict(base, gpus=1, median_s=1.0), f)
+            path = run_all.aggregate(d, {"a": {"ok": True, "reason": "ok"}, "c": {"ok": False, "reason": "exit status 1"}})
+            with open(path) as f:
+                lines = f.read().splitlines()
+        self.assertEqual(lines[0], "# gpu: NVIDIA H100 80GB HBM3")
+        self.assertIn("# failed: c: exit status 1", lines)
+        header = lines.index(",".join(run_all.COLUMNS))
+        self.assertEqual(lines[header + 1:], ["a,1,1,0.2,0.3,10,200,400,10.9,9.5",
+                                              "b,2,0.25,0.2,0.3,10,200,400,10.9,9.5"])
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestOnCPU(unittest.TestCase):
+    """Tiny copies of plans through run.py --cpu (gloo): the same model and data in every
+    layout, so the first losses agree."""
+
+    def tiny(self, name, d):
+        plan = planlib.smoke(load_plan(name), seq=32)
+        m = plan["model"]
+        m.update(hidden=64, heads=8, kv_heads=4 if m["kv_heads"] != m["heads"] else 8,
+                 ffn=128 if m["family"] == "llama" else 256, vocab=512)
+        path = os.path.join(d, name + ".json")
+        with open(path, "w") as f:
+            json.dump(plan, f)
+        return path
+
+    def test_layouts_agree(self):
+        with tempfile.TemporaryDirectory() as d:
+            losses = {}
+            for name in ("llama-1b-base", "llama-1b-tp2", "llama-1b-fsdp4"):
+                out = os.path.join(d, name + ".out.json")
+                subprocess.run([sys.executable, os.path.join(HERE, "run.py"), self.tiny(name, d), "--out", out,
+                                "--cpu", "--iterations", "1", "--warmup", "1"], check=True, capture_output=True)
+                with open(out) as f:
+                    losses[name] = json.load(f)["losses"][0]
+        for name, loss in losses.items():
+            self.assertAlmostEqual(loss, losses["llama-1b-base"], delta=2e-3, msg=name)
+            self.assertTrue(math.isfinite(loss))
+
+
+if __name__ == "__main__":
+    unittest.main()
