@@ -29,8 +29,11 @@ public struct SimulationResult: Hashable, Sendable {
     public var events: Int
     /// Bytes each link carried over the iteration, as a fraction of what it could carry.
     public var linkUtilisation: [Double]
-    /// Every task's span and every memory change, when the executor was asked to record them.
+    /// Every task's span and every memory change, when the executor was asked to record them
+    /// (indexed like `simulatedRanks`).
     public var timeline: Timeline?
+    /// The ranks actually simulated: all of them, or one per class when folded.
+    public var simulatedRanks: [Int] = []
 }
 
 /// What happened on each GPU, for traces and plots.
@@ -66,26 +69,34 @@ public struct ExecutionError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// Runs an execution graph on a cluster as a discrete-event simulation, every GPU exactly.
+/// Runs an execution graph on a cluster as a discrete-event simulation.
 ///
 /// A task starts when every task it depends on has finished and, unless it is a
 /// point-to-point transfer, the task before it on its stream has too. A compute task lasts
 /// as long as the cost model says. A collective starts when every member of its group has
 /// reached it — calls over one group match in program order, like NCCL communicators — and
-/// ends for all members together. A send and its receive match by their ranks and tag and
-/// complete together. Time is integer picoseconds and ties are broken by insertion order,
-/// so a run is deterministic.
+/// its flows then share the network's links (`FlowNetwork`); it ends for all members
+/// together. A send and its receive match by their ranks and tag. Time is integer
+/// picoseconds and ties are broken by insertion order, so a run is deterministic.
+///
+/// Folded (the default) simulates one GPU per `RankClass`: the class's members do the same
+/// work at the same times, so one stands for all, and each simulated flow shares every
+/// link it crosses as one of the many identical flows its class's groups put there.
+/// Exact simulates every GPU.
 public struct Executor {
     public let graph: ExecutionGraph
     public let cluster: Cluster
 
     /// Whether to keep every task's start and end and every memory change, for a trace.
     public var recordsTimeline = false
+    /// Simulate every GPU instead of one per class.
+    public var exact = false
 
-    public init(graph: ExecutionGraph, cluster: Cluster, recordsTimeline: Bool = false) {
+    public init(graph: ExecutionGraph, cluster: Cluster, recordsTimeline: Bool = false, exact: Bool = false) {
         self.graph = graph
         self.cluster = cluster
         self.recordsTimeline = recordsTimeline
+        self.exact = exact
     }
 
     /// Per class: who waits for each task, and how many things each task waits for.
@@ -114,13 +125,16 @@ public struct Executor {
         return ClassPlan(successors: successors, waits: waits)
     }
 
+    /// Which simulated GPU stands for each of a group's members.
     private struct Instance: Hashable {
         var axes: [String]
-        var leader: Int
+        /// Exact: the group's first rank. Folded: the classes in the group.
+        var group: [Int]
         var sequence: Int
     }
 
     private struct TransferKey: Hashable {
+        /// Exact: ranks. Folded: classes.
         var source: Int
         var destination: Int
         var tag: String
@@ -128,24 +142,28 @@ public struct Executor {
 
     /// A collective or transfer in flight: the tasks it completes and its flows left.
     private struct Communication {
-        var members: [(rank: Int, task: Int)]
-        var flows: [CollectiveFlows.Flow]
+        var members: [(sim: Int, task: Int)]
+        var flows: [(flow: CollectiveFlows.Flow, weights: [Int: Double])]
         var pending: Int
     }
 
     public func run() throws(ExecutionError) -> SimulationResult {
         let mesh = graph.mesh
         let plans = graph.classes.map(Self.plan)
-        var waits = graph.classOfRank.map { plans[$0].waits }
-        var memory = graph.classOfRank.map { graph.classes[$0].persistentBytes }
+        // The GPUs simulated: every rank, or each class's first member.
+        let simulated = exact ? Array(0..<graph.rankCount) : graph.classes.map { $0.members[0] }
+        let simOfRank: [Int: Int] = Dictionary(uniqueKeysWithValues: simulated.enumerated().map { ($1, $0) })
+        let classOf = { (rank: Int) in graph.classOfRank[rank] }
+        var waits = simulated.map { plans[classOf($0)].waits }
+        var memory = simulated.map { graph.classes[classOf($0)].persistentBytes }
         var peak = memory
-        var finished = [Int](repeating: 0, count: graph.rankCount)
-        var starts = graph.classOfRank.map { [SimTime](repeating: .zero, count: graph.classes[$0].tasks.count) }
-        var computeIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: graph.rankCount)
-        var communicationIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: graph.rankCount)
-        var sequences = [[String: Int]](repeating: [:], count: graph.rankCount)
-        var arrivals: [Instance: [(rank: Int, task: Int)]] = [:]
-        var posted: [TransferKey: (rank: Int, task: Int)] = [:]
+        var finished = [Int](repeating: 0, count: simulated.count)
+        var starts = simulated.map { [SimTime](repeating: .zero, count: graph.classes[classOf($0)].tasks.count) }
+        var computeIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: simulated.count)
+        var communicationIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: simulated.count)
+        var sequences = [[String: Int]](repeating: [:], count: simulated.count)
+        var arrivals: [Instance: [(sim: Int, task: Int)]] = [:]
+        var posted: [TransferKey: (sim: Int, task: Int)] = [:]
         var computeCost: [Int: [Int: SimTime]] = [:]
         var communications: [Int: Communication] = [:]
         var nextCommunication = 0
@@ -153,9 +171,10 @@ public struct Executor {
         var nextFlow = 0
         var network = FlowNetwork(linkCapacities: cluster.links.map(\.bandwidth.bytesPerSecond))
         var networkVersion = 0
+        var linkWeights: [String: [Int: Double]] = [:]
         var queue = EventQueue()
         var now = SimTime.zero
-        var timeline = Timeline(ranks: recordsTimeline ? graph.rankCount : 0)
+        var timeline = Timeline(ranks: recordsTimeline ? simulated.count : 0)
 
         func rescheduleNetwork() {
             networkVersion += 1
@@ -164,108 +183,164 @@ public struct Executor {
             }
         }
 
-        func communicate(_ members: [(rank: Int, task: Int)], _ lowered: CollectiveFlows) {
-            for member in members { starts[member.rank][member.task] = now }
+        /// Folded: how many flows cross each link when every group of the classes in
+        /// `classes` runs this collective at once, per flow of the simulated group.
+        func weights(for signature: String, simulatedFlows: [CollectiveFlows.Flow], allFlows: () -> [CollectiveFlows.Flow]) -> [Int: Double] {
+            if let cached = linkWeights[signature] { return cached }
+            var total: [Int: Double] = [:], own: [Int: Double] = [:]
+            for flow in allFlows() where flow.source != flow.destination {
+                for link in cluster.route(fromGPU: flow.source, toGPU: flow.destination) { total[link.id, default: 0] += 1 }
+            }
+            for flow in simulatedFlows where flow.source != flow.destination {
+                for link in cluster.route(fromGPU: flow.source, toGPU: flow.destination) { own[link.id, default: 0] += 1 }
+            }
+            var result: [Int: Double] = [:]
+            for (link, count) in own { result[link] = max(1, (total[link] ?? count) / count) }
+            linkWeights[signature] = result
+            return result
+        }
+
+        func communicate(_ members: [(sim: Int, task: Int)], _ lowered: CollectiveFlows, weights: [Int: Double]) {
+            for member in members { starts[member.sim][member.task] = now }
             let id = nextCommunication
             nextCommunication += 1
-            communications[id] = Communication(members: members, flows: lowered.flows, pending: lowered.flows.count)
+            communications[id] = Communication(members: members, flows: lowered.flows.map { ($0, weights) },
+                                               pending: lowered.flows.count)
             queue.schedule(.communicationReady(id: id), at: now + lowered.latency)
         }
 
-        func start(_ rank: Int, _ id: Int) {
+        func start(_ sim: Int, _ id: Int) {
+            let rank = simulated[sim]
             let program = graph.program(of: rank)
             let task = program.tasks[id]
-            memory[rank] += task.allocates
-            peak[rank] = max(peak[rank], memory[rank])
-            starts[rank][id] = now
-            if recordsTimeline, task.allocates != 0 { timeline.memory[rank].append((now, memory[rank])) }
+            memory[sim] += task.allocates
+            peak[sim] = max(peak[sim], memory[sim])
+            starts[sim][id] = now
+            if recordsTimeline, task.allocates != 0 { timeline.memory[sim].append((now, memory[sim])) }
             switch task.action {
             case let .compute(kernel):
-                let classID = graph.classOfRank[rank]
+                let classID = classOf(rank)
                 let duration = computeCost[classID]?[id] ?? SimTime(seconds: Roofline.seconds(for: kernel.work, on: cluster.gpus[rank].spec))
                 computeCost[classID, default: [:]][id] = duration
-                queue.schedule(.taskFinished(rank: rank, task: id), at: now + duration)
+                queue.schedule(.taskFinished(rank: sim, task: id), at: now + duration)
             case let .collective(call):
                 let members = call.axes.isEmpty ? [rank] : mesh.group(of: rank, over: call.axes)
                 if members.count <= 1 || call.bytes == 0 {
-                    queue.schedule(.taskFinished(rank: rank, task: id), at: now)
+                    queue.schedule(.taskFinished(rank: sim, task: id), at: now)
                     return
                 }
                 let groupKey = call.axes.joined(separator: ",")
-                let sequence = sequences[rank][groupKey, default: 0]
-                sequences[rank][groupKey] = sequence + 1
-                let instance = Instance(axes: call.axes, leader: members[0], sequence: sequence)
-                arrivals[instance, default: []].append((rank, id))
-                guard let arrived = arrivals[instance], arrived.count == members.count else { return }
+                let sequence = sequences[sim][groupKey, default: 0]
+                sequences[sim][groupKey] = sequence + 1
+                // Exact: the group's ranks must all arrive. Folded: one GPU of each class in it.
+                let participants = exact ? members : Array(Set(members.map(classOf))).sorted()
+                let instance = Instance(axes: call.axes, group: exact ? [members[0]] : participants, sequence: sequence)
+                arrivals[instance, default: []].append((sim, id))
+                guard let arrived = arrivals[instance], arrived.count == participants.count else { return }
                 arrivals[instance] = nil
-                let calls = arrived.map { member -> (rank: Int, call: CollectiveCall) in
-                    guard case let .collective(c) = graph.program(of: member.rank).tasks[member.task].action else {
+                let callOf: [Int: CollectiveCall] = Dictionary(uniqueKeysWithValues: arrived.map { member in
+                    guard case let .collective(c) = graph.program(of: simulated[member.sim]).tasks[member.task].action else {
                         preconditionFailure("a collective's member is not a collective")
                     }
-                    return (member.rank, c)
+                    return (exact ? simulated[member.sim] : classOf(simulated[member.sim]), c)
+                })
+                let calls = members.map { (rank: $0, call: callOf[exact ? $0 : classOf($0)]!) }
+                let lowered = CollectiveFlows.lower(calls, group: members, cluster: cluster)
+                var flowWeights: [Int: Double] = [:]
+                if !exact {
+                    let signature = "c|\(call.kind.rawValue)|\(groupKey)|\(participants)|\(members[0])"
+                    flowWeights = weights(for: signature, simulatedFlows: lowered.flows) {
+                        // Every group of these classes over these axes runs the same collective.
+                        var leaders: Set<Int> = []
+                        var flows: [CollectiveFlows.Flow] = []
+                        for classID in participants {
+                            for member in graph.classes[classID].members {
+                                let group = mesh.group(of: member, over: call.axes)
+                                guard leaders.insert(group[0]).inserted else { continue }
+                                let groupCalls = group.map { (rank: $0, call: callOf[classOf($0)] ?? call) }
+                                flows += CollectiveFlows.lower(groupCalls, group: group, cluster: cluster).flows
+                            }
+                        }
+                        return flows
+                    }
                 }
-                communicate(arrived, CollectiveFlows.lower(calls, group: members, cluster: cluster))
+                communicate(arrived, lowered, weights: flowWeights)
             case let .send(transfer), let .receive(transfer):
                 let peer = mesh.neighbour(of: rank, along: transfer.axis, offset: transfer.offset)
                 let isSend = if case .send = task.action { true } else { false }
-                let key = isSend ? TransferKey(source: rank, destination: peer, tag: transfer.tag)
-                    : TransferKey(source: peer, destination: rank, tag: transfer.tag)
+                let (source, destination) = isSend ? (rank, peer) : (peer, rank)
+                let key = exact ? TransferKey(source: source, destination: destination, tag: transfer.tag)
+                    : TransferKey(source: classOf(source), destination: classOf(destination), tag: transfer.tag)
                 guard let other = posted.removeValue(forKey: key) else {
-                    posted[key] = (rank, id)
+                    posted[key] = (sim, id)
                     return
                 }
-                communicate([other, (rank, id)], CollectiveFlows.transfer(from: key.source, to: key.destination,
-                                                                         bytes: Double(transfer.bytes), cluster: cluster))
+                // The flow goes from the sender's side of whichever simulated GPU sent.
+                let sender = isSend ? rank : simulated[other.sim]
+                let receiver = mesh.neighbour(of: sender, along: transfer.axis, offset: isSend ? transfer.offset : -transfer.offset)
+                let lowered = CollectiveFlows.transfer(from: sender, to: receiver, bytes: Double(transfer.bytes), cluster: cluster)
+                var flowWeights: [Int: Double] = [:]
+                if !exact {
+                    let offset = isSend ? transfer.offset : -transfer.offset
+                    flowWeights = weights(for: "p|\(classOf(sender))|\(transfer.axis)|\(offset)", simulatedFlows: lowered.flows) {
+                        graph.classes[classOf(sender)].members.map {
+                            CollectiveFlows.Flow(source: $0, destination: mesh.neighbour(of: $0, along: transfer.axis, offset: offset),
+                                                 bytes: Double(transfer.bytes))
+                        }
+                    }
+                }
+                communicate([other, (sim, id)], lowered, weights: flowWeights)
             }
         }
 
-        func finish(_ rank: Int, _ task: Int) {
-            let program = graph.program(of: rank)
-            finished[rank] += 1
-            memory[rank] -= program.tasks[task].frees
-            let interval = (starts[rank][task], now)
+        func finish(_ sim: Int, _ task: Int) {
+            let program = graph.program(of: simulated[sim])
+            finished[sim] += 1
+            memory[sim] -= program.tasks[task].frees
+            let interval = (starts[sim][task], now)
             if recordsTimeline {
-                timeline.spans[rank].append(Timeline.Span(task: task, start: interval.0, end: now))
-                if program.tasks[task].frees != 0 { timeline.memory[rank].append((now, memory[rank])) }
+                timeline.spans[sim].append(Timeline.Span(task: task, start: interval.0, end: now))
+                if program.tasks[task].frees != 0 { timeline.memory[sim].append((now, memory[sim])) }
             }
             switch program.tasks[task].action {
-            case .compute: computeIntervals[rank].append(interval)
-            default: if interval.0 < interval.1 { communicationIntervals[rank].append(interval) }
+            case .compute: computeIntervals[sim].append(interval)
+            default: if interval.0 < interval.1 { communicationIntervals[sim].append(interval) }
             }
-            for successor in plans[graph.classOfRank[rank]].successors[task] {
-                waits[rank][Int(successor)] -= 1
-                if waits[rank][Int(successor)] == 0 { start(rank, Int(successor)) }
+            for successor in plans[classOf(simulated[sim])].successors[task] {
+                waits[sim][Int(successor)] -= 1
+                if waits[sim][Int(successor)] == 0 { start(sim, Int(successor)) }
             }
         }
 
         func complete(communication id: Int) {
             guard let done = communications.removeValue(forKey: id) else { return }
-            for member in done.members { finish(member.rank, member.task) }
+            for member in done.members { finish(member.sim, member.task) }
         }
 
-        for rank in 0..<graph.rankCount {
-            for (id, count) in waits[rank].enumerated() where count == 0 { start(rank, id) }
+        for sim in simulated.indices {
+            for (id, count) in waits[sim].enumerated() where count == 0 { start(sim, id) }
         }
         while let event = queue.pop() {
             precondition(event.time >= now, "simulated time went backwards")
             now = event.time
             switch event.kind {
-            case let .taskFinished(rank, task):
-                finish(rank, task)
+            case let .taskFinished(sim, task):
+                finish(sim, task)
             case let .communicationReady(id):
                 guard let communication = communications[id] else { continue }
                 network.advance(to: now)
                 var instant = 0
-                for flow in communication.flows {
+                for (flow, weights) in communication.flows {
                     let route = flow.source == flow.destination ? [] : cluster.route(fromGPU: flow.source, toGPU: flow.destination)
                     if route.isEmpty || flow.bytes <= 0 {
                         instant += 1
                         continue
                     }
                     flowOwner[nextFlow] = id
-                    network.add(id: nextFlow, links: route.map { ($0.id, 1) }, bytes: flow.bytes)
+                    network.add(id: nextFlow, links: route.map { ($0.id, weights[$0.id] ?? 1) }, bytes: flow.bytes, resolve: false)
                     nextFlow += 1
                 }
+                network.resolve()
                 communications[id]!.pending -= instant
                 if communications[id]!.pending == 0 { complete(communication: id) }
                 rescheduleNetwork()
@@ -273,8 +348,9 @@ public struct Executor {
                 guard version == networkVersion else { continue }
                 network.advance(to: now)
                 let done = network.flows.values.filter { $0.remaining <= max(1e-6, $0.rate * 1e-12) }.map(\.id).sorted()
+                for flow in done { network.remove(id: flow, resolve: false) }
+                network.resolve()
                 for flow in done {
-                    network.remove(id: flow)
                     let owner = flowOwner.removeValue(forKey: flow)!
                     communications[owner]!.pending -= 1
                     if communications[owner]!.pending == 0 { complete(communication: owner) }
@@ -283,20 +359,28 @@ public struct Executor {
             }
         }
 
-        for rank in 0..<graph.rankCount where finished[rank] != graph.program(of: rank).tasks.count {
-            let stuck = graph.program(of: rank).tasks.indices.first { waits[rank][$0] > 0 }.map { graph.program(of: rank).tasks[$0].name } ?? "?"
-            throw ExecutionError(description: "GPU \(rank) finished \(finished[rank]) of \(graph.program(of: rank).tasks.count) tasks (first stuck: \(stuck)): the execution graph has a cycle or a communication some member never reaches")
+        for sim in simulated.indices where finished[sim] != graph.program(of: simulated[sim]).tasks.count {
+            let program = graph.program(of: simulated[sim])
+            let stuck = program.tasks.indices.first { waits[sim][$0] > 0 }.map { program.tasks[$0].name } ?? "?"
+            throw ExecutionError(description: "GPU \(simulated[sim]) finished \(finished[sim]) of \(program.tasks.count) tasks (first stuck: \(stuck)): the execution graph has a cycle or a communication some member never reaches")
         }
 
-        let ranks = (0..<graph.rankCount).map { rank in
-            breakdown(gpu: rank, compute: computeIntervals[rank], communication: communicationIntervals[rank],
-                      peak: peak[rank], end: now)
+        // Every GPU reports: a folded class's members report what its simulated GPU did.
+        let simulatedBreakdowns = simulated.indices.map { sim in
+            breakdown(gpu: simulated[sim], compute: computeIntervals[sim], communication: communicationIntervals[sim],
+                      peak: peak[sim], end: now)
+        }
+        let ranks = (0..<graph.rankCount).map { rank -> RankBreakdown in
+            var own = simulatedBreakdowns[simOfRank[rank] ?? simOfRank[graph.classes[classOf(rank)].members[0]]!]
+            own.gpu = rank
+            own.memoryCapacityBytes = cluster.gpus[rank].spec.memoryCapacity.bytes
+            return own
         }
         let utilisation = zip(network.carried, cluster.links).map { carried, link in
             now.picoseconds > 0 ? carried / (link.bandwidth.bytesPerSecond * now.seconds) : 0
         }
         return SimulationResult(iterationTime: now, ranks: ranks, events: queue.processed, linkUtilisation: utilisation,
-                                timeline: recordsTimeline ? timeline : nil)
+                                timeline: recordsTimeline ? timeline : nil, simulatedRanks: simulated)
     }
 
     private func breakdown(gpu: Int, compute: [(start: SimTime, end: SimTime)], communication: [(start: SimTime, end: SimTime)],

@@ -14,7 +14,7 @@ struct FlowNetwork {
     struct Flow {
         var id: Int
         /// Links crossed, each with how many identical flows (this one included) share it.
-        var links: [(link: Int, multiplicity: Int)]
+        var links: [(link: Int, multiplicity: Double)]
         var remaining: Double
         var rate: Double = 0
         /// The rate any single link would allow on its own (an upper bound).
@@ -44,21 +44,26 @@ struct FlowNetwork {
         for id in flows.keys {
             let moved = min(flows[id]!.remaining, flows[id]!.rate * elapsed)
             flows[id]!.remaining -= moved
-            for (link, multiplicity) in flows[id]!.links { carried[link] += moved * Double(multiplicity) }
+            for (link, multiplicity) in flows[id]!.links { carried[link] += moved * multiplicity }
         }
         lastUpdate = now
     }
 
-    mutating func add(id: Int, links: [(link: Int, multiplicity: Int)], bytes: Double) {
-        let cap = links.map { capacity[$0.link] / Double($0.multiplicity) }.min() ?? .infinity
+    /// Adds a flow; with `resolve` false the caller adds more and calls `resolve()` once.
+    mutating func add(id: Int, links: [(link: Int, multiplicity: Double)], bytes: Double, resolve: Bool = true) {
+        let cap = links.map { capacity[$0.link] / $0.multiplicity }.min() ?? .infinity
         flows[id] = Flow(id: id, links: links, remaining: bytes, cap: cap)
-        solve()
+        if resolve { solve() }
     }
 
-    mutating func remove(id: Int) {
+    /// Removes a flow; with `resolve` false the caller removes more and calls `resolve()` once.
+    mutating func remove(id: Int, resolve: Bool = true) {
         flows[id] = nil
-        solve()
+        if resolve { solve() }
     }
+
+    /// Recomputes every rate after a batch of additions or removals.
+    mutating func resolve() { solve() }
 
     /// When the flow that finishes first will finish, and which it is; `nil` when idle.
     func nextCompletion(after now: SimTime) -> (id: Int, time: SimTime)? {
@@ -73,32 +78,51 @@ struct FlowNetwork {
         return (best.id, now + SimTime(seconds: best.seconds))
     }
 
-    /// Max-min fair rates by progressive filling.
+    /// Max-min fair rates by progressive filling, over the links that active flows cross.
     ///
-    /// - Complexity: O(*L* · *F*) per bottleneck found, at most *F* rounds.
+    /// - Complexity: O(*l* · *F*) per bottleneck found, at most *F* rounds, where *l* is
+    ///   the number of links in use (not in the topology).
     private mutating func solve() {
-        var left = capacity
-        var unfrozen = Set(flows.keys)
-        // Weighted count of unfrozen flows on each link (multiplicity counts the folded twins).
+        // Compact the links in use, so a 16,384-GPU topology costs only what flows touch.
+        var slot: [Int: Int] = [:]
+        var used: [Int] = []
+        let ids = flows.keys.sorted()
+        var routes: [[(slot: Int, multiplicity: Double)]] = []
+        routes.reserveCapacity(ids.count)
+        for id in ids {
+            routes.append(flows[id]!.links.map { link, multiplicity in
+                if let index = slot[link] { return (index, multiplicity) }
+                slot[link] = used.count
+                used.append(link)
+                return (used.count - 1, multiplicity)
+            })
+        }
+        var left = used.map { capacity[$0] }
+        var load = [Double](repeating: 0, count: used.count)
+        var unfrozen = Array(ids.indices)
         while !unfrozen.isEmpty {
-            var load = [Double](repeating: 0, count: capacity.count)
-            for id in unfrozen { for (link, multiplicity) in flows[id]!.links { load[link] += Double(multiplicity) } }
-            // The tightest link, and flows whose own route gives no link at all.
+            for index in load.indices { load[index] = 0 }
+            for flow in unfrozen { for (index, multiplicity) in routes[flow] { load[index] += multiplicity } }
             var share = Double.infinity
-            for link in load.indices where load[link] > 0 { share = min(share, left[link] / load[link]) }
+            for index in load.indices where load[index] > 0 { share = min(share, left[index] / load[index]) }
             if !share.isFinite {
-                for id in unfrozen { flows[id]!.rate = .infinity }
+                for flow in unfrozen { flows[ids[flow]]!.rate = .infinity }
                 return
             }
+            var remaining: [Int] = []
             var frozen: [Int] = []
-            for id in unfrozen where flows[id]!.links.contains(where: { load[$0.link] > 0 && left[$0.link] / load[$0.link] <= share * (1 + 1e-12) }) {
-                frozen.append(id)
+            for flow in unfrozen {
+                if routes[flow].contains(where: { load[$0.slot] > 0 && left[$0.slot] / load[$0.slot] <= share * (1 + 1e-12) }) {
+                    frozen.append(flow)
+                } else {
+                    remaining.append(flow)
+                }
             }
-            for id in frozen.sorted() {
-                flows[id]!.rate = share
-                unfrozen.remove(id)
-                for (link, multiplicity) in flows[id]!.links { left[link] = max(0, left[link] - share * Double(multiplicity)) }
+            for flow in frozen {
+                flows[ids[flow]]!.rate = share
+                for (index, multiplicity) in routes[flow] { left[index] = max(0, left[index] - share * multiplicity) }
             }
+            unfrozen = remaining
         }
         checkInvariants()
     }
@@ -106,10 +130,10 @@ struct FlowNetwork {
     /// No link carries more than its capacity (debug builds only).
     private func checkInvariants() {
         #if DEBUG
-            var used = [Double](repeating: 0, count: capacity.count)
-            for flow in flows.values { for (link, multiplicity) in flow.links { used[link] += flow.rate * Double(multiplicity) } }
-            for link in used.indices where used[link] > capacity[link] * (1 + 1e-9) {
-                preconditionFailure("link \(link) carries \(used[link]) B/s over its capacity \(capacity[link])")
+            var used: [Int: Double] = [:]
+            for flow in flows.values { for (link, multiplicity) in flow.links { used[link, default: 0] += flow.rate * multiplicity } }
+            for (link, rate) in used where rate > capacity[link] * (1 + 1e-9) {
+                preconditionFailure("link \(link) carries \(rate) B/s over its capacity \(capacity[link])")
             }
         #endif
     }

@@ -9,7 +9,8 @@ import StrataGraph
 /// Output is deterministic: events in (GPU, start, task) order, times in microseconds with
 /// three decimals (nanoseconds), keys in a fixed order.
 public enum TraceWriter {
-    public static func json(graph: ExecutionGraph, timeline: Timeline, gpuNames: [String]) -> String {
+    /// `ranks` are the simulated GPUs, in the order `timeline` holds them; `gpuNames` is indexed by rank.
+    public static func json(graph: ExecutionGraph, timeline: Timeline, ranks: [Int], gpuNames: [String]) -> String {
         var events: [String] = []
         let streams = StreamKind.allCases
         func microseconds(_ time: SimTime) -> String { String(format: "%.3f", Double(time.picoseconds) / 1e6) }
@@ -17,13 +18,13 @@ public enum TraceWriter {
             "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
         var transferEnds: [String: (rank: Int, span: Timeline.Span, stream: Int)] = [:]
-        for rank in 0..<graph.rankCount {
+        for (index, rank) in ranks.enumerated() {
             events.append("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":\(rank),\"args\":{\"name\":\(quoted("GPU \(rank) · \(gpuNames[rank])"))}}")
             for (index, stream) in streams.enumerated() {
                 events.append("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":\(rank),\"tid\":\(index),\"args\":{\"name\":\(quoted(stream.rawValue))}}")
             }
             let program = graph.program(of: rank)
-            let spans = timeline.spans[rank].sorted { ($0.start, $0.task) < ($1.start, $1.task) }
+            let spans = timeline.spans[index].sorted { ($0.start, $0.task) < ($1.start, $1.task) }
             for span in spans {
                 let task = program.tasks[span.task]
                 let tid = streams.firstIndex(of: task.stream)!
@@ -39,7 +40,7 @@ public enum TraceWriter {
                     break
                 }
             }
-            for sample in timeline.memory[rank] {
+            for sample in timeline.memory[index] {
                 events.append("{\"name\":\"memory\",\"ph\":\"C\",\"pid\":\(rank),\"ts\":\(microseconds(sample.time)),\"args\":{\"GiB\":\(String(format: "%.6f", Double(sample.bytes) / 1_073_741_824))}}")
             }
         }

@@ -30,10 +30,10 @@ struct Pipeline {
     }
 
     /// Compiles and simulates a resolved strategy.
-    static func simulate(_ strategy: ResolvedStrategy, recordsTimeline: Bool = false) throws
+    static func simulate(_ strategy: ResolvedStrategy, recordsTimeline: Bool = false, exact: Bool = false) throws
         -> (graph: ExecutionGraph, result: SimulationResult, metrics: RunMetrics) {
         let graph = try Compiler.compile(strategy)
-        let result = try Executor(graph: graph, cluster: strategy.cluster, recordsTimeline: recordsTimeline).run()
+        let result = try Executor(graph: graph, cluster: strategy.cluster, recordsTimeline: recordsTimeline, exact: exact).run()
         return (graph, result, RunMetrics(graph: graph, result: result, cluster: strategy.cluster))
     }
 }

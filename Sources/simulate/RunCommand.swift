@@ -25,6 +25,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on standard output instead of the summary.")
     var json = false
 
+    @Flag(help: "Simulate every GPU instead of one per class of identical GPUs (slower; for checking folding).")
+    var exact = false
+
     @Option(help: ArgumentHelp("Write the iteration's timeline as a Chrome/Perfetto trace (open it at ui.perfetto.dev).",
                                valueName: "path"))
     var trace: String?
@@ -33,9 +36,9 @@ struct RunCommand: ParsableCommand {
         let pipeline = Pipeline(options: strategy)
         let (text, resolved) = try pipeline.resolve()
         let topologyText = try Pipeline.readText(resolved.topologyPath, what: "topology file")
-        let (graph, result, metrics) = try Pipeline.simulate(resolved, recordsTimeline: trace != nil)
+        let (graph, result, metrics) = try Pipeline.simulate(resolved, recordsTimeline: trace != nil, exact: exact)
         if let trace, let timeline = result.timeline {
-            let text = TraceWriter.json(graph: graph, timeline: timeline,
+            let text = TraceWriter.json(graph: graph, timeline: timeline, ranks: result.simulatedRanks,
                                         gpuNames: (0..<graph.rankCount).map { resolved.cluster.gpus[$0].spec.name })
             do {
                 try text.write(toFile: trace, atomically: true, encoding: .utf8)
