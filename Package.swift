@@ -28,7 +28,7 @@ let package = Package(
             dependencies: ["StrataCore", "CLibXML2"],
             resources: [.copy("Schema/topology-v1.xsd")]
         ),
-        .target(name: "StrataCost", dependencies: ["StrataCore", "StrataTopology"]),
+        .target(name: "StrataCost", dependencies: ["StrataCore", "StrataModel", "StrataTopology"]),
         .target(
             name: "StrataGraph",
             dependencies: ["StrataCore", "StrataDSL", "StrataModel", "StrataTopology"]

@@ -1,4 +1,5 @@
 import StrataCore
+import StrataCost
 import StrataGraph
 import StrataTopology
 
@@ -21,20 +22,29 @@ struct CollectiveFlows {
     var flows: [Flow]
     var latency: SimTime
 
+    /// A route's latency: the calibrated step latency of its links' kinds where measured,
+    /// else the sum of the topology's link latencies.
+    static func latency(_ route: [Link], calibration: NetworkCalibration?) -> Double {
+        let fitted = route.compactMap { calibration?.stepLatency[$0.kind] }
+        if fitted.count == route.count, let slowest = fitted.max() { return slowest }
+        return route.reduce(0) { $0 + $1.latency.seconds }
+    }
+
     /// The largest route latency between consecutive members of `ring`.
-    private static func hopLatency(_ ring: [Int], cluster: Cluster) -> Double {
+    private static func hopLatency(_ ring: [Int], cluster: Cluster, calibration: NetworkCalibration?) -> Double {
         (0..<ring.count).map { index in
-            cluster.route(fromGPU: ring[index], toGPU: ring[(index + 1) % ring.count]).reduce(0) { $0 + $1.latency.seconds }
+            latency(cluster.route(fromGPU: ring[index], toGPU: ring[(index + 1) % ring.count]), calibration: calibration)
         }.max() ?? 0
     }
 
-    static func lower(_ calls: [(rank: Int, call: CollectiveCall)], group: [Int], cluster: Cluster) -> CollectiveFlows {
+    static func lower(_ calls: [(rank: Int, call: CollectiveCall)], group: [Int], cluster: Cluster,
+                      calibration: NetworkCalibration? = nil) -> CollectiveFlows {
         let call = calls[0].call
         let n = Double(group.count)
         let bytes = Double(call.bytes)
         let ring = { (share: Double, steps: Double) -> CollectiveFlows in
             let flows = group.indices.map { Flow(source: group[$0], destination: group[($0 + 1) % group.count], bytes: share * bytes) }
-            return CollectiveFlows(flows: flows, latency: SimTime(seconds: steps * hopLatency(group, cluster: cluster)))
+            return CollectiveFlows(flows: flows, latency: SimTime(seconds: steps * hopLatency(group, cluster: cluster, calibration: calibration)))
         }
         switch call.kind {
         case .allReduce:
@@ -49,15 +59,16 @@ struct CollectiveFlows {
                     ?? Array(repeating: member.bytes / Int64(group.count), count: group.count)
                 for (index, destination) in group.enumerated() where destination != source && perDestination[index] > 0 {
                     flows.append(Flow(source: source, destination: destination, bytes: Double(perDestination[index])))
-                    latency = max(latency, cluster.route(fromGPU: source, toGPU: destination).reduce(0) { $0 + $1.latency.seconds })
+                    latency = max(latency, Self.latency(cluster.route(fromGPU: source, toGPU: destination), calibration: calibration))
                 }
             }
             return CollectiveFlows(flows: flows, latency: SimTime(seconds: latency))
         }
     }
 
-    static func transfer(from source: Int, to destination: Int, bytes: Double, cluster: Cluster) -> CollectiveFlows {
-        let latency = cluster.route(fromGPU: source, toGPU: destination).reduce(0) { $0 + $1.latency.seconds }
+    static func transfer(from source: Int, to destination: Int, bytes: Double, cluster: Cluster,
+                         calibration: NetworkCalibration? = nil) -> CollectiveFlows {
+        let latency = Self.latency(cluster.route(fromGPU: source, toGPU: destination), calibration: calibration)
         return CollectiveFlows(flows: [Flow(source: source, destination: destination, bytes: bytes)], latency: SimTime(seconds: latency))
     }
 }

@@ -91,12 +91,29 @@ public struct Executor {
     public var recordsTimeline = false
     /// Simulate every GPU instead of one per class.
     public var exact = false
+    /// Prices compute kernels: the roofline, or measured tables.
+    public var costs: any ComputeCostModel
+    /// Measured shortfalls of the network's links, if any.
+    public var network: NetworkCalibration?
 
-    public init(graph: ExecutionGraph, cluster: Cluster, recordsTimeline: Bool = false, exact: Bool = false) {
+    public init(graph: ExecutionGraph, cluster: Cluster, recordsTimeline: Bool = false, exact: Bool = false,
+                costs: any ComputeCostModel = RooflineCostModel(), network: NetworkCalibration? = nil) {
         self.graph = graph
         self.cluster = cluster
         self.recordsTimeline = recordsTimeline
         self.exact = exact
+        self.costs = costs
+        self.network = network
+    }
+
+    /// The pass a cost model prices for a task's pass.
+    static func kernelPass(_ pass: Pass) -> KernelPass {
+        switch pass {
+        case .forward, .recompute, .optimizer: .forward
+        case .backward: .backward
+        case .backwardInput: .backwardInput
+        case .backwardWeight: .backwardWeight
+        }
     }
 
     /// Per class: who waits for each task, and how many things each task waits for.
@@ -169,7 +186,9 @@ public struct Executor {
         var nextCommunication = 0
         var flowOwner: [Int: Int] = [:]
         var nextFlow = 0
-        var network = FlowNetwork(linkCapacities: cluster.links.map(\.bandwidth.bytesPerSecond))
+        var network = FlowNetwork(linkCapacities: cluster.links.map {
+            $0.bandwidth.bytesPerSecond * (self.network?.efficiency[$0.kind] ?? 1)
+        })
         var networkVersion = 0
         var linkWeights: [String: [Int: Double]] = [:]
         var queue = EventQueue()
@@ -220,7 +239,8 @@ public struct Executor {
             switch task.action {
             case let .compute(kernel):
                 let classID = classOf(rank)
-                let duration = computeCost[classID]?[id] ?? SimTime(seconds: Roofline.seconds(for: kernel.work, on: cluster.gpus[rank].spec))
+                let duration = computeCost[classID]?[id] ?? SimTime(seconds: costs.seconds(
+                    family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work, gpu: cluster.gpus[rank].spec))
                 computeCost[classID, default: [:]][id] = duration
                 queue.schedule(.taskFinished(rank: sim, task: id), at: now + duration)
             case let .collective(call):
@@ -245,7 +265,7 @@ public struct Executor {
                     return (exact ? simulated[member.sim] : classOf(simulated[member.sim]), c)
                 })
                 let calls = members.map { (rank: $0, call: callOf[exact ? $0 : classOf($0)]!) }
-                let lowered = CollectiveFlows.lower(calls, group: members, cluster: cluster)
+                let lowered = CollectiveFlows.lower(calls, group: members, cluster: cluster, calibration: self.network)
                 var flowWeights: [Int: Double] = [:]
                 if !exact {
                     let signature = "c|\(call.kind.rawValue)|\(groupKey)|\(participants)|\(members[0])"
@@ -258,7 +278,7 @@ public struct Executor {
                                 let group = mesh.group(of: member, over: call.axes)
                                 guard leaders.insert(group[0]).inserted else { continue }
                                 let groupCalls = group.map { (rank: $0, call: callOf[classOf($0)] ?? call) }
-                                flows += CollectiveFlows.lower(groupCalls, group: group, cluster: cluster).flows
+                                flows += CollectiveFlows.lower(groupCalls, group: group, cluster: cluster, calibration: self.network).flows
                             }
                         }
                         return flows
@@ -278,7 +298,8 @@ public struct Executor {
                 // The flow goes from the sender's side of whichever simulated GPU sent.
                 let sender = isSend ? rank : simulated[other.sim]
                 let receiver = mesh.neighbour(of: sender, along: transfer.axis, offset: isSend ? transfer.offset : -transfer.offset)
-                let lowered = CollectiveFlows.transfer(from: sender, to: receiver, bytes: Double(transfer.bytes), cluster: cluster)
+                let lowered = CollectiveFlows.transfer(from: sender, to: receiver, bytes: Double(transfer.bytes), cluster: cluster,
+                                                       calibration: self.network)
                 var flowWeights: [Int: Double] = [:]
                 if !exact {
                     let offset = isSend ? transfer.offset : -transfer.offset

@@ -185,7 +185,7 @@ public enum Resolver {
     }
 
     /// `path` with `.` and `folder/..` removed lexically, so stored paths read cleanly.
-    static func normalized(_ path: String) -> String {
+    public static func normalized(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }

@@ -2,6 +2,7 @@ import Foundation
 import StrataCore
 import StrataDSL
 import StrataEngine
+import StrataCost
 import StrataGraph
 
 /// The stages from a strategy file to simulated results, shared by `run` and `check`.
@@ -30,10 +31,39 @@ struct Pipeline {
     }
 
     /// Compiles and simulates a resolved strategy.
-    static func simulate(_ strategy: ResolvedStrategy, recordsTimeline: Bool = false, exact: Bool = false) throws
-        -> (graph: ExecutionGraph, result: SimulationResult, metrics: RunMetrics) {
+    /// The cost models a run uses: measured tables for the topology's GPU when there are
+    /// some (in `traces`, or `traces/` beside the topology's folder), else the roofline.
+    struct Costs {
+        var compute: any ComputeCostModel
+        var network: NetworkCalibration?
+        /// What was used, for reports: "measured (traces/h100-sxm)" or "roofline".
+        var description: String
+    }
+
+    static func costs(for strategy: ResolvedStrategy, traces: String?) throws(DiagnosticError) -> Costs {
+        let gpu = strategy.cluster.gpus[0].spec
+        let root = traces ?? ((strategy.topologyPath as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("../traces")
+        guard let folder = MeasuredTables.folder(for: gpu.id, under: root) else {
+            if let traces {
+                throw DiagnosticError(Diagnostic(file: traces, "there are no measured tables for \(gpu.id) here",
+                                                 help: "run scripts/profile/run.py on a \(gpu.name) and put its tables in \(traces)/\(gpu.id)/"))
+            }
+            return Costs(compute: RooflineCostModel(), network: nil, description: "roofline (no measured tables for \(gpu.id))")
+        }
+        let tables = try MeasuredTables(folder: folder)
+        let nvlink = strategy.cluster.links.first { $0.kind == .nvlink }?.bandwidth ?? Bandwidth(bytesPerSecond: 450e9)
+        return Costs(compute: MeasuredCostModel(tables: tables), network: NetworkCalibration.fit(tables, nominal: nvlink),
+                     description: "measured (\(Resolver.normalized(folder)))")
+    }
+
+    static func simulate(_ strategy: ResolvedStrategy, recordsTimeline: Bool = false, exact: Bool = false,
+                         traces: String? = nil) throws
+        -> (graph: ExecutionGraph, result: SimulationResult, metrics: RunMetrics, costs: String) {
         let graph = try Compiler.compile(strategy)
-        let result = try Executor(graph: graph, cluster: strategy.cluster, recordsTimeline: recordsTimeline, exact: exact).run()
-        return (graph, result, RunMetrics(graph: graph, result: result, cluster: strategy.cluster))
+        let costs = try costs(for: strategy, traces: traces)
+        let result = try Executor(graph: graph, cluster: strategy.cluster, recordsTimeline: recordsTimeline, exact: exact,
+                                  costs: costs.compute, network: costs.network).run()
+        return (graph, result, RunMetrics(graph: graph, result: result, cluster: strategy.cluster), costs.description)
     }
 }

@@ -36,7 +36,8 @@ struct RunCommand: ParsableCommand {
         let pipeline = Pipeline(options: strategy)
         let (text, resolved) = try pipeline.resolve()
         let topologyText = try Pipeline.readText(resolved.topologyPath, what: "topology file")
-        let (graph, result, metrics) = try Pipeline.simulate(resolved, recordsTimeline: trace != nil, exact: exact)
+        let (graph, result, metrics, costs) = try Pipeline.simulate(resolved, recordsTimeline: trace != nil, exact: exact,
+                                                              traces: strategy.traces)
         if let trace, let timeline = result.timeline {
             let text = TraceWriter.json(graph: graph, timeline: timeline, ranks: result.simulatedRanks,
                                         gpuNames: (0..<graph.rankCount).map { resolved.cluster.gpus[$0].spec.name })
@@ -56,9 +57,9 @@ struct RunCommand: ParsableCommand {
         let id = try store.insert(record, gpus: RunRecords.gpus(result))
 
         if json {
-            print(try RunReport.json(metrics: metrics, result: result, runID: id, strategy: resolved))
+            print(try RunReport.json(metrics: metrics, result: result, runID: id, strategy: resolved, costs: costs))
         } else {
-            print(RunReport.summary(metrics: metrics, result: result, strategy: resolved, runID: id, database: db))
+            print(RunReport.summary(metrics: metrics, result: result, strategy: resolved, runID: id, database: db, costs: costs))
         }
     }
 }

@@ -19,11 +19,13 @@ enum RunReport {
         var runId: Int64
         var strategy: String
         var topology: String
+        /// Which cost models priced the run: measured tables or the roofline.
+        var costModel: String
         /// Seconds per GPU, averaged over GPUs.
         var breakdown: [String: Double]
     }
 
-    static func json(metrics: RunMetrics, result: SimulationResult, runID: Int64, strategy: ResolvedStrategy) throws -> String {
+    static func json(metrics: RunMetrics, result: SimulationResult, runID: Int64, strategy: ResolvedStrategy, costs: String) throws -> String {
         let count = Double(result.ranks.count)
         let mean = { (value: (RankBreakdown) -> SimTime) in result.ranks.reduce(0.0) { $0 + value($1).seconds } / count }
         let report = JSONReport(
@@ -32,7 +34,7 @@ enum RunReport {
             modelFlopsPerIteration: metrics.modelFLOPsPerIteration, peakMemoryBytes: metrics.peakMemoryBytes,
             memoryCapacityBytes: result.ranks.map(\.memoryCapacityBytes).min() ?? 0,
             fitsInMemory: metrics.fitsInMemory, gpus: metrics.gpus, runId: runID, strategy: strategy.path,
-            topology: strategy.topologyPath,
+            topology: strategy.topologyPath, costModel: costs,
             breakdown: [
                 "compute_s": mean(\.compute), "communication_s": mean(\.communication),
                 "exposed_communication_s": mean(\.exposedCommunication), "idle_s": mean(\.idle),
@@ -43,7 +45,8 @@ enum RunReport {
         return String(data: try encoder.encode(report), encoding: .utf8)!
     }
 
-    static func summary(metrics: RunMetrics, result: SimulationResult, strategy: ResolvedStrategy, runID: Int64, database: String) -> String {
+    static func summary(metrics: RunMetrics, result: SimulationResult, strategy: ResolvedStrategy, runID: Int64, database: String,
+                        costs: String) -> String {
         let spec = strategy.cluster.gpus[0].spec
         let worst = result.ranks.max { $0.peakMemoryBytes < $1.peakMemoryBytes }!
         let slowest = result.ranks.max { $0.exposedCommunication < $1.exposedCommunication }!
@@ -54,6 +57,7 @@ enum RunReport {
             ("MFU", "\(Format.percent(metrics.mfu)) of \(Format.flopRate(spec.peak[strategy.precision]!.flopsPerSecond)) \(strategy.precision.rawValue) per GPU"),
             ("model FLOPs", "\(Format.flops(metrics.modelFLOPsPerIteration)) per iteration"),
             ("peak memory", "\(Format.bytes(Double(worst.peakMemoryBytes))) of \(Format.bytes(Double(worst.memoryCapacityBytes))) on GPU \(worst.gpu) (\(fits))"),
+            ("costs", costs),
             ("time on GPU \(slowest.gpu)", "compute \(Format.duration(slowest.compute.seconds)), exposed communication \(Format.duration(slowest.exposedCommunication.seconds)), idle \(Format.duration(slowest.idle.seconds))"),
         ]
         let width = rows.map(\.0.count).max()!

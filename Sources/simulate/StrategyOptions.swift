@@ -14,6 +14,10 @@ struct StrategyOptions: ParsableArguments {
                                valueName: "name=value"))
     var overrides: [String] = []
 
+    @Option(help: ArgumentHelp("Measured kernel tables to price ops with (default: traces/ beside the topology's folder).",
+                               valueName: "dir"))
+    var traces: String?
+
     func validate() throws {
         for argument in overrides where Override(argument: argument) == nil {
             throw ValidationError("--set expects name=value, such as --set dp=8; got '\(argument)'")

@@ -24,6 +24,10 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where the measured strategies' files are.", valueName: "dir"))
     var strategies = "strategies/validation"
 
+    @Option(help: ArgumentHelp("Measured kernel tables to price ops with (default: traces/ beside the topology's folder).",
+                               valueName: "dir"))
+    var traces: String?
+
     func run() throws {
         let path = (directory as NSString).appendingPathComponent("measurements.csv")
         let table = try MeasurementTable(path: path)
@@ -32,7 +36,7 @@ struct ValidateCommand: ParsableCommand {
             let file = (strategies as NSString).appendingPathComponent(measurement.strategy + ".strata")
             let options = try StrategyOptions.parse([file])
             let (_, resolved) = try Pipeline(options: options).resolve()
-            let (_, result, metrics) = try Pipeline.simulate(resolved)
+            let (_, result, metrics, _) = try Pipeline.simulate(resolved, traces: traces)
             _ = result
             rows.append(ValidationRow(strategy: measurement.strategy, gpus: measurement.gpus,
                                       measuredSeconds: measurement.seconds, predictedSeconds: metrics.iterationTimeSeconds,

@@ -1,0 +1,80 @@
+import Foundation
+import StrataCore
+
+/// The measured kernel tables of one GPU (`traces/<gpu>/*.csv`, written by
+/// scripts/profile/): each file starts with `# key: value` lines naming the GPU, driver,
+/// CUDA, PyTorch, date and command, then a CSV header and rows.
+public struct MeasuredTables: Sendable {
+    /// One table: its header facts and its rows as column → value.
+    public struct Table: Sendable {
+        public var facts: [String: String]
+        public var columns: [String]
+        public var rows: [[String: String]]
+
+        /// The numeric value of `column` in `row`, if it parses.
+        public func number(_ row: [String: String], _ column: String) -> Double? { row[column].flatMap(Double.init) }
+    }
+
+    /// The folder the tables came from.
+    public var folder: String
+    public var tables: [String: Table]
+
+    /// Loads every `*.csv` in `folder`.
+    ///
+    /// - Throws: `DiagnosticError` for an unreadable file or a row whose field count does
+    ///   not match its header, with the line.
+    public init(folder: String) throws(DiagnosticError) {
+        self.folder = folder
+        tables = [:]
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".csv") }.sorted()
+        } catch {
+            throw DiagnosticError(Diagnostic(file: folder, "cannot list the measured tables: \(error.localizedDescription)",
+                                             help: "point --traces at a folder holding a traces/<gpu>/ subfolder of CSV tables"))
+        }
+        for name in names {
+            let path = (folder as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw DiagnosticError(Diagnostic(file: path, "cannot read the table as UTF-8 text", help: "check the file"))
+            }
+            tables[String(name.dropLast(4))] = try Self.parse(text, path: path)
+        }
+    }
+
+    static func parse(_ text: String, path: String) throws(DiagnosticError) -> Table {
+        var facts: [String: String] = [:]
+        var columns: [String]?
+        var rows: [[String: String]] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(line).trimmingWhitespace()
+            if line.isEmpty { continue }
+            if line.hasPrefix("#") {
+                let body = line.dropFirst().trimmingCharacters(in: .whitespaces)
+                if let colon = body.firstIndex(of: ":") {
+                    facts[String(body[..<colon])] = String(body[body.index(after: colon)...]).trimmingWhitespace()
+                }
+                continue
+            }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+            guard let header = columns else {
+                columns = fields
+                continue
+            }
+            guard fields.count == header.count else {
+                throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: number + 1, column: 1),
+                                                 "this row has \(fields.count) fields but the header has \(header.count)",
+                                                 help: "fix the row or re-run scripts/profile/run.py"))
+            }
+            rows.append(Dictionary(uniqueKeysWithValues: zip(header, fields)))
+        }
+        return Table(facts: facts, columns: columns ?? [], rows: rows)
+    }
+
+    /// The folder of measured tables for `gpuID` under `traces`, if it exists.
+    public static func folder(for gpuID: String, under traces: String) -> String? {
+        let folder = (traces as NSString).appendingPathComponent(gpuID)
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue ? folder : nil
+    }
+}
