@@ -41,6 +41,22 @@ enum Migrations {
                 table.primaryKey(["run_id", "gpu"])
             }
         }
+        migrator.registerMigration("v2: cost model, engine events and link utilisation") { db in
+            try db.alter(table: "run") { table in
+                table.add(column: "cost_model", .text).notNull().defaults(to: "roofline")
+                table.add(column: "events", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(table: "run_link") { table in
+                table.column("run_id", .integer).notNull().references("run", onDelete: .cascade)
+                table.column("link", .integer).notNull().check { $0 >= 0 }
+                table.column("source", .text).notNull()
+                table.column("destination", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("bandwidth_bytes_per_s", .double).notNull().check { $0 > 0 }
+                table.column("utilisation", .double).notNull().check { $0 >= 0 }
+                table.primaryKey(["run_id", "link"])
+            }
+        }
         return migrator
     }
 }

@@ -27,6 +27,10 @@ public struct RunRecord: Codable, Hashable, Sendable, FetchableRecord, MutablePe
     public var modelFlopsPerIteration: Double
     public var peakMemoryBytes: Int64
     public var fitsInMemory: Bool
+    /// Which cost models priced the run: measured tables or the roofline.
+    public var costModel: String = "roofline"
+    /// Events the engine processed.
+    public var events: Int = 0
 
     public init(id: Int64? = nil, createdAt: String, toolVersion: String, strategyPath: String, strategyText: String,
                 strategySha256: String, topologyPath: String, topologyName: String, topologyText: String,
@@ -86,6 +90,33 @@ public struct RunGPURecord: Codable, Hashable, Sendable, FetchableRecord, Persis
         self.communicationS = communicationS
         self.exposedCommunicationS = exposedCommunicationS
         self.idleS = idleS
+    }
+
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+}
+
+/// How busy one link was during a run: bytes carried over what it could have carried.
+public struct RunLinkRecord: Codable, Hashable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "run_link"
+
+    public var runId: Int64
+    public var link: Int
+    public var source: String
+    public var destination: String
+    public var kind: String
+    public var bandwidthBytesPerS: Double
+    public var utilisation: Double
+
+    public init(runId: Int64, link: Int, source: String, destination: String, kind: String, bandwidthBytesPerS: Double,
+                utilisation: Double) {
+        self.runId = runId
+        self.link = link
+        self.source = source
+        self.destination = destination
+        self.kind = kind
+        self.bandwidthBytesPerS = bandwidthBytesPerS
+        self.utilisation = utilisation
     }
 
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase

@@ -69,8 +69,8 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Stores a run and its per-GPU rows in one transaction; returns the run's id.
-    public func insert(_ run: RunRecord, gpus: [RunGPURecord]) throws(StoreError) -> Int64 {
+    /// Stores a run with its per-GPU and per-link rows in one transaction; returns its id.
+    public func insert(_ run: RunRecord, gpus: [RunGPURecord], links: [RunLinkRecord] = []) throws(StoreError) -> Int64 {
         do {
             return try queue.write { db in
                 var run = run
@@ -79,6 +79,10 @@ public struct RunStore: Sendable {
                 for var gpu in gpus {
                     gpu.runId = id
                     try gpu.insert(db)
+                }
+                for var link in links {
+                    link.runId = id
+                    try link.insert(db)
                 }
                 return id
             }

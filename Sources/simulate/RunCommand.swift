@@ -54,7 +54,10 @@ struct RunCommand: ParsableCommand {
         let store = try RunStore(path: db)
         let record = RunRecords.run(strategyPath: strategy.file, strategyText: text, topologyText: topologyText,
                                     overrides: strategy.parsedOverrides, strategy: resolved, metrics: metrics)
-        let id = try store.insert(record, gpus: RunRecords.gpus(result))
+        var stored = record
+        stored.costModel = costs
+        stored.events = result.events
+        let id = try store.insert(stored, gpus: RunRecords.gpus(result), links: RunRecords.links(result, cluster: resolved.cluster))
 
         if json {
             print(try RunReport.json(metrics: metrics, result: result, runID: id, strategy: resolved, costs: costs))

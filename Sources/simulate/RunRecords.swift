@@ -3,6 +3,7 @@ import StrataCore
 import StrataEngine
 import StrataGraph
 import StrataStore
+import StrataTopology
 
 /// Builds the database rows of a run from its inputs and results.
 enum RunRecords {
@@ -32,6 +33,16 @@ enum RunRecords {
             modelFlopsPerIteration: metrics.modelFLOPsPerIteration,
             peakMemoryBytes: metrics.peakMemoryBytes,
             fitsInMemory: metrics.fitsInMemory)
+    }
+
+    /// Links that carried anything, with how busy they were.
+    static func links(_ result: SimulationResult, cluster: Cluster) -> [RunLinkRecord] {
+        zip(cluster.links, result.linkUtilisation).compactMap { link, utilisation in
+            guard utilisation > 0 else { return nil }
+            return RunLinkRecord(runId: 0, link: link.id, source: cluster.devices[link.from].name,
+                                 destination: cluster.devices[link.to].name, kind: link.kind.rawValue,
+                                 bandwidthBytesPerS: link.bandwidth.bytesPerSecond, utilisation: utilisation)
+        }
     }
 
     static func gpus(_ result: SimulationResult) -> [RunGPURecord] {

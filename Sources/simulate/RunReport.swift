@@ -21,6 +21,8 @@ enum RunReport {
         var topology: String
         /// Which cost models priced the run: measured tables or the roofline.
         var costModel: String
+        /// Events the engine processed (a measure of simulation work).
+        var events: Int
         /// Seconds per GPU, averaged over GPUs.
         var breakdown: [String: Double]
     }
@@ -34,7 +36,7 @@ enum RunReport {
             modelFlopsPerIteration: metrics.modelFLOPsPerIteration, peakMemoryBytes: metrics.peakMemoryBytes,
             memoryCapacityBytes: result.ranks.map(\.memoryCapacityBytes).min() ?? 0,
             fitsInMemory: metrics.fitsInMemory, gpus: metrics.gpus, runId: runID, strategy: strategy.path,
-            topology: strategy.topologyPath, costModel: costs,
+            topology: strategy.topologyPath, costModel: costs, events: result.events,
             breakdown: [
                 "compute_s": mean(\.compute), "communication_s": mean(\.communication),
                 "exposed_communication_s": mean(\.exposedCommunication), "idle_s": mean(\.idle),
