@@ -14,15 +14,24 @@ public enum KernelPass: Hashable, Sendable {
 
 /// Prices one kernel on one GPU.
 public protocol ComputeCostModel: Sendable {
-    /// Seconds `work` of an op of `family` takes in `pass` on `gpu`.
-    func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec) -> Double
+    /// Seconds `work` of an op of `family` takes in `pass` on `gpu`, run by the kernel
+    /// implementation named `kernel` (a strategy's `kernel = "name"`), or the stock one.
+    func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec, kernel: String?) -> Double
+}
+
+extension ComputeCostModel {
+    /// Seconds with the stock kernels.
+    public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec) -> Double {
+        seconds(family: family, pass: pass, work: work, gpu: gpu, kernel: nil)
+    }
 }
 
 /// The uncalibrated model: every kernel at the datasheet peak (docs/cost-model.md).
+/// Kernel names change nothing: the roofline has no tables to choose from.
 public struct RooflineCostModel: ComputeCostModel {
     public init() {}
 
-    public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec) -> Double {
+    public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec, kernel: String?) -> Double {
         Roofline.seconds(for: work, on: gpu)
     }
 }
@@ -38,6 +47,12 @@ public struct RooflineCostModel: ComputeCostModel {
 /// - Memory-bound ops move their bytes at the bandwidth the same op reached on the nearest
 ///   measured size (interpolated in log bytes); an op without a table uses the device copy's.
 /// - Anything else (fp32 and tf32 products, which were not measured) falls back to the roofline.
+///
+/// Custom kernels (`kernels/<name>/` beside the stock tables) are models of the same kind;
+/// an op whose subtree names one is priced from that kernel's tables first, and from the
+/// stock tables for whatever the kernel's tables do not cover (another family, another
+/// precision). A kernel's `grouped_gemm.csv` prices a grouped product as one kernel, by
+/// the same interpolation over (total rows, n, k).
 public struct MeasuredCostModel: ComputeCostModel {
     struct GemmPoint {
         var logM, logN, logK: Double
@@ -55,6 +70,8 @@ public struct MeasuredCostModel: ComputeCostModel {
     struct BandwidthCurve {
         /// (log bytes, bytes per second), sorted by size.
         var points: [(logBytes: Double, bytesPerSecond: Double)]
+        /// The precision the op was measured in.
+        var dtype: String
 
         func bandwidth(at bytes: Double) -> Double {
             guard let first = points.first, let last = points.last else { return .nan }
@@ -69,27 +86,35 @@ public struct MeasuredCostModel: ComputeCostModel {
     }
 
     let gemm: [String: [GemmPoint]]
+    /// Grouped products timed as one kernel, by precision (kernel tables only: the stock
+    /// grouped table's loops are priced as their per-expert products).
+    let groupedGemm: [String: [GemmPoint]]
     let attention: [AttentionPoint]
     let bandwidth: [String: BandwidthCurve]
     let fallback = RooflineCostModel()
     /// The attention implementation whose rows are used.
     public let attentionImplementation: String
+    /// Custom kernels' models, by the name a strategy's `kernel = "name"` gives.
+    public let kernels: [String: MeasuredCostModel]
+    /// Where the tables came from.
+    public let folder: String
+
+    /// The custom kernels that have tables, sorted.
+    public var kernelNames: [String] { kernels.keys.sorted() }
 
     public init(tables: MeasuredTables, attentionImplementation: String = "sdpa-flash") {
+        self.init(tables: tables, attentionImplementation: attentionImplementation, isKernel: false)
+    }
+
+    init(tables: MeasuredTables, attentionImplementation: String, isKernel: Bool) {
         self.attentionImplementation = attentionImplementation
-        var gemm: [String: [GemmPoint]] = [:]
-        if let table = tables.tables["gemm"] {
-            for row in table.rows {
-                guard let m = table.number(row, "m"), let n = table.number(row, "n"), let k = table.number(row, "k"),
-                      let us = table.number(row, "median_us"), let dtype = row["dtype"], us > 0 else { continue }
-                gemm[dtype, default: []].append(GemmPoint(logM: log(m), logN: log(n), logK: log(k),
-                                                          flopsPerSecond: 2 * m * n * k / (us * 1e-6)))
-            }
-        }
-        self.gemm = gemm
+        folder = tables.folder
+        gemm = Self.gemmPoints(tables.tables["gemm"], rows: "m")
+        groupedGemm = isKernel ? Self.gemmPoints(tables.tables["grouped_gemm"], rows: "m_total") : [:]
         var attention: [AttentionPoint] = []
         if let table = tables.tables["attention"] {
-            for row in table.rows where row["impl"] == attentionImplementation {
+            // A kernel's table is all its own implementation; the stock one mixes backends.
+            for row in table.rows where isKernel || row["impl"] == attentionImplementation {
                 guard let batch = table.number(row, "batch"), let seq = table.number(row, "seq"),
                       let heads = table.number(row, "heads"), let d = table.number(row, "head_dim"),
                       let us = table.number(row, "median_us"), let pass = row["pass"] else { continue }
@@ -98,14 +123,33 @@ public struct MeasuredCostModel: ComputeCostModel {
         }
         self.attention = attention
         var curves: [String: [(Double, Double)]] = [:]
+        var dtypes: [String: String] = [:]
         if let table = tables.tables["elementwise"] {
             for row in table.rows {
                 guard let op = row["op"], let pass = row["pass"], let bytes = table.number(row, "bytes"),
                       let us = table.number(row, "median_us"), bytes > 0, us > 0 else { continue }
                 curves["\(op)/\(pass)", default: []].append((log(bytes), bytes / (us * 1e-6)))
+                dtypes["\(op)/\(pass)"] = row["dtype"] ?? "?"
             }
         }
-        bandwidth = curves.mapValues { BandwidthCurve(points: $0.sorted { $0.0 < $1.0 }) }
+        bandwidth = Dictionary(uniqueKeysWithValues: curves.map { key, points in
+            (key, BandwidthCurve(points: points.sorted { $0.0 < $1.0 }, dtype: dtypes[key]!))
+        })
+        kernels = isKernel ? [:] : tables.kernels.mapValues {
+            MeasuredCostModel(tables: $0, attentionImplementation: attentionImplementation, isKernel: true)
+        }
+    }
+
+    static func gemmPoints(_ table: MeasuredTables.Table?, rows: String) -> [String: [GemmPoint]] {
+        var points: [String: [GemmPoint]] = [:]
+        guard let table else { return points }
+        for row in table.rows {
+            guard let m = table.number(row, rows), let n = table.number(row, "n"), let k = table.number(row, "k"),
+                  let us = table.number(row, "median_us"), let dtype = row["dtype"], us > 0, m > 0, n > 0, k > 0 else { continue }
+            points[dtype, default: []].append(GemmPoint(logM: log(m), logN: log(n), logK: log(k),
+                                                        flopsPerSecond: 2 * m * n * k / (us * 1e-6)))
+        }
+        return points
     }
 
     /// The table's precision name for `precision`, if products in it were measured.
@@ -119,16 +163,19 @@ public struct MeasuredCostModel: ComputeCostModel {
         }
     }
 
-    /// Throughput for an `[m, k] × [k, n]` product, or nil when no table covers it.
-    func gemmThroughput(m: Double, n: Double, k: Double, precision: Precision) -> Double? {
-        guard let name = Self.tableName(precision), let points = gemm[name], !points.isEmpty else { return nil }
+    /// Inverse-distance interpolation of throughput over the four shapes nearest to
+    /// (log m, log n, log k) — a harmonic mean of their throughputs, weighted by 1/d², so
+    /// time per FLOP is what is averaged; an exact shape returns its own throughput.
+    ///
+    /// - Complexity: O(*p* log *p*) for *p* points.
+    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double) -> Double? {
+        guard !points.isEmpty else { return nil }
         let (x, y, z) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)))
         let nearest = points.map { point -> (distance: Double, rate: Double) in
             let distance = ((point.logM - x) * (point.logM - x) + (point.logN - y) * (point.logN - y) + (point.logK - z) * (point.logK - z)).squareRoot()
             return (distance, point.flopsPerSecond)
         }.sorted { $0.distance < $1.distance }.prefix(4)
         if let exact = nearest.first, exact.distance < 1e-9 { return exact.rate }
-        // Inverse-distance weighting of time per FLOP (a harmonic mean of throughputs).
         var weights = 0.0, secondsPerFLOP = 0.0
         for (distance, rate) in nearest {
             let weight = 1 / (distance * distance)
@@ -138,65 +185,94 @@ public struct MeasuredCostModel: ComputeCostModel {
         return weights / secondsPerFLOP
     }
 
+    /// Throughput for an `[m, k] × [k, n]` product, or nil when no table covers it.
+    func gemmThroughput(m: Double, n: Double, k: Double, precision: Precision) -> Double? {
+        guard let name = Self.tableName(precision), let points = gemm[name] else { return nil }
+        return Self.interpolate(points, m: m, n: n, k: k)
+    }
+
     func gemmSeconds(m: Double, n: Double, k: Double, precision: Precision) -> Double? {
         gemmThroughput(m: m, n: n, k: k, precision: precision).map { 2 * m * n * k / $0 }
     }
 
-    public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec) -> Double {
+    /// The nearest measured attention case of `pass`, scaled by score work: distance in
+    /// log sequence, log head size and (a quarter weight) log batch × heads.
+    static func attentionSeconds(_ candidates: [AttentionPoint], lanes: Double, sequence s: Double, headDim d: Double) -> Double? {
+        func distance(_ p: AttentionPoint) -> Double {
+            let ds = log(p.sequence) - log(s), dd = log(p.headDim) - log(d), dl = log(p.lanes) - log(lanes)
+            return ds * ds + dd * dd + 0.25 * dl * dl
+        }
+        guard let nearest = candidates.min(by: { distance($0) < distance($1) }) else { return nil }
+        return nearest.seconds * (lanes * s * s * d) / nearest.work
+    }
+
+    /// This model's own price for a product, attention or memory-bound op, or nil where its
+    /// tables do not cover it (so a kernel's model defers to the stock one).
+    func ownSeconds(family: OpFamily, pass: KernelPass, work: Work) -> Double? {
         switch family {
         case let .gemm(m, n, k):
             let (m, n, k) = (Double(m), Double(n), Double(k))
             let forward = { gemmSeconds(m: m, n: n, k: k, precision: work.precision) }
             let inputGradient = { gemmSeconds(m: m, n: k, k: n, precision: work.precision) }
             let weightGradient = { gemmSeconds(m: k, n: n, k: m, precision: work.precision) }
-            let priced: Double? = switch pass {
+            return switch pass {
             case .forward: forward()
             case .backward: inputGradient().flatMap { a in weightGradient().map { a + $0 } }
             case .backwardInput: inputGradient()
             case .backwardWeight: weightGradient()
             }
-            return priced ?? fallback.seconds(family: family, pass: pass, work: work, gpu: gpu)
         case let .groupedGemm(tokens, n, k):
-            // The experts one after another (the loop PyTorch runs without grouped kernels).
-            var total = 0.0
-            for rows in tokens where rows > 0 {
-                let single = OpFamily.gemm(m: rows, n: n, k: k)
-                let share = Double(rows) / Double(max(1, tokens.reduce(0, +)))
-                let part = Work(flops: work.flops * share, bytes: work.bytes * share, precision: work.precision)
-                total += seconds(family: single, pass: pass, work: part, gpu: gpu)
-            }
-            return total
+            // One grouped kernel: the throughput it reached on the nearest (rows, n, k); a
+            // backward's two products at the forward's rate.
+            guard let name = Self.tableName(work.precision), let points = groupedGemm[name],
+                  let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k)) else { return nil }
+            return work.flops / rate
         case let .attention(batch, heads, sequence, headDim, _):
             let wanted = pass == .forward ? "fwd" : "bwd"
-            let candidates = attention.filter { $0.pass == wanted }
-            guard !candidates.isEmpty else { return fallback.seconds(family: family, pass: pass, work: work, gpu: gpu) }
-            let lanes = Double(batch * heads), s = Double(sequence), d = Double(headDim)
-            let nearest = candidates.min { a, b in
-                func distance(_ p: AttentionPoint) -> Double {
-                    let ds = log(p.sequence) - log(s), dd = log(p.headDim) - log(d), dl = log(p.lanes) - log(lanes)
-                    return ds * ds + dd * dd + 0.25 * dl * dl
-                }
-                return distance(a) < distance(b)
-            }!
-            let scaled = nearest.seconds * (lanes * s * s * d) / nearest.work
+            guard let scaled = Self.attentionSeconds(attention.filter { $0.pass == wanted }, lanes: Double(batch * heads),
+                                                     sequence: Double(sequence), headDim: Double(headDim)) else { return nil }
             return pass == .backwardInput || pass == .backwardWeight ? scaled / 2 : scaled
         default:
-            let name: String? = switch family {
-            case .layerNorm: "layer_norm"
-            case .rmsNorm: "rms_norm"
-            case .gelu: "gelu"
-            case .swiglu: "swiglu"
-            case .crossEntropy: "cross_entropy"
-            case .embedding: "embedding"
-            case .optimizerStep: "adamw"
-            default: nil
-            }
-            let key = name.map { "\($0)/\(family == .optimizerStep ? "step" : (pass == .forward ? "fwd" : "bwd"))" }
-            guard let curve = key.flatMap({ bandwidth[$0] }) ?? bandwidth["copy_d2d/fwd"] else {
-                return fallback.seconds(family: family, pass: pass, work: work, gpu: gpu)
-            }
+            guard let key = Self.elementwiseKey(family, pass), let curve = bandwidth[key] ?? bandwidth["copy_d2d/fwd"] else { return nil }
             let rate = curve.bandwidth(at: work.bytes)
-            return rate.isFinite && rate > 0 ? work.bytes / rate : fallback.seconds(family: family, pass: pass, work: work, gpu: gpu)
+            return rate.isFinite && rate > 0 ? work.bytes / rate : nil
         }
+    }
+
+    /// The elementwise table's `op/pass` for a memory-bound family (nil for families the
+    /// profiler does not measure, such as dropout and residual adds, which use the copy).
+    static func elementwiseKey(_ family: OpFamily, _ pass: KernelPass) -> String? {
+        let name: String? = switch family {
+        case .layerNorm: "layer_norm"
+        case .rmsNorm: "rms_norm"
+        case .gelu: "gelu"
+        case .swiglu: "swiglu"
+        case .crossEntropy: "cross_entropy"
+        case .embedding: "embedding"
+        case .optimizerStep: "adamw"
+        case .add, .dropout: "copy_d2d"
+        default: nil
+        }
+        guard let name else { return nil }
+        if name == "copy_d2d" { return "copy_d2d/fwd" }
+        return "\(name)/\(family == .optimizerStep ? "step" : (pass == .forward ? "fwd" : "bwd"))"
+    }
+
+    public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec, kernel: String?) -> Double {
+        // The named kernel's tables first, then the stock ones.
+        let custom = kernel.flatMap { kernels[$0] }
+        if let custom, let priced = custom.ownSeconds(family: family, pass: pass, work: work) { return priced }
+        if case let .groupedGemm(tokens, n, k) = family {
+            // The experts one after another (the loop PyTorch runs without grouped kernels),
+            // each product from the named kernel's GEMM table where it has one.
+            var total = 0.0
+            for rows in tokens where rows > 0 {
+                let share = Double(rows) / Double(max(1, tokens.reduce(0, +)))
+                let part = Work(flops: work.flops * share, bytes: work.bytes * share, precision: work.precision)
+                total += seconds(family: .gemm(m: rows, n: n, k: k), pass: pass, work: part, gpu: gpu, kernel: kernel)
+            }
+            return total
+        }
+        return ownSeconds(family: family, pass: pass, work: work) ?? fallback.seconds(family: family, pass: pass, work: work, gpu: gpu)
     }
 }

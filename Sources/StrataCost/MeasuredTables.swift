@@ -18,14 +18,26 @@ public struct MeasuredTables: Sendable {
     /// The folder the tables came from.
     public var folder: String
     public var tables: [String: Table]
+    /// Custom kernels' tables (`kernels/<name>/*.csv` under `folder`), by name.
+    public var kernels: [String: MeasuredTables] = [:]
 
-    /// Loads every `*.csv` in `folder`.
+    /// Loads every `*.csv` in `folder`, and every kernel folder under `folder/kernels/`.
     ///
     /// - Throws: `DiagnosticError` for an unreadable file or a row whose field count does
     ///   not match its header, with the line.
     public init(folder: String) throws(DiagnosticError) {
+        try self.init(folder: folder, loadsKernels: true)
+    }
+
+    init(folder: String, loadsKernels: Bool) throws(DiagnosticError) {
         self.folder = folder
         tables = [:]
+        if loadsKernels {
+            let kernelsFolder = (folder as NSString).appendingPathComponent("kernels")
+            for name in Self.subfolders(of: kernelsFolder) {
+                kernels[name] = try MeasuredTables(folder: (kernelsFolder as NSString).appendingPathComponent(name), loadsKernels: false)
+            }
+        }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".csv") }.sorted()
@@ -69,6 +81,26 @@ public struct MeasuredTables: Sendable {
             rows.append(Dictionary(uniqueKeysWithValues: zip(header, fields)))
         }
         return Table(facts: facts, columns: columns ?? [], rows: rows)
+    }
+
+    /// The subfolders of `folder`, sorted; none when it does not exist.
+    static func subfolders(of folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { name in
+            var isDirectory: ObjCBool = false
+            let path = (folder as NSString).appendingPathComponent(name)
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }.sorted()
+    }
+
+    /// Whether `folder` holds any `*.csv` table.
+    public static func holdsTables(_ folder: String) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.hasSuffix(".csv") }
+    }
+
+    /// The GPU ids that have a folder of tables under `traces` (subfolders holding CSVs), sorted.
+    public static func gpuIDs(under traces: String) -> [String] {
+        subfolders(of: traces).filter { holdsTables((traces as NSString).appendingPathComponent($0)) }
     }
 
     /// The folder of measured tables for `gpuID` under `traces`, if it exists.

@@ -12,6 +12,8 @@ public struct NetworkCalibration: Sendable {
     /// Seconds per algorithm step (a ring hop), per link kind, replacing the topology's
     /// link latencies for routes of that kind.
     public var stepLatency: [Link.Kind: Double] = [:]
+    /// The bus bandwidth the fit settled on, bytes per second per GPU, per link kind.
+    public var busBandwidth: [Link.Kind: Double] = [:]
     /// What each fit got wrong, for `simulate calibrate`.
     public var report: [Fit] = []
 
@@ -61,6 +63,7 @@ public struct NetworkCalibration: Sendable {
         let bandwidth = bandwidths.reduce(0, +) / Double(bandwidths.count)
         let latency = latencies.sorted()[latencies.count / 2]
         calibration.efficiency[.nvlink] = min(1, bandwidth / nominal.bytesPerSecond)
+        calibration.busBandwidth[.nvlink] = bandwidth
         calibration.stepLatency[.nvlink] = latency
         for item in series {
             for point in item.rows {

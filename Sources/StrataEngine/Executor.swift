@@ -240,7 +240,8 @@ public struct Executor {
             case let .compute(kernel):
                 let classID = classOf(rank)
                 let duration = computeCost[classID]?[id] ?? SimTime(seconds: costs.seconds(
-                    family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work, gpu: cluster.gpus[rank].spec))
+                    family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work, gpu: cluster.gpus[rank].spec,
+                    kernel: kernel.kernel))
                 computeCost[classID, default: [:]][id] = duration
                 queue.schedule(.taskFinished(rank: sim, task: id), at: now + duration)
             case let .collective(call):

@@ -51,6 +51,9 @@ public struct ComputeKernel: Hashable, Sendable {
     /// not flash attention's re-derivation of the scores in backward — divided among the
     /// GPUs that compute the same kernel on the same data (a replicated head, say).
     public var modelFLOPs: Double
+    /// The custom kernel whose tables price this kernel (the op's effective
+    /// `kernel = "name"`), or nil for the stock kernels.
+    public var kernel: String? = nil
 }
 
 /// The collectives the compiler emits.
@@ -74,6 +77,15 @@ public struct CollectiveCall: Hashable, Sendable {
     public var bytesPerDestination: [Int64]?
     /// What is being communicated, such as `layers[3] attention output`.
     public var label: String
+
+    /// A call, for tools that price one collective on its own (`simulate cost`).
+    public init(kind: CollectiveKind, axes: [String], bytes: Int64, bytesPerDestination: [Int64]? = nil, label: String) {
+        self.kind = kind
+        self.axes = axes
+        self.bytes = bytes
+        self.bytesPerDestination = bytesPerDestination
+        self.label = label
+    }
 }
 
 /// One side of a point-to-point transfer with the rank `offset` steps along `axis`

@@ -87,7 +87,8 @@ struct ProgramBuilder {
             if case .attention = op.family, pass != .forward { model *= 2 / 2.5 }
             model /= Double(index.map { shapes.replication(of: $0, pipelineAxis: strategy.pipeline?.axis) } ?? 1)
         }
-        return .compute(ComputeKernel(op: op.name, family: op.family, pass: pass, work: work, modelFLOPs: model))
+        return .compute(ComputeKernel(op: op.name, family: op.family, pass: pass, work: work, modelFLOPs: model,
+                                      kernel: index.flatMap { tree.attributes[$0].kernel }))
     }
 
     private func collective(_ kind: CollectiveKind, _ axes: [String], _ bytes: Int64, _ label: String,

@@ -17,7 +17,8 @@ struct Simulate: ParsableCommand {
             Exit codes: 0 success, 2 bad input (diagnostics on standard error), 1 other failures.
             """,
         version: StrataVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, ExportCommand.self, ValidateCommand.self, QueryCommand.self, FmtCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, ExportCommand.self, ValidateCommand.self, QueryCommand.self, FmtCommand.self,
+                      CalibrateCommand.self, CostCommand.self]
     )
 
     /// Parses the command line and runs the command, exiting with 2 for bad input.

@@ -1,0 +1,103 @@
+import Foundation
+import StrataCore
+
+/// How well the calibrated models reproduce their own measurements, for `simulate calibrate`.
+///
+/// Each interpolated family is scored by leave-one-out cross-validation: every measured
+/// row is predicted from the other rows of its table, with the same interpolation a run
+/// uses, and its relative error (predicted − measured) / measured recorded. Rows with no
+/// neighbour left (the only row of a precision or op) are not scored.
+public struct InterpolationError: Sendable, Hashable {
+    /// `gemm`, `grouped_gemm`, `attention fwd`, `layer_norm bwd`, …; a custom kernel's
+    /// families are prefixed with `kernel <name>: `.
+    public var family: String
+    /// The table's dtype column.
+    public var precision: String
+    /// Rows scored.
+    public var rows: Int
+    /// Mean and largest |relative error|.
+    public var meanAbsolute: Double
+    public var maxAbsolute: Double
+    /// Mean relative error, whose sign says whether the model leans fast or slow.
+    public var meanSigned: Double
+
+    init?(family: String, precision: String, errors: [Double]) {
+        guard !errors.isEmpty else { return nil }
+        self.family = family
+        self.precision = precision
+        rows = errors.count
+        meanAbsolute = errors.map(abs).reduce(0, +) / Double(errors.count)
+        maxAbsolute = errors.map(abs).max()!
+        meanSigned = errors.reduce(0, +) / Double(errors.count)
+    }
+}
+
+extension MeasuredCostModel {
+    /// Leave-one-out errors of every interpolated family, the stock tables' then each
+    /// custom kernel's, in a fixed order.
+    ///
+    /// - Complexity: O(*p*² log *p*) for a precision's *p* GEMM rows.
+    public func leaveOneOutErrors() -> [InterpolationError] {
+        var result = ownLeaveOneOutErrors(prefix: "")
+        for name in kernelNames { result += kernels[name]!.ownLeaveOneOutErrors(prefix: "kernel \(name): ") }
+        return result
+    }
+
+    func ownLeaveOneOutErrors(prefix: String) -> [InterpolationError] {
+        var result: [InterpolationError] = []
+        for (family, table) in [("gemm", gemm), ("grouped_gemm", groupedGemm)] {
+            for dtype in table.keys.sorted() {
+                let points = table[dtype]!
+                let errors = points.indices.compactMap { index -> Double? in
+                    var others = points
+                    let held = others.remove(at: index)
+                    guard let rate = Self.interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK)) else { return nil }
+                    // Time is work over rate, so the time error is the inverse rate ratio.
+                    return held.flopsPerSecond / rate - 1
+                }
+                if let error = InterpolationError(family: prefix + family, precision: dtype, errors: errors) { result.append(error) }
+            }
+        }
+        for pass in ["fwd", "bwd"] {
+            let points = attention.filter { $0.pass == pass }
+            let errors = points.indices.compactMap { index -> Double? in
+                var others = points
+                let held = others.remove(at: index)
+                return Self.attentionSeconds(others, lanes: held.lanes, sequence: held.sequence, headDim: held.headDim)
+                    .map { $0 / held.seconds - 1 }
+            }
+            if let error = InterpolationError(family: "\(prefix)attention \(pass)", precision: "bf16", errors: errors) { result.append(error) }
+        }
+        for key in bandwidth.keys.sorted() {
+            let curve = bandwidth[key]!
+            let errors = curve.points.indices.compactMap { index -> Double? in
+                var others = curve
+                let held = others.points.remove(at: index)
+                guard !others.points.isEmpty else { return nil }
+                return held.bytesPerSecond / others.bandwidth(at: exp(held.logBytes)) - 1
+            }
+            let family = key.replacingOccurrences(of: "/", with: " ")
+            if let error = InterpolationError(family: prefix + family, precision: curve.dtype, errors: errors) { result.append(error) }
+        }
+        return result
+    }
+}
+
+extension NetworkCalibration {
+    /// The collective fit's error per (collective, GPUs): rows, mean and largest
+    /// |relative error| over the message sizes measured.
+    public var errorsByCollective: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double)] {
+        var keys: [String] = []
+        var groups: [String: [Fit]] = [:]
+        for fit in report {
+            let key = "\(fit.collective)|\(fit.gpus)"
+            if groups[key] == nil { keys.append(key) }
+            groups[key, default: []].append(fit)
+        }
+        return keys.map { key in
+            let fits = groups[key]!
+            let errors = fits.map { abs($0.error) }
+            return (fits[0].collective, fits[0].gpus, fits.count, errors.reduce(0, +) / Double(errors.count), errors.max()!)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import StrataCore
+import StrataModel
+import StrataTopology
+
+/// Kernel times for a GPU without tables, from the tables of one that has them
+/// (docs/cost-model.md, "Transferred costs").
+///
+/// Each kernel is priced on the measured GPU, and the fraction of that GPU's roofline it
+/// reached — achieved over peak throughput for a compute-bound product or attention,
+/// achieved over peak memory bandwidth for a memory-bound op — is applied to the target
+/// GPU's roofline: `time = roofline(target) / (roofline(measured) / measured time)`. The
+/// efficiency curves are those of the shape, not of the machine; that is the assumption,
+/// and it holds best between GPUs of one architecture family.
+public struct TransferredCostModel: ComputeCostModel {
+    /// The model of the measured GPU.
+    public let source: MeasuredCostModel
+    /// The measured GPU.
+    public let measured: GPUSpec
+    /// The GPU being priced.
+    public let target: GPUSpec
+
+    public init(from tables: MeasuredTables, of measured: GPUSpec, to target: GPUSpec) {
+        self.init(from: MeasuredCostModel(tables: tables), of: measured, to: target)
+    }
+
+    public init(from source: MeasuredCostModel, of measured: GPUSpec, to target: GPUSpec) {
+        self.source = source
+        self.measured = measured
+        self.target = target
+    }
+
+    /// The share of the measured GPU's roofline that `work` reaches there, in (0, 1].
+    public func attainment(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Double {
+        let ideal = Roofline.seconds(for: work, on: measured)
+        let actual = source.seconds(family: family, pass: pass, work: work, gpu: measured, kernel: kernel)
+        guard ideal > 0, actual > 0, ideal.isFinite, actual.isFinite else { return 1 }
+        // Faster than the roofline means the table and the op count work differently; cap.
+        return min(1, ideal / actual)
+    }
+
+    public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec, kernel: String?) -> Double {
+        Roofline.seconds(for: work, on: gpu) / attainment(family: family, pass: pass, work: work, kernel: kernel)
+    }
+}

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+import StrataCost
+import StrataGraph
+import StrataTopology
+
+/// `simulate calibrate`: fit the cost models to measured tables and say how well they fit.
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Fit the cost models to measured kernel and collective tables and print each fit's error.",
+        discussion: """
+            Loads every GPU folder under --traces (or the folder itself if it holds CSV tables), \
+            as a run would. For each interpolated family (GEMM per precision, attention per \
+            pass, each memory-bound op, each custom kernel's tables) it predicts every measured \
+            row from the other rows — leave-one-out — and prints the mean and largest |error|. \
+            For the collectives it prints the fitted NVLink efficiency and step latency and the \
+            fit's error per collective and GPU count. Errors are (predicted − measured) / measured.
+            """
+    )
+
+    @Option(help: ArgumentHelp("A folder of GPU folders of measured tables (traces), or one GPU's folder.", valueName: "dir"))
+    var traces: String
+
+    @Option(help: ArgumentHelp("Topology whose GPU's NVLink is the nominal bandwidth (default: the first in topologies/ beside the traces with that GPU).",
+                               valueName: "path"))
+    var topology: String?
+
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    struct GPUReport: Codable {
+        struct Family: Codable {
+            var family: String
+            var dtype: String
+            var rows: Int
+            var meanAbsError: Double
+            var maxAbsError: Double
+            var meanError: Double
+        }
+        struct Collective: Codable {
+            var collective: String
+            var gpus: Int
+            var sizes: Int
+            var meanAbsError: Double
+            var maxAbsError: Double
+        }
+        var gpu: String
+        var folder: String
+        var tables: [String]
+        var kernels: [String]
+        var nominalNVLinkGBps: Double?
+        var nominalFrom: String?
+        var nvlinkBusGBps: Double?
+        var nvlinkEfficiency: Double?
+        var stepLatencyUs: Double?
+        var families: [Family]
+        var collectives: [Collective]
+    }
+
+    func run() throws {
+        let folders = try Self.gpuFolders(traces)
+        var nominalTopology: (cluster: Cluster, path: String)?
+        if let topology { nominalTopology = (try TopologyLoader.load(path: topology), topology) }
+        let reports = try folders.map { id, folder throws(DiagnosticError) in
+            try Self.report(id: id, folder: folder, traces: traces, topology: nominalTopology)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+        } else {
+            print(reports.map(Self.render).joined(separator: "\n\n"))
+        }
+    }
+
+    /// (GPU id, folder) for DIR itself when it holds tables, else each GPU folder under it.
+    static func gpuFolders(_ directory: String) throws(DiagnosticError) -> [(String, String)] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DiagnosticError(Diagnostic(file: directory, "no such folder of measured tables",
+                                             help: "point --traces at traces/ (GPU folders of CSV tables) or at one GPU's folder, such as traces/h100-sxm"))
+        }
+        if MeasuredTables.holdsTables(directory) {
+            return [(((directory as NSString).standardizingPath as NSString).lastPathComponent, directory)]
+        }
+        let ids = MeasuredTables.gpuIDs(under: directory)
+        guard !ids.isEmpty else {
+            throw DiagnosticError(Diagnostic(file: directory, "holds no CSV tables and no GPU folder of them",
+                                             help: "run scripts/profile/run.py --out \(directory) on the GPU to measure, or point --traces at such a folder"))
+        }
+        return ids.map { ($0, (directory as NSString).appendingPathComponent($0)) }
+    }
+
+    static func report(id: String, folder: String, traces: String, topology: (cluster: Cluster, path: String)?)
+        throws(DiagnosticError) -> GPUReport {
+        let tables = try MeasuredTables(folder: folder)
+        guard !tables.tables.isEmpty else {
+            throw DiagnosticError(Diagnostic(file: folder, "holds no CSV tables", help: "run scripts/profile/run.py --out \(traces) on a GPU of this kind"))
+        }
+        let model = MeasuredCostModel(tables: tables)
+        var nominal: (Bandwidth, String)?
+        if let topology, let nvlink = topology.cluster.links.first(where: { $0.kind == .nvlink })?.bandwidth {
+            nominal = (nvlink, topology.path)
+        } else if topology == nil {
+            let parent = (folder as NSString).deletingLastPathComponent
+            for candidate in [(parent as NSString).appendingPathComponent("../topologies"), (parent as NSString).appendingPathComponent("../../topologies")] {
+                if let entry = GPUCatalog.find(id, inTopologiesAt: candidate), let nvlink = entry.nvlink {
+                    nominal = (nvlink, Resolver.normalized(entry.topology))
+                    break
+                }
+            }
+        }
+        // The fitted bandwidth and the fit's errors do not depend on the nominal figure;
+        // only the efficiency (their ratio) does.
+        let network = NetworkCalibration.fit(tables, nominal: nominal?.0 ?? Bandwidth(bytesPerSecond: .greatestFiniteMagnitude))
+        let families = model.leaveOneOutErrors().map {
+            GPUReport.Family(family: $0.family, dtype: $0.precision, rows: $0.rows, meanAbsError: $0.meanAbsolute,
+                             maxAbsError: $0.maxAbsolute, meanError: $0.meanSigned)
+        }
+        let collectives = network.errorsByCollective.map {
+            GPUReport.Collective(collective: $0.collective, gpus: $0.gpus, sizes: $0.rows, meanAbsError: $0.meanAbsolute,
+                                 maxAbsError: $0.maxAbsolute)
+        }
+        return GPUReport(gpu: id, folder: Resolver.normalized(folder), tables: tables.tables.keys.sorted(), kernels: model.kernelNames,
+                         nominalNVLinkGBps: nominal.map { $0.0.bytesPerSecond / 1e9 }, nominalFrom: nominal?.1,
+                         nvlinkBusGBps: network.busBandwidth[.nvlink].map { $0 / 1e9 },
+                         nvlinkEfficiency: nominal == nil ? nil : network.efficiency[.nvlink],
+                         stepLatencyUs: network.stepLatency[.nvlink].map { $0 * 1e6 }, families: families, collectives: collectives)
+    }
+
+    static func percent(_ value: Double, signed: Bool = false) -> String {
+        (signed && value >= 0 ? "+" : "") + Format.fixed(value * 100, 1) + " %"
+    }
+
+    static func render(_ report: GPUReport) -> String {
+        var lines = ["\(report.gpu) (\(report.folder)): tables \(report.tables.joined(separator: ", "))"
+                     + (report.kernels.isEmpty ? "" : "; kernels \(report.kernels.joined(separator: ", "))")]
+        lines.append("")
+        lines.append("Kernel interpolation, leave-one-out: each measured row predicted from the others")
+        lines.append(textTable(["family", "dtype", "rows", "mean |err|", "max |err|", "mean err"], report.families.map {
+            [$0.family, $0.dtype, "\($0.rows)", percent($0.meanAbsError), percent($0.maxAbsError), percent($0.meanError, signed: true)]
+        }, numeric: [false, false, true, true, true, true]))
+        lines.append("")
+        if let bus = report.nvlinkBusGBps, let latency = report.stepLatencyUs {
+            var fit = "Collective fit (NVLink): bus bandwidth \(Format.fixed(bus, 1)) GB/s"
+            if let efficiency = report.nvlinkEfficiency, let nominal = report.nominalNVLinkGBps, let from = report.nominalFrom {
+                fit += " = \(percent(efficiency)) of nominal \(Format.fixed(nominal, 1)) GB/s (\(from))"
+            }
+            lines.append(fit + ", \(Format.fixed(latency, 2)) us per step")
+            lines.append(textTable(["collective", "gpus", "sizes", "mean |err|", "max |err|"], report.collectives.map {
+                [$0.collective, "\($0.gpus)", "\($0.sizes)", percent($0.meanAbsError), percent($0.maxAbsError)]
+            }, numeric: [false, true, true, true, true]))
+        } else {
+            lines.append("Collective fit: no collectives.csv with all-reduce, all-gather or reduce-scatter rows; links keep their nominal figures")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Columns padded to their widest cell, numbers right-aligned, under a rule.
+    static func textTable(_ header: [String], _ rows: [[String]], numeric: [Bool]) -> String {
+        let widths = header.indices.map { column in max(header[column].count, rows.map { $0[column].count }.max() ?? 0) }
+        func line(_ cells: [String]) -> String {
+            var text = cells.enumerated().map { index, cell in
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                return numeric[index] ? pad + cell : cell + pad
+            }.joined(separator: "  ")
+            while text.last == " " { text.removeLast() }
+            return "  " + text
+        }
+        return ([line(header), "  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line))
+            .joined(separator: "\n")
+    }
+}
