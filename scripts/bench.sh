@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 swift build -c release >/dev/null
 db=$(mktemp -d)/bench.sqlite
 printf "%-48s %9s %10s %10s %12s %12s\n" strategy gpus wall_s rss_mib iteration_s events_per_s
-for strategy in strategies/gpt3/gpt3-175b-megatron-3d.strata strategies/llama3/llama3-405b-tp-pp.strata "$@"; do
+for strategy in strategies/gpt3/gpt3-175b-megatron-3d.strata strategies/llama3/llama3-405b-tp-pp.strata \
+    strategies/llama3/llama3-405b-98k-gpus.strata "$@"; do
   out=$( { /usr/bin/time -f "TIME %e %M" .build/release/simulate run "$strategy" --db "$db" --json; } 2>&1 )
   python3 - "$strategy" <<PY
 import json, sys
