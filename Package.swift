@@ -60,6 +60,7 @@ let package = Package(
             dependencies: ["StrataEngine", "StrataGraph", "StrataCost", "StrataModel", "StrataDSL"]
         ),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"]),
+        .testTarget(name: "StrataCostTests", dependencies: ["StrataCost", "StrataModel", "StrataCore", "StrataTopology"]),
         .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph", "StrataModel", "StrataCore", "StrataDSL", "StrataTopology"]),
         .testTarget(
             name: "SimulateTests",

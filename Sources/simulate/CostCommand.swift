@@ -15,15 +15,17 @@ struct CostCommand: ParsableCommand {
         discussion: """
             Prices the op with the cost model a run on the topology would use: measured tables \
             for its GPU, another GPU's efficiencies transferred, or the roofline. Ops and keys:
-              gemm m= n= k= [dtype=bf16] [pass=forward] [kernel=]
-              attention batch= heads= seq= head_dim= [kv_heads=heads] [causal=true] [pass=forward] [dtype=bf16] [kernel=]
-              layer_norm | rms_norm | gelu | swiglu  tokens= hidden= [pass=forward] [dtype=bf16]
-              cross_entropy tokens= vocab= [pass=forward] [dtype=bf16]
-              embedding tokens= hidden= vocab= [pass=forward] [dtype=bf16]
+              gemm m= n= k= [dtype=] [pass=] [kernel=]
+              attention batch= heads= seq= head_dim= [kv_heads=] [causal=true] [pass=] [dtype=] [kernel=]
+              layer_norm | rms_norm | gelu | swiglu  tokens= hidden= [pass=] [dtype=]
+              cross_entropy tokens= vocab= [pass=] [dtype=]
+              embedding tokens= hidden= vocab= [pass=] [dtype=]
               adamw parameters=
               all_reduce | all_gather | reduce_scatter | all_to_all  bytes= gpus=
-            pass is forward or backward (a gemm also backward-input or backward-weight); sizes take units \
-            (bytes=256MiB); a collective runs on the topology's first `gpus` GPUs.
+            dtype defaults to bf16 and kv_heads to heads; pass is forward (the default) or backward, a \
+            gemm's also backward-input or backward-weight; kernel names a table under \
+            traces/<gpu>/kernels/. Sizes take units (bytes=256MiB); a collective runs on the \
+            topology's first `gpus` GPUs.
             """
     )
 
@@ -139,7 +141,7 @@ struct CostCommand: ParsableCommand {
         }
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
         } else {
             print(Self.render(result, order: required + optional))
