@@ -47,6 +47,9 @@ struct ProgramBuilder {
     private var pendingGradients: GradientBuckets
     /// The gradient collectives emitted so far; the optimizer waits for all of them.
     private var gradientTasks: [Int] = []
+    /// A communication buffer the next compute op consumes and frees: the output of a
+    /// tensor-parallel all-gather, or the tokens an expert all-to-all delivered.
+    private var pendingBufferFree: Int64 = 0
     /// Gathered parameters kept from forward to backward (FSDP without resharding).
     private var heldGathers: [Int: [Int64]] = [:]
 
@@ -230,17 +233,27 @@ struct ProgramBuilder {
         switch step {
         case let .op(index, op, ring):
             let saved = (allocate ? op.savedBytes : 0) + extra
+            let buffer = pendingBufferFree
+            pendingBufferFree = 0
             guard let ring, ring.steps > 1 else {
-                return emit("\(op.name) \(pass.rawValue) mb\(mb)", .compute, kernel(op, pass, index: index), after: dependencies, allocates: saved)
+                return emit("\(op.name) \(pass.rawValue) mb\(mb)", .compute, kernel(op, pass, index: index), after: dependencies,
+                            allocates: saved + op.forwardWorkspace, frees: op.forwardWorkspace + buffer)
             }
-            return ringAttention(op, ring: ring, mb: mb, pass: pass, after: dependencies, allocates: saved, frees: 0, index: index)
+            return ringAttention(op, ring: ring, mb: mb, pass: pass, after: dependencies, allocates: saved, frees: buffer, index: index)
         case let .tensorParallel(kind, _, axes, bytes, label):
             guard let kind else { return dependencies.compactMap { $0 }.last }
-            return emit("\(label) \(kind.rawValue) mb\(mb)", .tensorParallel, collective(kind, axes, bytes, label), after: dependencies)
+            // The gathered activation lives until the op that consumes it has run.
+            let buffer = kind == .allGather ? bytes : 0
+            pendingBufferFree += buffer
+            return emit("\(label) \(kind.rawValue) mb\(mb)", .tensorParallel, collective(kind, axes, bytes, label), after: dependencies,
+                        allocates: buffer)
         case let .expertExchange(axes, perDestination, label):
+            // Dispatch delivers the tokens the local experts work on; the combine frees them.
+            let received = perDestination.reduce(0, +)
+            let dispatch = label.hasSuffix("dispatch")
             return emit("\(label) all_to_all mb\(mb)", .expertParallel,
                         collective(.allToAll, axes, perDestination.reduce(0, +), label, perDestination: perDestination),
-                        after: dependencies)
+                        after: dependencies, allocates: dispatch ? received : 0, frees: dispatch ? 0 : received)
         case let .crossEntropyReductions(axes, bytes):
             var previous = dependencies.compactMap { $0 }.last
             for what in ["logit max", "target logit", "sum of exponentials"] {
@@ -314,21 +327,30 @@ struct ProgramBuilder {
                 if let ring, ring.steps > 1 {
                     previous = ringAttention(op, ring: ring, mb: mb, pass: pass, after: dependencies, allocates: 0, frees: frees, index: index)
                 } else {
+                    let buffer = pendingBufferFree
+                    pendingBufferFree = 0
                     previous = emit("\(op.name) \(pass.rawValue) mb\(mb)", .compute, kernel(op, pass, work: work, index: index),
-                                    after: dependencies, frees: frees)
+                                    after: dependencies, allocates: op.backwardWorkspace, frees: frees + op.backwardWorkspace + buffer)
                 }
                 if pass == .backward, synchronise, op.parameters > 0 {
                     addGradients(index, op, after: previous)
                 }
             case let .tensorParallel(_, kind, axes, bytes, label):
                 if let kind {
+                    // A re-gathered input lives until the op whose backward needs it has run.
+                    let buffer = kind == .allGather ? bytes : 0
+                    pendingBufferFree += buffer
                     previous = emit("\(label) gradient \(kind.rawValue) mb\(mb)", .tensorParallel,
-                                    collective(kind, axes, bytes, "\(label) gradient"), after: [previous])
+                                    collective(kind, axes, bytes, "\(label) gradient"), after: [previous], allocates: buffer)
                 }
             case let .expertExchange(axes, perDestination, label):
+                // Backward runs the combine's gradient first (delivering the experts' output
+                // gradients) and the dispatch's last (freeing them).
+                let received = perDestination.reduce(0, +)
+                let combine = label.hasSuffix("combine")
                 previous = emit("\(label) gradient all_to_all mb\(mb)", .expertParallel,
-                                collective(.allToAll, axes, perDestination.reduce(0, +), "\(label) gradient", perDestination: perDestination),
-                                after: [previous])
+                                collective(.allToAll, axes, received, "\(label) gradient", perDestination: perDestination),
+                                after: [previous], allocates: combine ? received : 0, frees: combine ? 0 : received)
             case .crossEntropyReductions:
                 break
             }

@@ -56,6 +56,11 @@ public struct Op: Hashable, Sendable {
     public var backward: Work
     /// Activation bytes kept from this op's forward until its backward.
     public var savedBytes: Int64
+    /// Bytes the forward holds only while it runs (inputs kept alive for it, temporaries),
+    /// freed when it ends.
+    public var forwardWorkspace: Int64 = 0
+    /// The same for the backward.
+    public var backwardWorkspace: Int64 = 0
     /// Trainable parameters the op owns.
     public var parameters: Int64
 

@@ -134,12 +134,19 @@ public enum OpCosts {
     }
 
     /// Cross-entropy over `vocabulary` logits per token: log-softmax in fp32, whose
-    /// log-probabilities are kept for backward, which writes the logits' gradient.
+    /// log-probabilities are kept for backward, which writes the logits' gradient. The
+    /// fp32 temporaries are its workspace: at large vocabularies they set the peak.
     public static func crossEntropy(_ name: String, tokens: Int, vocabulary: Int, precision: Precision) -> Op {
         let t = Double(tokens), v = Double(vocabulary), e = precision.bytesPerElement
-        return Op(name: name, family: .crossEntropy,
-                  forward: Work(flops: 5 * t * v, bytes: t * v * (e + 4), precision: .fp32),
-                  backward: Work(flops: 2 * t * v, bytes: t * v * (4 + e), precision: .fp32),
-                  savedBytes: Int64(t * v * 4), parameters: 0)
+        var op = Op(name: name, family: .crossEntropy,
+                    forward: Work(flops: 5 * t * v, bytes: t * v * (e + 4), precision: .fp32),
+                    backward: Work(flops: 2 * t * v, bytes: t * v * (4 + e), precision: .fp32),
+                    savedBytes: Int64(t * v * 4), parameters: 0)
+        // While it runs, forward holds the head's 16-bit logits and their fp32 copy; backward
+        // the fp32 gradients of the log-probabilities and of the logits, and their 16-bit cast
+        // (PyTorch's F.cross_entropy on logits.float()).
+        op.forwardWorkspace = Int64(t * v * (e + 4))
+        op.backwardWorkspace = Int64(t * v * (4 + 4 + e))
+        return op
     }
 }
