@@ -13,7 +13,7 @@ import Testing
         ("calibrate-gpu-folder-json", ["calibrate", "--traces", "traces/h100-sxm", "--topology", "topologies/dgx-h100.xml", "--json"]),
         ("cost-gemm", ["cost", "gemm", "m=8192", "n=6144", "k=2048", "dtype=bf16", h100]),
         ("cost-gemm-backward-fp8", ["cost", "gemm", "m=8192", "n=6144", "k=2048", "dtype=fp8", "pass=backward", h100]),
-        ("cost-gemm-kernel", ["cost", "gemm", "m=4096", "n=4096", "k=2048", "kernel=mxmoe", h100]),
+        ("cost-gemm-kernel", ["cost", "gemm", "m=4096", "n=4096", "k=2048", "kernel=example-illustrative", h100]),
         ("cost-attention", ["cost", "attention", "batch=4", "heads=16", "seq=2048", "head_dim=128", "kv_heads=4", "causal=true", "pass=backward", h100]),
         ("cost-rms-norm", ["cost", "rms_norm", "tokens=8192", "hidden=4096", h100]),
         ("cost-adamw-json", ["cost", "adamw", "parameters=1000000000", h100, "--json"]),
