@@ -67,7 +67,7 @@ enum NodeAttributeKey: String, CaseIterable {
         case .offload: "optimizer"
         case .precision: "bf16"
         case .quant: "w4a16"
-        case .kernel: "\"mxmoe\""
+        case .kernel: "\"my-kernel\""
         case .tensorParallelStyle: "column"
         }
     }
