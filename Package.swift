@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "StrataEngine",
             dependencies: [
-                "StrataCore", "StrataGraph", "StrataCost", "StrataTopology",
+                "StrataCore", "StrataModel", "StrataGraph", "StrataCost", "StrataTopology",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),

@@ -1,6 +1,7 @@
 import StrataCore
 import StrataCost
 import StrataGraph
+import StrataModel
 import StrataTopology
 
 /// Where one GPU's iteration went.
@@ -142,6 +143,15 @@ public struct Executor {
         return ClassPlan(successors: successors, waits: waits)
     }
 
+    /// What a kernel's time depends on.
+    private struct PriceKey: Hashable {
+        var family: OpFamily
+        var pass: KernelPass
+        var work: Work
+        var kernel: String?
+        var gpu: String
+    }
+
     /// Which simulated GPU stands for each of a group's members.
     private struct Instance: Hashable {
         var axes: [String]
@@ -181,7 +191,9 @@ public struct Executor {
         var sequences = [[String: Int]](repeating: [:], count: simulated.count)
         var arrivals: [Instance: [(sim: Int, task: Int)]] = [:]
         var posted: [TransferKey: (sim: Int, task: Int)] = [:]
-        var computeCost: [Int: [Int: SimTime]] = [:]
+        // Kernel times by what determines them: identical layers share one lookup.
+        var priced: [PriceKey: SimTime] = [:]
+        var specs: [String: GPUSpec] = [:]
         var communications: [Int: Communication] = [:]
         var nextCommunication = 0
         var flowOwner: [Int: Int] = [:]
@@ -238,11 +250,19 @@ public struct Executor {
             if recordsTimeline, task.allocates != 0 { timeline.memory[sim].append((now, memory[sim])) }
             switch task.action {
             case let .compute(kernel):
-                let classID = classOf(rank)
-                let duration = computeCost[classID]?[id] ?? SimTime(seconds: costs.seconds(
-                    family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work, gpu: cluster.gpus[rank].spec,
-                    kernel: kernel.kernel))
-                computeCost[classID, default: [:]][id] = duration
+                let gpuID = cluster.gpus[rank].spec.id
+                let key = PriceKey(family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work,
+                                   kernel: kernel.kernel, gpu: gpuID)
+                let duration: SimTime
+                if let known = priced[key] {
+                    duration = known
+                } else {
+                    let spec = specs[gpuID] ?? cluster.gpus[rank].spec
+                    specs[gpuID] = spec
+                    duration = SimTime(seconds: costs.seconds(family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec,
+                                                              kernel: kernel.kernel))
+                    priced[key] = duration
+                }
                 queue.schedule(.taskFinished(rank: sim, task: id), at: now + duration)
             case let .collective(call):
                 let members = call.axes.isEmpty ? [rank] : mesh.group(of: rank, over: call.axes)
