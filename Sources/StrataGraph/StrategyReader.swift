@@ -409,13 +409,7 @@ struct StrategyReader {
             var splits: [String: [String]] = [:]
             var reportedGroupSplit = false
             for (dimension, value, location) in fields.all() {
-                let names: [String]? = switch value {
-                case .symbol("none"): []
-                case let .symbol(axis): [axis]
-                case let .list(values): values.compactMap { if case let .symbol(n) = $0 { n } else { nil } }
-                default: nil
-                }
-                guard let names else {
+                guard let names = value.axisNames else {
                     fields.diagnostics.append(Diagnostic(at: location, "split '\(dimension)' must name mesh axes, found \(value)",
                                                          help: "write '\(dimension) = tensor', '\(dimension) = [data, context]' or '\(dimension) = none'"))
                     continue
@@ -440,13 +434,7 @@ struct StrategyReader {
         case .place:
             var weights: [String]?
             if let (value, location) = fields.raw("weights", example: "[tensor]") {
-                let names: [String]? = switch value {
-                case .symbol("none"): []
-                case let .symbol(axis): [axis]
-                case let .list(values): values.compactMap { if case let .symbol(n) = $0 { n } else { nil } }
-                default: nil
-                }
-                if let names {
+                if let names = value.axisNames {
                     for name in names where !declares(name) { fields.diagnostics.append(unknownAxis(name, at: location, key: "place weights")) }
                     weights = names
                 } else {
@@ -533,6 +521,18 @@ struct StrategyReader {
 }
 
 extension Value {
+    /// Mesh axes as written: `none` (no axes), one name, or a list of names; `nil` for
+    /// anything else. A list holding something other than names gives only its names, so
+    /// the caller's unknown-axis check reports them.
+    var axisNames: [String]? {
+        switch self {
+        case .symbol("none"): []
+        case let .symbol(axis): [axis]
+        case let .list(values): values.compactMap { if case let .symbol(name) = $0 { name } else { nil } }
+        default: nil
+        }
+    }
+
     /// The text of a keyword-like value: a bare name, a string, or `1f1b`-style quantities.
     var keyword: String? {
         switch self {
