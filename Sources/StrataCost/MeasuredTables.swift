@@ -50,7 +50,46 @@ public struct MeasuredTables: Sendable {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw DiagnosticError(Diagnostic(file: path, "cannot read the table as UTF-8 text", help: "check the file"))
             }
-            tables[String(name.dropLast(4))] = try Self.parse(text, path: path)
+            let table = try Self.parse(text, path: path)
+            try Self.check(table, named: String(name.dropLast(4)), path: path, text: text,
+                           gpuID: loadsKernels ? (folder as NSString).lastPathComponent : nil)
+            tables[String(name.dropLast(4))] = table
+        }
+    }
+
+    /// Columns the cost model reads from each table, all numeric except the listed text ones.
+    static let requiredColumns: [String: [String]] = [
+        "gemm": ["m", "n", "k", "dtype", "median_us"],
+        "attention": ["pass", "batch", "seq", "heads", "head_dim", "impl", "median_us"],
+        "elementwise": ["op", "pass", "bytes", "median_us"],
+        "collectives": ["op", "gpus", "group", "bytes", "median_us"],
+    ]
+    static let textColumns: Set<String> = ["dtype", "pass", "impl", "op", "group", "distribution", "kernel", "gqa"]
+
+    /// Rejects a table the cost model would misread: a missing column, a cell that should be
+    /// a number and is not, or a header naming a GPU other than the folder's.
+    static func check(_ table: Table, named name: String, path: String, text: String, gpuID: String?) throws(DiagnosticError) {
+        let headerLine = (text.split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? 0) + 1
+        for column in requiredColumns[name] ?? [] where !table.columns.contains(column) {
+            throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: headerLine, column: 1),
+                                             "the \(name) table lacks the column '\(column)'",
+                                             help: "its header needs \(requiredColumns[name]!.joined(separator: ", ")); re-run scripts/profile/run.py"))
+        }
+        for (index, row) in table.rows.enumerated() {
+            for column in requiredColumns[name] ?? [] where !textColumns.contains(column) {
+                guard let cell = row[column], Double(cell) != nil else {
+                    throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: headerLine + 1 + index, column: 1),
+                                                     "'\(row[column] ?? "")' in column '\(column)' is not a number",
+                                                     help: "write a number there, or remove the row"))
+                }
+            }
+        }
+        // The folder is named after the GPU (h100-sxm); its tables must come from that GPU.
+        if let gpuID, let gpu = table.facts["gpu"], let model = gpuID.split(separator: "-").first,
+           !gpu.lowercased().contains(model.lowercased()) {
+            throw DiagnosticError(Diagnostic(file: path, "the table was measured on '\(gpu)', not on a \(gpuID)",
+                                             help: "move it to the folder of the GPU it was measured on, such as traces/<gpu>/"))
         }
     }
 
