@@ -18,6 +18,10 @@ public struct RankBreakdown: Hashable, Sendable {
     /// High-water mark of allocated memory.
     public var peakMemoryBytes: Int64
     public var memoryCapacityBytes: Int64
+    /// Exposed communication of each kind (by stream), each on its own.
+    public var exposedByKind: [StreamKind: SimTime] = [:]
+    /// Idle time of a GPU in a pipeline: its share of the bubble.
+    public var pipelineBubble: SimTime = .zero
 
     public var fitsInMemory: Bool { peakMemoryBytes <= memoryCapacityBytes }
 }
@@ -35,6 +39,8 @@ public struct SimulationResult: Hashable, Sendable {
     public var timeline: Timeline?
     /// The ranks actually simulated: all of them, or one per class when folded.
     public var simulatedRanks: [Int] = []
+    /// Every FLOP executed over all GPUs, recomputation included: the numerator of HFU.
+    public var hardwareFLOPs: Double = 0
 }
 
 /// What happened on each GPU, for traces and plots.
@@ -187,7 +193,8 @@ public struct Executor {
         var finished = [Int](repeating: 0, count: simulated.count)
         var starts = simulated.map { [SimTime](repeating: .zero, count: graph.classes[classOf($0)].tasks.count) }
         var computeIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: simulated.count)
-        var communicationIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: simulated.count)
+        var communicationIntervals = [[(start: SimTime, end: SimTime, stream: StreamKind)]](repeating: [], count: simulated.count)
+        var hardwareFLOPs = 0.0
         var sequences = [[String: Int]](repeating: [:], count: simulated.count)
         var arrivals: [Instance: [(sim: Int, task: Int)]] = [:]
         var posted: [TransferKey: (sim: Int, task: Int)] = [:]
@@ -345,8 +352,14 @@ public struct Executor {
                 if program.tasks[task].frees != 0 { timeline.memory[sim].append((now, memory[sim])) }
             }
             switch program.tasks[task].action {
-            case .compute: computeIntervals[sim].append(interval)
-            default: if interval.0 < interval.1 { communicationIntervals[sim].append(interval) }
+            case let .compute(kernel):
+                computeIntervals[sim].append(interval)
+                // Every FLOP the GPU executes, recomputation included, for each member it stands for.
+                hardwareFLOPs += kernel.work.flops * Double(exact ? 1 : graph.classes[classOf(simulated[sim])].members.count)
+            default:
+                if interval.0 < interval.1 {
+                    communicationIntervals[sim].append((interval.0, interval.1, program.tasks[task].stream))
+                }
             }
             for successor in plans[classOf(simulated[sim])].successors[task] {
                 waits[sim][Int(successor)] -= 1
@@ -407,10 +420,12 @@ public struct Executor {
             throw ExecutionError(description: "GPU \(simulated[sim]) finished \(finished[sim]) of \(program.tasks.count) tasks (first stuck: \(stuck)): the execution graph has a cycle or a communication some member never reaches")
         }
 
+        // A pipelined GPU's idle time is its share of the pipeline's bubble.
+        let pipelined = graph.classes.contains { $0.tasks.contains { $0.stream == .pipeline } }
         // Every GPU reports: a folded class's members report what its simulated GPU did.
         let simulatedBreakdowns = simulated.indices.map { sim in
             breakdown(gpu: simulated[sim], compute: computeIntervals[sim], communication: communicationIntervals[sim],
-                      peak: peak[sim], end: now)
+                      peak: peak[sim], end: now, pipelined: pipelined)
         }
         let ranks = (0..<graph.rankCount).map { rank -> RankBreakdown in
             var own = simulatedBreakdowns[simOfRank[rank] ?? simOfRank[graph.classes[classOf(rank)].members[0]]!]
@@ -422,20 +437,35 @@ public struct Executor {
             now.picoseconds > 0 ? carried / (link.bandwidth.bytesPerSecond * now.seconds) : 0
         }
         return SimulationResult(iterationTime: now, ranks: ranks, events: queue.processed, linkUtilisation: utilisation,
-                                timeline: recordsTimeline ? timeline : nil, simulatedRanks: simulated)
+                                timeline: recordsTimeline ? timeline : nil, simulatedRanks: simulated,
+                                hardwareFLOPs: hardwareFLOPs)
     }
 
-    private func breakdown(gpu: Int, compute: [(start: SimTime, end: SimTime)], communication: [(start: SimTime, end: SimTime)],
-                           peak: Int64, end: SimTime) -> RankBreakdown {
+    private func breakdown(gpu: Int, compute: [(start: SimTime, end: SimTime)],
+                           communication: [(start: SimTime, end: SimTime, stream: StreamKind)],
+                           peak: Int64, end: SimTime, pipelined: Bool) -> RankBreakdown {
         let computeTime = compute.reduce(SimTime.zero) { $0 + ($1.end - $1.start) }
-        let communicationUnion = Intervals.union(communication.sorted { $0.start < $1.start })
+        let computeUnion = Intervals.union(compute.sorted { $0.start < $1.start })
+        let all = communication.map { (start: $0.start, end: $0.end) }.sorted { $0.start < $1.start }
+        let communicationUnion = Intervals.union(all)
         let communicationTime = communicationUnion.reduce(SimTime.zero) { $0 + ($1.end - $1.start) }
-        let hidden = Intervals.overlap(communicationUnion, Intervals.union(compute.sorted { $0.start < $1.start }))
-        let exposed = communicationTime - hidden
+        let exposed = communicationTime - Intervals.overlap(communicationUnion, computeUnion)
+        // Each kind on its own: what of its time no compute hid (kinds overlapping each other
+        // are each counted, so these can add up to more than the total).
+        var byKind: [StreamKind: SimTime] = [:]
+        for kind in StreamKind.allCases where kind != .compute {
+            let own = Intervals.union(communication.filter { $0.stream == kind }.map { (start: $0.start, end: $0.end) }
+                .sorted { $0.start < $1.start })
+            let time = own.reduce(SimTime.zero) { $0 + ($1.end - $1.start) }
+            let hidden = Intervals.overlap(own, computeUnion)
+            if time > hidden { byKind[kind] = time - hidden }
+        }
+        let idle = end - computeTime - exposed
         return RankBreakdown(
             gpu: gpu, compute: computeTime, communication: communicationTime, exposedCommunication: exposed,
-            idle: end - computeTime - exposed, peakMemoryBytes: peak,
-            memoryCapacityBytes: cluster.gpus[gpu].spec.memoryCapacity.bytes)
+            idle: idle, peakMemoryBytes: peak,
+            memoryCapacityBytes: cluster.gpus[gpu].spec.memoryCapacity.bytes,
+            exposedByKind: byKind, pipelineBubble: pipelined ? idle : .zero)
     }
 }
 

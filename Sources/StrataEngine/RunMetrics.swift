@@ -10,6 +10,9 @@ public struct RunMetrics: Hashable, Sendable, Codable {
     /// Model FLOPs utilisation: model FLOPs per second over the GPUs' combined dense peak
     /// in the training precision (Chowdhery et al. 2022, appendix B).
     public var mfu: Double
+    /// Hardware FLOPs utilisation: every executed FLOP (recomputation and flash attention's
+    /// recomputed scores included) per second over the same peak.
+    public var hfu: Double
     public var modelFLOPsPerIteration: Double
     /// The largest high-water mark over all GPUs.
     public var peakMemoryBytes: Int64
@@ -26,6 +29,7 @@ public struct RunMetrics: Hashable, Sendable, Codable {
         tokensPerSecond = Double(graph.tokensPerIteration) / seconds
         samplesPerSecond = Double(graph.samplesPerIteration) / seconds
         mfu = graph.modelFLOPsPerIteration / (seconds * peakFLOPs)
+        hfu = result.hardwareFLOPs / (seconds * peakFLOPs)
         modelFLOPsPerIteration = graph.modelFLOPsPerIteration
         peakMemoryBytes = result.ranks.map(\.peakMemoryBytes).max() ?? 0
         fitsInMemory = result.ranks.allSatisfy(\.fitsInMemory)

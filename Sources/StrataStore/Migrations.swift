@@ -57,6 +57,17 @@ enum Migrations {
                 table.primaryKey(["run_id", "link"])
             }
         }
+        migrator.registerMigration("v3: HFU, exposed communication by kind, pipeline bubble") { db in
+            try db.alter(table: "run") { table in
+                table.add(column: "hfu", .double).notNull().defaults(to: 0)
+            }
+            try db.alter(table: "run_gpu") { table in
+                for kind in ["tp", "cp", "ep", "pp", "dp", "gather"] {
+                    table.add(column: "exposed_\(kind)_s", .double).notNull().defaults(to: 0)
+                }
+                table.add(column: "bubble_s", .double).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 }

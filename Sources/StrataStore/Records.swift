@@ -31,6 +31,8 @@ public struct RunRecord: Codable, Hashable, Sendable, FetchableRecord, MutablePe
     public var costModel: String = "roofline"
     /// Events the engine processed.
     public var events: Int = 0
+    /// Hardware FLOPs utilisation (recomputation included).
+    public var hfu: Double = 0
 
     public init(id: Int64? = nil, createdAt: String, toolVersion: String, strategyPath: String, strategyText: String,
                 strategySha256: String, topologyPath: String, topologyName: String, topologyText: String,
@@ -79,6 +81,16 @@ public struct RunGPURecord: Codable, Hashable, Sendable, FetchableRecord, Persis
     public var communicationS: Double
     public var exposedCommunicationS: Double
     public var idleS: Double
+    /// Exposed communication by kind: tensor, context, expert, pipeline, data-parallel
+    /// gradients, and parameter gathers (each on its own, so they can overlap).
+    public var exposedTpS: Double = 0
+    public var exposedCpS: Double = 0
+    public var exposedEpS: Double = 0
+    public var exposedPpS: Double = 0
+    public var exposedDpS: Double = 0
+    public var exposedGatherS: Double = 0
+    /// Idle time inside a pipeline: this GPU's share of the bubble.
+    public var bubbleS: Double = 0
 
     public init(runId: Int64, gpu: Int, peakMemoryBytes: Int64, memoryCapacityBytes: Int64, computeS: Double,
                 communicationS: Double, exposedCommunicationS: Double, idleS: Double) {

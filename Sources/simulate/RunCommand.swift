@@ -57,6 +57,7 @@ struct RunCommand: ParsableCommand {
         var stored = record
         stored.costModel = costs
         stored.events = result.events
+        stored.hfu = metrics.hfu
         let id = try store.insert(stored, gpus: RunRecords.gpus(result), links: RunRecords.links(result, cluster: resolved.cluster))
 
         if json {

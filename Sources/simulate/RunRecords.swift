@@ -47,10 +47,19 @@ enum RunRecords {
 
     static func gpus(_ result: SimulationResult) -> [RunGPURecord] {
         result.ranks.map { rank in
-            RunGPURecord(runId: 0, gpu: rank.gpu, peakMemoryBytes: rank.peakMemoryBytes,
-                         memoryCapacityBytes: rank.memoryCapacityBytes, computeS: rank.compute.seconds,
-                         communicationS: rank.communication.seconds,
-                         exposedCommunicationS: rank.exposedCommunication.seconds, idleS: rank.idle.seconds)
+            var record = RunGPURecord(runId: 0, gpu: rank.gpu, peakMemoryBytes: rank.peakMemoryBytes,
+                                      memoryCapacityBytes: rank.memoryCapacityBytes, computeS: rank.compute.seconds,
+                                      communicationS: rank.communication.seconds,
+                                      exposedCommunicationS: rank.exposedCommunication.seconds, idleS: rank.idle.seconds)
+            let exposed = { (kind: StreamKind) in rank.exposedByKind[kind]?.seconds ?? 0 }
+            record.exposedTpS = exposed(.tensorParallel)
+            record.exposedCpS = exposed(.contextParallel)
+            record.exposedEpS = exposed(.expertParallel)
+            record.exposedPpS = exposed(.pipeline)
+            record.exposedDpS = exposed(.gradientSync)
+            record.exposedGatherS = exposed(.parameterGather)
+            record.bubbleS = rank.pipelineBubble.seconds
+            return record
         }
     }
 

@@ -11,6 +11,7 @@ enum RunReport {
         var tokensPerS: Double
         var samplesPerS: Double
         var mfu: Double
+        var hfu: Double
         var modelFlopsPerIteration: Double
         var peakMemoryBytes: Int64
         var memoryCapacityBytes: Int64
@@ -32,7 +33,7 @@ enum RunReport {
         let mean = { (value: (RankBreakdown) -> SimTime) in result.ranks.reduce(0.0) { $0 + value($1).seconds } / count }
         let report = JSONReport(
             iterationTimeS: metrics.iterationTimeSeconds, tokensPerS: metrics.tokensPerSecond,
-            samplesPerS: metrics.samplesPerSecond, mfu: metrics.mfu,
+            samplesPerS: metrics.samplesPerSecond, mfu: metrics.mfu, hfu: metrics.hfu,
             modelFlopsPerIteration: metrics.modelFLOPsPerIteration, peakMemoryBytes: metrics.peakMemoryBytes,
             memoryCapacityBytes: result.ranks.map(\.memoryCapacityBytes).min() ?? 0,
             fitsInMemory: metrics.fitsInMemory, gpus: metrics.gpus, runId: runID, strategy: strategy.path,
@@ -40,11 +41,23 @@ enum RunReport {
             breakdown: [
                 "compute_s": mean(\.compute), "communication_s": mean(\.communication),
                 "exposed_communication_s": mean(\.exposedCommunication), "idle_s": mean(\.idle),
-            ])
+                "pipeline_bubble_s": mean(\.pipelineBubble),
+            ].merging(StreamKind.allCases.filter { $0 != .compute }.map { kind in
+                ("exposed_\(kind.rawValue.replacingOccurrences(of: "-", with: "_"))_s",
+                 mean { $0.exposedByKind[kind] ?? .zero })
+            }) { first, _ in first })
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(data: try encoder.encode(report), encoding: .utf8)!
+    }
+
+    /// " (tp-comm 1.2 ms, grad-sync 0.3 ms)" for the kinds with exposed time.
+    static func kinds(_ rank: RankBreakdown) -> String {
+        let parts = StreamKind.allCases.compactMap { kind in
+            rank.exposedByKind[kind].map { "\(kind.rawValue) \(Format.duration($0.seconds))" }
+        }
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
     }
 
     static func summary(metrics: RunMetrics, result: SimulationResult, strategy: ResolvedStrategy, runID: Int64, database: String,
@@ -56,11 +69,11 @@ enum RunReport {
         let rows: [(String, String)] = [
             ("iteration time", Format.duration(metrics.iterationTimeSeconds)),
             ("throughput", "\(Format.grouped(metrics.tokensPerSecond)) tokens/s, \(Format.fixed(metrics.samplesPerSecond, 2)) samples/s"),
-            ("MFU", "\(Format.percent(metrics.mfu)) of \(Format.flopRate(spec.peak[strategy.precision]!.flopsPerSecond)) \(strategy.precision.rawValue) per GPU"),
+            ("MFU", "\(Format.percent(metrics.mfu)) of \(Format.flopRate(spec.peak[strategy.precision]!.flopsPerSecond)) \(strategy.precision.rawValue) per GPU (HFU \(Format.percent(metrics.hfu)))"),
             ("model FLOPs", "\(Format.flops(metrics.modelFLOPsPerIteration)) per iteration"),
             ("peak memory", "\(Format.bytes(Double(worst.peakMemoryBytes))) of \(Format.bytes(Double(worst.memoryCapacityBytes))) on GPU \(worst.gpu) (\(fits))"),
             ("costs", costs),
-            ("time on GPU \(slowest.gpu)", "compute \(Format.duration(slowest.compute.seconds)), exposed communication \(Format.duration(slowest.exposedCommunication.seconds)), idle \(Format.duration(slowest.idle.seconds))"),
+            ("time on GPU \(slowest.gpu)", "compute \(Format.duration(slowest.compute.seconds)), exposed communication \(Format.duration(slowest.exposedCommunication.seconds))\(kinds(slowest)), idle \(Format.duration(slowest.idle.seconds))"),
         ]
         let width = rows.map(\.0.count).max()!
         var lines = ["\(strategy.path) on \(strategy.cluster.name): \(strategy.gpuCount) × \(spec.name), data parallel \(strategy.dataParallel)"]
