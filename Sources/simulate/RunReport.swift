@@ -76,7 +76,8 @@ enum RunReport {
             ("time on GPU \(slowest.gpu)", "compute \(Format.duration(slowest.compute.seconds)), exposed communication \(Format.duration(slowest.exposedCommunication.seconds))\(kinds(slowest)), idle \(Format.duration(slowest.idle.seconds))"),
         ]
         let width = rows.map(\.0.count).max()!
-        var lines = ["\(strategy.path) on \(strategy.cluster.name): \(strategy.gpuCount) × \(spec.name), data parallel \(strategy.dataParallel)"]
+        let mesh = strategy.mesh.map { "\($0.name) \($0.size)" }.joined(separator: " × ")
+        var lines = ["\(strategy.path) on \(strategy.cluster.name): \(strategy.gpuCount) × \(spec.name), mesh \(mesh)"]
         lines += rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
         lines.append("stored as run \(runID) in \(database)")
         return lines.joined(separator: "\n")
