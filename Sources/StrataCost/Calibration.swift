@@ -20,6 +20,9 @@ public struct InterpolationError: Sendable, Hashable {
     public var maxAbsolute: Double
     /// Mean relative error, whose sign says whether the model leans fast or slow.
     public var meanSigned: Double
+    /// Median and 90th percentile of |relative error|, the figures issue 6's targets use.
+    public var medianAbsolute: Double
+    public var p90Absolute: Double
 
     init?(family: String, precision: String, errors: [Double]) {
         guard !errors.isEmpty else { return nil }
@@ -29,6 +32,17 @@ public struct InterpolationError: Sendable, Hashable {
         meanAbsolute = errors.map(abs).reduce(0, +) / Double(errors.count)
         maxAbsolute = errors.map(abs).max()!
         meanSigned = errors.reduce(0, +) / Double(errors.count)
+        medianAbsolute = Self.percentile(errors.map(abs), 0.5)
+        p90Absolute = Self.percentile(errors.map(abs), 0.9)
+    }
+
+    /// The `q` quantile by linear interpolation between closest ranks.
+    static func percentile(_ values: [Double], _ q: Double) -> Double {
+        let sorted = values.sorted()
+        guard sorted.count > 1 else { return sorted.first ?? 0 }
+        let position = q * Double(sorted.count - 1)
+        let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
+        return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
     }
 }
 
@@ -86,7 +100,8 @@ extension MeasuredCostModel {
 extension NetworkCalibration {
     /// The collective fit's error per (collective, GPUs): rows, mean and largest
     /// |relative error| over the message sizes measured.
-    public var errorsByCollective: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double)] {
+    public var errorsByCollective: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
+                                     medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)] {
         var keys: [String] = []
         var groups: [String: [Fit]] = [:]
         for fit in report {
@@ -97,7 +112,9 @@ extension NetworkCalibration {
         return keys.map { key in
             let fits = groups[key]!
             let errors = fits.map { abs($0.error) }
-            return (fits[0].collective, fits[0].gpus, fits.count, errors.reduce(0, +) / Double(errors.count), errors.max()!)
+            let large = fits.filter { $0.bytes >= 1_048_576 }.map { abs($0.error) }
+            return (fits[0].collective, fits[0].gpus, fits.count, errors.reduce(0, +) / Double(errors.count), errors.max()!,
+                    InterpolationError.percentile(large, 0.5), InterpolationError.percentile(large, 0.9))
         }
     }
 }

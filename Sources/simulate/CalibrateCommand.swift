@@ -38,6 +38,8 @@ struct CalibrateCommand: ParsableCommand {
             var meanAbsError: Double
             var maxAbsError: Double
             var meanError: Double
+            var medianAbsError: Double
+            var p90AbsError: Double
         }
         struct Collective: Codable {
             var collective: String
@@ -45,6 +47,8 @@ struct CalibrateCommand: ParsableCommand {
             var sizes: Int
             var meanAbsError: Double
             var maxAbsError: Double
+            var medianAbsErrorFrom1MiB: Double
+            var p90AbsErrorFrom1MiB: Double
         }
         var gpu: String
         var folder: String
@@ -117,11 +121,13 @@ struct CalibrateCommand: ParsableCommand {
         let network = NetworkCalibration.fit(tables, nominal: nominal?.0 ?? Bandwidth(bytesPerSecond: .greatestFiniteMagnitude))
         let families = model.leaveOneOutErrors().map {
             GPUReport.Family(family: $0.family, dtype: $0.precision, rows: $0.rows, meanAbsError: $0.meanAbsolute,
-                             maxAbsError: $0.maxAbsolute, meanError: $0.meanSigned)
+                             maxAbsError: $0.maxAbsolute, meanError: $0.meanSigned, medianAbsError: $0.medianAbsolute,
+                             p90AbsError: $0.p90Absolute)
         }
         let collectives = network.errorsByCollective.map {
             GPUReport.Collective(collective: $0.collective, gpus: $0.gpus, sizes: $0.rows, meanAbsError: $0.meanAbsolute,
-                                 maxAbsError: $0.maxAbsolute)
+                                 maxAbsError: $0.maxAbsolute, medianAbsErrorFrom1MiB: $0.medianAtLeast1MiB,
+                                 p90AbsErrorFrom1MiB: $0.p90AtLeast1MiB)
         }
         return GPUReport(gpu: id, folder: Resolver.normalized(folder), tables: tables.tables.keys.sorted(), kernels: model.kernelNames,
                          nominalNVLinkGBps: nominal.map { $0.0.bytesPerSecond / 1e9 }, nominalFrom: nominal?.1,
@@ -139,9 +145,10 @@ struct CalibrateCommand: ParsableCommand {
                      + (report.kernels.isEmpty ? "" : "; kernels \(report.kernels.joined(separator: ", "))")]
         lines.append("")
         lines.append("Kernel interpolation, leave-one-out: each measured row predicted from the others")
-        lines.append(textTable(["family", "dtype", "rows", "mean |err|", "max |err|", "mean err"], report.families.map {
-            [$0.family, $0.dtype, "\($0.rows)", percent($0.meanAbsError), percent($0.maxAbsError), percent($0.meanError, signed: true)]
-        }, numeric: [false, false, true, true, true, true]))
+        lines.append(textTable(["family", "dtype", "rows", "median |err|", "p90 |err|", "mean |err|", "max |err|", "mean err"], report.families.map {
+            [$0.family, $0.dtype, "\($0.rows)", percent($0.medianAbsError), percent($0.p90AbsError), percent($0.meanAbsError),
+             percent($0.maxAbsError), percent($0.meanError, signed: true)]
+        }, numeric: [false, false, true, true, true, true, true, true]))
         lines.append("")
         if let bus = report.nvlinkBusGBps, let latency = report.stepLatencyUs {
             var fit = "Collective fit (NVLink): bus bandwidth \(Format.fixed(bus, 1)) GB/s"
@@ -149,9 +156,10 @@ struct CalibrateCommand: ParsableCommand {
                 fit += " = \(percent(efficiency)) of nominal \(Format.fixed(nominal, 1)) GB/s (\(from))"
             }
             lines.append(fit + ", \(Format.fixed(latency, 2)) us per step")
-            lines.append(textTable(["collective", "gpus", "sizes", "mean |err|", "max |err|"], report.collectives.map {
-                [$0.collective, "\($0.gpus)", "\($0.sizes)", percent($0.meanAbsError), percent($0.maxAbsError)]
-            }, numeric: [false, true, true, true, true]))
+            lines.append(textTable(["collective", "gpus", "sizes", "median ≥1MiB", "p90 ≥1MiB", "mean |err|", "max |err|"], report.collectives.map {
+                [$0.collective, "\($0.gpus)", "\($0.sizes)", percent($0.medianAbsErrorFrom1MiB), percent($0.p90AbsErrorFrom1MiB),
+                 percent($0.meanAbsError), percent($0.maxAbsError)]
+            }, numeric: [false, true, true, true, true, true, true]))
         } else {
             lines.append("Collective fit: no collectives.csv with all-reduce, all-gather or reduce-scatter rows; links keep their nominal figures")
         }
