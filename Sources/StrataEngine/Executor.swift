@@ -176,13 +176,76 @@ public struct Executor {
     /// A collective or transfer in flight: the tasks it completes and its flows left.
     private struct Communication {
         var members: [(sim: Int, task: Int)]
-        var flows: [(flow: CollectiveFlows.Flow, weights: [Int: Double])]
+        var flows: [PreparedFlow]
         var pending: Int
+    }
+
+    /// A flow with its route resolved: the links it crosses and how many identical flows
+    /// share each (folded execution).
+    private struct PreparedFlow {
+        var bytes: Double
+        var links: [(link: Int, multiplicity: Double)]
+    }
+
+    /// A communication ready to start: its latency and flows.
+    private struct Prepared {
+        var latency: SimTime
+        var flows: [PreparedFlow]
+    }
+
+    /// What a transfer's flow depends on.
+    private struct TransferRoute: Hashable {
+        var source: Int
+        var destination: Int
+        var bytes: Int64
+    }
+
+    /// What a ring collective's flows depend on, so identical calls (every layer's) are
+    /// lowered and routed once.
+    private struct LoweringKey: Hashable {
+        var kind: CollectiveKind
+        var axes: [String]
+        var bytes: Int64
+        var leader: Int
+        var participants: [Int]
     }
 
     public func run() throws(ExecutionError) -> SimulationResult {
         let mesh = graph.mesh
         let plans = graph.classes.map(Self.plan)
+        // Flat per-task facts of every class (class c's task i at offsets[c] + i), so the
+        // event loop reads plain arrays instead of copying task structures.
+        var offsets: [Int] = []
+        var taskAllocates: [Int64] = [], taskFrees: [Int64] = [], taskStream: [StreamKind] = []
+        var taskIsCompute: [Bool] = [], taskFLOPs: [Double] = [], taskDuration: [SimTime] = []
+        var successorStart: [Int] = [], successorList: [Int32] = []
+        var pricedKernels: [PriceKey: SimTime] = [:]
+        for (classID, program) in graph.classes.enumerated() {
+            offsets.append(taskAllocates.count)
+            let spec = cluster.gpus[program.members[0]].spec
+            for task in program.tasks {
+                taskAllocates.append(task.allocates)
+                taskFrees.append(task.frees)
+                taskStream.append(task.stream)
+                successorStart.append(successorList.count)
+                successorList += plans[classID].successors[task.id]
+                if case let .compute(kernel) = task.action {
+                    let key = PriceKey(family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work,
+                                       kernel: kernel.kernel, gpu: spec.id)
+                    let duration = pricedKernels[key] ?? SimTime(seconds: costs.seconds(
+                        family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec, kernel: kernel.kernel))
+                    pricedKernels[key] = duration
+                    taskIsCompute.append(true)
+                    taskFLOPs.append(kernel.work.flops)
+                    taskDuration.append(duration)
+                } else {
+                    taskIsCompute.append(false)
+                    taskFLOPs.append(0)
+                    taskDuration.append(.zero)
+                }
+            }
+        }
+        successorStart.append(successorList.count)
         // The GPUs simulated: every rank, or each class's first member.
         let simulated = exact ? Array(0..<graph.rankCount) : graph.classes.map { $0.members[0] }
         let simOfRank: [Int: Int] = Dictionary(uniqueKeysWithValues: simulated.enumerated().map { ($1, $0) })
@@ -198,9 +261,6 @@ public struct Executor {
         var sequences = [[String: Int]](repeating: [:], count: simulated.count)
         var arrivals: [Instance: [(sim: Int, task: Int)]] = [:]
         var posted: [TransferKey: (sim: Int, task: Int)] = [:]
-        // Kernel times by what determines them: identical layers share one lookup.
-        var priced: [PriceKey: SimTime] = [:]
-        var specs: [String: GPUSpec] = [:]
         var communications: [Int: Communication] = [:]
         var nextCommunication = 0
         var flowOwner: [Int: Int] = [:]
@@ -238,39 +298,46 @@ public struct Executor {
             return result
         }
 
-        func communicate(_ members: [(sim: Int, task: Int)], _ lowered: CollectiveFlows, weights: [Int: Double]) {
+        var preparedCollectives: [LoweringKey: Prepared] = [:]
+        var preparedTransfers: [TransferRoute: Prepared] = [:]
+
+        func prepare(_ lowered: CollectiveFlows, weights: [Int: Double]) -> Prepared {
+            Prepared(latency: lowered.latency, flows: lowered.flows.map { flow in
+                let route = flow.source == flow.destination ? [] : cluster.route(fromGPU: flow.source, toGPU: flow.destination)
+                return PreparedFlow(bytes: flow.bytes, links: route.map { ($0.id, weights[$0.id] ?? 1) })
+            })
+        }
+
+        func communicate(_ members: [(sim: Int, task: Int)], _ prepared: Prepared) {
             for member in members { starts[member.sim][member.task] = now }
             let id = nextCommunication
             nextCommunication += 1
-            communications[id] = Communication(members: members, flows: lowered.flows.map { ($0, weights) },
-                                               pending: lowered.flows.count)
-            queue.schedule(.communicationReady(id: id), at: now + lowered.latency)
+            communications[id] = Communication(members: members, flows: prepared.flows, pending: prepared.flows.count)
+            queue.schedule(.communicationReady(id: id), at: now + prepared.latency)
         }
 
         func start(_ sim: Int, _ id: Int) {
             let rank = simulated[sim]
-            let program = graph.program(of: rank)
-            let task = program.tasks[id]
-            memory[sim] += task.allocates
+            let flat = offsets[classOf(rank)] + id
+            memory[sim] += taskAllocates[flat]
             peak[sim] = max(peak[sim], memory[sim])
             starts[sim][id] = now
-            if recordsTimeline, task.allocates != 0 { timeline.memory[sim].append((now, memory[sim])) }
-            switch task.action {
-            case let .compute(kernel):
-                let gpuID = cluster.gpus[rank].spec.id
-                let key = PriceKey(family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work,
-                                   kernel: kernel.kernel, gpu: gpuID)
-                let duration: SimTime
-                if let known = priced[key] {
-                    duration = known
-                } else {
-                    let spec = specs[gpuID] ?? cluster.gpus[rank].spec
-                    specs[gpuID] = spec
-                    duration = SimTime(seconds: costs.seconds(family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec,
-                                                              kernel: kernel.kernel))
-                    priced[key] = duration
+            if recordsTimeline, taskAllocates[flat] != 0 { timeline.memory[sim].append((now, memory[sim])) }
+            if taskIsCompute[flat] {
+                var duration = taskDuration[flat]
+                if exact, cluster.gpus[rank].spec.id != cluster.gpus[graph.classes[classOf(rank)].members[0]].spec.id,
+                   case let .compute(kernel) = graph.classes[classOf(rank)].tasks[id].action {
+                    // A GPU of another type than its class's first member: price it on its own.
+                    duration = SimTime(seconds: costs.seconds(family: kernel.family, pass: Self.kernelPass(kernel.pass),
+                                                              work: kernel.work, gpu: cluster.gpus[rank].spec, kernel: kernel.kernel))
                 }
                 queue.schedule(.taskFinished(rank: sim, task: id), at: now + duration)
+                return
+            }
+            let action = graph.classes[classOf(rank)].tasks[id].action
+            switch action {
+            case .compute:
+                preconditionFailure("compute tasks are handled above")
             case let .collective(call):
                 let members = call.axes.isEmpty ? [rank] : mesh.group(of: rank, over: call.axes)
                 if members.count <= 1 || call.bytes == 0 {
@@ -292,6 +359,12 @@ public struct Executor {
                     }
                     return (exact ? simulated[member.sim] : classOf(simulated[member.sim]), c)
                 })
+                let cacheKey = call.kind == .allToAll ? nil
+                    : LoweringKey(kind: call.kind, axes: call.axes, bytes: call.bytes, leader: members[0], participants: participants)
+                if let cacheKey, let prepared = preparedCollectives[cacheKey] {
+                    communicate(arrived, prepared)
+                    return
+                }
                 let calls = members.map { (rank: $0, call: callOf[exact ? $0 : classOf($0)]!) }
                 let lowered = CollectiveFlows.lower(calls, group: members, cluster: cluster, calibration: self.network)
                 var flowWeights: [Int: Double] = [:]
@@ -312,10 +385,12 @@ public struct Executor {
                         return flows
                     }
                 }
-                communicate(arrived, lowered, weights: flowWeights)
+                let prepared = prepare(lowered, weights: flowWeights)
+                if let cacheKey { preparedCollectives[cacheKey] = prepared }
+                communicate(arrived, prepared)
             case let .send(transfer), let .receive(transfer):
                 let peer = mesh.neighbour(of: rank, along: transfer.axis, offset: transfer.offset)
-                let isSend = if case .send = task.action { true } else { false }
+                let isSend = if case .send = action { true } else { false }
                 let (source, destination) = isSend ? (rank, peer) : (peer, rank)
                 let key = exact ? TransferKey(source: source, destination: destination, tag: transfer.tag)
                     : TransferKey(source: classOf(source), destination: classOf(destination), tag: transfer.tag)
@@ -326,6 +401,11 @@ public struct Executor {
                 // The flow goes from the sender's side of whichever simulated GPU sent.
                 let sender = isSend ? rank : simulated[other.sim]
                 let receiver = mesh.neighbour(of: sender, along: transfer.axis, offset: isSend ? transfer.offset : -transfer.offset)
+                let routeKey = TransferRoute(source: sender, destination: receiver, bytes: transfer.bytes)
+                if let prepared = preparedTransfers[routeKey] {
+                    communicate([other, (sim, id)], prepared)
+                    return
+                }
                 let lowered = CollectiveFlows.transfer(from: sender, to: receiver, bytes: Double(transfer.bytes), cluster: cluster,
                                                        calibration: self.network)
                 var flowWeights: [Int: Double] = [:]
@@ -338,32 +418,33 @@ public struct Executor {
                         }
                     }
                 }
-                communicate([other, (sim, id)], lowered, weights: flowWeights)
+                let prepared = prepare(lowered, weights: flowWeights)
+                preparedTransfers[routeKey] = prepared
+                communicate([other, (sim, id)], prepared)
             }
         }
 
         func finish(_ sim: Int, _ task: Int) {
-            let program = graph.program(of: simulated[sim])
+            let classID = classOf(simulated[sim])
+            let flat = offsets[classID] + task
             finished[sim] += 1
-            memory[sim] -= program.tasks[task].frees
+            memory[sim] -= taskFrees[flat]
             let interval = (starts[sim][task], now)
             if recordsTimeline {
                 timeline.spans[sim].append(Timeline.Span(task: task, start: interval.0, end: now))
-                if program.tasks[task].frees != 0 { timeline.memory[sim].append((now, memory[sim])) }
+                if taskFrees[flat] != 0 { timeline.memory[sim].append((now, memory[sim])) }
             }
-            switch program.tasks[task].action {
-            case let .compute(kernel):
+            if taskIsCompute[flat] {
                 computeIntervals[sim].append(interval)
                 // Every FLOP the GPU executes, recomputation included, for each member it stands for.
-                hardwareFLOPs += kernel.work.flops * Double(exact ? 1 : graph.classes[classOf(simulated[sim])].members.count)
-            default:
-                if interval.0 < interval.1 {
-                    communicationIntervals[sim].append((interval.0, interval.1, program.tasks[task].stream))
-                }
+                hardwareFLOPs += taskFLOPs[flat] * Double(exact ? 1 : graph.classes[classID].members.count)
+            } else if interval.0 < interval.1 {
+                communicationIntervals[sim].append((interval.0, interval.1, taskStream[flat]))
             }
-            for successor in plans[classOf(simulated[sim])].successors[task] {
-                waits[sim][Int(successor)] -= 1
-                if waits[sim][Int(successor)] == 0 { start(sim, Int(successor)) }
+            for index in successorStart[flat]..<successorStart[flat + 1] {
+                let successor = Int(successorList[index])
+                waits[sim][successor] -= 1
+                if waits[sim][successor] == 0 { start(sim, successor) }
             }
         }
 
@@ -385,14 +466,13 @@ public struct Executor {
                 guard let communication = communications[id] else { continue }
                 network.advance(to: now)
                 var instant = 0
-                for (flow, weights) in communication.flows {
-                    let route = flow.source == flow.destination ? [] : cluster.route(fromGPU: flow.source, toGPU: flow.destination)
-                    if route.isEmpty || flow.bytes <= 0 {
+                for flow in communication.flows {
+                    if flow.links.isEmpty || flow.bytes <= 0 {
                         instant += 1
                         continue
                     }
                     flowOwner[nextFlow] = id
-                    network.add(id: nextFlow, links: route.map { ($0.id, weights[$0.id] ?? 1) }, bytes: flow.bytes, resolve: false)
+                    network.add(id: nextFlow, links: flow.links, bytes: flow.bytes, resolve: false)
                     nextFlow += 1
                 }
                 network.resolve()
