@@ -482,9 +482,8 @@ public struct Executor {
             case let .networkCheck(version):
                 guard version == networkVersion else { continue }
                 network.advance(to: now)
-                let done = network.flows.values.filter { $0.remaining <= max(1e-6, $0.rate * 1e-12) }.map(\.id).sorted()
-                for flow in done { network.remove(id: flow, resolve: false) }
-                network.resolve()
+                let done = network.finished()
+                network.remove(ids: Set(done))
                 for flow in done {
                     let owner = flowOwner.removeValue(forKey: flow)!
                     communications[owner]!.pending -= 1

@@ -22,17 +22,24 @@ struct FlowNetwork {
     }
 
     private(set) var capacity: [Double]
-    private(set) var flows: [Int: Flow] = [:]
+    /// Active flows in the order they were added (ids increase, so also by id).
+    private(set) var active: [Flow] = []
     /// Bytes carried by each link so far, for utilisation reports.
     private(set) var carried: [Double]
     private var lastUpdate = SimTime.zero
+    /// Scratch for `solve`: the compact slot of each link in use, -1 otherwise.
+    private var slotOfLink: [Int]
 
     init(linkCapacities: [Double]) {
         capacity = linkCapacities
         carried = Array(repeating: 0, count: linkCapacities.count)
+        slotOfLink = Array(repeating: -1, count: linkCapacities.count)
     }
 
-    var isEmpty: Bool { flows.isEmpty }
+    var isEmpty: Bool { active.isEmpty }
+
+    /// The active flows by id.
+    var flows: [Int: Flow] { Dictionary(uniqueKeysWithValues: active.map { ($0.id, $0) }) }
 
     /// Moves every flow forward to `now` at its current rate.
     mutating func advance(to now: SimTime) {
@@ -41,10 +48,10 @@ struct FlowNetwork {
             lastUpdate = now
             return
         }
-        for id in flows.keys {
-            let moved = min(flows[id]!.remaining, flows[id]!.rate * elapsed)
-            flows[id]!.remaining -= moved
-            for (link, multiplicity) in flows[id]!.links { carried[link] += moved * multiplicity }
+        for index in active.indices {
+            let moved = min(active[index].remaining, active[index].rate * elapsed)
+            active[index].remaining -= moved
+            for (link, multiplicity) in active[index].links { carried[link] += moved * multiplicity }
         }
         lastUpdate = now
     }
@@ -52,14 +59,25 @@ struct FlowNetwork {
     /// Adds a flow; with `resolve` false the caller adds more and calls `resolve()` once.
     mutating func add(id: Int, links: [(link: Int, multiplicity: Double)], bytes: Double, resolve: Bool = true) {
         let cap = links.map { capacity[$0.link] / $0.multiplicity }.min() ?? .infinity
-        flows[id] = Flow(id: id, links: links, remaining: bytes, cap: cap)
+        active.append(Flow(id: id, links: links, remaining: bytes, cap: cap))
         if resolve { solve() }
     }
 
     /// Removes a flow; with `resolve` false the caller removes more and calls `resolve()` once.
     mutating func remove(id: Int, resolve: Bool = true) {
-        flows[id] = nil
+        active.removeAll { $0.id == id }
         if resolve { solve() }
+    }
+
+    /// Removes every flow in `ids` at once, then re-solves.
+    mutating func remove(ids: Set<Int>) {
+        active.removeAll { ids.contains($0.id) }
+        solve()
+    }
+
+    /// The flows that have moved all their bytes, by id.
+    func finished() -> [Int] {
+        active.filter { $0.remaining <= max(1e-6, $0.rate * 1e-12) }.map(\.id)
     }
 
     /// Recomputes every rate after a batch of additions or removals.
@@ -68,7 +86,7 @@ struct FlowNetwork {
     /// When the flow that finishes first will finish, and which it is; `nil` when idle.
     func nextCompletion(after now: SimTime) -> (id: Int, time: SimTime)? {
         var best: (id: Int, seconds: Double)?
-        for flow in flows.values {
+        for flow in active {
             let seconds = flow.rate > 0 ? flow.remaining / flow.rate : .infinity
             if best == nil || seconds < best!.seconds || (seconds == best!.seconds && flow.id < best!.id) {
                 best = (flow.id, seconds)
@@ -84,29 +102,29 @@ struct FlowNetwork {
     ///   the number of links in use (not in the topology).
     private mutating func solve() {
         // Compact the links in use, so a 16,384-GPU topology costs only what flows touch.
-        var slot: [Int: Int] = [:]
         var used: [Int] = []
-        let ids = flows.keys.sorted()
         var routes: [[(slot: Int, multiplicity: Double)]] = []
-        routes.reserveCapacity(ids.count)
-        for id in ids {
-            routes.append(flows[id]!.links.map { link, multiplicity in
-                if let index = slot[link] { return (index, multiplicity) }
-                slot[link] = used.count
-                used.append(link)
-                return (used.count - 1, multiplicity)
+        routes.reserveCapacity(active.count)
+        for flow in active {
+            routes.append(flow.links.map { link, multiplicity in
+                if slotOfLink[link] < 0 {
+                    slotOfLink[link] = used.count
+                    used.append(link)
+                }
+                return (slotOfLink[link], multiplicity)
             })
         }
+        for link in used { slotOfLink[link] = -1 }
         var left = used.map { capacity[$0] }
         var load = [Double](repeating: 0, count: used.count)
-        var unfrozen = Array(ids.indices)
+        var unfrozen = Array(active.indices)
         while !unfrozen.isEmpty {
             for index in load.indices { load[index] = 0 }
             for flow in unfrozen { for (index, multiplicity) in routes[flow] { load[index] += multiplicity } }
             var share = Double.infinity
             for index in load.indices where load[index] > 0 { share = min(share, left[index] / load[index]) }
             if !share.isFinite {
-                for flow in unfrozen { flows[ids[flow]]!.rate = .infinity }
+                for flow in unfrozen { active[flow].rate = .infinity }
                 return
             }
             var remaining: [Int] = []
@@ -119,7 +137,7 @@ struct FlowNetwork {
                 }
             }
             for flow in frozen {
-                flows[ids[flow]]!.rate = share
+                active[flow].rate = share
                 for (index, multiplicity) in routes[flow] { left[index] = max(0, left[index] - share * multiplicity) }
             }
             unfrozen = remaining
@@ -131,7 +149,7 @@ struct FlowNetwork {
     private func checkInvariants() {
         #if DEBUG
             var used: [Int: Double] = [:]
-            for flow in flows.values { for (link, multiplicity) in flow.links { used[link, default: 0] += flow.rate * multiplicity } }
+            for flow in active { for (link, multiplicity) in flow.links { used[link, default: 0] += flow.rate * multiplicity } }
             for (link, rate) in used where rate > capacity[link] * (1 + 1e-9) {
                 preconditionFailure("link \(link) carries \(rate) B/s over its capacity \(capacity[link])")
             }
