@@ -50,6 +50,8 @@ struct ProgramBuilder {
     /// A communication buffer the next compute op consumes and frees: the output of a
     /// tensor-parallel all-gather, or the tokens an expert all-to-all delivered.
     private var pendingBufferFree: Int64 = 0
+    /// How many GPUs compute each op identically, worked out once per op.
+    private let replications = ReplicationCache()
     /// Gathered parameters kept from forward to backward (FSDP without resharding).
     private var heldGathers: [Int: [Int64]] = [:]
 
@@ -88,7 +90,12 @@ struct ProgramBuilder {
             model = work.flops
             // Flash attention's backward recomputes the scores: 2.5 × forward in work, 2 × in model FLOPs.
             if case .attention = op.family, pass != .forward { model *= 2 / 2.5 }
-            model /= Double(index.map { shapes.replication(of: $0, pipelineAxis: strategy.pipeline?.axis) } ?? 1)
+            model /= Double(index.map { index in
+                if let known = replications.values[index] { return known }
+                let computed = shapes.replication(of: index, pipelineAxis: strategy.pipeline?.axis)
+                replications.values[index] = computed
+                return computed
+            } ?? 1)
         }
         return .compute(ComputeKernel(op: op.name, family: op.family, pass: pass, work: work, modelFLOPs: model,
                                       kernel: index.flatMap { tree.attributes[$0].kernel }))
@@ -467,4 +474,9 @@ struct GradientBuckets {
         order.removeAll { open[$0] == nil }
         return ready
     }
+}
+
+/// A memo of `OpShapes.replication` per op, shared by a builder's emissions.
+private final class ReplicationCache {
+    var values: [Int: Int] = [:]
 }
