@@ -74,6 +74,13 @@ struct UnitLowering {
         let ops = consumers.map(op)
         guard let axis = tensorAxis(consumers[0]) ?? (residualSplit ? residualAxis : nil) else { return ops }
         let bytes = hiddenBytes(consumers[0])
+        let splitsWork = tensorAxis(consumers[0]) != nil && tree.styles[consumers[0]] != .replicated
+        if residualSplit, !splitsWork {
+            // A replicated op (a replicated head) needs the whole sequence: gather it. Every
+            // rank then computes the same input gradient and keeps its own slice — nothing
+            // to reduce — and keeps the whole input it saved.
+            return [.tensorParallel(forward: .allGather, backward: nil, axes: [axis], bytes: bytes, label: label)] + ops
+        }
         if residualSplit {
             let ranks = Int64(mesh.size(of: axis))
             let sliced = ops.map { step -> LoweredStep in
