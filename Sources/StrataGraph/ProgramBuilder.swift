@@ -170,6 +170,30 @@ struct ProgramBuilder {
         }
         flush(after: lastCompute, onlyFull: false)
 
+        // Tied embeddings on different stages: the first stage (embedding) and the last (head)
+        // exchange their copies' gradients and add them (Megatron-LM's embedding group),
+        // each sending its whole copy to the other around the pipeline ring.
+        if let pipeline = strategy.pipeline, pipeline.stages > 1, strategy.model.tiedEmbeddings,
+           stage == 0 || stage == pipeline.stages - 1 {
+            let copy = chunkUnits.flatMap { $0 }.flatMap(\.steps).compactMap { step -> Op? in
+                if case let .op(_, op, _) = step, op.name == (stage == 0 ? "embedding" : "head") { op } else { nil }
+            }.first
+            if let copy, copy.parameters > 0 {
+                let vocabularyRows = stage == 0 ? Double(copy.parameters - Int64(strategy.model.family == .gpt ? strategy.model.sequence * strategy.model.hidden : 0))
+                    : Double(copy.parameters)
+                let bytes = Int64(vocabularyRows * strategy.training.state.gradientBytesPerParameter)
+                let offset = stage == 0 ? -1 : 1
+                emit("send embedding gradient", .pipeline,
+                     .send(PointToPoint(axis: pipelineAxis, offset: offset, bytes: bytes, tag: "embedding gradient from \(stage)")),
+                     after: [lastCompute])
+                let received = emit("receive embedding gradient", .pipeline,
+                                    .receive(PointToPoint(axis: pipelineAxis, offset: offset, bytes: bytes,
+                                                          tag: "embedding gradient from \(stage == 0 ? pipeline.stages - 1 : 0)")),
+                                    after: [])
+                gradientTasks.append(received)
+            }
+        }
+
         // The optimizer updates this GPU's shard once every gradient has arrived.
         let step = strategy.training.state.step(parameters: optimizerParameters)
         let optimizer = emit("optimizer step", .compute, kernel(step, .optimizer, work: step.forward),

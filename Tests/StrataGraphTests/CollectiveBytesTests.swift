@@ -222,8 +222,20 @@ import Testing
                 default: break
                 }
             }
-            #expect(sends.allSatisfy { $0.bytes == bytes && $0.axis == pipeline.axis })
-            #expect(receives.allSatisfy { $0.bytes == bytes && $0.axis == pipeline.axis })
+            let isActivation = { (p: PointToPoint) in p.tag.hasPrefix("F ") || p.tag.hasPrefix("B ") }
+            #expect(sends.filter(isActivation).allSatisfy { $0.bytes == bytes && $0.axis == pipeline.axis })
+            #expect(receives.filter(isActivation).allSatisfy { $0.bytes == bytes && $0.axis == pipeline.axis })
+            // Tied embeddings: the first and last stages swap their copies' gradients, once.
+            let model = strategy.model
+            let embeddingSends = sends.filter { !isActivation($0) }
+            if model.tiedEmbeddings, stage == 0 || stage == pipeline.stages - 1 {
+                let tp = strategy.tree.attributes[ModuleTree.rootIndex].tensorParallel.map { strategy.size(of: $0) } ?? 1
+                let rows = Int64(model.vocabulary / tp) * Int64(model.hidden)
+                #expect(embeddingSends.map(\.bytes) == [Int64(Double(rows) * strategy.training.state.gradientBytesPerParameter)],
+                        "rank \(rank): one embedding-gradient exchange")
+            } else {
+                #expect(embeddingSends.isEmpty, "rank \(rank)")
+            }
             let activationSends = sends.filter { $0.tag.hasPrefix("F ") }.count
             let gradientSends = sends.filter { $0.tag.hasPrefix("B ") }.count
             #expect(activationSends == microBatches * ownChunks.filter { $0 != chunks - 1 }.count, "rank \(rank)")
