@@ -16,6 +16,12 @@ public struct NetworkCalibration: Sendable {
     public var busBandwidth: [Link.Kind: Double] = [:]
     /// What each fit got wrong, for `simulate calibrate`.
     public var report: [Fit] = []
+    /// How much longer a kernel takes while a collective shares its GPU, and how much longer
+    /// a collective takes while a kernel does: medians of the measured slowdowns
+    /// (`interference.csv`: a GEMM and an all-reduce run side by side on separate streams).
+    /// 1 where nothing was measured.
+    public var computeSlowdown = 1.0
+    public var communicationSlowdown = 1.0
 
     public struct Fit: Sendable {
         public var collective: String
@@ -36,6 +42,14 @@ public struct NetworkCalibration: Sendable {
     /// `nominal` is the per-GPU NVLink bandwidth of the measured machine.
     public static func fit(_ tables: MeasuredTables, nominal: Bandwidth) -> NetworkCalibration {
         var calibration = NetworkCalibration()
+        if let interference = tables.tables["interference"] {
+            func median(_ victim: String) -> Double? {
+                let values = interference.rows.filter { $0["victim"] == victim }.compactMap { interference.number($0, "slowdown") }
+                return values.isEmpty ? nil : InterpolationError.percentile(values, 0.5)
+            }
+            calibration.computeSlowdown = max(1, median("gemm") ?? 1)
+            calibration.communicationSlowdown = max(1, median("all_reduce") ?? 1)
+        }
         guard let table = tables.tables["collectives"] else { return calibration }
         let kinds: [(name: String, steps: (Double) -> Double, share: (Double) -> Double)] = [
             ("all_reduce", { 2 * ($0 - 1) }, { 2 * ($0 - 1) / $0 }),

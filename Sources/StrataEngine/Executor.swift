@@ -255,6 +255,12 @@ public struct Executor {
         var peak = memory
         var finished = [Int](repeating: 0, count: simulated.count)
         var starts = simulated.map { [SimTime](repeating: .zero, count: graph.classes[classOf($0)].tasks.count) }
+        // Interference (calibrated from measured overlaps): a kernel that starts while its GPU
+        // communicates runs slower, and so does a communication that starts while a kernel runs.
+        var communicating = [Int](repeating: 0, count: simulated.count)
+        var computing = [Bool](repeating: false, count: simulated.count)
+        let computeSlowdown = self.network?.computeSlowdown ?? 1
+        let communicationSlowdown = self.network?.communicationSlowdown ?? 1
         var computeIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: simulated.count)
         var communicationIntervals = [[(start: SimTime, end: SimTime, stream: StreamKind)]](repeating: [], count: simulated.count)
         var hardwareFLOPs = 0.0
@@ -309,7 +315,10 @@ public struct Executor {
         }
 
         func communicate(_ members: [(sim: Int, task: Int)], _ prepared: Prepared) {
-            for member in members { starts[member.sim][member.task] = now }
+            for member in members {
+                starts[member.sim][member.task] = now
+                communicating[member.sim] += 1
+            }
             let id = nextCommunication
             nextCommunication += 1
             communications[id] = Communication(members: members, flows: prepared.flows, pending: prepared.flows.count)
@@ -331,6 +340,10 @@ public struct Executor {
                     duration = SimTime(seconds: costs.seconds(family: kernel.family, pass: Self.kernelPass(kernel.pass),
                                                               work: kernel.work, gpu: cluster.gpus[rank].spec, kernel: kernel.kernel))
                 }
+                if communicating[sim] > 0, computeSlowdown > 1 {
+                    duration = SimTime(seconds: duration.seconds * computeSlowdown)
+                }
+                computing[sim] = true
                 queue.schedule(.taskFinished(rank: sim, task: id), at: now + duration)
                 return
             }
@@ -435,6 +448,7 @@ public struct Executor {
                 if taskFrees[flat] != 0 { timeline.memory[sim].append((now, memory[sim])) }
             }
             if taskIsCompute[flat] {
+                computing[sim] = false
                 computeIntervals[sim].append(interval)
                 // Every FLOP the GPU executes, recomputation included, for each member it stands for.
                 hardwareFLOPs += taskFLOPs[flat] * Double(exact ? 1 : graph.classes[classID].members.count)
@@ -450,6 +464,7 @@ public struct Executor {
 
         func complete(communication id: Int) {
             guard let done = communications.removeValue(forKey: id) else { return }
+            for member in done.members { communicating[member.sim] -= 1 }
             for member in done.members { finish(member.sim, member.task) }
         }
 
@@ -466,13 +481,15 @@ public struct Executor {
                 guard let communication = communications[id] else { continue }
                 network.advance(to: now)
                 var instant = 0
+                let slowed = communicationSlowdown > 1 && communication.members.contains { computing[$0.sim] }
                 for flow in communication.flows {
                     if flow.links.isEmpty || flow.bytes <= 0 {
                         instant += 1
                         continue
                     }
                     flowOwner[nextFlow] = id
-                    network.add(id: nextFlow, links: flow.links, bytes: flow.bytes, resolve: false)
+                    // Sharing the GPU with a kernel, the collective moves its bytes more slowly.
+                    network.add(id: nextFlow, links: flow.links, bytes: flow.bytes * (slowed ? communicationSlowdown : 1), resolve: false)
                     nextFlow += 1
                 }
                 network.resolve()
