@@ -1,3 +1,5 @@
+import StrataCore
+
 /// The routing rules of a cluster: which links a message between two GPUs crosses.
 ///
 /// Routes are computed on demand from the cluster's structure (`ClusterLayout`) rather than
@@ -70,15 +72,9 @@ public struct Routing: Hashable, Sendable {
         return links
     }
 
-    /// Mixes a (source, destination) pair into 64 well-spread bits: the finalizer of
-    /// SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators",
-    /// OOPSLA 2014). Stable across runs and platforms, unlike `Hasher`, which is seeded per
-    /// process.
+    /// Mixes a (source, destination) pair into 64 well-spread bits with SplitMix64's
+    /// finalizer: stable across runs and platforms, unlike `Hasher`.
     static func ecmpHash(_ source: Int, _ destination: Int) -> UInt64 {
-        var z = (UInt64(truncatingIfNeeded: source) << 32) ^ UInt64(truncatingIfNeeded: destination)
-        z &+= 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.mix((UInt64(truncatingIfNeeded: source) << 32) ^ UInt64(truncatingIfNeeded: destination))
     }
 }

@@ -1,3 +1,4 @@
+import StrataCore
 import StrataGraph
 import Testing
 
@@ -95,19 +96,6 @@ import Testing
         }
     }
 
-    /// SplitMix64 (Steele, Lea and Flood 2014): small, fast and the same on every platform,
-    /// so a failing seed can be replayed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Every schedule for p in 1…8 and m in 1…3p (v in 1…4 and m a multiple of p for
     /// interleaved), then 300 seeded shapes up to p = 16, m = 64.
     static let shapes: [Shape] = {
@@ -124,7 +112,7 @@ import Testing
                 }
             }
         }
-        var random = SplitMix64(state: 0x5354_5241_5441)  // "STRATA"
+        var random = SplitMix64(seed: 0x5354_5241_5441)  // "STRATA"
         for _ in 0..<300 {
             let schedule = PipelineSchedule.allCases.randomElement(using: &random)!
             let p = Int.random(in: 1...16, using: &random)
