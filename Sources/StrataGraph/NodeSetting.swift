@@ -18,6 +18,25 @@ enum NodeSetting: Hashable, Sendable {
     case split([String: [String]])
     /// General form: the axes the weights are sharded over.
     case placeWeights([String])
+
+    /// The attribute or block name the setting was written under, which keys where it was set.
+    var key: String {
+        switch self {
+        case .dataParallel: NodeAttributeKey.dataParallel.rawValue
+        case .zero: NodeAttributeKey.zero.rawValue
+        case .tensorParallel: NodeAttributeKey.tensorParallel.rawValue
+        case .sequenceParallel: NodeAttributeKey.sequenceParallel.rawValue
+        case .contextParallel: NodeAttributeKey.contextParallel.rawValue
+        case .expertParallel: NodeAttributeKey.expertParallel.rawValue
+        case .recompute: NodeAttributeKey.recompute.rawValue
+        case .offload: NodeAttributeKey.offload.rawValue
+        case .precision: NodeAttributeKey.precision.rawValue
+        case .kernel: NodeAttributeKey.kernel.rawValue
+        case .tensorParallelStyle: NodeAttributeKey.tensorParallelStyle.rawValue
+        case .split: NodeAttributeBlock.split.rawValue
+        case .placeWeights: NodeAttributeBlock.place.rawValue
+        }
+    }
 }
 
 /// The attributes a module accepts in the strategy block, with what each takes.

@@ -176,7 +176,7 @@ struct StrategyReader {
             switch item {
             case let .assignment(assignment):
                 guard let setting = readSetting(assignment, on: targets, context: context) else { continue }
-                for node in targets { record(setting, key: settingKey(setting), at: node, location: assignment.location) }
+                for node in targets { record(setting, at: node, location: assignment.location) }
             case let .block(block):
                 if block.path.count == 1, let strategyBlock = StrategyBlock(rawValue: block.name) {
                     if !topLevel {
@@ -212,7 +212,8 @@ struct StrategyReader {
         }
     }
 
-    private mutating func record(_ setting: NodeSetting, key: String, at node: Int, location: SourceLocation) {
+    private mutating func record(_ setting: NodeSetting, at node: Int, location: SourceLocation) {
+        let key = setting.key
         // Partial precisions and splits merge with what an earlier line set on the same module.
         switch (setting, explicit[node][key]?.setting) {
         case let (.precision(w, a, g), .precision(w0, a0, g0)?):
@@ -221,24 +222,6 @@ struct StrategyReader {
             explicit[node][key] = (.split(old.merging(new) { $1 }), location)
         default:
             explicit[node][key] = (setting, location)
-        }
-    }
-
-    private func settingKey(_ setting: NodeSetting) -> String {
-        switch setting {
-        case .dataParallel: NodeAttributeKey.dataParallel.rawValue
-        case .zero: NodeAttributeKey.zero.rawValue
-        case .tensorParallel: NodeAttributeKey.tensorParallel.rawValue
-        case .sequenceParallel: NodeAttributeKey.sequenceParallel.rawValue
-        case .contextParallel: NodeAttributeKey.contextParallel.rawValue
-        case .expertParallel: NodeAttributeKey.expertParallel.rawValue
-        case .recompute: NodeAttributeKey.recompute.rawValue
-        case .offload: NodeAttributeKey.offload.rawValue
-        case .precision: NodeAttributeKey.precision.rawValue
-        case .kernel: NodeAttributeKey.kernel.rawValue
-        case .tensorParallelStyle: NodeAttributeKey.tensorParallelStyle.rawValue
-        case .split: NodeAttributeBlock.split.rawValue
-        case .placeWeights: NodeAttributeBlock.place.rawValue
         }
     }
 
@@ -404,7 +387,7 @@ struct StrategyReader {
             let gradients = fields.choice("gradients", among: floating.filter(\.isFloatingPoint), default: nil, required: false)
             diagnostics += fields.finish()
             let setting = NodeSetting.precision(weights: weights?.0, activations: activations?.0, gradients: gradients?.0)
-            for node in targets { record(setting, key: NodeAttributeKey.precision.rawValue, at: node, location: block.location) }
+            for node in targets { record(setting, at: node, location: block.location) }
         case .split:
             var splits: [String: [String]] = [:]
             var reportedGroupSplit = false
@@ -430,7 +413,7 @@ struct StrategyReader {
                 splits[dimension] = names
             }
             diagnostics += fields.finish()
-            for node in targets { record(.split(splits), key: NodeAttributeBlock.split.rawValue, at: node, location: block.location) }
+            for node in targets { record(.split(splits), at: node, location: block.location) }
         case .place:
             var weights: [String]?
             if let (value, location) = fields.raw("weights", example: "[tensor]") {
@@ -444,7 +427,7 @@ struct StrategyReader {
             }
             diagnostics += fields.finish()
             if let weights {
-                for node in targets { record(.placeWeights(weights), key: NodeAttributeBlock.place.rawValue, at: node, location: block.location) }
+                for node in targets { record(.placeWeights(weights), at: node, location: block.location) }
             }
         }
     }
