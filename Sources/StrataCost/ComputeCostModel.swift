@@ -17,9 +17,15 @@ public protocol ComputeCostModel: Sendable {
     /// Seconds `work` of an op of `family` takes in `pass` on `gpu`, run by the kernel
     /// implementation named `kernel` (a strategy's `kernel = "name"`), or the stock one.
     func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec, kernel: String?) -> Double
+
+    /// How many kernels the host launches for the op: what its host-side cost scales with
+    /// (`LaunchCosts`). One, except where an implementation runs a loop of kernels.
+    func launches(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Int
 }
 
 extension ComputeCostModel {
+    public func launches(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Int { 1 }
+
     /// Seconds with the stock kernels.
     public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec) -> Double {
         seconds(family: family, pass: pass, work: work, gpu: gpu, kernel: nil)
@@ -274,5 +280,13 @@ public struct MeasuredCostModel: ComputeCostModel {
             return total
         }
         return ownSeconds(family: family, pass: pass, work: work) ?? fallback.seconds(family: family, pass: pass, work: work, gpu: gpu)
+    }
+
+    /// A grouped product without a grouped kernel's table runs as a loop: one launch per
+    /// expert that received tokens.
+    public func launches(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Int {
+        guard case let .groupedGemm(tokens, _, _) = family else { return 1 }
+        if let custom = kernel.flatMap({ kernels[$0] }), custom.ownSeconds(family: family, pass: pass, work: work) != nil { return 1 }
+        return max(1, tokens.filter { $0 > 0 }.count)
     }
 }

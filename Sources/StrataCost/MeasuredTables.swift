@@ -63,8 +63,9 @@ public struct MeasuredTables: Sendable {
         "attention": ["pass", "batch", "seq", "heads", "head_dim", "impl", "median_us"],
         "elementwise": ["op", "pass", "bytes", "median_us"],
         "collectives": ["op", "gpus", "group", "bytes", "median_us"],
+        "launch": ["metric", "median_us"],
     ]
-    static let textColumns: Set<String> = ["dtype", "pass", "impl", "op", "group", "distribution", "kernel", "gqa"]
+    static let textColumns: Set<String> = ["metric", "dtype", "pass", "impl", "op", "group", "distribution", "kernel", "gqa"]
 
     /// Rejects a table the cost model would misread: a missing column, a cell that should be
     /// a number and is not, or a header naming a GPU other than the folder's.

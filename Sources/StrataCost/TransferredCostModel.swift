@@ -41,4 +41,8 @@ public struct TransferredCostModel: ComputeCostModel {
     public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec, kernel: String?) -> Double {
         Roofline.seconds(for: work, on: gpu) / attainment(family: family, pass: pass, work: work, kernel: kernel)
     }
+
+    public func launches(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Int {
+        source.launches(family: family, pass: pass, work: work, kernel: kernel)
+    }
 }

@@ -5,6 +5,8 @@ import StrataCore
 enum EventKind: Hashable {
     /// Task `task` of rank `rank` finishes.
     case taskFinished(rank: Int, task: Int)
+    /// The host has issued task `task` of rank `rank`, whose dependencies were done earlier.
+    case issued(rank: Int, task: Int)
     /// Communication `id`'s latency has passed: its flows enter the network.
     case communicationReady(id: Int)
     /// The network's earliest flow completes, if nothing changed since `version`.

@@ -41,6 +41,10 @@ public struct SimulationResult: Hashable, Sendable {
     public var simulatedRanks: [Int] = []
     /// Every FLOP executed over all GPUs, recomputation included: the numerator of HFU.
     public var hardwareFLOPs: Double = 0
+    /// The chain of tasks that decided the iteration's length, by kind.
+    public var criticalPath = CriticalPath()
+    /// All-reduces run as rings and as trees (the tuner's or the strategy's choice).
+    public var allReduceAlgorithms: [CollectiveAlgorithm: Int] = [:]
 }
 
 /// What happened on each GPU, for traces and plots.
@@ -102,15 +106,23 @@ public struct Executor {
     public var costs: any ComputeCostModel
     /// Measured shortfalls of the network's links, if any.
     public var network: NetworkCalibration?
+    /// What launching kernels costs the host and the GPU; free by default, so analytic
+    /// cases count only kernels and links.
+    public var launch: LaunchCosts
+    /// How all-reduces run: as the strategy says, or as NCCL's tuner would choose.
+    public var collectiveAlgorithm: CollectiveAlgorithm
 
     public init(graph: ExecutionGraph, cluster: Cluster, recordsTimeline: Bool = false, exact: Bool = false,
-                costs: any ComputeCostModel = RooflineCostModel(), network: NetworkCalibration? = nil) {
+                costs: any ComputeCostModel = RooflineCostModel(), network: NetworkCalibration? = nil,
+                launch: LaunchCosts = .free, collectiveAlgorithm: CollectiveAlgorithm = .auto) {
         self.graph = graph
         self.cluster = cluster
         self.recordsTimeline = recordsTimeline
         self.exact = exact
         self.costs = costs
         self.network = network
+        self.launch = launch
+        self.collectiveAlgorithm = collectiveAlgorithm
     }
 
     /// The pass a cost model prices for a task's pass.
@@ -191,6 +203,8 @@ public struct Executor {
     private struct Prepared {
         var latency: SimTime
         var flows: [PreparedFlow]
+        /// An all-reduce's algorithm, for reports.
+        var algorithm: CollectiveAlgorithm?
     }
 
     /// What a transfer's flow depends on.
@@ -219,10 +233,16 @@ public struct Executor {
         var taskAllocates: [Int64] = [], taskFrees: [Int64] = [], taskStream: [StreamKind] = []
         var taskIsCompute: [Bool] = [], taskFLOPs: [Double] = [], taskDuration: [SimTime] = []
         var successorStart: [Int] = [], successorList: [Int32] = []
+        // When the host has issued each task: it walks the program in order, paying each
+        // task's launches (LaunchCosts); a task starts no earlier.
+        var taskIssued: [SimTime] = []
         var pricedKernels: [PriceKey: SimTime] = [:]
+        var pricedLaunches: [PriceKey: Int] = [:]
+        let kernelFloor = SimTime(seconds: launch.kernelFloor)
         for (classID, program) in graph.classes.enumerated() {
             offsets.append(taskAllocates.count)
             let spec = cluster.gpus[program.members[0]].spec
+            var host = 0.0
             for task in program.tasks {
                 taskAllocates.append(task.allocates)
                 taskFrees.append(task.frees)
@@ -232,17 +252,24 @@ public struct Executor {
                 if case let .compute(kernel) = task.action {
                     let key = PriceKey(family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work,
                                        kernel: kernel.kernel, gpu: spec.id)
-                    let duration = pricedKernels[key] ?? SimTime(seconds: costs.seconds(
-                        family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec, kernel: kernel.kernel))
+                    let launches = pricedLaunches[key] ?? costs.launches(family: kernel.family, pass: key.pass, work: kernel.work,
+                                                                          kernel: kernel.kernel)
+                    pricedLaunches[key] = launches
+                    let duration = pricedKernels[key] ?? max(SimTime(seconds: costs.seconds(
+                        family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec, kernel: kernel.kernel)),
+                                                             kernelFloor * Int64(launches))
                     pricedKernels[key] = duration
                     taskIsCompute.append(true)
                     taskFLOPs.append(kernel.work.flops)
                     taskDuration.append(duration)
+                    host += launch.hostSeconds(pass: kernel.pass == .optimizer ? nil : key.pass, launches: launches)
                 } else {
                     taskIsCompute.append(false)
                     taskFLOPs.append(0)
                     taskDuration.append(.zero)
+                    host += launch.hostSeconds(pass: nil, launches: 1)
                 }
+                taskIssued.append(SimTime(seconds: host))
             }
         }
         successorStart.append(successorList.count)
@@ -255,9 +282,22 @@ public struct Executor {
         var peak = memory
         var finished = [Int](repeating: 0, count: simulated.count)
         var starts = simulated.map { [SimTime](repeating: .zero, count: graph.classes[classOf($0)].tasks.count) }
+        var ends = starts
+        // Critical path: what each task waited for last (a task of some simulated GPU, or
+        // -1), and whether the host's launch was what it waited for.
+        var causeSim = simulated.map { [Int32](repeating: -1, count: graph.classes[classOf($0)].tasks.count) }
+        var causeTask = causeSim
+        var waitedForHost = simulated.map { [Bool](repeating: false, count: graph.classes[classOf($0)].tasks.count) }
+        var lastFinished: (sim: Int, task: Int)?
+        var algorithmCounts: [CollectiveAlgorithm: Int] = [:]
         // Interference (calibrated from measured overlaps): a kernel that starts while its GPU
         // communicates runs slower, and so does a communication that starts while a kernel runs.
         var communicating = [Int](repeating: 0, count: simulated.count)
+        // Communications that started at the latest start time, per GPU: a kernel starting
+        // at that same instant is not slowed by them, whichever the event order put first
+        // (folded and exact runs order simultaneous events differently).
+        var latestCommunicationStart = [SimTime](repeating: .zero, count: simulated.count)
+        var startedAtLatest = [Int](repeating: 0, count: simulated.count)
         var computing = [Bool](repeating: false, count: simulated.count)
         let computeSlowdown = self.network?.computeSlowdown ?? 1
         let communicationSlowdown = self.network?.communicationSlowdown ?? 1
@@ -287,16 +327,17 @@ public struct Executor {
             }
         }
 
-        /// Folded: how many flows cross each link when every group of the classes in
-        /// `classes` runs this collective at once, per flow of the simulated group.
+        /// Folded: how much load crosses each link when every group of the classes in
+        /// `classes` runs this collective at once, per byte of the simulated group's.
         func weights(for signature: String, simulatedFlows: [CollectiveFlows.Flow], allFlows: () -> [CollectiveFlows.Flow]) -> [Int: Double] {
             if let cached = linkWeights[signature] { return cached }
             var total: [Int: Double] = [:], own: [Int: Double] = [:]
+            // By bytes, not flows: a tree's edges carry half what its chains carry.
             for flow in allFlows() where flow.source != flow.destination {
-                for link in cluster.route(fromGPU: flow.source, toGPU: flow.destination) { total[link.id, default: 0] += 1 }
+                for link in cluster.route(fromGPU: flow.source, toGPU: flow.destination) { total[link.id, default: 0] += flow.bytes }
             }
             for flow in simulatedFlows where flow.source != flow.destination {
-                for link in cluster.route(fromGPU: flow.source, toGPU: flow.destination) { own[link.id, default: 0] += 1 }
+                for link in cluster.route(fromGPU: flow.source, toGPU: flow.destination) { own[link.id, default: 0] += flow.bytes }
             }
             var result: [Int: Double] = [:]
             for (link, count) in own { result[link] = max(1, (total[link] ?? count) / count) }
@@ -307,25 +348,56 @@ public struct Executor {
         var preparedCollectives: [LoweringKey: Prepared] = [:]
         var preparedTransfers: [TransferRoute: Prepared] = [:]
 
-        func prepare(_ lowered: CollectiveFlows, weights: [Int: Double]) -> Prepared {
+        func prepare(_ lowered: CollectiveFlows, weights: [Int: Double], algorithm: CollectiveAlgorithm? = nil) -> Prepared {
             Prepared(latency: lowered.latency, flows: lowered.flows.map { flow in
                 let route = flow.source == flow.destination ? [] : cluster.route(fromGPU: flow.source, toGPU: flow.destination)
                 return PreparedFlow(bytes: flow.bytes, links: route.map { ($0.id, weights[$0.id] ?? 1) })
-            })
+            }, algorithm: algorithm)
+        }
+
+        /// `simulated`: the group's simulated GPU when folded, whose flows stand for the rest.
+        func lowerCollective(_ calls: [(rank: Int, call: CollectiveCall)], group: [Int], algorithm: CollectiveAlgorithm,
+                             simulated: Int? = nil) -> CollectiveFlows {
+            algorithm == .tree
+                ? CollectiveFlows.tree(group: group, bytes: Double(calls[0].call.bytes), cluster: cluster, calibration: self.network,
+                                       busiest: simulated)
+                : CollectiveFlows.lower(calls, group: group, cluster: cluster, calibration: self.network)
         }
 
         func communicate(_ members: [(sim: Int, task: Int)], _ prepared: Prepared) {
+            // Every member waited for the last to arrive, which is the caller's task.
+            let last = members[members.count - 1]
+            let cause = (causeSim[last.sim][last.task], causeTask[last.sim][last.task], waitedForHost[last.sim][last.task])
             for member in members {
                 starts[member.sim][member.task] = now
                 communicating[member.sim] += 1
+                if latestCommunicationStart[member.sim] == now {
+                    startedAtLatest[member.sim] += 1
+                } else {
+                    latestCommunicationStart[member.sim] = now
+                    startedAtLatest[member.sim] = 1
+                }
+                (causeSim[member.sim][member.task], causeTask[member.sim][member.task], waitedForHost[member.sim][member.task]) = cause
             }
+            if let algorithm = prepared.algorithm { algorithmCounts[algorithm, default: 0] += 1 }
             let id = nextCommunication
             nextCommunication += 1
             communications[id] = Communication(members: members, flows: prepared.flows, pending: prepared.flows.count)
             queue.schedule(.communicationReady(id: id), at: now + prepared.latency)
         }
 
+        /// A task whose dependencies are done starts once the host has issued it.
         func start(_ sim: Int, _ id: Int) {
+            let issued = taskIssued[offsets[classOf(simulated[sim])] + id]
+            if issued > now {
+                waitedForHost[sim][id] = true
+                queue.schedule(.issued(rank: sim, task: id), at: issued)
+                return
+            }
+            begin(sim, id)
+        }
+
+        func begin(_ sim: Int, _ id: Int) {
             let rank = simulated[sim]
             let flat = offsets[classOf(rank)] + id
             memory[sim] += taskAllocates[flat]
@@ -340,7 +412,8 @@ public struct Executor {
                     duration = SimTime(seconds: costs.seconds(family: kernel.family, pass: Self.kernelPass(kernel.pass),
                                                               work: kernel.work, gpu: cluster.gpus[rank].spec, kernel: kernel.kernel))
                 }
-                if communicating[sim] > 0, computeSlowdown > 1 {
+                let earlier = communicating[sim] - (latestCommunicationStart[sim] == now ? startedAtLatest[sim] : 0)
+                if earlier > 0, computeSlowdown > 1 {
                     duration = SimTime(seconds: duration.seconds * computeSlowdown)
                 }
                 computing[sim] = true
@@ -379,10 +452,17 @@ public struct Executor {
                     return
                 }
                 let calls = members.map { (rank: $0, call: callOf[exact ? $0 : classOf($0)]!) }
-                let lowered = CollectiveFlows.lower(calls, group: members, cluster: cluster, calibration: self.network)
+                let algorithm = CollectiveFlows.choose(collectiveAlgorithm, kind: call.kind, group: members, bytes: Double(call.bytes),
+                                                       cluster: cluster, calibration: self.network)
+                var lowered = lowerCollective(calls, group: members, algorithm: algorithm, simulated: exact ? nil : rank)
                 var flowWeights: [Int: Double] = [:]
                 if !exact {
-                    let signature = "c|\(call.kind.rawValue)|\(groupKey)|\(participants)|\(members[0])"
+                    // Folded rings: only the flows of the simulated GPUs, each standing for
+                    // the identical flows of its class's other members. (A tree's flows
+                    // differ by position, so all of the simulated group's run.)
+                    let representatives = Set(participants.map { graph.classes[$0].members[0] })
+                    lowered.flows = lowered.flows.filter { representatives.contains($0.source) || representatives.contains($0.destination) }
+                    let signature = "c|\(call.kind.rawValue)|\(algorithm.rawValue)|\(groupKey)|\(participants)|\(members[0])"
                     flowWeights = weights(for: signature, simulatedFlows: lowered.flows) {
                         // Every group of these classes over these axes runs the same collective.
                         var leaders: Set<Int> = []
@@ -392,13 +472,14 @@ public struct Executor {
                                 let group = mesh.group(of: member, over: call.axes)
                                 guard leaders.insert(group[0]).inserted else { continue }
                                 let groupCalls = group.map { (rank: $0, call: callOf[classOf($0)] ?? call) }
-                                flows += CollectiveFlows.lower(groupCalls, group: group, cluster: cluster, calibration: self.network).flows
+                                flows += lowerCollective(groupCalls, group: group, algorithm: algorithm,
+                                                         simulated: group.first { graph.classes[classID].members[0] == $0 } ?? member).flows
                             }
                         }
                         return flows
                     }
                 }
-                let prepared = prepare(lowered, weights: flowWeights)
+                let prepared = prepare(lowered, weights: flowWeights, algorithm: call.kind == .allReduce ? algorithm : nil)
                 if let cacheKey { preparedCollectives[cacheKey] = prepared }
                 communicate(arrived, prepared)
             case let .send(transfer), let .receive(transfer):
@@ -442,6 +523,8 @@ public struct Executor {
             let flat = offsets[classID] + task
             finished[sim] += 1
             memory[sim] -= taskFrees[flat]
+            ends[sim][task] = now
+            lastFinished = (sim, task)
             let interval = (starts[sim][task], now)
             if recordsTimeline {
                 timeline.spans[sim].append(Timeline.Span(task: task, start: interval.0, end: now))
@@ -458,7 +541,11 @@ public struct Executor {
             for index in successorStart[flat]..<successorStart[flat + 1] {
                 let successor = Int(successorList[index])
                 waits[sim][successor] -= 1
-                if waits[sim][successor] == 0 { start(sim, successor) }
+                if waits[sim][successor] == 0 {
+                    causeSim[sim][successor] = Int32(sim)
+                    causeTask[sim][successor] = Int32(task)
+                    start(sim, successor)
+                }
             }
         }
 
@@ -477,6 +564,8 @@ public struct Executor {
             switch event.kind {
             case let .taskFinished(sim, task):
                 finish(sim, task)
+            case let .issued(sim, task):
+                begin(sim, task)
             case let .communicationReady(id):
                 guard let communication = communications[id] else { continue }
                 network.advance(to: now)
@@ -532,9 +621,31 @@ public struct Executor {
         let utilisation = zip(network.carried, cluster.links).map { carried, link in
             now.picoseconds > 0 ? carried / (link.bandwidth.bytesPerSecond * now.seconds) : 0
         }
-        return SimulationResult(iterationTime: now, ranks: ranks, events: queue.processed, linkUtilisation: utilisation,
-                                timeline: recordsTimeline ? timeline : nil, simulatedRanks: simulated,
-                                hardwareFLOPs: hardwareFLOPs)
+
+        // Walk back from the last task to finish through what each waited for last; a gap
+        // before a task is the host's launch if it waited for the host, else waiting.
+        var steps: [CriticalPath.Step] = []
+        var pathTime: [String: SimTime] = [:], pathTasks: [String: Int] = [:]
+        var step = lastFinished
+        var later = (start: now, host: false)
+        while let (sim, task) = step {
+            let flat = offsets[classOf(simulated[sim])] + task
+            if later.start > ends[sim][task] { pathTime[later.host ? "launch" : "wait", default: .zero] += later.start - ends[sim][task] }
+            let kind = taskIsCompute[flat] ? "compute" : taskStream[flat].rawValue
+            pathTime[kind, default: .zero] += ends[sim][task] - starts[sim][task]
+            pathTasks[kind, default: 0] += 1
+            steps.append(CriticalPath.Step(simulated: sim, task: task))
+            later = (starts[sim][task], waitedForHost[sim][task])
+            step = causeSim[sim][task] >= 0 ? (Int(causeSim[sim][task]), Int(causeTask[sim][task])) : nil
+        }
+        if later.start > .zero { pathTime[later.host ? "launch" : "wait", default: .zero] += later.start }
+
+        var result = SimulationResult(iterationTime: now, ranks: ranks, events: queue.processed, linkUtilisation: utilisation,
+                                      timeline: recordsTimeline ? timeline : nil, simulatedRanks: simulated,
+                                      hardwareFLOPs: hardwareFLOPs)
+        result.criticalPath = CriticalPath(steps: steps.reversed(), time: pathTime, tasks: pathTasks)
+        result.allReduceAlgorithms = algorithmCounts
+        return result
     }
 
     private func breakdown(gpu: Int, compute: [(start: SimTime, end: SimTime)],

@@ -36,6 +36,8 @@ public struct ResolvedStrategy: Sendable {
     public var cluster: Cluster
     /// How many of the cluster's GPUs the job uses: the first `gpuCount` in rank order.
     public var gpuCount: Int
+    /// How all-reduces run (the cluster block's `collective_algorithm`; `auto` by default).
+    public var collectiveAlgorithm: CollectiveAlgorithm = .auto
     public var mesh: [MeshAxis]
     public var tree: StrategyTree
     public var pipeline: PipelineSettings?

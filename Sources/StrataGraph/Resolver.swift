@@ -143,6 +143,7 @@ public enum Resolver {
             topologyPath: loaded.path,
             cluster: loaded.cluster,
             gpuCount: cluster.gpus,
+            collectiveAlgorithm: cluster.collectiveAlgorithm,
             mesh: declarations.mesh,
             tree: tree,
             pipeline: pipeline,

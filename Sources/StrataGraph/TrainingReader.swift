@@ -15,6 +15,7 @@ struct ClusterSettings {
     var topologyLocation: SourceLocation
     var gpus: Int
     var gpusLocation: SourceLocation
+    var collectiveAlgorithm: CollectiveAlgorithm
 }
 
 /// Reads the training and cluster blocks.
@@ -58,8 +59,10 @@ enum TrainingReader {
         let topology = fields.string("topology", example: "\"topologies/dgx-h100.xml\"")
         let gpus = fields.positiveInteger("gpus", example: "8")
         let gpusLocation = fields.location(of: "gpus")
+        let algorithm = fields.choice("collective_algorithm", among: CollectiveAlgorithm.allCases, default: .auto)
         diagnostics += fields.finish()
         guard let topology, let gpus else { return nil }
-        return ClusterSettings(topology: topology.0, topologyLocation: topology.1, gpus: gpus, gpusLocation: gpusLocation)
+        return ClusterSettings(topology: topology.0, topologyLocation: topology.1, gpus: gpus, gpusLocation: gpusLocation,
+                               collectiveAlgorithm: algorithm?.0 ?? .auto)
     }
 }

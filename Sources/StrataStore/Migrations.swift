@@ -68,6 +68,19 @@ enum Migrations {
                 table.add(column: "bubble_s", .double).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("v4: critical path, all-reduce algorithms, launch costs") { db in
+            try db.create(table: "run_critical_path") { table in
+                table.column("run_id", .integer).notNull().references("run", onDelete: .cascade)
+                table.column("kind", .text).notNull()
+                table.column("seconds", .double).notNull().check { $0 >= 0 }
+                table.column("tasks", .integer).notNull().check { $0 >= 0 }
+                table.primaryKey(["run_id", "kind"])
+            }
+            try db.alter(table: "run") { table in
+                table.add(column: "all_reduce_ring_calls", .integer).notNull().defaults(to: 0)
+                table.add(column: "all_reduce_tree_calls", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 }

@@ -33,6 +33,9 @@ public struct RunRecord: Codable, Hashable, Sendable, FetchableRecord, MutablePe
     public var events: Int = 0
     /// Hardware FLOPs utilisation (recomputation included).
     public var hfu: Double = 0
+    /// All-reduce calls run as rings and as trees.
+    public var allReduceRingCalls: Int = 0
+    public var allReduceTreeCalls: Int = 0
 
     public init(id: Int64? = nil, createdAt: String, toolVersion: String, strategyPath: String, strategyText: String,
                 strategySha256: String, topologyPath: String, topologyName: String, topologyText: String,
@@ -129,6 +132,27 @@ public struct RunLinkRecord: Codable, Hashable, Sendable, FetchableRecord, Persi
         self.kind = kind
         self.bandwidthBytesPerS = bandwidthBytesPerS
         self.utilisation = utilisation
+    }
+
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+}
+
+/// Time on a run's critical path of one kind (`compute`, a communication stream, `launch`
+/// or `wait`).
+public struct RunCriticalPathRecord: Codable, Hashable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "run_critical_path"
+
+    public var runId: Int64
+    public var kind: String
+    public var seconds: Double
+    public var tasks: Int
+
+    public init(runId: Int64, kind: String, seconds: Double, tasks: Int) {
+        self.runId = runId
+        self.kind = kind
+        self.seconds = seconds
+        self.tasks = tasks
     }
 
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase

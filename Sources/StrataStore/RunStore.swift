@@ -70,7 +70,8 @@ public struct RunStore: Sendable {
     }
 
     /// Stores a run with its per-GPU and per-link rows in one transaction; returns its id.
-    public func insert(_ run: RunRecord, gpus: [RunGPURecord], links: [RunLinkRecord] = []) throws(StoreError) -> Int64 {
+    public func insert(_ run: RunRecord, gpus: [RunGPURecord], links: [RunLinkRecord] = [],
+                       criticalPath: [RunCriticalPathRecord] = []) throws(StoreError) -> Int64 {
         do {
             return try queue.write { db in
                 var run = run
@@ -83,6 +84,10 @@ public struct RunStore: Sendable {
                 for var link in links {
                     link.runId = id
                     try link.insert(db)
+                }
+                for var share in criticalPath {
+                    share.runId = id
+                    try share.insert(db)
                 }
                 return id
             }

@@ -38,6 +38,8 @@ struct Pipeline {
     struct Costs {
         var compute: any ComputeCostModel
         var network: NetworkCalibration?
+        /// Host and GPU launch costs: measured (`launch.csv`) or the documented defaults.
+        var launch: LaunchCosts = .defaults
         /// What was used, for reports: "measured (traces/h100-sxm)", "transferred from
         /// h100-sxm (traces/h100-sxm)" or "roofline".
         var description: String
@@ -65,6 +67,7 @@ struct Pipeline {
             model = measured
             costs = Costs(compute: measured,
                           network: NetworkCalibration.fit(tables, nominal: nvlink ?? Bandwidth(bytesPerSecond: 450e9)),
+                          launch: LaunchCosts.fit(tables),
                           description: "measured (\(Resolver.normalized(folder)))")
         } else if let (source, entry) = MeasuredTables.gpuIDs(under: root).lazy.compactMap({ id in
             GPUCatalog.find(id, inTopologiesAt: topologies).map { (id, $0) }
@@ -77,6 +80,7 @@ struct Pipeline {
             // software: both carry over to the other GPU's links.
             costs = Costs(compute: TransferredCostModel(from: measured, of: entry.spec, to: gpu),
                           network: NetworkCalibration.fit(tables, nominal: entry.nvlink ?? Bandwidth(bytesPerSecond: 450e9)),
+                          launch: LaunchCosts.fit(tables),
                           description: "transferred from \(source) (\(Resolver.normalized(folder)))")
         } else {
             if let traces {
@@ -113,7 +117,8 @@ struct Pipeline {
         let graph = try Compiler.compile(strategy)
         let costs = try costs(for: strategy, traces: traces)
         let result = try Executor(graph: graph, cluster: strategy.cluster, recordsTimeline: recordsTimeline, exact: exact,
-                                  costs: costs.compute, network: costs.network).run()
+                                  costs: costs.compute, network: costs.network, launch: costs.launch,
+                                  collectiveAlgorithm: strategy.collectiveAlgorithm).run()
         return (graph, result, RunMetrics(graph: graph, result: result, cluster: strategy.cluster), costs.description)
     }
 }

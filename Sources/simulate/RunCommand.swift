@@ -58,7 +58,10 @@ struct RunCommand: ParsableCommand {
         stored.costModel = costs
         stored.events = result.events
         stored.hfu = metrics.hfu
-        let id = try store.insert(stored, gpus: RunRecords.gpus(result), links: RunRecords.links(result, cluster: resolved.cluster))
+        stored.allReduceRingCalls = result.allReduceAlgorithms[.ring] ?? 0
+        stored.allReduceTreeCalls = result.allReduceAlgorithms[.tree] ?? 0
+        let id = try store.insert(stored, gpus: RunRecords.gpus(result), links: RunRecords.links(result, cluster: resolved.cluster),
+                                  criticalPath: RunRecords.criticalPath(result))
 
         if json {
             print(try RunReport.json(metrics: metrics, result: result, runID: id, strategy: resolved, costs: costs))

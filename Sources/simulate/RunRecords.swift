@@ -45,6 +45,10 @@ enum RunRecords {
         }
     }
 
+    static func criticalPath(_ result: SimulationResult) -> [RunCriticalPathRecord] {
+        result.criticalPath.shares.map { RunCriticalPathRecord(runId: 0, kind: $0.kind, seconds: $0.time.seconds, tasks: $0.tasks) }
+    }
+
     static func gpus(_ result: SimulationResult) -> [RunGPURecord] {
         result.ranks.map { rank in
             var record = RunGPURecord(runId: 0, gpu: rank.gpu, peakMemoryBytes: rank.peakMemoryBytes,

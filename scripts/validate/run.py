@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import math
+import re
 import os
 import sys
 import time
@@ -848,6 +849,8 @@ def worker(rank, world, plan, args):
             if it >= args.warmup:
                 times.append(t1 - t0)
             losses.append(loss)
+        if args.profile and cuda:
+            profile_iteration(runner, sync, f"{args.profile}.rank{rank}")
         mine = {
             "rank": rank,
             "times": times,
@@ -870,6 +873,65 @@ def worker(rank, world, plan, args):
             dist.destroy_process_group()
         except Exception:
             pass
+
+
+def profile_iteration(runner, sync, path):
+    """One more iteration under torch.profiler: where the GPU's time goes, kernel by kernel.
+
+    Writes PATH.json: the iteration's wall time, the time some kernel (or copy/memset)
+    ran (the union of their intervals), the kernel count, the host's launch calls, and
+    per kernel name its count and total time; and PATH.trace.json.gz, the full trace.
+    Answers whether a gap to Strata's prediction is extra GPU work or an idle GPU.
+    """
+    import gzip
+    from torch.profiler import ProfilerActivity, profile
+    sync()
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        t0 = time.perf_counter()
+        runner.iteration()
+        sync()
+        t1 = time.perf_counter()
+    trace = path + ".trace.json"
+    prof.export_chrome_trace(trace)
+    with open(trace) as f:
+        events = json.load(f)["traceEvents"]
+    with open(trace, "rb") as f, gzip.open(trace + ".gz", "wb") as g:
+        g.write(f.read())
+    os.remove(trace)
+    gpu = sorted((e["ts"], e["ts"] + e["dur"], e["name"], e.get("cat")) for e in events
+                 if e.get("ph") == "X" and e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset"))
+    busy, end = 0.0, None
+    for s, t, _, _ in gpu:
+        if end is None or s > end:
+            busy += t - s
+            end = t
+        elif t > end:
+            busy += t - end
+            end = t
+    names = {}
+    for s, t, name, cat in gpu:
+        key = re.sub(r"<.*", "", name)[:120]
+        entry = names.setdefault(key, {"count": 0, "us": 0.0, "cat": cat})
+        entry["count"] += 1
+        entry["us"] += t - s
+    launches = [e for e in events if e.get("ph") == "X" and e.get("cat") == "cuda_runtime"
+                and e["name"] in ("cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernelEx")]
+    summary = {
+        "wall_us": (t1 - t0) * 1e6,
+        "gpu_busy_us": busy,
+        "gpu_span_us": (gpu[-1][1] - gpu[0][0]) if gpu else 0,
+        "kernels": sum(1 for g in gpu if g[3] == "kernel"),
+        "copies_and_sets": sum(1 for g in gpu if g[3] != "kernel"),
+        "kernel_us": sum(t - s for s, t, _, c in gpu if c == "kernel"),
+        "launch_calls": len(launches),
+        "launch_call_mean_us": (sum(e["dur"] for e in launches) / len(launches)) if launches else 0,
+        "by_name": dict(sorted(names.items(), key=lambda kv: -kv[1]["us"])),
+    }
+    with open(path + ".json", "w") as f:
+        json.dump(summary, f, indent=1)
+    print(f"[profile] wall {summary['wall_us'] / 1e3:.2f} ms, GPU busy {busy / 1e3:.2f} ms, "
+          f"{summary['kernels']} kernels ({summary['kernel_us'] / 1e3:.2f} ms), "
+          f"{summary['launch_calls']} launches of {summary['launch_call_mean_us']:.1f} us", flush=True)
 
 
 def write_result(plan, args, everyone):
@@ -919,6 +981,8 @@ def parse(argv=None):
     ap.add_argument("--cpu", action="store_true", help="run on CPU with gloo (tests)")
     ap.add_argument("--command", default=None, help="command line to record (default: this one)")
     ap.add_argument("--date", default=None, help="date to record (default: now)")
+    ap.add_argument("--profile", default=None, metavar="PATH",
+                    help="after timing, profile one more iteration: PATH.rankR.json (kernel summary) and .trace.json.gz")
     args = ap.parse_args(argv)
     if args.iterations < 1 or args.warmup < 0:
         ap.error("--iterations must be at least 1 and --warmup at least 0")
