@@ -40,7 +40,8 @@ struct RunCommand: ParsableCommand {
                                                               traces: strategy.traces)
         if let trace, let timeline = result.timeline {
             let text = TraceWriter.json(graph: graph, timeline: timeline, ranks: result.simulatedRanks,
-                                        gpuNames: (0..<graph.rankCount).map { resolved.cluster.gpus[$0].spec.name })
+                                        gpuNames: (0..<graph.rankCount).map { resolved.cluster.gpus[$0].spec.name },
+                                        criticalPath: result.criticalPath)
             do {
                 try text.write(toFile: trace, atomically: true, encoding: .utf8)
             } catch {
