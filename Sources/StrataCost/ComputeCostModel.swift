@@ -254,6 +254,8 @@ public struct MeasuredCostModel: ComputeCostModel {
         case .gelu: "gelu"
         case .swiglu: "swiglu"
         case .crossEntropy: "cross_entropy"
+        case .rope: "rope"
+        case .gradientAccumulation: "accumulate"
         case .embedding: "embedding"
         case .optimizerStep: "adamw"
         case .add, .dropout: "copy_d2d"

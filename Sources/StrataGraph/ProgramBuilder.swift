@@ -363,8 +363,9 @@ struct ProgramBuilder {
                     previous = emit("\(op.name) \(pass.rawValue) mb\(mb)", .compute, kernel(op, pass, work: work, index: index),
                                     after: dependencies, allocates: op.backwardWorkspace, frees: frees + op.backwardWorkspace + buffer)
                 }
-                if pass == .backward, synchronise, op.parameters > 0 {
-                    addGradients(index, op, after: previous)
+                if pass == .backward, op.parameters > 0 {
+                    previous = accumulate(index, op, mb: mb, after: previous)
+                    if synchronise { addGradients(index, op, after: previous) }
                 }
             case let .tensorParallel(_, kind, axes, bytes, label):
                 if let kind {
@@ -406,9 +407,20 @@ struct ProgramBuilder {
             let work = Work(flops: op.backward.flops / 2, bytes: op.backward.bytes / 2, precision: op.backward.precision)
             previous = emit("\(op.name) backward-weight mb\(mb)", .compute, kernel(op, .backwardWeight, work: work, index: index),
                             after: [previous], frees: op.savedBytes)
+            previous = accumulate(index, op, mb: mb, after: previous)
             if synchronise { addGradients(index, op, after: previous) }
         }
         return previous
+    }
+
+    /// PyTorch's AccumulateGrad: the micro-batch's gradient added to the kept one (a
+    /// separate kernel unless the strategy fuses accumulation into the product).
+    private mutating func accumulate(_ index: Int, _ op: Op, mb: Int, after task: Int?) -> Int? {
+        guard strategy.training.gradientAccumulation == .add else { return task }
+        let add = OpCosts.gradientAccumulation("\(op.name).grad", parameters: op.parameters,
+                                               precision: strategy.training.state.gradientPrecision)
+        return emit("\(op.name) accumulate-grad mb\(mb)", .compute, kernel(add, .backward, work: add.backward, index: index),
+                    after: [task])
     }
 
     // MARK: Data-parallel state

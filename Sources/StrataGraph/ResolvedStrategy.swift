@@ -19,6 +19,8 @@ public struct TrainingSetup: Hashable, Sendable {
     /// Dropout probability after the attention projection and the MLP (GPT-3 used 0.1;
     /// LLaMA none). Each dropout keeps a one-byte mask per element for backward.
     public var dropout: Double = 0
+    /// How micro-batches' weight gradients are accumulated (`gradient_accumulation`).
+    public var gradientAccumulation: GradientAccumulation = .add
 }
 
 /// A strategy file with every parameter substituted, every default applied and every

@@ -40,6 +40,7 @@ enum TrainingReader {
             }
             return number
         } ?? 0
+        let accumulation = fields.choice("gradient_accumulation", among: GradientAccumulation.allCases, default: .add)
         let globalBatchLocation = fields.location(of: "global_batch")
         diagnostics += fields.finish()
         guard let globalBatch, let microBatch, let precision, let optimizer, let state else { return nil }
@@ -50,7 +51,7 @@ enum TrainingReader {
                                           masterWeights: master)
         return TrainingSettings(
             setup: TrainingSetup(globalBatch: globalBatch, microBatch: microBatch, precision: precision.0, state: trainingState,
-                                 dropout: dropout),
+                                 dropout: dropout, gradientAccumulation: accumulation?.0 ?? .add),
             globalBatchLocation: globalBatchLocation, precisionLocation: precision.1)
     }
 

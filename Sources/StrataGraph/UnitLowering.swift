@@ -116,6 +116,16 @@ struct UnitLowering {
         return [.tensorParallel(forward: .allReduce, backward: nil, axes: [axis], bytes: hiddenBytes(producer), label: label)]
     }
 
+    /// LLaMA's rotary embeddings on this GPU's queries and keys, before attention (GPT
+    /// adds learned positions in its embedding instead).
+    private func rope(_ core: Int) -> [LoweredStep] {
+        guard model.family == .llama, case let .attention(batch, heads, sequence, headDim, _) = shapes.local(core).family else { return [] }
+        let kvHeads = max(1, model.kvHeads / shapes.pieces("heads", of: core))
+        let elements = batch * sequence * (heads + kvHeads) * headDim
+        return [.op(index: core, op: OpCosts.rope("\(tree.modules.path(of: core)).rope", elements: elements,
+                                                  precision: tree.attributes[core].precision.activations), ring: nil)]
+    }
+
     private func op(_ index: Int) -> LoweredStep {
         let op = shapes.local(index)
         if case .attention = op.family, let axis = tree.attributes[index].contextParallel, mesh.size(of: axis) > 1 {
@@ -161,7 +171,7 @@ struct UnitLowering {
         let residualTokens = shapes.tokens(of: norm1)
         var steps: [LoweredStep] = [op(norm1)]
         steps += columnParallel([qkv], residualSplit: split, label: "\(tree.modules.path(of: attention)) input")
-        steps += [op(core), op(out)]
+        steps += rope(core) + [op(core), op(out)]
         steps += leaveTensorParallel(out, residualSplit: split, label: "\(tree.modules.path(of: attention)) output")
         steps += dropout("\(tree.modules.path(of: index)).attention_dropout", tokens: residualTokens)
         steps.append(.op(index: norm1, op: OpCosts.add("\(tree.modules.path(of: index)).attention_residual",

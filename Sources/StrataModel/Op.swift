@@ -17,6 +17,10 @@ public enum OpFamily: Hashable, Sendable {
     case dropout
     case embedding
     case crossEntropy
+    /// Rotary position embeddings applied to queries and keys (Su et al. 2021).
+    case rope
+    /// A micro-batch's weight gradient added to the gradient kept across micro-batches.
+    case gradientAccumulation
     case optimizerStep
 
     public var name: String {
@@ -32,6 +36,8 @@ public enum OpFamily: Hashable, Sendable {
         case .dropout: "dropout"
         case .embedding: "embedding"
         case .crossEntropy: "cross_entropy"
+        case .rope: "rope"
+        case .gradientAccumulation: "accumulate"
         case .optimizerStep: "optimizer_step"
         }
     }

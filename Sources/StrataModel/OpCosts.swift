@@ -149,4 +149,24 @@ public enum OpCosts {
         op.backwardWorkspace = Int64(t * v * (4 + 4 + e))
         return op
     }
+
+    /// Rotary embeddings on `elements` query and key values: each read and written once
+    /// (what a fused kernel moves; an eager implementation's extra traffic is in its
+    /// measured bandwidth); backward rotates the gradients the same way.
+    public static func rope(_ name: String, elements: Int, precision: Precision) -> Op {
+        let n = Double(elements), e = precision.bytesPerElement
+        return Op(name: name, family: .rope,
+                  forward: Work(flops: 3 * n, bytes: 2 * n * e, precision: .fp32),
+                  backward: Work(flops: 3 * n, bytes: 2 * n * e, precision: .fp32),
+                  savedBytes: 0, parameters: 0)
+    }
+
+    /// Adding a micro-batch's gradient of `parameters` values to the kept one: read both,
+    /// write the sum (PyTorch's AccumulateGrad; fused into the weight-gradient product by
+    /// Megatron-LM's gradient_accumulation_fusion, where this op does not appear).
+    public static func gradientAccumulation(_ name: String, parameters: Int64, precision: Precision) -> Op {
+        let n = Double(parameters), e = precision.bytesPerElement
+        let work = Work(flops: n, bytes: 3 * n * e, precision: .fp32)
+        return Op(name: name, family: .gradientAccumulation, forward: work, backward: work, savedBytes: 0, parameters: 0)
+    }
 }

@@ -9,6 +9,7 @@ import Testing
 /// (Tests/Fixtures/test-2gpu.xml: 100 TFLOP/s bf16, 10 TFLOP/s fp32, 1 TB/s memory,
 /// 4 × 25 GB/s NVLink per GPU with 1 us per link), computed here by hand from the
 /// roofline and the ring all-reduce formulas, must match the simulator to the picosecond.
+/// (Launch costs are off: the executor's default, for analytic cases.)
 @Suite struct HandComputedTests {
     static let fixtures = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
@@ -70,6 +71,11 @@ import Testing
         gemm(t, v, h)
         total += roofline(flops: 5 * t * v, bytes: t * v * (e + 4), peak: fp32Peak)
         total += roofline(flops: 2 * t * v, bytes: t * v * (4 + e), peak: fp32Peak)
+        // Each weight gradient added to the kept one (PyTorch's AccumulateGrad): read both,
+        // write the sum, for the embeddings, both norms, QKV, output, fc1, fc2, final norm.
+        for n in [10_240.0, 128, 12_480, 4_160, 128, 16_640, 16_448, 128] {
+            total += roofline(flops: n, bytes: 3 * n * e, peak: fp32Peak)
+        }
         return total
     }
 

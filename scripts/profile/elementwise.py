@@ -11,7 +11,12 @@ ops (pass fwd and bwd where training runs both):
   gelu                   x [tokens, hidden] bf16, tanh approximation; hidden = the MLP width
   swiglu                 silu(gate) * up from one [tokens, 2*hidden] bf16 tensor (eager, 2 kernels)
   softmax                over the last dim of [tokens, vocab] bf16
-  cross_entropy          F.cross_entropy on bf16 logits [tokens, vocab] (log_softmax + nll)
+  cross_entropy          F.cross_entropy(logits.float()) on bf16 logits [tokens, vocab]: the cast,
+                         log_softmax and nll in fp32, as training code runs it
+  rope                   rotary embeddings applied to q and k ([tokens, hidden] each, head_dim 128,
+                         on the head-major view of a fused qkv) the eager way: slice, neg, cat, 2 mul, add
+  accumulate             grad.add_(new) on bf16 gradients of numel elements (autograd's AccumulateGrad
+                         when a micro-batch's gradient is added to the kept one)
   embedding              F.embedding of tokens ids into a [vocab, hidden] bf16 table;
                          bwd = dense weight gradient (zero fill + accumulate)
   adamw                  torch.optim.AdamW(fused=True).step() over fp32 params (numel), in
@@ -52,9 +57,14 @@ def bytes_moved(op, pass_, tokens=0, hidden=0, vocab=0, numel=0, elem=2):
         return 2 * n * elem if pass_ == "fwd" else 3 * n * elem
     if op == "cross_entropy":
         n = tokens * vocab
-        # fwd: log_softmax reads logits and writes log-probs; bwd: nll grad written (n),
-        # log_softmax_backward reads it and the log-probs and writes the logits grad
-        return 2 * n * elem if pass_ == "fwd" else 4 * n * elem
+        # Strata's count: fwd reads the 16-bit logits and writes their fp32 log-probs; bwd
+        # reads the fp32 log-probs and writes the 16-bit logits gradient
+        return n * (elem + 4)
+    if op == "rope":
+        # Strata's count: read and write q and k once each (what a fused kernel moves)
+        return 4 * n * elem
+    if op == "accumulate":
+        return 3 * numel * elem  # read the kept gradient and the new one, write the sum
     if op == "embedding":
         ids = tokens * 8
         # fwd: gather rows (read + write tokens x hidden); bwd: read dy, zero and write the table grad
@@ -73,7 +83,7 @@ def numel_of(op, tokens=0, hidden=0, vocab=0, numel=0):
     other per-token ops, parameters for adamw, bytes for copies."""
     if op in ("softmax", "cross_entropy"):
         return tokens * vocab
-    if op in ("adamw", "copy_d2d", "copy_h2d", "copy_d2h"):
+    if op in ("adamw", "copy_d2d", "copy_h2d", "copy_d2h", "accumulate"):
         return numel
     return tokens * hidden
 
@@ -98,6 +108,9 @@ def grid(quick=False):
                 cases.append(("cross_entropy", p, dict(tokens=t, vocab=v)))
                 if v != 50304:
                     cases.append(("softmax", p, dict(tokens=t, vocab=v)))
+        for h in ([2048] if quick else [1024, 2048, 4096, 8192]):
+            for p in ("fwd", "bwd"):
+                cases.append(("rope", p, dict(tokens=t, hidden=h)))
         for v, h in ([(32000, 4096)] if quick else [(32000, 4096), (128256, 4096), (128256, 8192)]):
             for p in ("fwd", "bwd"):
                 cases.append(("embedding", p, dict(tokens=t, hidden=h, vocab=v)))
@@ -105,6 +118,8 @@ def grid(quick=False):
         cases.append(("adamw", "step", dict(numel=numel)))
     for shift in (range(20, 31, 4) if quick else range(20, 33, 2)):
         cases.append(("copy_d2d", "fwd", dict(numel=1 << shift)))
+    for shift in ([24] if quick else range(18, 31, 3)):
+        cases.append(("accumulate", "fwd", dict(numel=1 << shift)))
     for shift in (range(20, 27, 6) if quick else range(20, 31, 2)):
         cases.append(("copy_h2d", "fwd", dict(numel=1 << shift)))
         cases.append(("copy_d2h", "fwd", dict(numel=1 << shift)))
@@ -112,7 +127,8 @@ def grid(quick=False):
 
 
 IMPL = {"layer_norm": "F.layer_norm", "rms_norm": "F.rms_norm", "gelu": "F.gelu(tanh)",
-        "swiglu": "eager:F.silu*mul", "softmax": "torch.softmax", "cross_entropy": "F.cross_entropy",
+        "swiglu": "eager:F.silu*mul", "softmax": "torch.softmax", "cross_entropy": "F.cross_entropy(logits.float())",
+        "rope": "eager:slice+neg+cat+mul+mul+add", "accumulate": "Tensor.add_",
         "embedding": "F.embedding", "adamw": "torch.optim.AdamW(fused=True)",
         "copy_d2d": "Tensor.copy_", "copy_h2d": "Tensor.copy_(pinned)", "copy_d2h": "Tensor.copy_(pinned)"}
 
@@ -157,7 +173,7 @@ def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
                 return F.silu(g) * u
             if op == "softmax":
                 return t.softmax(x, dim=-1)
-            return F.cross_entropy(x, w)
+            return F.cross_entropy(x.float(), w)
 
         if not grad:
             def call(i):
@@ -169,6 +185,44 @@ def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
                 y = forward(x, w, b)
                 inputs = tuple(z for z in (x, w, b) if z is not None and z.requires_grad)
                 return lambda: t.autograd.grad(y, inputs, dy)
+        return "bf16", call
+
+    if op == "rope":
+        d = 128
+        heads = max(1, hidden // d)
+        pos = t.arange(tokens, device=dev, dtype=t.float32)
+        inv = 1.0 / (500000.0 ** (t.arange(0, d, 2, device=dev, dtype=t.float32) / d))
+        emb = t.cat([t.outer(pos, inv)] * 2, dim=-1)
+        cos, sin = emb.cos().to(bf), emb.sin().to(bf)
+
+        def rope(x):
+            half = x.shape[-1] // 2
+            return x * cos + t.cat([-x[..., half:], x[..., :half]], dim=-1) * sin
+
+        sets = []
+        for _ in range(nsets):
+            qkv = rnd(tokens, 1, 3 * heads * d, req=grad)
+            q, k, _v = qkv.split(heads * d, dim=-1)
+            q = q.view(tokens, 1, heads, d).permute(1, 2, 0, 3)
+            k = k.view(tokens, 1, heads, d).permute(1, 2, 0, 3)
+            sets.append((qkv, q, k, (rnd(1, heads, tokens, d), rnd(1, heads, tokens, d)) if grad else None))
+        if not grad:
+            def call(i):
+                _, q, k, _ = sets[i % nsets]
+                return lambda: (rope(q), rope(k))
+        else:
+            def call(i):
+                qkv, q, k, dys = sets[i % nsets]
+                ys = (rope(q), rope(k))
+                return lambda: t.autograd.grad(ys, (qkv,), dys)
+        return "bf16", call
+
+    if op == "accumulate":
+        sets = [(rnd(numel), rnd(numel)) for _ in range(nsets)]
+
+        def call(i):
+            kept, new = sets[i % nsets]
+            return lambda: kept.add_(new)
         return "bf16", call
 
     if op == "embedding":
