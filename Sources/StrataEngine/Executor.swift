@@ -161,6 +161,50 @@ public struct Executor {
         return ClassPlan(successors: successors, waits: waits)
     }
 
+    /// One class's tasks as flat arrays: what the event loop reads.
+    private struct ClassFacts {
+        var plan: ClassPlan
+        var allocates: [Int64] = [], frees: [Int64] = [], stream: [StreamKind] = []
+        var isCompute: [Bool] = [], flops: [Double] = [], duration: [SimTime] = []
+        /// When the host has issued each task: it walks the program in order, paying each
+        /// task's launches (`LaunchCosts`); a task starts no earlier.
+        var issued: [SimTime] = []
+    }
+
+    private static func facts(of program: RankClass, gpu spec: GPUSpec, costs: any ComputeCostModel,
+                              launch: LaunchCosts) -> ClassFacts {
+        var facts = ClassFacts(plan: plan(program))
+        var priced: [PriceKey: (duration: SimTime, launches: Int)] = [:]
+        let kernelFloor = SimTime(seconds: launch.kernelFloor)
+        var host = 0.0
+        for task in program.tasks {
+            facts.allocates.append(task.allocates)
+            facts.frees.append(task.frees)
+            facts.stream.append(task.stream)
+            if case let .compute(kernel) = task.action {
+                let key = PriceKey(family: kernel.family, pass: kernelPass(kernel.pass), work: kernel.work,
+                                   kernel: kernel.kernel, gpu: spec.id)
+                let price = priced[key] ?? {
+                    let launches = costs.launches(family: kernel.family, pass: key.pass, work: kernel.work, kernel: kernel.kernel)
+                    let seconds = costs.seconds(family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec, kernel: kernel.kernel)
+                    return (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)), launches)
+                }()
+                priced[key] = price
+                facts.isCompute.append(true)
+                facts.flops.append(kernel.work.flops)
+                facts.duration.append(price.duration)
+                host += launch.hostSeconds(pass: kernel.pass == .optimizer ? nil : key.pass, launches: price.launches)
+            } else {
+                facts.isCompute.append(false)
+                facts.flops.append(0)
+                facts.duration.append(.zero)
+                host += launch.hostSeconds(pass: nil, launches: 1)
+            }
+            facts.issued.append(SimTime(seconds: host))
+        }
+        return facts
+    }
+
     /// What a kernel's time depends on.
     private struct PriceKey: Hashable {
         var family: OpFamily
@@ -226,50 +270,31 @@ public struct Executor {
 
     public func run() throws(ExecutionError) -> SimulationResult {
         let mesh = graph.mesh
-        let plans = graph.classes.map(Self.plan)
         // Flat per-task facts of every class (class c's task i at offsets[c] + i), so the
-        // event loop reads plain arrays instead of copying task structures.
+        // event loop reads plain arrays instead of copying task structures. Classes are
+        // planned and priced on all cores; each lands in its own slot.
+        let facts = ConcurrentMap.map(Array(graph.classes.indices)) { classID in
+            Self.facts(of: graph.classes[classID], gpu: cluster.gpus[graph.classes[classID].members[0]].spec,
+                       costs: costs, launch: launch)
+        }
+        let plans = facts.map(\.plan)
         var offsets: [Int] = []
         var taskAllocates: [Int64] = [], taskFrees: [Int64] = [], taskStream: [StreamKind] = []
         var taskIsCompute: [Bool] = [], taskFLOPs: [Double] = [], taskDuration: [SimTime] = []
         var successorStart: [Int] = [], successorList: [Int32] = []
-        // When the host has issued each task: it walks the program in order, paying each
-        // task's launches (LaunchCosts); a task starts no earlier.
         var taskIssued: [SimTime] = []
-        var pricedKernels: [PriceKey: SimTime] = [:]
-        var pricedLaunches: [PriceKey: Int] = [:]
-        let kernelFloor = SimTime(seconds: launch.kernelFloor)
-        for (classID, program) in graph.classes.enumerated() {
+        for classFacts in facts {
             offsets.append(taskAllocates.count)
-            let spec = cluster.gpus[program.members[0]].spec
-            var host = 0.0
-            for task in program.tasks {
-                taskAllocates.append(task.allocates)
-                taskFrees.append(task.frees)
-                taskStream.append(task.stream)
+            taskAllocates += classFacts.allocates
+            taskFrees += classFacts.frees
+            taskStream += classFacts.stream
+            taskIsCompute += classFacts.isCompute
+            taskFLOPs += classFacts.flops
+            taskDuration += classFacts.duration
+            taskIssued += classFacts.issued
+            for successors in classFacts.plan.successors {
                 successorStart.append(successorList.count)
-                successorList += plans[classID].successors[task.id]
-                if case let .compute(kernel) = task.action {
-                    let key = PriceKey(family: kernel.family, pass: Self.kernelPass(kernel.pass), work: kernel.work,
-                                       kernel: kernel.kernel, gpu: spec.id)
-                    let launches = pricedLaunches[key] ?? costs.launches(family: kernel.family, pass: key.pass, work: kernel.work,
-                                                                          kernel: kernel.kernel)
-                    pricedLaunches[key] = launches
-                    let duration = pricedKernels[key] ?? max(SimTime(seconds: costs.seconds(
-                        family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec, kernel: kernel.kernel)),
-                                                             kernelFloor * Int64(launches))
-                    pricedKernels[key] = duration
-                    taskIsCompute.append(true)
-                    taskFLOPs.append(kernel.work.flops)
-                    taskDuration.append(duration)
-                    host += launch.hostSeconds(pass: kernel.pass == .optimizer ? nil : key.pass, launches: launches)
-                } else {
-                    taskIsCompute.append(false)
-                    taskFLOPs.append(0)
-                    taskDuration.append(.zero)
-                    host += launch.hostSeconds(pass: nil, launches: 1)
-                }
-                taskIssued.append(SimTime(seconds: host))
+                successorList += successors
             }
         }
         successorStart.append(successorList.count)

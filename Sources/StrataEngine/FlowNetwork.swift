@@ -29,6 +29,11 @@ struct FlowNetwork {
     private var lastUpdate = SimTime.zero
     /// Scratch for `solve`: the compact slot of each link in use, -1 otherwise.
     private var slotOfLink: [Int]
+    private var used: [Int] = []
+    private var routeStart: [Int] = [], routeSlot: [Int32] = [], routeMultiplicity: [Double] = []
+    private var left: [Double] = [], load: [Double] = []
+    private var unfrozenOnLink: [Int32] = [], flowsStart: [Int32] = [], flowsOfLink: [Int32] = []
+    private var frozen: [Bool] = []
 
     init(linkCapacities: [Double]) {
         capacity = linkCapacities
@@ -98,49 +103,85 @@ struct FlowNetwork {
 
     /// Max-min fair rates by progressive filling, over the links that active flows cross.
     ///
-    /// - Complexity: O(*l* · *F*) per bottleneck found, at most *F* rounds, where *l* is
-    ///   the number of links in use (not in the topology).
+    /// Each round finds the smallest fair share any link still offers its unfrozen flows,
+    /// freezes the flows of every link at that share, and takes their rates off the links
+    /// they cross. Routes, link loads and a link-to-flows index live in flat arrays reused
+    /// from solve to solve, so a solve allocates nothing once they have grown.
+    ///
+    /// - Complexity: O(*R* + *l* · rounds), where *R* is the total length of the active
+    ///   routes, *l* the number of links in use (not in the topology), and rounds at most
+    ///   the number of flows.
     private mutating func solve() {
         // Compact the links in use, so a 16,384-GPU topology costs only what flows touch.
-        var used: [Int] = []
-        var routes: [[(slot: Int, multiplicity: Double)]] = []
-        routes.reserveCapacity(active.count)
+        used.removeAll(keepingCapacity: true)
+        routeStart.removeAll(keepingCapacity: true)
+        routeSlot.removeAll(keepingCapacity: true)
+        routeMultiplicity.removeAll(keepingCapacity: true)
         for flow in active {
-            routes.append(flow.links.map { link, multiplicity in
+            routeStart.append(routeSlot.count)
+            for (link, multiplicity) in flow.links {
                 if slotOfLink[link] < 0 {
                     slotOfLink[link] = used.count
                     used.append(link)
                 }
-                return (slotOfLink[link], multiplicity)
-            })
+                routeSlot.append(Int32(slotOfLink[link]))
+                routeMultiplicity.append(multiplicity)
+            }
         }
+        routeStart.append(routeSlot.count)
         for link in used { slotOfLink[link] = -1 }
-        var left = used.map { capacity[$0] }
-        var load = [Double](repeating: 0, count: used.count)
-        var unfrozen = Array(active.indices)
-        while !unfrozen.isEmpty {
-            for index in load.indices { load[index] = 0 }
-            for flow in unfrozen { for (index, multiplicity) in routes[flow] { load[index] += multiplicity } }
+        let links = used.count, flows = active.count
+        left.removeAll(keepingCapacity: true)
+        for link in used { left.append(capacity[link]) }
+        load = [Double](repeating: 0, count: links)
+        unfrozenOnLink = [Int32](repeating: 0, count: links)
+        // Link → flows index (compressed rows).
+        flowsStart = [Int32](repeating: 0, count: links + 1)
+        for entry in 0..<routeSlot.count {
+            let slot = Int(routeSlot[entry])
+            load[slot] += routeMultiplicity[entry]
+            unfrozenOnLink[slot] += 1
+            flowsStart[slot + 1] += 1
+        }
+        for slot in 0..<links { flowsStart[slot + 1] += flowsStart[slot] }
+        flowsOfLink = [Int32](repeating: 0, count: routeSlot.count)
+        var fill = flowsStart
+        for flow in 0..<flows {
+            for entry in routeStart[flow]..<routeStart[flow + 1] {
+                let slot = Int(routeSlot[entry])
+                flowsOfLink[Int(fill[slot])] = Int32(flow)
+                fill[slot] += 1
+            }
+        }
+        frozen = [Bool](repeating: false, count: flows)
+        var remaining = flows
+        var bottlenecks: [Int] = []
+        while remaining > 0 {
             var share = Double.infinity
-            for index in load.indices where load[index] > 0 { share = min(share, left[index] / load[index]) }
+            for slot in 0..<links where unfrozenOnLink[slot] > 0 { share = min(share, left[slot] / load[slot]) }
             if !share.isFinite {
-                for flow in unfrozen { active[flow].rate = .infinity }
+                for flow in 0..<flows where !frozen[flow] { active[flow].rate = .infinity }
                 return
             }
-            var remaining: [Int] = []
-            var frozen: [Int] = []
-            for flow in unfrozen {
-                if routes[flow].contains(where: { load[$0.slot] > 0 && left[$0.slot] / load[$0.slot] <= share * (1 + 1e-12) }) {
-                    frozen.append(flow)
-                } else {
-                    remaining.append(flow)
+            bottlenecks.removeAll(keepingCapacity: true)
+            for slot in 0..<links where unfrozenOnLink[slot] > 0 && left[slot] / load[slot] <= share * (1 + 1e-12) {
+                bottlenecks.append(slot)
+            }
+            for slot in bottlenecks {
+                for index in Int(flowsStart[slot])..<Int(flowsStart[slot + 1]) {
+                    let flow = Int(flowsOfLink[index])
+                    guard !frozen[flow] else { continue }
+                    frozen[flow] = true
+                    remaining -= 1
+                    active[flow].rate = share
+                    for entry in routeStart[flow]..<routeStart[flow + 1] {
+                        let crossed = Int(routeSlot[entry]), multiplicity = routeMultiplicity[entry]
+                        left[crossed] = max(0, left[crossed] - share * multiplicity)
+                        load[crossed] -= multiplicity
+                        unfrozenOnLink[crossed] -= 1
+                    }
                 }
             }
-            for flow in frozen {
-                active[flow].rate = share
-                for (index, multiplicity) in routes[flow] { left[index] = max(0, left[index] - share * multiplicity) }
-            }
-            unfrozen = remaining
         }
         checkInvariants()
     }

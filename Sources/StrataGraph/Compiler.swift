@@ -31,23 +31,33 @@ public enum Compiler {
 
         // Ranks with the same stage and the same experts' token counts run the same program.
         var classOfRank = [Int](repeating: 0, count: mesh.rankCount)
-        var classes: [RankClass] = []
         var classIndex: [String: Int] = [:]
+        var representatives: [(rank: Int, stage: Int, label: String)] = []
+        var members: [[Int]] = []
         let expertSignature = expertSignatures(strategy: strategy, mesh: mesh, shapes: shapes)
         for rank in 0..<mesh.rankCount {
             let stage = pipeline.map { mesh.coordinate(of: rank, along: $0.axis) } ?? 0
             let key = "\(stage)|\(expertSignature(rank))"
             if let existing = classIndex[key] {
-                classes[existing].members.append(rank)
+                members[existing].append(rank)
                 classOfRank[rank] = existing
                 continue
             }
-            let program = program(of: rank, stage: stage, strategy: strategy, mesh: mesh, shapes: shapes, schedule: schedule[stage])
             let label = (stages > 1 ? "stage \(stage)" : "all stages") + (key.hasSuffix("|") ? "" : ", experts of rank \(rank)")
-            classIndex[key] = classes.count
-            classOfRank[rank] = classes.count
-            classes.append(RankClass(label: label, members: [rank], tasks: program.tasks, persistentBytes: program.memory.bytes,
-                                     parameters: program.memory.parameters))
+            classIndex[key] = representatives.count
+            classOfRank[rank] = representatives.count
+            representatives.append((rank, stage, label))
+            members.append([rank])
+        }
+        // Each class's program on its own core: they share nothing but read-only inputs,
+        // and each lands in its own slot, so the result does not depend on the order.
+        let programs = ConcurrentMap.map(representatives) { representative in
+            program(of: representative.rank, stage: representative.stage, strategy: strategy, mesh: mesh, shapes: shapes,
+                    schedule: schedule[representative.stage])
+        }
+        let classes = representatives.indices.map { index in
+            RankClass(label: representatives[index].label, members: members[index], tasks: programs[index].tasks,
+                      persistentBytes: programs[index].memory.bytes, parameters: programs[index].memory.parameters)
         }
 
         var modelFLOPs = 0.0
