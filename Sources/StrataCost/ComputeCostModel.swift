@@ -21,10 +21,15 @@ public protocol ComputeCostModel: Sendable {
     /// How many kernels the host launches for the op: what its host-side cost scales with
     /// (`LaunchCosts`). One, except where an implementation runs a loop of kernels.
     func launches(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Int
+
+    /// Why the op's price is extrapolated beyond measurements, or nil (models without
+    /// measurements never say: nothing of theirs was measured to be outside of).
+    func outOfRange(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> String?
 }
 
 extension ComputeCostModel {
     public func launches(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Int { 1 }
+    public func outOfRange(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> String? { nil }
 
     /// Seconds with the stock kernels.
     public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec) -> Double {
@@ -262,7 +267,7 @@ public struct MeasuredCostModel: ComputeCostModel {
         default: nil
         }
         guard let name else { return nil }
-        if name == "copy_d2d" { return "copy_d2d/fwd" }
+        if name == "copy_d2d" || name == "accumulate" { return "\(name)/fwd" }
         return "\(name)/\(family == .optimizerStep ? "step" : (pass == .forward ? "fwd" : "bwd"))"
     }
 

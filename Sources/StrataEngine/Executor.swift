@@ -45,6 +45,9 @@ public struct SimulationResult: Hashable, Sendable {
     public var criticalPath = CriticalPath()
     /// All-reduces run as rings and as trees (the tuner's or the strategy's choice).
     public var allReduceAlgorithms: [CollectiveAlgorithm: Int] = [:]
+    /// Kernels priced outside the measured tables: each reason (the shape and the measured
+    /// range) with how many tasks of the simulated programs it priced.
+    public var extrapolated: [String: Int] = [:]
 }
 
 /// What happened on each GPU, for traces and plots.
@@ -169,12 +172,14 @@ public struct Executor {
         /// When the host has issued each task: it walks the program in order, paying each
         /// task's launches (`LaunchCosts`); a task starts no earlier.
         var issued: [SimTime] = []
+        /// Tasks priced outside the measured tables, by the reason.
+        var extrapolated: [String: Int] = [:]
     }
 
     private static func facts(of program: RankClass, gpu spec: GPUSpec, costs: any ComputeCostModel,
                               launch: LaunchCosts) -> ClassFacts {
         var facts = ClassFacts(plan: plan(program))
-        var priced: [PriceKey: (duration: SimTime, launches: Int)] = [:]
+        var priced: [PriceKey: (duration: SimTime, launches: Int, outOfRange: String?)] = [:]
         let kernelFloor = SimTime(seconds: launch.kernelFloor)
         var host = 0.0
         for task in program.tasks {
@@ -187,9 +192,11 @@ public struct Executor {
                 let price = priced[key] ?? {
                     let launches = costs.launches(family: kernel.family, pass: key.pass, work: kernel.work, kernel: kernel.kernel)
                     let seconds = costs.seconds(family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec, kernel: kernel.kernel)
-                    return (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)), launches)
+                    let outOfRange = costs.outOfRange(family: kernel.family, pass: key.pass, work: kernel.work, kernel: kernel.kernel)
+                    return (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)), launches, outOfRange)
                 }()
                 priced[key] = price
+                if let reason = price.outOfRange { facts.extrapolated[reason, default: 0] += 1 }
                 facts.isCompute.append(true)
                 facts.flops.append(kernel.work.flops)
                 facts.duration.append(price.duration)
@@ -670,6 +677,7 @@ public struct Executor {
                                       hardwareFLOPs: hardwareFLOPs)
         result.criticalPath = CriticalPath(steps: steps.reversed(), time: pathTime, tasks: pathTasks)
         result.allReduceAlgorithms = algorithmCounts
+        for classFacts in facts { result.extrapolated.merge(classFacts.extrapolated, uniquingKeysWith: +) }
         return result
     }
 

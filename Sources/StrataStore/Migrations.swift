@@ -68,7 +68,7 @@ enum Migrations {
                 table.add(column: "bubble_s", .double).notNull().defaults(to: 0)
             }
         }
-        migrator.registerMigration("v4: critical path, all-reduce algorithms, launch costs") { db in
+        migrator.registerMigration("v4: critical path, all-reduce algorithms, extrapolated kernels") { db in
             try db.create(table: "run_critical_path") { table in
                 table.column("run_id", .integer).notNull().references("run", onDelete: .cascade)
                 table.column("kind", .text).notNull()
@@ -79,6 +79,8 @@ enum Migrations {
             try db.alter(table: "run") { table in
                 table.add(column: "all_reduce_ring_calls", .integer).notNull().defaults(to: 0)
                 table.add(column: "all_reduce_tree_calls", .integer).notNull().defaults(to: 0)
+                table.add(column: "extrapolated_kernels", .integer).notNull().defaults(to: 0)
+                table.add(column: "extrapolated", .text).notNull().defaults(to: "{}")
             }
         }
         return migrator

@@ -36,6 +36,9 @@ public struct RunRecord: Codable, Hashable, Sendable, FetchableRecord, MutablePe
     /// All-reduce calls run as rings and as trees.
     public var allReduceRingCalls: Int = 0
     public var allReduceTreeCalls: Int = 0
+    /// Tasks priced outside the measured tables, and why (JSON: reason → tasks).
+    public var extrapolatedKernels: Int = 0
+    public var extrapolated: String = "{}"
 
     public init(id: Int64? = nil, createdAt: String, toolVersion: String, strategyPath: String, strategyText: String,
                 strategySha256: String, topologyPath: String, topologyName: String, topologyText: String,

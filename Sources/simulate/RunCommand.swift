@@ -61,6 +61,8 @@ struct RunCommand: ParsableCommand {
         stored.hfu = metrics.hfu
         stored.allReduceRingCalls = result.allReduceAlgorithms[.ring] ?? 0
         stored.allReduceTreeCalls = result.allReduceAlgorithms[.tree] ?? 0
+        stored.extrapolatedKernels = result.extrapolated.values.reduce(0, +)
+        stored.extrapolated = RunRecords.sortedJSON(result.extrapolated)
         let id = try store.insert(stored, gpus: RunRecords.gpus(result), links: RunRecords.links(result, cluster: resolved.cluster),
                                   criticalPath: RunRecords.criticalPath(result))
 

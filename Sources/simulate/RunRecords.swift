@@ -67,6 +67,13 @@ enum RunRecords {
         }
     }
 
+    /// `{"reason":count,…}` with keys sorted.
+    static func sortedJSON(_ counts: [String: Int]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(data: try! encoder.encode(counts), encoding: .utf8)!
+    }
+
     /// `{"name":"value",…}` with keys sorted; the last `--set` of a name wins.
     static func canonicalJSON(_ overrides: [Override]) -> String {
         var values: [String: String] = [:]

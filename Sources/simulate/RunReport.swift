@@ -30,6 +30,8 @@ enum RunReport {
         var criticalPathS: [String: Double]
         /// All-reduce calls by algorithm (ring, tree).
         var allReduceAlgorithms: [String: Int]
+        /// Tasks priced outside the measured tables, by reason.
+        var extrapolated: [String: Int]
     }
 
     static func json(metrics: RunMetrics, result: SimulationResult, runID: Int64, strategy: ResolvedStrategy, costs: String) throws -> String {
@@ -51,7 +53,8 @@ enum RunReport {
                  mean { $0.exposedByKind[kind] ?? .zero })
             }) { first, _ in first },
             criticalPathS: Dictionary(uniqueKeysWithValues: result.criticalPath.shares.map { ($0.kind, $0.time.seconds) }),
-            allReduceAlgorithms: Dictionary(uniqueKeysWithValues: result.allReduceAlgorithms.map { ($0.key.rawValue, $0.value) }))
+            allReduceAlgorithms: Dictionary(uniqueKeysWithValues: result.allReduceAlgorithms.map { ($0.key.rawValue, $0.value) }),
+            extrapolated: result.extrapolated)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -82,7 +85,7 @@ enum RunReport {
         let worst = result.ranks.max { $0.peakMemoryBytes < $1.peakMemoryBytes }!
         let slowest = result.ranks.max { $0.exposedCommunication < $1.exposedCommunication }!
         let fits = metrics.fitsInMemory ? "fits" : "DOES NOT FIT"
-        let rows: [(String, String)] = [
+        var rows: [(String, String)] = [
             ("iteration time", Format.duration(metrics.iterationTimeSeconds)),
             ("throughput", "\(Format.grouped(metrics.tokensPerSecond)) tokens/s, \(Format.fixed(metrics.samplesPerSecond, 2)) samples/s"),
             ("MFU", "\(Format.percent(metrics.mfu)) of \(Format.flopRate(spec.peak[strategy.precision]!.flopsPerSecond)) \(strategy.precision.rawValue) per GPU (HFU \(Format.percent(metrics.hfu)))"),
@@ -92,6 +95,13 @@ enum RunReport {
             ("critical path", criticalPath(result)),
             ("time on GPU \(slowest.gpu)", "compute \(Format.duration(slowest.compute.seconds)), exposed communication \(Format.duration(slowest.exposedCommunication.seconds))\(kinds(slowest)), idle \(Format.duration(slowest.idle.seconds))"),
         ]
+        if !result.extrapolated.isEmpty {
+            let reasons = result.extrapolated.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            let tasks = reasons.reduce(0) { $0 + $1.value }
+            let shown = reasons.prefix(2).map(\.key).joined(separator: "; ")
+            rows.append(("extrapolated", "\(Format.grouped(Double(tasks))) kernels priced outside the measured tables: \(shown)"
+                + (reasons.count > 2 ? "; \(reasons.count - 2) more (run --json)" : "")))
+        }
         let width = rows.map(\.0.count).max()!
         let mesh = strategy.mesh.map { "\($0.name) \($0.size)" }.joined(separator: " × ")
         var lines = ["\(strategy.path) on \(strategy.cluster.name): \(strategy.gpuCount) × \(spec.name), mesh \(mesh)"]

@@ -27,14 +27,14 @@ import Testing
         let migrations = try store.query("SELECT identifier FROM grdb_migrations ORDER BY rowid")
         #expect(migrations.rows == [["v1: runs and per-GPU results"], ["v2: cost model, engine events and link utilisation"],
                                     ["v3: HFU, exposed communication by kind, pipeline bubble"],
-                                    ["v4: critical path, all-reduce algorithms, launch costs"]])
+                                    ["v4: critical path, all-reduce algorithms, extrapolated kernels"]])
         let columns = try store.query("SELECT name FROM pragma_table_info('run') ORDER BY cid")
         #expect(columns.rows.map { $0[0] } == [
             "id", "created_at", "tool_version", "strategy_path", "strategy_text", "strategy_sha256", "topology_path",
             "topology_name", "topology_text", "topology_sha256", "overrides", "inputs_sha256", "gpus",
             "iteration_time_s", "tokens_per_s", "samples_per_s", "mfu", "model_flops_per_iteration",
             "peak_memory_bytes", "fits_in_memory", "cost_model", "events", "hfu",
-            "all_reduce_ring_calls", "all_reduce_tree_calls",
+            "all_reduce_ring_calls", "all_reduce_tree_calls", "extrapolated_kernels", "extrapolated",
         ])
     }
 

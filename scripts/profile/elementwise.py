@@ -91,16 +91,16 @@ def numel_of(op, tokens=0, hidden=0, vocab=0, numel=0):
 def grid(quick=False):
     """(op, pass, dims dict) cases."""
     cases = []
-    tokens = [4096] if quick else [4096, 16384]
+    tokens = [4096] if quick else [2048, 4096, 16384]
     for t in tokens:
-        for h in ([4096] if quick else [4096, 8192, 12288]):
+        for h in ([4096] if quick else [1024, 2048, 4096, 8192, 12288]):
             for op in ("layer_norm", "rms_norm"):
                 for p in ("fwd", "bwd"):
                     cases.append((op, p, dict(tokens=t, hidden=h)))
-        for w in ([16384] if quick else [16384, 32768]):
+        for w in ([16384] if quick else [4096, 8192, 16384, 32768]):
             for p in ("fwd", "bwd"):
                 cases.append(("gelu", p, dict(tokens=t, hidden=w)))
-        for w in ([11008] if quick else [11008, 28672]):
+        for w in ([11008] if quick else [2816, 8192, 11008, 28672]):
             for p in ("fwd", "bwd"):
                 cases.append(("swiglu", p, dict(tokens=t, hidden=w)))
         for v in ([32000] if quick else [32000, 50304, 128256]):
@@ -111,14 +111,15 @@ def grid(quick=False):
         for h in ([2048] if quick else [1024, 2048, 4096, 8192]):
             for p in ("fwd", "bwd"):
                 cases.append(("rope", p, dict(tokens=t, hidden=h)))
-        for v, h in ([(32000, 4096)] if quick else [(32000, 4096), (128256, 4096), (128256, 8192)]):
+        for v, h in ([(32000, 4096)] if quick else [(32000, 1024), (50304, 1024), (128256, 2048), (32000, 4096),
+                                                     (128256, 4096), (128256, 8192)]):
             for p in ("fwd", "bwd"):
                 cases.append(("embedding", p, dict(tokens=t, hidden=h, vocab=v)))
-    for numel in ([1 << 24] if quick else [1 << 20, 1 << 24, 1 << 27, 1 << 30]):
+    for numel in ([1 << 24] if quick else [1 << 20, 1 << 24, 1 << 27, 1 << 30, 3 << 30]):
         cases.append(("adamw", "step", dict(numel=numel)))
     for shift in (range(20, 31, 4) if quick else range(20, 33, 2)):
         cases.append(("copy_d2d", "fwd", dict(numel=1 << shift)))
-    for shift in ([24] if quick else range(18, 31, 3)):
+    for shift in ([24] if quick else range(12, 31, 3)):
         cases.append(("accumulate", "fwd", dict(numel=1 << shift)))
     for shift in (range(20, 27, 6) if quick else range(20, 31, 2)):
         cases.append(("copy_h2d", "fwd", dict(numel=1 << shift)))

@@ -24,6 +24,8 @@ except ImportError:  # the grid helpers below are testable without torch
 
 # (name, hidden, heads, kv_heads, ffn, gated MLP)
 MODELS = [
+    ("gpt-350m", 1024, 16, 16, 4096, False),
+    ("llama-1b", 2048, 32, 8, 8192, True),
     ("llama2-7b", 4096, 32, 32, 11008, True),
     ("llama2-13b", 5120, 40, 40, 13824, True),
     ("llama2-70b", 8192, 64, 8, 28672, True),
@@ -32,6 +34,8 @@ MODELS = [
 TP_DEGREES = [1, 2, 4, 8]
 TOKENS = [1024, 4096, 16384]
 CUBES = [1024, 2048, 4096, 8192, 16384]
+# Vocabularies of the language-model head (GPT-2's padded, LLaMA-2's, LLaMA-3's).
+VOCABULARIES = [50304, 32000, 128256]
 COLUMNS = ["m", "n", "k", "dtype", "impl", "median_us", "p10_us", "p90_us", "tflops", "samples"]
 INT4_GROUP = 128
 
@@ -55,17 +59,23 @@ def layer_shapes(hidden, heads, kv_heads, ffn, gated, tp):
 
 
 def gemm_grid(quick=False):
-    """Sorted unique (m, n, k) for bf16 and fp8: transformer shapes plus square cubes."""
-    models = MODELS[:1] if quick else MODELS
+    """Sorted unique (m, n, k) for bf16 and fp8: transformer shapes, language-model heads
+    and square cubes. Small models (hidden < 4096) only at TP 1 and 2, as they are trained."""
+    models = [m for m in MODELS if m[0] == "llama2-7b"] if quick else MODELS
     tps = [1, 8] if quick else TP_DEGREES
     tokens = [4096] if quick else TOKENS
     cubes = [8192] if quick else CUBES
     shapes = set()
     for _, h, heads, kv, ffn, gated in models:
-        for tp in tps:
+        for tp in [t for t in tps if h >= 4096 or t <= 2]:
             for n, k in layer_shapes(h, heads, kv, ffn, gated, tp):
                 for m in tokens:
                     shapes.add((m, n, k))
+    # The head, [tokens, hidden] x [hidden, vocab], for the small models' widths.
+    for vocab in ([] if quick else VOCABULARIES):
+        for h in (1024, 2048, 4096):
+            for m in tokens:
+                shapes.add((m, vocab, h))
     for c in cubes:
         shapes.add((c, c, c))
     return sorted(shapes)

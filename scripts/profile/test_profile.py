@@ -134,7 +134,7 @@ class TestTable(unittest.TestCase):
 class TestGrids(unittest.TestCase):
     def test_gemm_grid_size_and_alignment(self):
         g = gemm.gemm_grid()
-        self.assertTrue(100 <= len(g) <= 200, len(g))
+        self.assertTrue(200 <= len(g) <= 300, len(g))  # layers of 6 models, heads, cubes
         for m, n, k in g:
             self.assertEqual(n % 16, 0)
             self.assertEqual(k % 16, 0)

@@ -886,7 +886,7 @@ def profile_iteration(runner, sync, path):
     import gzip
     from torch.profiler import ProfilerActivity, profile
     sync()
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA], record_shapes=True) as prof:
         t0 = time.perf_counter()
         runner.iteration()
         sync()
