@@ -7,12 +7,13 @@ import StrataTopology
 
 /// Builds the database rows of a run from its inputs and results.
 enum RunRecords {
+    /// The run row; `inputs` hashes everything the result depends on (`RunInputs`).
     static func run(strategyPath: String, strategyText: String, topologyText: String, overrides: [Override],
-                    strategy: ResolvedStrategy, metrics: RunMetrics) -> RunRecord {
+                    strategy: ResolvedStrategy, metrics: RunMetrics, inputs: RunInputs) -> RunRecord {
         let overridesJSON = canonicalJSON(overrides)
         let strategyHash = SHA256.hex(of: strategyText)
         let topologyHash = SHA256.hex(of: topologyText)
-        let inputsHash = SHA256.hex(of: [strategyHash, topologyHash, overridesJSON].joined(separator: "\n"))
+        let inputsHash = inputs.sha256
         return RunRecord(
             createdAt: ISO8601DateFormatter().string(from: Date()),
             toolVersion: StrataVersion.current,

@@ -17,7 +17,7 @@ struct Simulate: ParsableCommand {
             Exit codes: 0 success, 2 bad input (diagnostics on standard error), 1 other failures.
             """,
         version: StrataVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, ExportCommand.self, ValidateCommand.self, QueryCommand.self, FmtCommand.self,
+        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, ExportCommand.self, ValidateCommand.self, SweepCommand.self, MergeCommand.self, QueryCommand.self, FmtCommand.self,
                       CalibrateCommand.self, CostCommand.self]
     )
 
