@@ -10,7 +10,12 @@ public struct MergeCounts: Hashable, Sendable {
     public var sweepsCopied = 0
     public var pointsCopied = 0
 
-    public init() {}
+    public init(runsCopied: Int = 0, runsSkipped: Int = 0, sweepsCopied: Int = 0, pointsCopied: Int = 0) {
+        self.runsCopied = runsCopied
+        self.runsSkipped = runsSkipped
+        self.sweepsCopied = sweepsCopied
+        self.pointsCopied = pointsCopied
+    }
 }
 
 extension RunStore {

@@ -11,6 +11,12 @@ public struct SweepCounts: Hashable, Sendable {
     public var ok = 0
     public var invalid = 0
     public var failed = 0
+
+    public init(ok: Int = 0, invalid: Int = 0, failed: Int = 0) {
+        self.ok = ok
+        self.invalid = invalid
+        self.failed = failed
+    }
 }
 
 extension RunStore {
