@@ -78,8 +78,12 @@ public struct RunStore: Sendable {
     public func checkWritable() throws(StoreError) {
         do {
             try queue.inDatabase { db in
+                // A read-only file still lets a transaction begin; writing the header
+                // (rolled back) is the first thing it refuses.
                 try db.execute(sql: "BEGIN IMMEDIATE")
-                try db.execute(sql: "ROLLBACK")
+                defer { try? db.execute(sql: "ROLLBACK") }
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                try db.execute(sql: "PRAGMA user_version = \(version)")
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
             throw StoreError(kind: .input, path: path, message: "the database is read-only",

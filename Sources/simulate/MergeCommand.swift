@@ -34,13 +34,18 @@ struct MergeCommand: ParsableCommand {
         var total = MergeCounts()
         for input in inputs {
             let counts = try store.merge(from: input)
-            print("\(input): \(counts.runsCopied) runs copied, \(counts.runsSkipped) already in \(output); "
-                + "\(counts.sweepsCopied) new sweeps, \(counts.pointsCopied) sweep points copied")
+            print("\(input): \(Self.count(counts.runsCopied, "run")) copied, \(counts.runsSkipped) already in \(output); "
+                + "\(Self.count(counts.sweepsCopied, "new sweep")), \(Self.count(counts.pointsCopied, "sweep point")) copied")
             total.runsCopied += counts.runsCopied
             total.runsSkipped += counts.runsSkipped
             total.pointsCopied += counts.pointsCopied
         }
-        print("merged \(inputs.count) \(inputs.count == 1 ? "database" : "databases") into \(output): "
-            + "\(total.runsCopied) runs and \(total.pointsCopied) sweep points copied, \(total.runsSkipped) runs already there")
+        print("merged \(Self.count(inputs.count, "database")) into \(output): \(Self.count(total.runsCopied, "run")) and "
+            + "\(Self.count(total.pointsCopied, "sweep point")) copied, \(total.runsSkipped) already there")
+    }
+
+    /// `1 run`, `3 runs`.
+    static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 }

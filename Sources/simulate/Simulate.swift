@@ -33,6 +33,9 @@ struct Simulate: ParsableCommand {
         } catch let error as StoreError {
             printError(error.description)
             Foundation.exit(error.kind == .input ? 2 : 1)
+        } catch let error as ExitCode {
+            // A command that chose its status (an interrupted sweep exits 130, as shells expect).
+            Foundation.exit(error.rawValue)
         } catch let error as ExecutionError {
             printError("simulate: internal error: \(error.description)")
             Foundation.exit(1)

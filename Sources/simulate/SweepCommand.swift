@@ -81,9 +81,16 @@ struct SweepCommand: ParsableCommand {
         var progress = SweepProgress(total: points.count)
         let pool = WorkerPool<PointOutcome>()
         let interrupt = SweepInterrupt(pool: pool)
-        let stopAfter = ProcessInfo.processInfo.environment["STRATA_SWEEP_STOP_AFTER"].flatMap(Int.init)
 
-        try pool.run(points, jobs: jobs, work: evaluator.evaluate) { index, outcome in
+        // A test hook: stop as Ctrl-C does once this many points have been simulated.
+        let stopAfter = ProcessInfo.processInfo.environment["STRATA_SWEEP_STOP_AFTER"].flatMap(Int.init)
+        let simulatedCount = Counter()
+        let work: @Sendable (Int) -> PointOutcome = { [pool] index in
+            let outcome = evaluator.evaluate(index)
+            if let stopAfter, case .simulated = outcome, simulatedCount.increment() >= stopAfter { pool.stop() }
+            return outcome
+        }
+        try pool.run(points, jobs: jobs, work: work) { index, outcome in
             let overrides = evaluator.overrides(at: index)
             let point = SweepPointRecord(sweepId: sweepID, point: index, overrides: RunRecords.canonicalJSON(overrides),
                                          inputsSha256: outcome.inputs, status: .ok, reason: nil, runId: nil)
@@ -113,7 +120,6 @@ struct SweepCommand: ParsableCommand {
             }
             evaluator.timings.add(.store, since: started)
             progress.update(done: tally.done, counts: tally.counts)
-            if let stopAfter, tally.simulated >= stopAfter { pool.stop() }
         }
         interrupt.cancel()
         progress.finish()
@@ -178,5 +184,19 @@ final class SweepInterrupt: @unchecked Sendable {
     func cancel() {
         source.cancel()
         signal(SIGINT, SIG_DFL)
+    }
+}
+
+/// A count shared by the worker threads.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    /// Adds one and returns the new count.
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
     }
 }

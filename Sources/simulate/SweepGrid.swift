@@ -63,7 +63,7 @@ struct SweepGrid: Hashable, Sendable {
             }
             for value in values {
                 do {
-                    _ = try Parser.parseExpression(value, origin: origin)
+                    _ = try Parser.parseExpression(value, origin: "--grid \(name) value '\(value)'")
                 } catch {
                     diagnostics += error.diagnostics
                 }

@@ -1,17 +1,23 @@
 import Foundation
 
-/// Runs `work` for each item on `jobs` threads and hands the results, as they finish, to
-/// one consumer on the calling thread.
+/// Runs `work` for each item on `jobs` threads and hands the results to one consumer on
+/// the calling thread, in the items' order.
 ///
 /// The consumer is the only place results go, so it can write them to a database that
-/// takes one writer (a sweep simulates on every core and stores serially). `stop()` — from
-/// a signal handler, the consumer, or a test hook — lets the items in progress finish and
-/// starts no more; their results are still consumed.
+/// takes one writer (a sweep simulates on every core and stores serially); taking them in
+/// order makes what it writes the same from run to run whatever the threads' timing.
+/// Workers run at most `lookahead` results ahead of the consumer, so finished results do
+/// not pile up in memory and a stop leaves little unstored work behind. `stop()` — from a
+/// signal handler, the consumer, or a test hook — starts no more items; those in progress
+/// finish and are consumed.
 final class WorkerPool<Output: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
+    /// The position in `items` of the next item to start, and of the next to consume.
     private var next = 0
-    private var finished: [(item: Int, output: Output)] = []
+    private var nextToConsume = 0
+    private var finished: [Int: Output] = [:]
     private var running = 0
+    private var lookahead = 1
     private var stopping = false
 
     /// Whether `stop()` was called.
@@ -34,20 +40,22 @@ final class WorkerPool<Output: Sendable>: @unchecked Sendable {
     /// threads have finished.
     func run(_ items: [Int], jobs: Int, work: @escaping @Sendable (Int) -> Output,
              consume: (Int, Output) throws -> Void) throws {
+        guard !items.isEmpty else { return }
         running = max(1, min(jobs, items.count))
-        if items.isEmpty { return }
+        // Room for a slow item to run while the other threads keep busy behind it.
+        lookahead = 8 * running
         for _ in 0..<running {
             let thread = Thread { [self] in
-                while let item = take(items) {
-                    let output = work(item)
+                while let position = take(items.count) {
+                    let output = work(items[position])
                     condition.lock()
-                    finished.append((item, output))
-                    condition.signal()
+                    finished[position] = output
+                    condition.broadcast()
                     condition.unlock()
                 }
                 condition.lock()
                 running -= 1
-                condition.signal()
+                condition.broadcast()
                 condition.unlock()
             }
             thread.stackSize = 8 << 20
@@ -56,10 +64,14 @@ final class WorkerPool<Output: Sendable>: @unchecked Sendable {
         var failure: (any Error)?
         while true {
             condition.lock()
-            while finished.isEmpty, running > 0 { condition.wait() }
-            let batch = finished
-            finished.removeAll()
-            let done = running == 0
+            while finished[nextToConsume] == nil, running > 0 { condition.wait() }
+            var batch: [(Int, Output)] = []
+            while let output = finished.removeValue(forKey: nextToConsume) {
+                batch.append((items[nextToConsume], output))
+                nextToConsume += 1
+            }
+            let done = running == 0 && finished.isEmpty
+            condition.broadcast()
             condition.unlock()
             for (item, output) in batch where failure == nil {
                 do {
@@ -69,16 +81,19 @@ final class WorkerPool<Output: Sendable>: @unchecked Sendable {
                     stop()
                 }
             }
-            if done, batch.isEmpty { break }
+            if done { break }
         }
         if let failure { throw failure }
     }
 
-    private func take(_ items: [Int]) -> Int? {
+    /// The position of the next item to start, waiting while the consumer is `lookahead`
+    /// results behind; `nil` once stopped or out of items.
+    private func take(_ count: Int) -> Int? {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopping, next < items.count else { return nil }
+        while !stopping, next - nextToConsume >= lookahead { condition.wait() }
+        guard !stopping, next < count else { return nil }
         next += 1
-        return items[next - 1]
+        return next - 1
     }
 }
