@@ -10,9 +10,9 @@ simulate=${SIMULATE:-.build/release/simulate}
 db=${1:-$(mktemp -d)/gpt3-175b.sqlite}
 strategy=strategies/gpt3/gpt3-175b-megatron-3d.strata
 
-# TP 8 × PP 8/16 × DP 8…64 covers 512…8,192 GPUs; the query keeps 512…4,096.
+# TP 8 × PP 8 or 16 × DP 4…64 covers 256…8,192 GPUs; the query keeps 512…4,096.
 "$simulate" sweep "$strategy" --topology topologies/dgx-h100-superpod-16k.xml \
-    --grid pp=8,16 --grid dp=4,8,16,32 --db "$db"
+    --grid pp=8,16 --grid dp=4,8,16,32,64 --db "$db"
 sweep="(SELECT id FROM sweep WHERE strategy_path = '$strategy' ORDER BY id DESC LIMIT 1)"
 echo
 echo "Best fitting layout per GPU count (TP 8, interleaved 1F1B with 2 virtual stages):"
