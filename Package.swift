@@ -59,7 +59,7 @@ let package = Package(
             name: "StrataEngineTests",
             dependencies: ["StrataEngine", "StrataGraph", "StrataCost", "StrataModel", "StrataDSL"]
         ),
-        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StrataCostTests", dependencies: ["StrataCost", "StrataModel", "StrataCore", "StrataTopology"]),
         .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph", "StrataModel", "StrataCore", "StrataDSL", "StrataTopology"]),
         .testTarget(
