@@ -111,10 +111,15 @@ struct Pipeline {
     /// Compiles and simulates a resolved strategy.
     /// `costs` are the strategy's cost models when the caller has them already (a sweep
     /// loads the tables once for all its points); else they are loaded from `traces`.
+    /// `timings`, if given, gets the time spent compiling and simulating.
     static func simulate(_ strategy: ResolvedStrategy, recordsTimeline: Bool = false, exact: Bool = false,
-                         traces: String? = nil, costs known: Costs? = nil) throws
+                         traces: String? = nil, costs known: Costs? = nil, timings: PhaseTimings? = nil) throws
         -> (graph: ExecutionGraph, result: SimulationResult, metrics: RunMetrics, costs: String) {
+        let start = DispatchTime.now()
         let graph = try Compiler.compile(strategy)
+        timings?.add(.compile, since: start)
+        let simulated = DispatchTime.now()
+        defer { timings?.add(.simulate, since: simulated) }
         let costs = try known ?? costs(for: strategy, traces: traces)
         let result = try Executor(graph: graph, cluster: strategy.cluster, recordsTimeline: recordsTimeline, exact: exact,
                                   costs: costs.compute, network: costs.network).run()

@@ -57,13 +57,10 @@ struct RunCommand: ParsableCommand {
         let sources = StrategySources(of: try Parser.parse(text, path: strategy.file))
         let inputs = RunInputs(strategyText: text, imports: sources.imports, topologyPath: resolved.topologyPath,
                                overrides: strategy.parsedOverrides, costs: costModels, digests: FileDigests())
-        let record = RunRecords.run(strategyPath: strategy.file, strategyText: text, topologyText: topologyText,
-                                    overrides: strategy.parsedOverrides, strategy: resolved, metrics: metrics, inputs: inputs)
-        var stored = record
-        stored.costModel = costs
-        stored.events = result.events
-        stored.hfu = metrics.hfu
-        let id = try store.insert(stored, gpus: RunRecords.gpus(result), links: RunRecords.links(result, cluster: resolved.cluster))
+        let rows = RunRecords.rows(strategyPath: strategy.file, strategyText: text, topologyText: topologyText,
+                                   overrides: strategy.parsedOverrides, strategy: resolved, result: result, metrics: metrics,
+                                   costs: costs, inputs: inputs)
+        let id = try store.insert(rows.run, gpus: rows.gpus, links: rows.links)
 
         if json {
             print(try RunReport.json(metrics: metrics, result: result, runID: id, strategy: resolved, costs: costs))

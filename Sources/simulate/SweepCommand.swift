@@ -96,8 +96,8 @@ struct SweepCommand: ParsableCommand {
                                          inputsSha256: outcome.inputs, status: .ok, reason: nil, runId: nil)
             let started = DispatchTime.now()
             switch outcome {
-            case let .simulated(_, run, gpus, links):
-                try store.record(point, run: (run, gpus, links))
+            case let .simulated(_, rows):
+                try store.record(point, run: (rows.run, rows.gpus, rows.links))
                 tally.simulated += 1
             case let .stored(_, known):
                 var point = point

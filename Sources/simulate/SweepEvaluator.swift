@@ -9,7 +9,7 @@ import StrataStore
 /// What became of one point of a sweep, before it is stored.
 enum PointOutcome: Sendable {
     /// Simulated now: the rows to store.
-    case simulated(inputs: String, run: RunRecord, gpus: [RunGPURecord], links: [RunLinkRecord])
+    case simulated(inputs: String, rows: RunRows)
     /// The database already has these inputs: skipped.
     case stored(inputs: String, StoredOutcome)
     /// The strategy rejects these values: the diagnostics as printed.
@@ -19,7 +19,7 @@ enum PointOutcome: Sendable {
 
     var inputs: String {
         switch self {
-        case let .simulated(inputs, _, _, _), let .stored(inputs, _), let .invalid(inputs, _), let .failed(inputs, _): inputs
+        case let .simulated(inputs, _), let .stored(inputs, _), let .invalid(inputs, _), let .failed(inputs, _): inputs
         }
     }
 }
@@ -64,21 +64,10 @@ struct SweepEvaluator: Sendable {
             timings.add(.resolve, since: start)
             if let known = stored[inputs] { return .stored(inputs: inputs, known) }
             let topologyText = try digests.text(ofFile: resolved.topologyPath, what: "topology file")
-            let compiled = DispatchTime.now()
-            let graph = try Compiler.compile(resolved)
-            timings.add(.compile, since: compiled)
-            let simulated = DispatchTime.now()
-            let result = try Executor(graph: graph, cluster: resolved.cluster, costs: costs.compute, network: costs.network).run()
-            let metrics = RunMetrics(graph: graph, result: result, cluster: resolved.cluster)
-            timings.add(.simulate, since: simulated)
-            var run = RunRecords.run(strategyPath: strategyPath, strategyText: strategyText, topologyText: topologyText,
-                                     overrides: overrides, strategy: resolved, metrics: metrics,
-                                     inputs: resolvedInputs)
-            run.costModel = costs.description
-            run.events = result.events
-            run.hfu = metrics.hfu
-            return .simulated(inputs: inputs, run: run, gpus: RunRecords.gpus(result),
-                              links: RunRecords.links(result, cluster: resolved.cluster))
+            let (_, result, metrics, description) = try Pipeline.simulate(resolved, costs: costs, timings: timings)
+            return .simulated(inputs: inputs, rows: RunRecords.rows(
+                strategyPath: strategyPath, strategyText: strategyText, topologyText: topologyText, overrides: overrides,
+                strategy: resolved, result: result, metrics: metrics, costs: description, inputs: resolvedInputs))
         } catch let error as DiagnosticError {
             if case let .invalid(reason)? = stored[inputs] { return .stored(inputs: inputs, .invalid(reason: reason)) }
             return .invalid(inputs: inputs, reason: error.description)
@@ -135,7 +124,7 @@ final class PhaseTimings: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// `resolve 1.2 s, compile 0.3 s, …`, thread time.
+    /// `resolve 1.2 s, compile 0.3 s, simulate 30.1 s, store 0.9 s`, thread time.
     var summary: String {
         lock.lock()
         defer { lock.unlock() }

@@ -61,6 +61,20 @@ import Testing
         #expect(try Self.scalar(database, "SELECT run_id FROM sweep_point WHERE overrides = '{\"dp\":\"2\",\"micro_batch\":\"1\",\"tp\":\"2\"}'") == "1")
     }
 
+    @Test func aPointIsStoredExactlyAsSimulateRunStoresIt() throws {
+        let folder = try Golden.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let swept = folder.appendingPathComponent("sweep.sqlite").path, single = folder.appendingPathComponent("run.sqlite").path
+        #expect(try Golden.run(["sweep", Self.strategy, "--grid", "tp=2", "--grid", "dp=2", "--grid", "micro_batch=1", "--db", swept]).status == 0)
+        #expect(try Golden.run(["run", Self.strategy, "--set", "tp=2", "--set", "dp=2", "--set", "micro_batch=1", "--db", single]).status == 0)
+        for table in ["run", "run_gpu", "run_link"] {
+            let columns = "SELECT name FROM pragma_table_info('\(table)') WHERE name NOT IN ('id', 'created_at')"
+            let names = try Self.scalar(single, columns).split(separator: "\n").joined(separator: ", ")
+            let rows = "SELECT \(names) FROM \(table)"
+            #expect(try Self.scalar(swept, rows) == (try Self.scalar(single, rows)), "\(table) rows differ")
+        }
+    }
+
     /// The internal hook stops the sweep the way Ctrl-C does (after the points in
     /// progress); the rerun simulates only what is left.
     @Test func anInterruptedSweepResumesWithTheRest() throws {
