@@ -29,6 +29,23 @@ struct FlowNetwork {
     private var lastUpdate = SimTime.zero
     /// Scratch for `solve`: the compact slot of each link in use, -1 otherwise.
     private var slotOfLink: [Int]
+    /// Scratch for `solve`, kept between calls so that re-solving, which happens at every
+    /// flow start and end, allocates nothing once the buffers have grown.
+    private var scratch = SolveScratch()
+
+    private struct SolveScratch {
+        /// Every active flow's route as compact slots and multiplicities, flow after flow;
+        /// flow *f*'s entries are `routeStart[f]..<routeStart[f + 1]`.
+        var routeSlot: [Int] = []
+        var routeMultiplicity: [Double] = []
+        var routeStart: [Int] = []
+        var used: [Int] = []
+        var left: [Double] = []
+        var load: [Double] = []
+        var unfrozen: [Int] = []
+        var remaining: [Int] = []
+        var frozen: [Int] = []
+    }
 
     init(linkCapacities: [Double]) {
         capacity = linkCapacities
@@ -101,46 +118,69 @@ struct FlowNetwork {
     /// - Complexity: O(*l* · *F*) per bottleneck found, at most *F* rounds, where *l* is
     ///   the number of links in use (not in the topology).
     private mutating func solve() {
+        var buffers = scratch
+        scratch = SolveScratch()
+        defer { scratch = buffers }
         // Compact the links in use, so a 16,384-GPU topology costs only what flows touch.
-        var used: [Int] = []
-        var routes: [[(slot: Int, multiplicity: Double)]] = []
-        routes.reserveCapacity(active.count)
+        buffers.used.removeAll(keepingCapacity: true)
+        buffers.routeSlot.removeAll(keepingCapacity: true)
+        buffers.routeMultiplicity.removeAll(keepingCapacity: true)
+        buffers.routeStart.removeAll(keepingCapacity: true)
         for flow in active {
-            routes.append(flow.links.map { link, multiplicity in
+            buffers.routeStart.append(buffers.routeSlot.count)
+            for (link, multiplicity) in flow.links {
                 if slotOfLink[link] < 0 {
-                    slotOfLink[link] = used.count
-                    used.append(link)
+                    slotOfLink[link] = buffers.used.count
+                    buffers.used.append(link)
                 }
-                return (slotOfLink[link], multiplicity)
-            })
+                buffers.routeSlot.append(slotOfLink[link])
+                buffers.routeMultiplicity.append(multiplicity)
+            }
         }
-        for link in used { slotOfLink[link] = -1 }
-        var left = used.map { capacity[$0] }
-        var load = [Double](repeating: 0, count: used.count)
-        var unfrozen = Array(active.indices)
-        while !unfrozen.isEmpty {
-            for index in load.indices { load[index] = 0 }
-            for flow in unfrozen { for (index, multiplicity) in routes[flow] { load[index] += multiplicity } }
+        buffers.routeStart.append(buffers.routeSlot.count)
+        for link in buffers.used { slotOfLink[link] = -1 }
+        buffers.left.removeAll(keepingCapacity: true)
+        for link in buffers.used { buffers.left.append(capacity[link]) }
+        buffers.load.removeAll(keepingCapacity: true)
+        buffers.load.append(contentsOf: repeatElement(0, count: buffers.used.count))
+        buffers.unfrozen.removeAll(keepingCapacity: true)
+        buffers.unfrozen.append(contentsOf: active.indices)
+        while !buffers.unfrozen.isEmpty {
+            for index in buffers.load.indices { buffers.load[index] = 0 }
+            for flow in buffers.unfrozen {
+                for entry in buffers.routeStart[flow]..<buffers.routeStart[flow + 1] {
+                    buffers.load[buffers.routeSlot[entry]] += buffers.routeMultiplicity[entry]
+                }
+            }
             var share = Double.infinity
-            for index in load.indices where load[index] > 0 { share = min(share, left[index] / load[index]) }
+            for index in buffers.load.indices where buffers.load[index] > 0 {
+                share = min(share, buffers.left[index] / buffers.load[index])
+            }
             if !share.isFinite {
-                for flow in unfrozen { active[flow].rate = .infinity }
+                for flow in buffers.unfrozen { active[flow].rate = .infinity }
                 return
             }
-            var remaining: [Int] = []
-            var frozen: [Int] = []
-            for flow in unfrozen {
-                if routes[flow].contains(where: { load[$0.slot] > 0 && left[$0.slot] / load[$0.slot] <= share * (1 + 1e-12) }) {
-                    frozen.append(flow)
+            buffers.remaining.removeAll(keepingCapacity: true)
+            buffers.frozen.removeAll(keepingCapacity: true)
+            for flow in buffers.unfrozen {
+                let bottlenecked = (buffers.routeStart[flow]..<buffers.routeStart[flow + 1]).contains { entry in
+                    let slot = buffers.routeSlot[entry]
+                    return buffers.load[slot] > 0 && buffers.left[slot] / buffers.load[slot] <= share * (1 + 1e-12)
+                }
+                if bottlenecked {
+                    buffers.frozen.append(flow)
                 } else {
-                    remaining.append(flow)
+                    buffers.remaining.append(flow)
                 }
             }
-            for flow in frozen {
+            for flow in buffers.frozen {
                 active[flow].rate = share
-                for (index, multiplicity) in routes[flow] { left[index] = max(0, left[index] - share * multiplicity) }
+                for entry in buffers.routeStart[flow]..<buffers.routeStart[flow + 1] {
+                    let slot = buffers.routeSlot[entry]
+                    buffers.left[slot] = max(0, buffers.left[slot] - share * buffers.routeMultiplicity[entry])
+                }
             }
-            unfrozen = remaining
+            swap(&buffers.unfrozen, &buffers.remaining)
         }
         checkInvariants()
     }

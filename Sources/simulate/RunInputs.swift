@@ -84,8 +84,9 @@ final class FileDigests: @unchecked Sendable {
         return digest
     }
 
-    /// One hash over every file under `path` (recursively, sorted by relative path): its
-    /// name and its bytes' hash.
+    /// One hash over every table (`.csv`) under `path`, recursively, sorted by relative
+    /// path: its name and its bytes' hash. Other files there (profiles, notes) do not
+    /// change a prediction, so they do not change the hash.
     func sha256(ofFolder path: String) -> String {
         lock.lock()
         if let known = folders[path] {
@@ -95,6 +96,7 @@ final class FileDigests: @unchecked Sendable {
         lock.unlock()
         let manager = FileManager.default
         let names = (manager.subpaths(atPath: path) ?? []).filter { name in
+            guard name.hasSuffix(".csv") else { return false }
             var isFolder: ObjCBool = false
             return manager.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isFolder)
                 && !isFolder.boolValue
