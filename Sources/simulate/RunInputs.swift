@@ -10,6 +10,25 @@ import StrataGraph
 /// the same bytes. The simulator's own version is not part of it: a newer simulator
 /// reuses results stored by an older one (use another database to start afresh).
 struct RunInputs: Hashable, Sendable {
+    var strategySha256: String
+    /// `path sha256` of each imported file, one per line.
+    var importsDigest: String
+    /// The topology's hash, or `"unknown"` when a point was rejected before its topology
+    /// was known.
+    var topologySha256: String
+    /// The `--set` (and `--grid`) values, as `run.overrides` stores them.
+    var overridesJSON: String
+    /// The hash of the measured tables' folder, `"roofline"` when none were used, or
+    /// `"unresolved: <--traces>"` for a point rejected before its tables were chosen.
+    var costTablesDigest: String
+
+    var sha256: String {
+        SHA256.hex(of: ["strata inputs v2", strategySha256, importsDigest, topologySha256, overridesJSON, costTablesDigest]
+            .joined(separator: "\n"))
+    }
+}
+
+extension RunInputs {
     /// The inputs of a resolved run: `costs.folder` names the tables it read, if any.
     init(strategyText: String, imports: [String], topologyPath: String, overrides: [Override], costs: Pipeline.Costs,
          digests: FileDigests) {
@@ -29,23 +48,6 @@ struct RunInputs: Hashable, Sendable {
         topologySha256 = topologyPath.map { digests.sha256(ofFile: $0) } ?? "unknown"
         overridesJSON = RunRecords.canonicalJSON(overrides)
         costTablesDigest = "unresolved: \(traces ?? "")"
-    }
-
-    var strategySha256: String
-    /// `path sha256` of each imported file, one per line.
-    var importsDigest: String
-    /// The topology's hash, or `"unknown"` when a point was rejected before its topology
-    /// was known.
-    var topologySha256: String
-    /// The `--set` (and `--grid`) values, as `run.overrides` stores them.
-    var overridesJSON: String
-    /// The hash of the measured tables' folder, `"roofline"` when none were used, or
-    /// `"unresolved: <--traces>"` for a point rejected before its tables were chosen.
-    var costTablesDigest: String
-
-    var sha256: String {
-        SHA256.hex(of: ["strata inputs v2", strategySha256, importsDigest, topologySha256, overridesJSON, costTablesDigest]
-            .joined(separator: "\n"))
     }
 }
 
