@@ -59,12 +59,13 @@ let package = Package(
             name: "StrataEngineTests",
             dependencies: ["StrataEngine", "StrataGraph", "StrataCost", "StrataModel", "StrataDSL"]
         ),
-        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"]),
+        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StrataCostTests", dependencies: ["StrataCost", "StrataModel", "StrataCore", "StrataTopology"]),
         .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph", "StrataModel", "StrataCore", "StrataDSL", "StrataTopology"]),
         .testTarget(
             name: "SimulateTests",
-            dependencies: ["simulate"],
+            // GRDB only to set up databases the CLI must refuse (newer schema, locked).
+            dependencies: ["simulate", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Golden"]
         ),
     ],

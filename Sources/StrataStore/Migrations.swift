@@ -3,6 +3,9 @@ import GRDB
 /// The schema's history. A migration is never edited once shipped: a change is a new
 /// migration appended here, so every database ever written can be brought up to date.
 enum Migrations {
+    /// The identifiers of every migration this version registers.
+    static let known: Set<String> = Set(migrator.migrations)
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: runs and per-GPU results") { db in
@@ -82,6 +85,34 @@ enum Migrations {
                 table.add(column: "extrapolated_kernels", .integer).notNull().defaults(to: 0)
                 table.add(column: "extrapolated", .text).notNull().defaults(to: "{}")
             }
+        }
+        migrator.registerMigration("v5: sweeps and their points") { db in
+            try db.create(table: "sweep") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("created_at", .text).notNull()
+                table.column("tool_version", .text).notNull()
+                table.column("strategy_path", .text).notNull()
+                table.column("strategy_sha256", .text).notNull().check { length($0) == 64 }
+                table.column("grid", .text).notNull()
+                table.column("topology_override", .text)
+                table.column("traces", .text)
+                table.column("points", .integer).notNull().check { $0 > 0 }
+                // Shards of one sweep, and reruns of it, share this hash and so one row.
+                table.column("sweep_sha256", .text).notNull().unique().check { length($0) == 64 }
+            }
+            try db.create(table: "sweep_point") { table in
+                table.column("sweep_id", .integer).notNull().references("sweep", onDelete: .cascade)
+                table.column("point", .integer).notNull().check { $0 >= 0 }
+                table.column("overrides", .text).notNull()
+                table.column("inputs_sha256", .text).notNull().check { length($0) == 64 }
+                table.column("status", .text).notNull().check { ["ok", "invalid", "failed"].contains($0) }
+                table.column("reason", .text)
+                table.column("run_id", .integer).references("run", onDelete: .setNull)
+                table.primaryKey(["sweep_id", "point"])
+                table.check(sql: "status = 'ok' OR reason IS NOT NULL")
+            }
+            try db.create(index: "sweep_point_inputs", on: "sweep_point", columns: ["inputs_sha256"])
+            try db.create(index: "sweep_point_run", on: "sweep_point", columns: ["run_id"])
         }
         return migrator
     }

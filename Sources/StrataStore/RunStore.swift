@@ -38,15 +38,56 @@ public struct QueryResult: Hashable, Sendable {
 /// so they cannot change anything.
 public struct RunStore: Sendable {
     public let path: String
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
 
     /// Opens (creating if needed) the database at `path` for writing and migrates it to
     /// the current schema.
-    public init(path: String) throws(StoreError) {
+    ///
+    /// A database that another writer holds is waited for up to `lockTimeout` seconds
+    /// (0: not at all), then reported as locked. A database written by a newer Strata, with
+    /// migrations this one does not know, is refused before anything is written to it.
+    public init(path: String, lockTimeout: Double = 0) throws(StoreError) {
         self.path = path
         do {
-            queue = try DatabaseQueue(path: path)
+            var configuration = Configuration()
+            if lockTimeout > 0 { configuration.busyMode = .timeout(lockTimeout) }
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.refuseNewerSchema(queue, path: path)
             try Migrations.migrator.migrate(queue)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.wrap(error, path: path)
+        }
+    }
+
+    /// Throws when the database has migrations this version does not know: it was written
+    /// by a newer Strata, whose tables this one would misread or damage.
+    static func refuseNewerSchema(_ queue: DatabaseQueue, path: String) throws {
+        let unknown = try queue.read { db in
+            try Migrations.migrator.appliedIdentifiers(db).subtracting(Migrations.known).sorted()
+        }
+        guard let first = unknown.first else { return }
+        throw StoreError(kind: .input, path: path,
+                         message: "the database has a newer schema than this simulate knows (migration '\(first)')",
+                         help: "use the simulate that wrote it (or a newer one), or pass another database")
+    }
+
+    /// Checks that a write would go through now: the file is writable and no other
+    /// process holds it. Commands that simulate for a long time check before they start.
+    public func checkWritable() throws(StoreError) {
+        do {
+            try queue.inDatabase { db in
+                // A read-only file still lets a transaction begin; writing the header
+                // (rolled back) is the first thing it refuses.
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                defer { try? db.execute(sql: "ROLLBACK") }
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                try db.execute(sql: "PRAGMA user_version = \(version)")
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw StoreError(kind: .input, path: path, message: "the database is read-only",
+                             help: "make the file and its folder writable, or pass another database")
         } catch {
             throw Self.wrap(error, path: path)
         }
@@ -73,27 +114,31 @@ public struct RunStore: Sendable {
     public func insert(_ run: RunRecord, gpus: [RunGPURecord], links: [RunLinkRecord] = [],
                        criticalPath: [RunCriticalPathRecord] = []) throws(StoreError) -> Int64 {
         do {
-            return try queue.write { db in
-                var run = run
-                try run.insert(db)
-                let id = run.id!
-                for var gpu in gpus {
-                    gpu.runId = id
-                    try gpu.insert(db)
-                }
-                for var link in links {
-                    link.runId = id
-                    try link.insert(db)
-                }
-                for var share in criticalPath {
-                    share.runId = id
-                    try share.insert(db)
-                }
-                return id
-            }
+            return try queue.write { db in try Self.insert(run, gpus: gpus, links: links, criticalPath: criticalPath, in: db) }
         } catch {
             throw Self.wrap(error, path: path)
         }
+    }
+
+    /// Inserts a run and its rows inside the caller's transaction.
+    static func insert(_ run: RunRecord, gpus: [RunGPURecord], links: [RunLinkRecord], criticalPath: [RunCriticalPathRecord] = [],
+                       in db: Database) throws -> Int64 {
+        var run = run
+        try run.insert(db)
+        let id = run.id!
+        for var gpu in gpus {
+            gpu.runId = id
+            try gpu.insert(db)
+        }
+        for var link in links {
+            link.runId = id
+            try link.insert(db)
+        }
+        for var share in criticalPath {
+            share.runId = id
+            try share.insert(db)
+        }
+        return id
     }
 
     /// The most recent runs, newest first.
@@ -148,7 +193,7 @@ public struct RunStore: Sendable {
         }
     }
 
-    private static func wrap(_ error: any Error, path: String) -> StoreError {
+    static func wrap(_ error: any Error, path: String) -> StoreError {
         guard let error = error as? DatabaseError else {
             return StoreError(kind: .internalFailure, path: path, message: "\(error)")
         }

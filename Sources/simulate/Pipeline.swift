@@ -35,7 +35,7 @@ struct Pipeline {
     /// some (in `traces`, or `traces/` beside the topology's folder); else, when tables of
     /// another GPU are there, that GPU's efficiencies transferred to this one's roofline;
     /// else the roofline.
-    struct Costs {
+    struct Costs: Sendable {
         var compute: any ComputeCostModel
         var network: NetworkCalibration?
         /// Host and GPU launch costs: measured (`launch.csv`) or the documented defaults.
@@ -43,6 +43,8 @@ struct Pipeline {
         /// What was used, for reports: "measured (traces/h100-sxm)", "transferred from
         /// h100-sxm (traces/h100-sxm)" or "roofline".
         var description: String
+        /// The folder of measured tables used, if any: its files are part of a run's inputs.
+        var folder: String? = nil
     }
 
     static func costs(for strategy: ResolvedStrategy, traces: String?) throws(DiagnosticError) -> Costs {
@@ -68,7 +70,7 @@ struct Pipeline {
             costs = Costs(compute: measured,
                           network: NetworkCalibration.fit(tables, nominal: nvlink ?? Bandwidth(bytesPerSecond: 450e9)),
                           launch: LaunchCosts.fit(tables),
-                          description: "measured (\(Resolver.normalized(folder)))")
+                          description: "measured (\(Resolver.normalized(folder)))", folder: folder)
         } else if let (source, entry) = MeasuredTables.gpuIDs(under: root).lazy.compactMap({ id in
             GPUCatalog.find(id, inTopologiesAt: topologies).map { (id, $0) }
         }).first {
@@ -81,7 +83,7 @@ struct Pipeline {
             costs = Costs(compute: TransferredCostModel(from: measured, of: entry.spec, to: gpu),
                           network: NetworkCalibration.fit(tables, nominal: entry.nvlink ?? Bandwidth(bytesPerSecond: 450e9)),
                           launch: LaunchCosts.fit(tables),
-                          description: "transferred from \(source) (\(Resolver.normalized(folder)))")
+                          description: "transferred from \(source) (\(Resolver.normalized(folder)))", folder: folder)
         } else {
             if let traces {
                 throw DiagnosticError(Diagnostic(file: traces, "there are no measured tables for \(gpu.id) here",
@@ -111,11 +113,18 @@ struct Pipeline {
     }
 
     /// Compiles and simulates a resolved strategy.
+    /// `costs` are the strategy's cost models when the caller has them already (a sweep
+    /// loads the tables once for all its points); else they are loaded from `traces`.
+    /// `timings`, if given, gets the time spent compiling and simulating.
     static func simulate(_ strategy: ResolvedStrategy, recordsTimeline: Bool = false, exact: Bool = false,
-                         traces: String? = nil) throws
+                         traces: String? = nil, costs known: Costs? = nil, timings: PhaseTimings? = nil) throws
         -> (graph: ExecutionGraph, result: SimulationResult, metrics: RunMetrics, costs: String) {
+        let start = DispatchTime.now()
         let graph = try Compiler.compile(strategy)
-        let costs = try costs(for: strategy, traces: traces)
+        timings?.add(.compile, since: start)
+        let simulated = DispatchTime.now()
+        defer { timings?.add(.simulate, since: simulated) }
+        let costs = try known ?? costs(for: strategy, traces: traces)
         let result = try Executor(graph: graph, cluster: strategy.cluster, recordsTimeline: recordsTimeline, exact: exact,
                                   costs: costs.compute, network: costs.network, launch: costs.launch,
                                   collectiveAlgorithm: strategy.collectiveAlgorithm).run()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StrataCore
+import StrataDSL
 import StrataEngine
 import StrataGraph
 import StrataStore
@@ -36,8 +37,9 @@ struct RunCommand: ParsableCommand {
         let pipeline = Pipeline(options: strategy)
         let (text, resolved) = try pipeline.resolve()
         let topologyText = try Pipeline.readText(resolved.topologyPath, what: "topology file")
+        let costModels = try Pipeline.costs(for: resolved, traces: strategy.traces)
         let (graph, result, metrics, costs) = try Pipeline.simulate(resolved, recordsTimeline: trace != nil, exact: exact,
-                                                              traces: strategy.traces)
+                                                                    costs: costModels)
         if let trace, let timeline = result.timeline {
             let text = TraceWriter.json(graph: graph, timeline: timeline, ranks: result.simulatedRanks,
                                         gpuNames: (0..<graph.rankCount).map { resolved.cluster.gpus[$0].spec.name },
@@ -53,18 +55,13 @@ struct RunCommand: ParsableCommand {
         // Everything is validated and simulated before the database is opened, so bad
         // input never touches it.
         let store = try RunStore(path: db)
-        let record = RunRecords.run(strategyPath: strategy.file, strategyText: text, topologyText: topologyText,
-                                    overrides: strategy.parsedOverrides, strategy: resolved, metrics: metrics)
-        var stored = record
-        stored.costModel = costs
-        stored.events = result.events
-        stored.hfu = metrics.hfu
-        stored.allReduceRingCalls = result.allReduceAlgorithms[.ring] ?? 0
-        stored.allReduceTreeCalls = result.allReduceAlgorithms[.tree] ?? 0
-        stored.extrapolatedKernels = result.extrapolated.values.reduce(0, +)
-        stored.extrapolated = RunRecords.sortedJSON(result.extrapolated)
-        let id = try store.insert(stored, gpus: RunRecords.gpus(result), links: RunRecords.links(result, cluster: resolved.cluster),
-                                  criticalPath: RunRecords.criticalPath(result))
+        let sources = StrategySources(of: try Parser.parse(text, path: strategy.file))
+        let inputs = RunInputs(strategyText: text, imports: sources.imports, topologyPath: resolved.topologyPath,
+                               overrides: strategy.parsedOverrides, costs: costModels, digests: FileDigests())
+        let rows = RunRecords.rows(strategyPath: strategy.file, strategyText: text, topologyText: topologyText,
+                                   overrides: strategy.parsedOverrides, strategy: resolved, result: result, metrics: metrics,
+                                   costs: costs, inputs: inputs)
+        let id = try store.insert(rows.run, gpus: rows.gpus, links: rows.links, criticalPath: rows.criticalPath)
 
         if json {
             print(try RunReport.json(metrics: metrics, result: result, runID: id, strategy: resolved, costs: costs))

@@ -5,14 +5,41 @@ import StrataGraph
 import StrataStore
 import StrataTopology
 
+/// A run's database rows, as `simulate run` and `simulate sweep` both store them.
+struct RunRows: Sendable {
+    var run: RunRecord
+    var gpus: [RunGPURecord]
+    var links: [RunLinkRecord]
+    var criticalPath: [RunCriticalPathRecord]
+}
+
 /// Builds the database rows of a run from its inputs and results.
 enum RunRecords {
+    /// Every row of a simulated run: the one place that decides what a run stores, so a
+    /// sweep's points are stored exactly as `simulate run` stores a run.
+    static func rows(strategyPath: String, strategyText: String, topologyText: String, overrides: [Override],
+                     strategy: ResolvedStrategy, result: SimulationResult, metrics: RunMetrics, costs: String,
+                     inputs: RunInputs) -> RunRows {
+        var record = run(strategyPath: strategyPath, strategyText: strategyText, topologyText: topologyText,
+                         overrides: overrides, strategy: strategy, metrics: metrics, inputs: inputs)
+        record.costModel = costs
+        record.events = result.events
+        record.hfu = metrics.hfu
+        record.allReduceRingCalls = result.allReduceAlgorithms[.ring] ?? 0
+        record.allReduceTreeCalls = result.allReduceAlgorithms[.tree] ?? 0
+        record.extrapolatedKernels = result.extrapolated.values.reduce(0, +)
+        record.extrapolated = sortedJSON(result.extrapolated)
+        return RunRows(run: record, gpus: gpus(result), links: links(result, cluster: strategy.cluster),
+                       criticalPath: criticalPath(result))
+    }
+
+    /// The run row; `inputs` hashes everything the result depends on (`RunInputs`).
     static func run(strategyPath: String, strategyText: String, topologyText: String, overrides: [Override],
-                    strategy: ResolvedStrategy, metrics: RunMetrics) -> RunRecord {
+                    strategy: ResolvedStrategy, metrics: RunMetrics, inputs: RunInputs) -> RunRecord {
         let overridesJSON = canonicalJSON(overrides)
         let strategyHash = SHA256.hex(of: strategyText)
         let topologyHash = SHA256.hex(of: topologyText)
-        let inputsHash = SHA256.hex(of: [strategyHash, topologyHash, overridesJSON].joined(separator: "\n"))
+        let inputsHash = inputs.sha256
         return RunRecord(
             createdAt: ISO8601DateFormatter().string(from: Date()),
             toolVersion: StrataVersion.current,

@@ -17,7 +17,7 @@ struct Simulate: ParsableCommand {
             Exit codes: 0 success, 2 bad input (diagnostics on standard error), 1 other failures.
             """,
         version: StrataVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, ExportCommand.self, ValidateCommand.self, QueryCommand.self, FmtCommand.self,
+        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, ExportCommand.self, ValidateCommand.self, SweepCommand.self, MergeCommand.self, QueryCommand.self, FmtCommand.self,
                       CalibrateCommand.self, CostCommand.self]
     )
 
@@ -33,6 +33,9 @@ struct Simulate: ParsableCommand {
         } catch let error as StoreError {
             printError(error.description)
             Foundation.exit(error.kind == .input ? 2 : 1)
+        } catch let error as ExitCode {
+            // A command that chose its status (an interrupted sweep exits 130, as shells expect).
+            Foundation.exit(error.rawValue)
         } catch let error as ExecutionError {
             printError("simulate: internal error: \(error.description)")
             Foundation.exit(1)

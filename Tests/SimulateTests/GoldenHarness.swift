@@ -37,10 +37,12 @@ enum Golden {
     }
 
     /// Runs `simulate arguments…` in the package root.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+    /// `executable` and `prefix` run it through another program (such as setpriv).
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL = executable,
+                    prefix: [String] = []) throws -> Output {
         let process = Process()
         process.executableURL = executable
-        process.arguments = arguments
+        process.arguments = prefix + arguments
         process.currentDirectoryURL = packageRoot
         var env = ProcessInfo.processInfo.environment
         env["COLUMNS"] = "100"

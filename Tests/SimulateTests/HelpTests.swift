@@ -7,6 +7,8 @@ import Testing
         ("help-run", ["run", "--help"]),
         ("help-check", ["check", "--help"]),
         ("help-query", ["query", "--help"]),
+        ("help-sweep", ["sweep", "--help"]),
+        ("help-merge", ["merge", "--help"]),
     ])
     func helpText(name: String, arguments: [String]) throws {
         let output = try Golden.run(arguments)

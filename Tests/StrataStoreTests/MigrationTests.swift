@@ -23,11 +23,11 @@ import Testing
         _ = try RunStore(path: path)
         let store = try RunStore(readingFrom: path)
         let tables = try store.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        #expect(tables.rows.map { $0[0] } == ["grdb_migrations", "run", "run_critical_path", "run_gpu", "run_link"])
+        #expect(tables.rows.map { $0[0] } == ["grdb_migrations", "run", "run_critical_path", "run_gpu", "run_link", "sweep", "sweep_point"])
         let migrations = try store.query("SELECT identifier FROM grdb_migrations ORDER BY rowid")
         #expect(migrations.rows == [["v1: runs and per-GPU results"], ["v2: cost model, engine events and link utilisation"],
                                     ["v3: HFU, exposed communication by kind, pipeline bubble"],
-                                    ["v4: critical path, all-reduce algorithms, extrapolated kernels"]])
+                                    ["v4: critical path, all-reduce algorithms, extrapolated kernels"], ["v5: sweeps and their points"]])
         let columns = try store.query("SELECT name FROM pragma_table_info('run') ORDER BY cid")
         #expect(columns.rows.map { $0[0] } == [
             "id", "created_at", "tool_version", "strategy_path", "strategy_text", "strategy_sha256", "topology_path",
