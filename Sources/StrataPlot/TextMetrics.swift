@@ -1,0 +1,32 @@
+/// Estimated text extents, for laying out labels without a font engine: the renderer's
+/// font is unknown at build time, so widths are over-estimated from a sans-serif's
+/// average advance (about 0.55 em, 0.62 em for digits and capitals) — labels placed with
+/// this never collide, at the price of some slack.
+public enum TextMetrics {
+    /// Width in pixels of `text` at `size` pixels.
+    public static func width(_ text: String, size: Double) -> Double {
+        var ems = 0.0
+        for character in text {
+            if character == " " || character == "." || character == "," || character == ":" || character == "·"
+                || character == "i" || character == "l" || character == "j" || character == "t" || character == "f"
+                || character == "(" || character == ")" || character == "[" || character == "]" || character == "|" {
+                ems += 0.32
+            } else if character == "m" || character == "w" || character == "M" || character == "W" || character == "%" {
+                ems += 0.85
+            } else if character.isUppercase || character.isNumber {
+                ems += 0.64
+            } else {
+                ems += 0.55
+            }
+        }
+        return ems * size
+    }
+
+    /// `text` shortened with an ellipsis to fit `maxWidth`.
+    public static func truncated(_ text: String, size: Double, maxWidth: Double) -> String {
+        guard width(text, size: size) > maxWidth else { return text }
+        var characters = Array(text)
+        while !characters.isEmpty, width(String(characters) + "…", size: size) > maxWidth { characters.removeLast() }
+        return String(characters) + "…"
+    }
+}
