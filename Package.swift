@@ -60,7 +60,7 @@ let package = Package(
             name: "StrataEngineTests",
             dependencies: ["StrataEngine", "StrataGraph", "StrataCost", "StrataModel", "StrataDSL"]
         ),
-        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"]),
+        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataCore"]),
         .testTarget(name: "StrataPlotTests", dependencies: ["StrataPlot"]),
         .testTarget(name: "StrataCostTests", dependencies: ["StrataCost", "StrataModel", "StrataCore", "StrataTopology"]),
         .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph", "StrataModel", "StrataCore", "StrataDSL", "StrataTopology"]),

@@ -9,8 +9,10 @@ public struct Legend: Sendable {
         case dot(String)
         /// A cross, for points that are out (do not fit).
         case cross(String)
-        /// A short line, for lines (a front).
+        /// A short line, for lines.
         case line(String)
+        /// A dot on a line: points joined by a line (a front).
+        case dotOnLine(dot: String, line: String)
     }
 
     public struct Entry: Sendable, Hashable {
@@ -67,6 +69,9 @@ public struct Legend: Sendable {
                 document.cross(cx: left + 6, cy: middle, r: 4, stroke: colour)
             case let .line(colour):
                 document.line(x1: left, y1: middle, x2: left + Self.swatchWidth, y2: middle, stroke: colour, width: 2)
+            case let .dotOnLine(dot, line):
+                document.line(x1: left - 2, y1: middle, x2: left + Self.swatchWidth + 2, y2: middle, stroke: line, width: 1.5)
+                document.circle(cx: left + 6, cy: middle, r: 4.5, fill: dot, stroke: line)
             }
             document.text(entry.label, x: left + Self.swatchWidth + 5, y: middle + Self.size * 0.35, size: Self.size)
         }

@@ -29,7 +29,8 @@ public enum NiceTicks {
             high += pad
         }
         let step = step(span: high - low, count: count)
-        let first = (low / step).rounded(.down), last = (high / step).rounded(.up)
+        // A hair of slack, so 0.3 / 0.1 = 2.9999999999999996 still starts at 3.
+        let first = (low / step + 1e-9).rounded(.down), last = (high / step - 1e-9).rounded(.up)
         let decimals = max(0, -Int(floor(log10(step))))
         let scale = pow(10, Double(decimals))
         return stride(from: first, through: last, by: 1).map { index in

@@ -43,11 +43,15 @@ public struct ScatterChart: Sendable {
     public var xScale: XScale
     public var xFormat: TickFormat
     public var points: [Point]
+    /// The legend's words for the front, such as "Pareto front: no run that fits has more
+    /// tokens/s with fewer GPUs".
+    public var frontDescription: String
     public var width: Double
     public var height: Double
 
     public init(title: String, subtitle: String, xTitle: String, yTitle: String, xScale: XScale, xFormat: TickFormat = .plain,
-                points: [Point], width: Double = 960, height: Double = 600) {
+                points: [Point], frontDescription: String = "Pareto front", width: Double = 960, height: Double = 600) {
+        self.frontDescription = frontDescription
         self.title = title
         self.subtitle = subtitle
         self.xTitle = xTitle
@@ -72,7 +76,7 @@ public struct ScatterChart: Sendable {
         var legendEntries: [Legend.Entry] = [Legend.Entry("fits in memory", .dot(Palette.blue))]
         if points.contains(where: { !$0.fits }) { legendEntries.append(Legend.Entry("does not fit", .cross(Palette.grey))) }
         if points.contains(where: \.onFront) {
-            legendEntries.append(Legend.Entry("Pareto front (no other run has more tokens/s for less)", .line(Palette.ink)))
+            legendEntries.append(Legend.Entry(frontDescription, .dotOnLine(dot: Palette.orange, line: Palette.ink)))
         }
         let legend = Legend(entries: legendEntries)
         let legendTop = 56.0
@@ -82,9 +86,11 @@ public struct ScatterChart: Sendable {
         let left = max(70, Axis.leftMargin(for: yScale) + 12)
         let right = width - 30
         let xs = points.map(\.x)
+        // Points inset from the axes, so none sits on one and is cut in half.
+        let inset = 14.0
         let xAxis: any Scale = switch xScale {
-        case .linear: LinearScale(covering: xs, range: (left, right), includingZero: true, tickCount: 8, format: xFormat)
-        case let .log(base): LogScale(covering: xs, range: (left, right), base: base)
+        case .linear: LinearScale(covering: xs, range: (left + inset, right - inset), includingZero: true, tickCount: 8, format: xFormat)
+        case let .log(base): LogScale(covering: xs, range: (left + inset, right - inset), base: base)
         }
         let area = PlotArea(left: left, top: top, width: right - left, height: bottom - top)
 

@@ -6,14 +6,13 @@ public struct TickFormat: Sendable {
     public enum Style: Sendable {
         /// 0, 2,500, 0.25
         case plain
-        /// 0, 500k, 1.5M: the prefix of the largest tick, for every tick.
+        /// 0, 500k, 1.5M: each tick with its own SI prefix and no trailing zeros.
         case si
     }
 
     public var style: Style
     var decimals = 0
-    var divisor = 1.0
-    var suffix = ""
+    var step = 1.0
 
     public static let plain = TickFormat(style: .plain)
     public static let si = TickFormat(style: .si)
@@ -25,24 +24,32 @@ public struct TickFormat: Sendable {
     /// This format fixed for ticks `step` apart whose largest magnitude is `largest`.
     func resolved(step: Double, largest: Double) -> TickFormat {
         var format = self
-        if style == .si {
-            for (divisor, suffix) in [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")] where largest >= divisor {
-                format.divisor = divisor
-                format.suffix = suffix
-                break
-            }
-        }
-        format.decimals = NiceTicks.decimals(forStep: step / format.divisor)
+        format.step = step
+        format.decimals = NiceTicks.decimals(forStep: step)
         return format
     }
 
+    static let prefixes: [(divisor: Double, suffix: String)] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+
     /// `value` as its label.
     public func string(_ value: Double) -> String {
-        let scaled = value / divisor
-        var text = String(format: "%.\(decimals)f", scaled)
-        if text.hasPrefix("-"), Double(text) == 0 { text.removeFirst() }
-        if style == .plain, decimals == 0, abs(scaled) >= 10_000 { text = Self.grouped(text) }
-        return text + suffix
+        switch style {
+        case .plain:
+            var text = String(format: "%.\(decimals)f", value)
+            if text.hasPrefix("-"), Double(text) == 0 { text.removeFirst() }
+            if decimals == 0, abs(value) >= 1_000 { text = Self.grouped(text) }
+            return text
+        case .si:
+            guard value != 0 else { return "0" }
+            let prefix = Self.prefixes.first { abs(value) >= $0.divisor } ?? (1, "")
+            let decimals = NiceTicks.decimals(forStep: step / prefix.divisor)
+            var text = String(format: "%.\(decimals)f", value / prefix.divisor)
+            if text.contains(".") {
+                while text.hasSuffix("0") { text.removeLast() }
+                if text.hasSuffix(".") { text.removeLast() }
+            }
+            return text + prefix.suffix
+        }
     }
 
     private static func grouped(_ digits: String) -> String {

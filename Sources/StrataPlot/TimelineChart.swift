@@ -82,30 +82,49 @@ public struct TimelineChart: Sendable {
     }
 
     /// Merges `spans` (any order) into blocks as the type's comment describes, with
-    /// `position` mapping seconds to pixels.
+    /// `position` mapping seconds to pixels: first runs of one category with gaps under a
+    /// pixel (so a stretch of tiny kernels of one pass stays one block of its colour),
+    /// then blocks still under a pixel wide into the block before them.
     static func blocks(_ spans: [Span], position: (Double) -> Double) -> [Block] {
         let sorted = spans.sorted { ($0.start, $0.end, $0.category, $0.name) < ($1.start, $1.end, $1.category, $1.name) }
-        var blocks: [Block] = []
+        var runs: [Block] = []
         for span in sorted {
             let x0 = position(span.start), x1 = position(span.end)
-            if var last = blocks.last, x0 - last.x1 < 1, span.category == last.category || x1 - x0 < 1 {
+            if var last = runs.last, span.category == last.category, x0 - last.x1 < 1 {
                 last.x1 = max(last.x1, x1)
                 last.end = max(last.end, span.end)
                 last.count += 1
+                runs[runs.count - 1] = last
+            } else {
+                runs.append(Block(x0: x0, x1: x1, category: span.category, count: 1, start: span.start, end: span.end,
+                                  name: span.name))
+            }
+        }
+        var blocks: [Block] = []
+        for run in runs {
+            if var last = blocks.last, run.x1 - run.x0 < 1, run.x0 - last.x1 < 1 {
+                last.x1 = max(last.x1, run.x1)
+                last.end = max(last.end, run.end)
+                last.count += run.count
                 blocks[blocks.count - 1] = last
             } else {
-                blocks.append(Block(x0: x0, x1: x1, category: span.category, count: 1, start: span.start, end: span.end,
-                                    name: span.name))
+                blocks.append(run)
             }
         }
         return blocks
+    }
+
+    /// The unit the time axis counts in: milliseconds, unless the iteration is shorter
+    /// than one (then microseconds) or longer than 10 s (then seconds).
+    static func timeUnit(for duration: Double) -> (name: String, perSecond: Double) {
+        duration < 1e-3 ? ("µs", 1e6) : duration > 10 ? ("s", 1) : ("ms", 1e3)
     }
 
     /// The chart as an SVG document.
     public func svg() -> String {
         // Lane labels at the left edge (bold), stream labels right-aligned against the plot.
         let labelWidth = max(120, lanes.map { lane in
-            TextMetrics.width(lane.label, size: 11) + (lane.rows.map { TextMetrics.width($0.label, size: 10) }.max() ?? 0) + 32
+            TextMetrics.width(lane.label, size: 11) + (lane.rows.map { TextMetrics.width($0.label, size: 10) }.max() ?? 0) + 40
         }.max() ?? 0)
         let used = Set(lanes.flatMap { $0.rows.flatMap { $0.spans.map(\.category) } })
         let legend = Legend(entries: categories.indices.filter(used.contains).map {
@@ -118,13 +137,14 @@ public struct TimelineChart: Sendable {
             + Double(max(0, lanes.count - 1)) * Self.laneGap
         let area = PlotArea(left: labelWidth, top: top, width: area0.width, height: max(lanesHeight, Self.rowHeight))
         let height = area.bottom + 56
-        let scale = LinearScale(covering: [0, duration * 1e3], range: (area.left, area.right), tickCount: 10)
+        let unit = Self.timeUnit(for: duration)
+        let scale = LinearScale(covering: [0, duration * unit.perSecond], range: (area.left, area.right), tickCount: 10)
 
         var document = SVGDocument(width: width, height: height, title: title)
         document.text(title, x: 16, y: 24, size: 16, bold: true)
         document.text(subtitle, x: 16, y: 42, size: 12, fill: Palette.mutedInk)
         legend.draw(x: area.left, y: legendTop, width: area.width, in: &document)
-        Axis.bottom(scale, area: area, title: "time (ms)", in: &document)
+        Axis.bottom(scale, area: area, title: "time (\(unit.name))", in: &document)
 
         var y = area.top
         for (laneIndex, lane) in lanes.enumerated() {
@@ -137,7 +157,7 @@ public struct TimelineChart: Sendable {
             for row in lane.rows {
                 document.text(row.label, x: labelWidth - 8, y: y + Self.rowHeight * 0.72, size: 10, anchor: .end,
                               fill: Palette.mutedInk)
-                for block in Self.blocks(row.spans, position: { scale.position($0 * 1e3) }) {
+                for block in Self.blocks(row.spans, position: { scale.position($0 * unit.perSecond) }) {
                     let tip = block.count == 1
                         ? "\(block.name): \(Self.milliseconds(block.start))–\(Self.milliseconds(block.end)) ms"
                         : "\(block.count) tasks: \(Self.milliseconds(block.start))–\(Self.milliseconds(block.end)) ms"

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+import StrataPlot
+import StrataStore
+
+/// `simulate plot scatter`: a sweep's runs as throughput against GPUs or peak memory,
+/// with the Pareto front of the runs that fit.
+struct PlotScatterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scatter",
+        abstract: "Draw stored runs' tokens/s against GPUs or peak memory, with the Pareto front of those that fit.",
+        discussion: """
+            Every run --strategy and --topology keep is a point: a dot when it fits in memory, \
+            a grey cross when it does not. The step line joins the Pareto front (the runs \
+            'simulate query --pareto' lists), labelled with run id, strategy and overrides.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The results database.", valueName: "path"))
+    var db = "strata.sqlite"
+
+    @Option(help: ArgumentHelp("What to put on the x axis: GPU count or peak memory per GPU.", valueName: "gpus|memory"))
+    var x: QueryCommand.ParetoAxis = .gpus
+
+    @Option(help: ArgumentHelp("Only runs whose strategy path matches this glob ('*' any text).", valueName: "pattern"))
+    var strategy: String?
+
+    @Option(help: ArgumentHelp("Only runs on the topology of this name.", valueName: "name"))
+    var topology: String?
+
+    @OptionGroup var output: PlotOutput
+
+    func run() throws {
+        let store = try RunStore(readingFrom: db)
+        let runs = try store.runs(matching: RunFilter(strategyPattern: strategy, topologyName: topology))
+        guard !runs.isEmpty else {
+            throw DiagnosticError(Diagnostic(file: db, "no runs to draw\(strategy == nil && topology == nil ? "" : " match the filters")",
+                                             help: "'simulate query --db \(db)' lists the stored runs"))
+        }
+        let cost: RunRanking.Cost = x == .gpus ? .gpus : .memory
+        let front = Set(RunRanking.front(runs.filter(\.fitsInMemory), cost: cost).compactMap(\.id))
+        let points = runs.map { run in
+            let name = RunColumns.shortName(run)
+            let xValue = cost == .gpus ? Double(run.gpus) : Double(run.peakMemoryBytes) / 1_073_741_824
+            return ScatterChart.Point(
+                x: xValue, y: run.tokensPerS, fits: run.fitsInMemory, onFront: front.contains(run.id ?? -1),
+                label: "\(run.id ?? 0): \(name)",
+                tooltip: "run \(run.id ?? 0): \(name) on \(run.topologyName), \(run.gpus) GPUs, \(Format.grouped(run.tokensPerS)) tokens/s, "
+                    + "peak \(Format.bytes(Double(run.peakMemoryBytes)))\(run.fitsInMemory ? "" : " (does not fit)")")
+        }
+        let gpuCounts = runs.map(\.gpus)
+        let xScale: ScatterChart.XScale = cost == .gpus && (gpuCounts.max()! >= 4 * gpuCounts.min()!) ? .log(base: 2) : .linear
+        let outCount = runs.count - runs.filter(\.fitsInMemory).count
+        let versus = cost == .gpus ? "GPUs" : "peak memory per GPU"
+        let chart = ScatterChart(
+            title: "Throughput against \(versus): \(runs.count) run\(runs.count == 1 ? "" : "s") in \((db as NSString).lastPathComponent)",
+            subtitle: "\(front.count) on the Pareto front; \(outCount) do\(outCount == 1 ? "es" : "") not fit in memory"
+                + (strategy.map { "; strategy \($0)" } ?? "") + (topology.map { "; topology \($0)" } ?? ""),
+            xTitle: cost == .gpus ? "GPUs" + (xScale == .linear ? "" : " (log scale)") : "peak memory per GPU (GiB)",
+            yTitle: "throughput (tokens/s)", xScale: xScale, points: points,
+            frontDescription: "Pareto front: no run that fits has more tokens/s with " + (cost == .gpus ? "fewer GPUs" : "less memory"))
+        try output.write(chart.svg())
+    }
+}
+
+extension ScatterChart.XScale {
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        switch (lhs, rhs) {
+        case (.linear, .linear): true
+        case let (.log(a), .log(b)): a == b
+        default: false
+        }
+    }
+}
