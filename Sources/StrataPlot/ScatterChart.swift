@@ -79,7 +79,7 @@ public struct ScatterChart: Sendable {
             legendEntries.append(Legend.Entry(frontDescription, .dotOnLine(dot: Palette.orange, line: Palette.ink)))
         }
         let legend = Legend(entries: legendEntries)
-        let legendTop = 56.0
+        let legendTop = ChartHeader.height(subtitle: subtitle, width: width)
         let top = legendTop + legend.height(width: width - 100) + 16
         let bottom = height - 58
         let yScale = LinearScale(covering: points.map(\.y), range: (bottom, top), tickCount: 6, format: .si)
@@ -95,8 +95,7 @@ public struct ScatterChart: Sendable {
         let area = PlotArea(left: left, top: top, width: right - left, height: bottom - top)
 
         var document = SVGDocument(width: width, height: height, title: title)
-        document.text(title, x: 16, y: 24, size: 16, bold: true)
-        document.text(subtitle, x: 16, y: 42, size: 12, fill: Palette.mutedInk)
+        ChartHeader.draw(title: title, subtitle: subtitle, width: width, in: &document)
         legend.draw(x: area.left, y: legendTop, width: area.width, in: &document)
         Axis.bottom(xAxis, area: area, title: xTitle, in: &document)
         Axis.left(yScale, area: area, title: yTitle, in: &document)

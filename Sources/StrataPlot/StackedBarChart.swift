@@ -47,7 +47,7 @@ public struct StackedBarChart: Sendable {
         let labelWidth = min(360, max(80, (bars.map { TextMetrics.width($0.label, size: 11) }.max() ?? 0) + 24))
         let totalWidth = (bars.map { TextMetrics.width($0.total, size: 11) }.max() ?? 0) + 16
         let left = labelWidth, right = width - max(30, totalWidth)
-        let legendTop = 56.0
+        let legendTop = ChartHeader.height(subtitle: subtitle, width: width)
         let top = legendTop + legend.height(width: right - left) + 14
         let plotHeight = Double(bars.count) * Self.barHeight + Double(max(0, bars.count - 1)) * Self.barGap + Self.barGap
         let area = PlotArea(left: left, top: top, width: right - left, height: plotHeight)
@@ -56,8 +56,7 @@ public struct StackedBarChart: Sendable {
         let scale = LinearScale(covering: totals, range: (area.left, area.right), tickCount: 8)
 
         var document = SVGDocument(width: width, height: height, title: title)
-        document.text(title, x: 16, y: 24, size: 16, bold: true)
-        document.text(subtitle, x: 16, y: 42, size: 12, fill: Palette.mutedInk)
+        ChartHeader.draw(title: title, subtitle: subtitle, width: width, in: &document)
         legend.draw(x: area.left, y: legendTop, width: area.width, in: &document)
         Axis.bottom(scale, area: area, title: axisTitle, in: &document)
 

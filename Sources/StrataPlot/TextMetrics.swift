@@ -29,4 +29,22 @@ public enum TextMetrics {
         while !characters.isEmpty, width(String(characters) + "…", size: size) > maxWidth { characters.removeLast() }
         return String(characters) + "…"
     }
+
+    /// `text` broken at spaces into lines no wider than `maxWidth` (a word wider than that
+    /// gets a line of its own).
+    public static func wrapped(_ text: String, size: Double, maxWidth: Double) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let candidate = line.isEmpty ? String(word) : line + " " + word
+            if !line.isEmpty, width(candidate, size: size) > maxWidth {
+                lines.append(line)
+                line = String(word)
+            } else {
+                line = candidate
+            }
+        }
+        if !line.isEmpty || lines.isEmpty { lines.append(line) }
+        return lines
+    }
 }

@@ -1,14 +1,15 @@
 import Foundation
 
 /// What each simulated GPU did over one iteration: a lane per GPU, a row per stream, a
-/// rectangle per task coloured by its category, against time in milliseconds.
+/// rectangle per task coloured by its category, against time.
 ///
-/// Big runs have many thousand tasks, most far narrower than a pixel. Per row, spans
-/// are merged left to right: a span joins the rectangle before it when the gap between
-/// them is under a pixel and it has the same category, or is itself under a pixel wide
-/// (then it takes the colour of the rectangle it joins). The drawing then has at most a
-/// few rectangles per pixel of width per row, whatever the task count, and the merged
-/// rectangle's tooltip says how many tasks it holds.
+/// Big runs have many thousand tasks, most far narrower than a pixel, and kernels of
+/// different kinds interleave within a pixel (a backward's recomputed forwards, say). So
+/// each row is drawn at pixel resolution: every pixel column takes the colour of the
+/// category that covers most of its time (empty columns stay empty), and runs of columns
+/// of one colour become one rectangle whose tooltip says how many tasks it holds. The
+/// drawing then has at most one rectangle per pixel of width per row, whatever the task
+/// count, and a short task alone in a gap still shows as a pixel.
 public struct TimelineChart: Sendable {
     public struct Span: Hashable, Sendable {
         /// Seconds from the start of the iteration.
@@ -81,34 +82,55 @@ public struct TimelineChart: Sendable {
         var name: String
     }
 
-    /// Merges `spans` (any order) into blocks as the type's comment describes, with
-    /// `position` mapping seconds to pixels: first runs of one category with gaps under a
-    /// pixel (so a stretch of tiny kernels of one pass stays one block of its colour),
-    /// then blocks still under a pixel wide into the block before them.
+    /// The rectangles of one row, as the type's comment describes, with `position`
+    /// mapping seconds to pixels.
+    ///
+    /// - Complexity: O(*s* + *w* · *c*) for *s* spans over *w* pixels in *c* categories.
     static func blocks(_ spans: [Span], position: (Double) -> Double) -> [Block] {
-        let sorted = spans.sorted { ($0.start, $0.end, $0.category, $0.name) < ($1.start, $1.end, $1.category, $1.name) }
-        var runs: [Block] = []
-        for span in sorted {
-            let x0 = position(span.start), x1 = position(span.end)
-            if var last = runs.last, span.category == last.category, x0 - last.x1 < 1 {
-                last.x1 = max(last.x1, x1)
-                last.end = max(last.end, span.end)
-                last.count += 1
-                runs[runs.count - 1] = last
-            } else {
-                runs.append(Block(x0: x0, x1: x1, category: span.category, count: 1, start: span.start, end: span.end,
-                                  name: span.name))
+        guard !spans.isEmpty else { return [] }
+        let pixels = spans.map { (x0: position($0.start), x1: position($0.end)) }
+        let origin = Int(floor(pixels.map(\.x0).min()!))
+        let columns = max(Int(ceil(pixels.map(\.x1).max()!)), Int(floor(pixels.map(\.x0).max()!)) + 1) - origin
+        let categories = (spans.map(\.category).max() ?? 0) + 1
+        // Time (in pixels) each category covers in each column.
+        var cover = [Double](repeating: 0, count: columns * categories)
+        // Tasks starting in each column: how many, their extent, the first one's name.
+        var starts = [(count: Int, start: Double, end: Double, name: String)](repeating: (0, .infinity, -.infinity, ""),
+                                                                               count: columns)
+        for (span, pixel) in zip(spans, pixels) {
+            let first = min(columns - 1, max(0, Int(floor(pixel.x0)) - origin))
+            let last = min(columns - 1, max(first, Int(ceil(pixel.x1)) - origin - 1))
+            for column in first...last {
+                let left = Double(column + origin), overlap = min(pixel.x1, left + 1) - max(pixel.x0, left)
+                // A zero-length task still marks its column, barely.
+                cover[column * categories + span.category] += max(overlap, 1e-6)
             }
+            var entry = starts[first]
+            if entry.count == 0 || span.start < entry.start { entry.name = span.name }
+            entry.count += 1
+            entry.start = min(entry.start, span.start)
+            entry.end = max(entry.end, span.end)
+            starts[first] = entry
         }
         var blocks: [Block] = []
-        for run in runs {
-            if var last = blocks.last, run.x1 - run.x0 < 1, run.x0 - last.x1 < 1 {
-                last.x1 = max(last.x1, run.x1)
-                last.end = max(last.end, run.end)
-                last.count += run.count
+        for column in 0..<columns {
+            let row = cover[(column * categories)..<((column + 1) * categories)]
+            guard let best = row.indices.max(by: { (row[$0], $1) < (row[$1], $0) }), row[best] > 0 else { continue }
+            let category = best - column * categories
+            let entry = starts[column]
+            let x0 = Double(column + origin)
+            if var last = blocks.last, last.category == category, last.x1 == x0 {
+                last.x1 = x0 + 1
+                last.count += entry.count
+                if entry.count > 0 {
+                    last.start = min(last.start, entry.start)
+                    last.end = max(last.end, entry.end)
+                }
                 blocks[blocks.count - 1] = last
             } else {
-                blocks.append(run)
+                blocks.append(Block(x0: x0, x1: x0 + 1, category: category, count: entry.count,
+                                    start: entry.count > 0 ? entry.start : .infinity, end: entry.count > 0 ? entry.end : -.infinity,
+                                    name: entry.name))
             }
         }
         return blocks
@@ -126,23 +148,26 @@ public struct TimelineChart: Sendable {
         let labelWidth = max(120, lanes.map { lane in
             TextMetrics.width(lane.label, size: 11) + (lane.rows.map { TextMetrics.width($0.label, size: 10) }.max() ?? 0) + 40
         }.max() ?? 0)
-        let used = Set(lanes.flatMap { $0.rows.flatMap { $0.spans.map(\.category) } })
+        let area0 = PlotArea(left: labelWidth, top: 0, width: width - labelWidth - 24, height: 0)
+        let unit = Self.timeUnit(for: duration)
+        let scale = LinearScale(covering: [0, duration * unit.perSecond], range: (area0.left, area0.right), tickCount: 10)
+        let blocks = lanes.map { lane in
+            lane.rows.map { row in Self.blocks(row.spans, position: { scale.position($0 * unit.perSecond) }) }
+        }
+        // The legend names the colours drawn, not those outvoted in every pixel.
+        let used = Set(blocks.joined().joined().map(\.category))
         let legend = Legend(entries: categories.indices.filter(used.contains).map {
             Legend.Entry(categories[$0].name, .box(categories[$0].colour))
         })
-        let area0 = PlotArea(left: labelWidth, top: 0, width: width - labelWidth - 24, height: 0)
-        let legendTop = 56.0
+        let legendTop = ChartHeader.height(subtitle: subtitle, width: width)
         let top = legendTop + legend.height(width: area0.width) + 10
         let lanesHeight = lanes.reduce(0.0) { $0 + Double($1.rows.count) * (Self.rowHeight + Self.rowGap) }
             + Double(max(0, lanes.count - 1)) * Self.laneGap
         let area = PlotArea(left: labelWidth, top: top, width: area0.width, height: max(lanesHeight, Self.rowHeight))
         let height = area.bottom + 56
-        let unit = Self.timeUnit(for: duration)
-        let scale = LinearScale(covering: [0, duration * unit.perSecond], range: (area.left, area.right), tickCount: 10)
 
         var document = SVGDocument(width: width, height: height, title: title)
-        document.text(title, x: 16, y: 24, size: 16, bold: true)
-        document.text(subtitle, x: 16, y: 42, size: 12, fill: Palette.mutedInk)
+        ChartHeader.draw(title: title, subtitle: subtitle, width: width, in: &document)
         legend.draw(x: area.left, y: legendTop, width: area.width, in: &document)
         Axis.bottom(scale, area: area, title: "time (\(unit.name))", in: &document)
 
@@ -154,14 +179,14 @@ public struct TimelineChart: Sendable {
             }
             document.beginGroup("lane")
             document.text(lane.label, x: 12, y: y + Self.rowHeight * 0.72, size: 11, bold: true)
-            for row in lane.rows {
+            for (row, rowBlocks) in zip(lane.rows, blocks[laneIndex]) {
                 document.text(row.label, x: labelWidth - 8, y: y + Self.rowHeight * 0.72, size: 10, anchor: .end,
                               fill: Palette.mutedInk)
-                for block in Self.blocks(row.spans, position: { scale.position($0 * unit.perSecond) }) {
-                    let tip = block.count == 1
-                        ? "\(block.name): \(Self.milliseconds(block.start))–\(Self.milliseconds(block.end)) ms"
-                        : "\(block.count) tasks: \(Self.milliseconds(block.start))–\(Self.milliseconds(block.end)) ms"
-                    document.rect(x: block.x0, y: y + 1, width: max(block.x1 - block.x0, 0.5), height: Self.rowHeight - 2,
+                for block in rowBlocks {
+                    let times = block.count > 0
+                        ? "\(Self.time(block.start, unit))–\(Self.time(block.end, unit)) \(unit.name)" : "continued"
+                    let tip = block.count == 1 ? "\(block.name): \(times)" : "\(block.count) tasks: \(times)"
+                    document.rect(x: block.x0, y: y + 1, width: block.x1 - block.x0, height: Self.rowHeight - 2,
                                   fill: categories[block.category].colour, tooltip: tip)
                 }
                 y += Self.rowHeight + Self.rowGap
@@ -172,14 +197,8 @@ public struct TimelineChart: Sendable {
         return document.rendered()
     }
 
-    static func milliseconds(_ seconds: Double) -> String {
-        SVGNumber.format3(seconds * 1e3)
-    }
-}
-
-extension SVGNumber {
-    /// Three decimals, for times in tooltips (microseconds when in milliseconds).
-    static func format3(_ value: Double) -> String {
-        String(format: "%.3f", value)
+    /// A time in tooltips, in the axis' unit with three decimals.
+    static func time(_ seconds: Double, _ unit: (name: String, perSecond: Double)) -> String {
+        String(format: "%.3f", seconds * unit.perSecond)
     }
 }

@@ -35,41 +35,34 @@ struct PlotScatterCommand: ParsableCommand {
         let store = try RunStore(readingFrom: db)
         let runs = try store.runs(matching: RunFilter(strategyPattern: strategy, topologyName: topology))
         guard !runs.isEmpty else {
-            throw DiagnosticError(Diagnostic(file: db, "no runs to draw\(strategy == nil && topology == nil ? "" : " match the filters")",
+            let filters = [strategy.map { "--strategy '\($0)'" }, topology.map { "--topology '\($0)'" }].compactMap { $0 }
+            throw DiagnosticError(Diagnostic(file: db, filters.isEmpty ? "no runs to draw" : "no runs match \(filters.joined(separator: " and "))",
                                              help: "'simulate query --db \(db)' lists the stored runs"))
         }
         let cost: RunRanking.Cost = x == .gpus ? .gpus : .memory
         let front = Set(RunRanking.front(runs.filter(\.fitsInMemory), cost: cost).compactMap(\.id))
+        // Memory in GiB, or MiB when every run needs less than a GiB.
+        let (memoryUnit, bytesPerUnit) = runs.map(\.peakMemoryBytes).max()! >= 1 << 30 ? ("GiB", 1_073_741_824.0) : ("MiB", 1_048_576.0)
         let points = runs.map { run in
             let name = RunColumns.shortName(run)
-            let xValue = cost == .gpus ? Double(run.gpus) : Double(run.peakMemoryBytes) / 1_073_741_824
+            let xValue = cost == .gpus ? Double(run.gpus) : Double(run.peakMemoryBytes) / bytesPerUnit
             return ScatterChart.Point(
                 x: xValue, y: run.tokensPerS, fits: run.fitsInMemory, onFront: front.contains(run.id ?? -1),
                 label: "\(run.id ?? 0): \(name)",
                 tooltip: "run \(run.id ?? 0): \(name) on \(run.topologyName), \(run.gpus) GPUs, \(Format.grouped(run.tokensPerS)) tokens/s, "
                     + "peak \(Format.bytes(Double(run.peakMemoryBytes)))\(run.fitsInMemory ? "" : " (does not fit)")")
         }
-        let gpuCounts = runs.map(\.gpus)
-        let xScale: ScatterChart.XScale = cost == .gpus && (gpuCounts.max()! >= 4 * gpuCounts.min()!) ? .log(base: 2) : .linear
+        // GPU counts go by factors (mostly of 2): a log scale with powers of 2 as ticks.
+        let xScale: ScatterChart.XScale = cost == .gpus ? .log(base: 2) : .linear
         let outCount = runs.count - runs.filter(\.fitsInMemory).count
         let versus = cost == .gpus ? "GPUs" : "peak memory per GPU"
         let chart = ScatterChart(
             title: "Throughput against \(versus): \(runs.count) run\(runs.count == 1 ? "" : "s") in \((db as NSString).lastPathComponent)",
             subtitle: "\(front.count) on the Pareto front; \(outCount) do\(outCount == 1 ? "es" : "") not fit in memory"
                 + (strategy.map { "; strategy \($0)" } ?? "") + (topology.map { "; topology \($0)" } ?? ""),
-            xTitle: cost == .gpus ? "GPUs" + (xScale == .linear ? "" : " (log scale)") : "peak memory per GPU (GiB)",
+            xTitle: cost == .gpus ? "GPUs (log scale)" : "peak memory per GPU (\(memoryUnit))",
             yTitle: "throughput (tokens/s)", xScale: xScale, points: points,
             frontDescription: "Pareto front: no run that fits has more tokens/s with " + (cost == .gpus ? "fewer GPUs" : "less memory"))
         try output.write(chart.svg())
-    }
-}
-
-extension ScatterChart.XScale {
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        switch (lhs, rhs) {
-        case (.linear, .linear): true
-        case let (.log(a), .log(b)): a == b
-        default: false
-        }
     }
 }

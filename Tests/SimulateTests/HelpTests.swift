@@ -7,6 +7,10 @@ import Testing
         ("help-run", ["run", "--help"]),
         ("help-check", ["check", "--help"]),
         ("help-query", ["query", "--help"]),
+        ("help-plot", ["plot", "--help"]),
+        ("help-plot-timeline", ["plot", "timeline", "--help"]),
+        ("help-plot-scatter", ["plot", "scatter", "--help"]),
+        ("help-plot-breakdown", ["plot", "breakdown", "--help"]),
     ])
     func helpText(name: String, arguments: [String]) throws {
         let output = try Golden.run(arguments)
