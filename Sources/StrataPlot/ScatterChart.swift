@@ -4,9 +4,10 @@
 /// crosses in grey: visible, so a reader sees what was tried, and never mistaken for
 /// candidates.
 ///
-/// Labels are placed greedily, front points left to right: each takes the first of eight
-/// positions around its point whose box overlaps no label placed before and stays inside
-/// the plot, or is left out (its point keeps its tooltip) when none is free.
+/// Labels are placed greedily, front points left to right: each takes the first of a
+/// fixed list of positions around its point whose box covers no point, no label placed
+/// before, no run of the front line, and stays inside the plot; it is left out (its point
+/// keeps its tooltip) when none is free.
 public struct ScatterChart: Sendable {
     public struct Point: Hashable, Sendable {
         public var x: Double
@@ -46,12 +47,17 @@ public struct ScatterChart: Sendable {
     /// The legend's words for the front, such as "Pareto front: no run that fits has more
     /// tokens/s with fewer GPUs".
     public var frontDescription: String
+    /// A limit on x drawn as a dashed vertical line with its label, such as the GPUs'
+    /// memory: points right of it are out.
+    public var xLimit: (value: Double, label: String)?
     public var width: Double
     public var height: Double
 
     public init(title: String, subtitle: String, xTitle: String, yTitle: String, xScale: XScale, xFormat: TickFormat = .plain,
-                points: [Point], frontDescription: String = "Pareto front", width: Double = 960, height: Double = 600) {
+                points: [Point], frontDescription: String = "Pareto front", xLimit: (value: Double, label: String)? = nil,
+                width: Double = 960, height: Double = 600) {
         self.frontDescription = frontDescription
+        self.xLimit = xLimit
         self.title = title
         self.subtitle = subtitle
         self.xTitle = xTitle
@@ -82,10 +88,12 @@ public struct ScatterChart: Sendable {
         let legendTop = ChartHeader.height(subtitle: subtitle, width: width)
         let top = legendTop + legend.height(width: width - 100) + 16
         let bottom = height - 58
-        let yScale = LinearScale(covering: points.map(\.y), range: (bottom, top), tickCount: 6, format: .si)
+        // Not from zero: a sweep's throughputs differ by tens of percent, and that spread
+        // is what the reader compares.
+        let yScale = LinearScale(covering: points.map(\.y), range: (bottom, top), includingZero: false, tickCount: 6, format: .si)
         let left = max(70, Axis.leftMargin(for: yScale) + 12)
         let right = width - 30
-        let xs = points.map(\.x)
+        let xs = points.map(\.x) + (xLimit.map { [$0.value] } ?? [])
         // Points inset from the axes, so none sits on one and is cut in half.
         let inset = 14.0
         let xAxis: any Scale = switch xScale {
@@ -100,6 +108,14 @@ public struct ScatterChart: Sendable {
         Axis.bottom(xAxis, area: area, title: xTitle, in: &document)
         Axis.left(yScale, area: area, title: yTitle, in: &document)
 
+        // Boxes labels must not cover: every point, the limit's label, the front's line.
+        var placed: [Box] = []
+        if let xLimit {
+            let x = xAxis.position(xLimit.value)
+            document.line(x1: x, y1: area.top, x2: x, y2: area.bottom, stroke: Palette.red, width: 1, dash: "5,4")
+            document.text(xLimit.label, x: x + 4, y: area.top + 12, size: Self.labelSize, fill: Palette.red)
+            placed.append(Box(x0: x, y0: area.top, x1: x + 8 + TextMetrics.width(xLimit.label, size: Self.labelSize), y1: area.top + 16))
+        }
         let place = { (point: Point) in (x: xAxis.position(point.x), y: yScale.position(point.y)) }
         // Out first, then candidates, then the front on top.
         document.beginGroup("runs")
@@ -122,13 +138,15 @@ public struct ScatterChart: Sendable {
             if index > 0 { steps.append((p.x, steps.last!.y)) }
             steps.append(p)
         }
-        steps.append((area.right, steps.last!.y))
+        // The best throughput within any budget: flat after the last front point, up to the
+        // limit when there is one (beyond it nothing counts).
+        steps.append((xLimit.map { xAxis.position($0.value) } ?? area.right, steps.last!.y))
         document.polyline(steps, stroke: Palette.ink, width: 1.5)
         for point in front {
             let p = place(point)
             document.circle(cx: p.x, cy: p.y, r: 5, fill: Palette.orange, stroke: Palette.ink, tooltip: point.tooltip)
         }
-        var placed: [Box] = front.map { point in
+        placed += points.map { point in
             let p = place(point)
             return Box(x0: p.x - 5, y0: p.y - 5, x1: p.x + 5, y1: p.y + 5)
         }
@@ -141,8 +159,9 @@ public struct ScatterChart: Sendable {
             let textWidth = TextMetrics.width(point.label, size: Self.labelSize)
             let h = Self.labelSize
             let candidates: [(dx: Double, dy: Double, anchor: SVGDocument.Anchor)] = [
-                (8, -8, .start), (8, 14, .start), (-8, -8, .end), (-8, 14, .end),
+                (8, -8, .start), (8, 14, .start), (-8, -8, .end), (-8, 14, .end), (10, 4, .start), (-10, 4, .end),
                 (8, -22, .start), (-8, -22, .end), (8, 28, .start), (-8, 28, .end),
+                (8, -36, .start), (-8, -36, .end), (8, 42, .start), (-8, 42, .end),
             ]
             for candidate in candidates {
                 let baseline = p.y + candidate.dy
@@ -151,6 +170,11 @@ public struct ScatterChart: Sendable {
                 guard box.x0 >= area.left, box.x1 <= area.right, box.y0 >= area.top, box.y1 <= area.bottom,
                       !placed.contains(where: { $0.overlaps(box) }) else { continue }
                 placed.append(box)
+                if abs(candidate.dy) > 14 {
+                    // Far from its point: a leader line says whose label it is.
+                    document.line(x1: p.x, y1: p.y, x2: p.x + candidate.dx, y2: baseline - (candidate.dy < 0 ? 0 : h),
+                                  stroke: Palette.mutedInk, width: 0.75)
+                }
                 document.text(point.label, x: p.x + candidate.dx, y: baseline, size: Self.labelSize, anchor: candidate.anchor)
                 break
             }

@@ -43,26 +43,39 @@ struct PlotScatterCommand: ParsableCommand {
         let front = Set(RunRanking.front(runs.filter(\.fitsInMemory), cost: cost).compactMap(\.id))
         // Memory in GiB, or MiB when every run needs less than a GiB.
         let (memoryUnit, bytesPerUnit) = runs.map(\.peakMemoryBytes).max()! >= 1 << 30 ? ("GiB", 1_073_741_824.0) : ("MiB", 1_048_576.0)
+        // Labels name what differs: the overrides alone when every run is one strategy file.
+        let paths = Set(runs.map(\.strategyPath))
+        let shared = paths.count == 1 ? paths.first : nil
         let points = runs.map { run in
             let name = RunColumns.shortName(run)
+            let overrides = StoredOverrides(json: run.overrides).display
+            let label = shared != nil && !overrides.isEmpty ? overrides : name
             let xValue = cost == .gpus ? Double(run.gpus) : Double(run.peakMemoryBytes) / bytesPerUnit
             return ScatterChart.Point(
                 x: xValue, y: run.tokensPerS, fits: run.fitsInMemory, onFront: front.contains(run.id ?? -1),
-                label: "\(run.id ?? 0): \(name)",
+                label: "\(run.id ?? 0): \(label)",
                 tooltip: "run \(run.id ?? 0): \(name) on \(run.topologyName), \(run.gpus) GPUs, \(Format.grouped(run.tokensPerS)) tokens/s, "
                     + "peak \(Format.bytes(Double(run.peakMemoryBytes)))\(run.fitsInMemory ? "" : " (does not fit)")")
         }
         // GPU counts go by factors (mostly of 2): a log scale with powers of 2 as ticks.
         let xScale: ScatterChart.XScale = cost == .gpus ? .log(base: 2) : .linear
+        // The GPUs' memory, when all runs had the same: what "fits" is measured against.
+        var capacity: Int64?
+        if cost == .memory {
+            let capacities = Set(try runs.compactMap { try store.breakdown(ofRun: $0.id ?? 0)?.memoryCapacityBytes })
+            if capacities.count == 1 { capacity = capacities.first }
+        }
         let outCount = runs.count - runs.filter(\.fitsInMemory).count
         let versus = cost == .gpus ? "GPUs" : "peak memory per GPU"
         let chart = ScatterChart(
             title: "Throughput against \(versus): \(runs.count) run\(runs.count == 1 ? "" : "s") in \((db as NSString).lastPathComponent)",
             subtitle: "\(front.count) on the Pareto front; \(outCount) do\(outCount == 1 ? "es" : "") not fit in memory"
+                + (shared.map { "; every run is \($0), labels give run id and --set values" } ?? "")
                 + (strategy.map { "; strategy \($0)" } ?? "") + (topology.map { "; topology \($0)" } ?? ""),
-            xTitle: cost == .gpus ? "GPUs (log scale)" : "peak memory per GPU (\(memoryUnit))",
+            xTitle: cost == .gpus ? "GPUs (log scale)" : "peak memory of the fullest GPU (\(memoryUnit))",
             yTitle: "throughput (tokens/s)", xScale: xScale, points: points,
-            frontDescription: "Pareto front: no run that fits has more tokens/s with " + (cost == .gpus ? "fewer GPUs" : "less memory"))
+            frontDescription: "Pareto front: no run that fits has more tokens/s with " + (cost == .gpus ? "fewer GPUs" : "less memory"),
+            xLimit: capacity.map { (Double($0) / bytesPerUnit, "GPU memory \(Format.bytes(Double($0)))") })
         try output.write(chart.svg())
     }
 }

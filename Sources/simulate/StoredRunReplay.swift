@@ -37,7 +37,12 @@ enum StoredRunReplay {
         }
         let strategy = try Resolver.resolve(parsed, overrides: StoredOverrides(json: run.overrides).overrides,
                                             topologyOverride: topology)
-        return Replay(strategy: strategy, traces: traces ?? tablesRoot(of: run))
+        let root = traces ?? tablesRoot(of: run)
+        if traces == nil, let root, !FileManager.default.fileExists(atPath: root) {
+            throw DiagnosticError(Diagnostic(file: root, "run \(run.id ?? 0) was priced with the tables in '\(root)', which is not here",
+                                             help: "run this from the folder run \(run.id ?? 0) was simulated in (paths are stored as typed), or pass --traces DIR"))
+        }
+        return Replay(strategy: strategy, traces: root)
     }
 
     /// The folder of measured tables a run's `cost_model` names — "measured
