@@ -136,12 +136,6 @@ public struct TimelineChart: Sendable {
         return blocks
     }
 
-    /// The unit the time axis counts in: milliseconds, unless the iteration is shorter
-    /// than one (then microseconds) or longer than 10 s (then seconds).
-    static func timeUnit(for duration: Double) -> (name: String, perSecond: Double) {
-        duration < 1e-3 ? ("µs", 1e6) : duration > 10 ? ("s", 1) : ("ms", 1e3)
-    }
-
     /// The chart as an SVG document.
     public func svg() -> String {
         // Lane labels at the left edge (bold), stream labels right-aligned against the plot.
@@ -149,7 +143,7 @@ public struct TimelineChart: Sendable {
             TextMetrics.width(lane.label, size: 11) + (lane.rows.map { TextMetrics.width($0.label, size: 10) }.max() ?? 0) + 40
         }.max() ?? 0)
         let area0 = PlotArea(left: labelWidth, top: 0, width: width - labelWidth - 24, height: 0)
-        let unit = Self.timeUnit(for: duration)
+        let unit = TimeUnit(forSpan: duration)
         let scale = LinearScale(covering: [0, duration * unit.perSecond], range: (area0.left, area0.right), tickCount: 10)
         let blocks = lanes.map { lane in
             lane.rows.map { row in Self.blocks(row.spans, position: { scale.position($0 * unit.perSecond) }) }
@@ -198,7 +192,7 @@ public struct TimelineChart: Sendable {
     }
 
     /// A time in tooltips, in the axis' unit with three decimals.
-    static func time(_ seconds: Double, _ unit: (name: String, perSecond: Double)) -> String {
+    static func time(_ seconds: Double, _ unit: TimeUnit) -> String {
         String(format: "%.3f", seconds * unit.perSecond)
     }
 }

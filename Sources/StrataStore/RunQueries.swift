@@ -36,6 +36,9 @@ extension RunStore {
                 if let topology = filter.topologyName {
                     request = request.filter(Column("topology_name") == topology)
                 }
+                if let gpus = filter.gpus {
+                    request = request.filter(Column("gpus") == gpus)
+                }
                 if filter.fitsOnly {
                     request = request.filter(Column("fits_in_memory") == true)
                 }

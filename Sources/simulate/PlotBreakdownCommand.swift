@@ -38,9 +38,15 @@ struct PlotBreakdownCommand: ParsableCommand {
                                              help: "name runs by id, such as 'simulate plot breakdown --db \(db) 1 2 3'"))
         }
         let store = try RunStore(readingFrom: db)
-        let bars = try runs.map { id throws -> StackedBarChart.Bar in
-            let run = try store.run(id: id)
-            let name = "run \(id) · \(RunColumns.shortName(run)) · \(run.gpus) GPU\(run.gpus == 1 ? "" : "s")"
+        let records = try runs.map { id throws in try store.run(id: id) }
+        // Labels name what differs: the overrides alone when every run is one strategy file.
+        let paths = Set(records.map(\.strategyPath))
+        let shared = paths.count == 1 ? paths.first : nil
+        let bars = try records.map { run throws -> StackedBarChart.Bar in
+            let id = run.id ?? 0
+            let overrides = StoredOverrides(json: run.overrides).display
+            let what = shared != nil && !overrides.isEmpty ? overrides : RunColumns.shortName(run)
+            let name = "run \(id) · \(what) · \(run.gpus) GPU\(run.gpus == 1 ? "" : "s")"
             guard let times = try store.breakdown(ofRun: id) else {
                 return StackedBarChart.Bar(label: name, segments: [], total: "no per-GPU rows")
             }
@@ -48,8 +54,10 @@ struct PlotBreakdownCommand: ParsableCommand {
                                        total: Format.duration(run.iterationTimeS))
         }
         let chart = StackedBarChart(
-            title: "Where the iteration time goes", subtitle: "mean per GPU; exposed communication is what compute did not hide",
-            axisTitle: "time per iteration (ms)", categories: Self.categories, bars: bars, axisScale: 1e3)
+            title: "Where the iteration time goes",
+            subtitle: "mean per GPU; exposed communication is what compute did not hide"
+                + (shared.map { "; every run is \($0), labels give run id and --set values" } ?? ""),
+            axisTitle: "time per iteration", categories: Self.categories, bars: bars)
         try output.write(chart.svg())
     }
 

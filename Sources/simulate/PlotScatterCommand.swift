@@ -29,13 +29,17 @@ struct PlotScatterCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only runs on the topology of this name.", valueName: "name"))
     var topology: String?
 
+    @Option(help: ArgumentHelp("Only runs on this many GPUs (with --x memory: the layouts of one cluster size).", valueName: "n"))
+    var gpus: Int?
+
     @OptionGroup var output: PlotOutput
 
     func run() throws {
         let store = try RunStore(readingFrom: db)
-        let runs = try store.runs(matching: RunFilter(strategyPattern: strategy, topologyName: topology))
+        let runs = try store.runs(matching: RunFilter(strategyPattern: strategy, topologyName: topology, gpus: gpus))
         guard !runs.isEmpty else {
-            let filters = [strategy.map { "--strategy '\($0)'" }, topology.map { "--topology '\($0)'" }].compactMap { $0 }
+            let filters = [strategy.map { "--strategy '\($0)'" }, topology.map { "--topology '\($0)'" }, gpus.map { "--gpus \($0)" }]
+                .compactMap { $0 }
             throw DiagnosticError(Diagnostic(file: db, filters.isEmpty ? "no runs to draw" : "no runs match \(filters.joined(separator: " and "))",
                                              help: "'simulate query --db \(db)' lists the stored runs"))
         }
@@ -71,7 +75,8 @@ struct PlotScatterCommand: ParsableCommand {
             title: "Throughput against \(versus): \(runs.count) run\(runs.count == 1 ? "" : "s") in \((db as NSString).lastPathComponent)",
             subtitle: "\(front.count) on the Pareto front; \(outCount) do\(outCount == 1 ? "es" : "") not fit in memory"
                 + (shared.map { "; every run is \($0), labels give run id and --set values" } ?? "")
-                + (strategy.map { "; strategy \($0)" } ?? "") + (topology.map { "; topology \($0)" } ?? ""),
+                + (strategy.map { "; strategy \($0)" } ?? "") + (topology.map { "; topology \($0)" } ?? "")
+                + (gpus.map { "; \($0) GPUs" } ?? ""),
             xTitle: cost == .gpus ? "GPUs (log scale)" : "peak memory of the fullest GPU (\(memoryUnit))",
             yTitle: "throughput (tokens/s)", xScale: xScale, points: points,
             frontDescription: "Pareto front: no run that fits has more tokens/s with " + (cost == .gpus ? "fewer GPUs" : "less memory"),

@@ -13,7 +13,7 @@ struct QueryCommand: ParsableCommand {
             the runs that fit in memory by throughput; --pareto gpus|memory prints the runs \
             no other fitting run beats with both more tokens/s and fewer GPUs (or less peak \
             memory); --compare A B shows what differs between two runs and where the time \
-            moved. --strategy and --topology narrow the listing, --best and --pareto. With \
+            moved. --strategy, --topology and --gpus narrow the listing, --best and --pareto. With \
             --sql, runs the statement on a read-only connection; tables are 'run' (one row \
             per simulated run), 'run_gpu' (one row per GPU of a run) and 'run_link'.
 
@@ -45,6 +45,9 @@ struct QueryCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Only runs on the topology of this name, as the listing shows it.", valueName: "name"))
     var topology: String?
+
+    @Option(help: ArgumentHelp("Only runs on this many GPUs.", valueName: "n"))
+    var gpus: Int?
 
     @Flag(help: "Print rows as CSV instead of an aligned table.")
     var csv = false
@@ -84,8 +87,8 @@ struct QueryCommand: ParsableCommand {
             throw DiagnosticError(Diagnostic(file: command, "--csv and --json ask for different output formats",
                                              help: "pass one of them, or neither for an aligned table"))
         }
-        if sql != nil || !compare.isEmpty, strategy != nil || topology != nil {
-            let filter = strategy != nil ? "--strategy" : "--topology"
+        if sql != nil || !compare.isEmpty, strategy != nil || topology != nil || gpus != nil {
+            let filter = strategy != nil ? "--strategy" : topology != nil ? "--topology" : "--gpus"
             throw DiagnosticError(Diagnostic(file: command, "\(filter) narrows the listing, --best and --pareto, not \(chosen[0])",
                                              help: chosen[0] == "--sql" ? "filter in the statement: WHERE strategy_path GLOB '…'"
                                                  : "--compare names its two runs by id; drop \(filter)"))
@@ -109,7 +112,7 @@ struct QueryCommand: ParsableCommand {
         return .recent
     }
 
-    var filter: RunFilter { RunFilter(strategyPattern: strategy, topologyName: topology, fitsOnly: true) }
+    var filter: RunFilter { RunFilter(strategyPattern: strategy, topologyName: topology, gpus: gpus, fitsOnly: true) }
 
     func run() throws {
         let report = try report()
@@ -117,7 +120,7 @@ struct QueryCommand: ParsableCommand {
         switch report {
         case .recent:
             let runs: [RunRecord]
-            if strategy != nil || topology != nil {
+            if strategy != nil || topology != nil || gpus != nil {
                 var filter = filter
                 filter.fitsOnly = false
                 runs = Array(try store.runs(matching: filter).reversed().prefix(limit))
@@ -157,6 +160,7 @@ struct QueryCommand: ParsableCommand {
         var parts: [String] = []
         if let strategy { parts.append("strategy matching '\(strategy)'") }
         if let topology { parts.append("topology '\(topology)'") }
+        if let gpus { parts.append("\(gpus) GPUs") }
         return parts.isEmpty ? "" : " with " + parts.joined(separator: " and ")
     }
 

@@ -32,7 +32,7 @@ enum SweepFixture {
             ("query-best", ["--best", "3"]),
             ("query-best-csv", ["--best", "2", "--csv"]),
             ("query-best-json", ["--best", "2", "--json"]),
-            ("query-best-filtered", ["--best", "5", "--strategy", "Tests/Fixtures/tiny-*", "--topology", "test-2gpu"]),
+            ("query-best-filtered", ["--best", "5", "--strategy", "Tests/Fixtures/tiny-*", "--topology", "test-2gpu", "--gpus", "2"]),
             ("query-pareto-gpus", ["--pareto", "gpus"]),
             ("query-pareto-memory", ["--pareto", "memory"]),
             ("query-compare", ["--compare", "2", "4"]),
