@@ -18,7 +18,8 @@ struct PlotTimelineCommand: ParsableCommand {
             overrides as stored, with imported files and cost tables read from disk again \
             (a warning says when the replay's iteration time differs from the stored one). \
             Folded runs show one lane per class of identical GPUs (×N: how many); --exact \
-            shows every GPU. Tasks narrower than a pixel are merged.
+            shows every GPU. Each pixel column of a row takes the colour of the kind of task \
+            that covers most of it, so runs of many thousand tasks stay readable.
             """
     )
 

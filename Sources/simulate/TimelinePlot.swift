@@ -36,8 +36,11 @@ enum TimelinePlot {
                 rows[task.stream, default: []].append(TimelineChart.Span(start: span.start.seconds, end: span.end.seconds,
                                                                          category: colour, name: task.name))
             }
+            // "GPU 64 · stage 1 (×64)": the pipeline stage, and how many GPUs the lane stands for.
             let alike = program.members.count
-            let label = alike > 1 && result.simulatedRanks.count < graph.rankCount ? "GPU \(rank) (×\(alike))" : "GPU \(rank)"
+            let stage = program.label.hasPrefix("stage") ? program.label.split(separator: ",").first.map { " · \($0)" } ?? "" : ""
+            let folded = alike > 1 && result.simulatedRanks.count < graph.rankCount ? " (×\(alike))" : ""
+            let label = "GPU \(rank)\(stage)\(folded)"
             return TimelineChart.Lane(label: label, rows: StreamKind.allCases.compactMap { kind in
                 rows[kind].map { TimelineChart.Row(label: kind.rawValue, spans: $0) }
             })
