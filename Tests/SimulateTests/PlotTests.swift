@@ -62,3 +62,32 @@ import Testing
         }
     }
 }
+
+/// The database keeps a run's strategy text but not the files it imports: a replay after
+/// an imported file changed still draws, and warns that it no longer matches the run.
+@Suite struct ReplayTests {
+    @Test func aReplayWhoseImportChangedWarns() throws {
+        let folder = try Golden.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fixtures = Golden.packageRoot.appendingPathComponent("Tests/Fixtures")
+        let base = folder.appendingPathComponent("base.strata")
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("tiny-layouts.strata"), to: base)
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("test-2gpu.xml"),
+                                         to: folder.appendingPathComponent("test-2gpu.xml"))
+        let strategy = folder.appendingPathComponent("run.strata").path
+        try "import \"base.strata\"\n".write(toFile: strategy, atomically: true, encoding: .utf8)
+        let database = folder.appendingPathComponent("runs.sqlite").path
+        #expect(try Golden.run(["run", strategy, "--db", database]).status == 0)
+
+        let same = try Golden.run(["plot", "timeline", "--run", "1", "--db", database])
+        #expect(same.status == 0 && same.stderr.isEmpty, "\(same.stderr)")
+
+        let text = try String(contentsOf: base, encoding: .utf8).replacingOccurrences(of: "layers = 2", with: "layers = 4")
+        try text.write(to: base, atomically: true, encoding: .utf8)
+        let changed = try Golden.run(["plot", "timeline", "--run", "1", "--db", database])
+        #expect(changed.status == 0)
+        #expect(changed.stdout.hasPrefix("<?xml"))
+        #expect(changed.stderr.hasPrefix("\(strategy): warning: run 1 replays in "), "\(changed.stderr)")
+        #expect(changed.stderr.contains("help: its imported files, cost tables or Strata itself"))
+    }
+}
