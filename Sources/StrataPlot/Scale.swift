@@ -36,7 +36,7 @@ public struct LinearScale: Scale {
         self.ticks = ticks
         self.domain = ticks.first!...ticks.last!
         self.range = range
-        self.format = format.resolved(step: ticks.count > 1 ? ticks[1] - ticks[0] : 1, largest: ticks.map(abs).max() ?? 0)
+        self.format = format.resolved(step: ticks.count > 1 ? ticks[1] - ticks[0] : 1)
     }
 
     public func position(_ value: Double) -> Double {
@@ -79,7 +79,7 @@ public struct LogScale: Scale {
     }
 
     public func label(_ value: Double) -> String {
-        TickFormat.plain.resolved(step: value < 1 ? value : 1, largest: value).string(value)
+        TickFormat.plain.resolved(step: value < 1 ? value : 1).string(value)
     }
 }
 

@@ -21,8 +21,8 @@ public struct TickFormat: Sendable {
         self.style = style
     }
 
-    /// This format fixed for ticks `step` apart whose largest magnitude is `largest`.
-    func resolved(step: Double, largest: Double) -> TickFormat {
+    /// This format fixed for ticks `step` apart: decimals enough to tell them apart.
+    func resolved(step: Double) -> TickFormat {
         var format = self
         format.step = step
         format.decimals = NiceTicks.decimals(forStep: step)

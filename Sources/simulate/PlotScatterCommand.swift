@@ -21,7 +21,7 @@ struct PlotScatterCommand: ParsableCommand {
     var db = "strata.sqlite"
 
     @Option(help: ArgumentHelp("What to put on the x axis: GPU count or peak memory per GPU.", valueName: "gpus|memory"))
-    var x: QueryCommand.ParetoAxis = .gpus
+    var x: RunRanking.Cost = .gpus
 
     @Option(help: ArgumentHelp("Only runs whose strategy path matches this glob ('*' any text).", valueName: "pattern"))
     var strategy: String?
@@ -43,7 +43,7 @@ struct PlotScatterCommand: ParsableCommand {
             throw DiagnosticError(Diagnostic(file: db, filters.isEmpty ? "no runs to draw" : "no runs match \(filters.joined(separator: " and "))",
                                              help: "'simulate query --db \(db)' lists the stored runs"))
         }
-        let cost: RunRanking.Cost = x == .gpus ? .gpus : .memory
+        let cost = x
         let front = Set(RunRanking.front(runs.filter(\.fitsInMemory), cost: cost).compactMap(\.id))
         // Memory in GiB, or MiB when every run needs less than a GiB.
         let (memoryUnit, bytesPerUnit) = runs.map(\.peakMemoryBytes).max()! >= 1 << 30 ? ("GiB", 1_073_741_824.0) : ("MiB", 1_048_576.0)

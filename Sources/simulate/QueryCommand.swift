@@ -33,7 +33,7 @@ struct QueryCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Report the Pareto front of tokens/s against GPU count or peak memory, among runs that fit.",
                                valueName: "gpus|memory"))
-    var pareto: ParetoAxis?
+    var pareto: RunRanking.Cost?
 
     @Option(parsing: .upToNextOption,
             help: ArgumentHelp("Compare two runs by id: inputs, strategy text and where the time moved.", valueName: "run"))
@@ -57,10 +57,6 @@ struct QueryCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("How many recent runs to list.", valueName: "n"))
     var limit = 20
-
-    enum ParetoAxis: String, ExpressibleByArgument, CaseIterable {
-        case gpus, memory
-    }
 
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be a positive number of runs, got \(limit)") }
@@ -100,7 +96,7 @@ struct QueryCommand: ParsableCommand {
             }
             return .best(best)
         }
-        if let pareto { return .pareto(pareto == .gpus ? .gpus : .memory) }
+        if let pareto { return .pareto(pareto) }
         if !compare.isEmpty {
             guard compare.count == 2 else {
                 throw DiagnosticError(Diagnostic(file: command, "--compare takes two run ids, got \(compare.count)",

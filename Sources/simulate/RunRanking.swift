@@ -1,3 +1,4 @@
+import ArgumentParser
 import StrataStore
 
 /// Which stored runs `--best` and `--pareto` report, and in what order.
@@ -8,8 +9,8 @@ enum RunRanking {
         Array(runs.sorted { ($0.tokensPerS, -($0.id ?? 0)) > ($1.tokensPerS, -($1.id ?? 0)) }.prefix(count))
     }
 
-    /// What a Pareto front trades throughput against.
-    enum Cost: String, CaseIterable {
+    /// What a Pareto front trades throughput against (`--pareto`, `plot scatter --x`).
+    enum Cost: String, CaseIterable, ExpressibleByArgument {
         case gpus
         case memory
 

@@ -3,18 +3,9 @@ import StrataGraph
 
 /// A stored run's `--set` values, read back from the `overrides` column (a JSON object
 /// with sorted keys, as `RunRecords.canonicalJSON` writes it).
-struct StoredOverrides: Hashable {
+struct StoredOverrides {
     /// (name, value) pairs, sorted by name.
     var pairs: [(name: String, value: String)]
-
-    static func == (lhs: StoredOverrides, rhs: StoredOverrides) -> Bool {
-        lhs.pairs.map(\.name) == rhs.pairs.map(\.name) && lhs.pairs.map(\.value) == rhs.pairs.map(\.value)
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(pairs.map(\.name))
-        hasher.combine(pairs.map(\.value))
-    }
 
     /// Reads the column; text that is not a JSON object of strings reads as no overrides
     /// (only `simulate run` writes the column, so that would be a hand-edited database).
