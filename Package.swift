@@ -44,11 +44,12 @@ let package = Package(
             name: "StrataStore",
             dependencies: ["StrataCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .target(name: "StrataPlot"),
         .executableTarget(
             name: "simulate",
             dependencies: [
                 "StrataCore", "StrataDSL", "StrataModel", "StrataTopology", "StrataGraph",
-                "StrataCost", "StrataEngine", "StrataStore",
+                "StrataCost", "StrataEngine", "StrataStore", "StrataPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +61,7 @@ let package = Package(
             dependencies: ["StrataEngine", "StrataGraph", "StrataCost", "StrataModel", "StrataDSL"]
         ),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StrataPlotTests", dependencies: ["StrataPlot"]),
         .testTarget(name: "StrataCostTests", dependencies: ["StrataCost", "StrataModel", "StrataCore", "StrataTopology"]),
         .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph", "StrataModel", "StrataCore", "StrataDSL", "StrataTopology"]),
         .testTarget(

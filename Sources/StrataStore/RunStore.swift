@@ -20,14 +20,24 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The rows of a read-only query, every value rendered as text.
+/// The rows of a read-only query: every value rendered as text, and as stored.
 public struct QueryResult: Hashable, Sendable {
     public var columns: [String]
     public var rows: [[String]]
+    /// The same cells with their SQLite types (blobs as their `x'…'` text).
+    public var values: [[StoredValue]]
 
+    /// A result whose every cell is text.
     public init(columns: [String], rows: [[String]]) {
         self.columns = columns
         self.rows = rows
+        self.values = rows.map { $0.map(StoredValue.text) }
+    }
+
+    public init(columns: [String], values: [[StoredValue]]) {
+        self.columns = columns
+        self.values = values
+        self.rows = values.map { $0.map(\.text) }
     }
 }
 
@@ -171,25 +181,25 @@ public struct RunStore: Sendable {
             return try queue.read { db in
                 let statement = try db.makeStatement(sql: sql)
                 let columns = statement.columnNames
-                var rows: [[String]] = []
+                var rows: [[StoredValue]] = []
                 let cursor = try Row.fetchCursor(statement)
                 while let row = try cursor.next() {
-                    rows.append((0..<row.count).map { Self.render(row[$0] as DatabaseValue) })
+                    rows.append((0..<row.count).map { Self.stored(row[$0] as DatabaseValue) })
                 }
-                return QueryResult(columns: columns, rows: rows)
+                return QueryResult(columns: columns, values: rows)
             }
         } catch {
             throw Self.wrap(error, path: path)
         }
     }
 
-    private static func render(_ value: DatabaseValue) -> String {
+    private static func stored(_ value: DatabaseValue) -> StoredValue {
         switch value.storage {
-        case .null: ""
-        case let .int64(number): String(number)
-        case let .double(number): String(number)
-        case let .string(text): text
-        case let .blob(data): "x'" + data.map { String(format: "%02x", $0) }.joined() + "'"
+        case .null: .null
+        case let .int64(number): .integer(number)
+        case let .double(number): .real(number)
+        case let .string(text): .text(text)
+        case let .blob(data): .text("x'" + data.map { String(format: "%02x", $0) }.joined() + "'")
         }
     }
 

@@ -18,7 +18,7 @@ struct Simulate: ParsableCommand {
             """,
         version: StrataVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, ExportCommand.self, ValidateCommand.self, SweepCommand.self, MergeCommand.self, QueryCommand.self, FmtCommand.self,
-                      CalibrateCommand.self, CostCommand.self]
+                      CalibrateCommand.self, CostCommand.self, PlotCommand.self]
     )
 
     /// Parses the command line and runs the command, exiting with 2 for bad input.

@@ -34,7 +34,7 @@ enum Tables {
 
     private static func isNumeric(_ text: String) -> Bool {
         guard let first = text.first else { return true }
-        return first.isNumber || first == "-" || first == "."
+        return first.isNumber || first == "-" || first == "+" || first == "."
     }
 }
 

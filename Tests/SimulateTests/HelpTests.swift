@@ -9,6 +9,10 @@ import Testing
         ("help-query", ["query", "--help"]),
         ("help-sweep", ["sweep", "--help"]),
         ("help-merge", ["merge", "--help"]),
+        ("help-plot", ["plot", "--help"]),
+        ("help-plot-timeline", ["plot", "timeline", "--help"]),
+        ("help-plot-scatter", ["plot", "scatter", "--help"]),
+        ("help-plot-breakdown", ["plot", "breakdown", "--help"]),
     ])
     func helpText(name: String, arguments: [String]) throws {
         let output = try Golden.run(arguments)
