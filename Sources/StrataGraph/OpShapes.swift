@@ -16,9 +16,15 @@ struct OpShapes {
     func pieces(_ dimension: String, of index: Int) -> Int {
         guard let layout = tree.layouts[index] else { return 1 }
         let replicas = tree.attributes[index].dataParallel
-        let axes = layout.axes(of: dimension).filter { dimension != "tokens" && dimension != "batch" || !replicas.contains($0) }
+        var axes = layout.axes(of: dimension).filter { dimension != "tokens" && dimension != "batch" || !replicas.contains($0) }
+        // Routed experts: each tensor-parallel rank routes its own share of the tokens
+        // (UnitLowering.moe) to whole experts, so the tensor axis splits tokens, not weights.
+        if let tensor = tree.attributes[index].tensorParallel, isRoutedExpert(index) { axes.removeAll { $0 == tensor } }
         return mesh.size(of: axes)
     }
+
+    /// Whether op `index` belongs to a routed expert (not the router or a shared expert).
+    func isRoutedExpert(_ index: Int) -> Bool { tree.modules.path(of: index).contains(".experts[") }
 
     /// How many GPUs compute op `index` identically: the mesh axes that neither split any of
     /// its dimensions, nor hold other data (data-parallel replicas), nor other layers (the

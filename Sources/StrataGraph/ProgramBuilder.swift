@@ -225,7 +225,13 @@ struct ProgramBuilder {
     private func replicaAxes(_ index: Int) -> [String] {
         let a = tree.attributes[index]
         let expert = tree.layouts[index]?.splits.first?.dimension == "experts"
-        return a.dataParallel.filter { !(expert && $0 == a.expertParallel) && mesh.size(of: $0) > 1 }
+        var axes = a.dataParallel.filter { !(expert && $0 == a.expertParallel) && mesh.size(of: $0) > 1 }
+        // Tensor-parallel ranks hold whole copies of a routed expert and feed it different
+        // tokens: replicas, whose gradients are reduced like data-parallel ones.
+        if let tensor = a.tensorParallel, mesh.size(of: tensor) > 1, shapes.isRoutedExpert(index), !axes.contains(tensor) {
+            axes.append(tensor)
+        }
+        return axes
     }
 
     private var optimizerParameters: Int64 {

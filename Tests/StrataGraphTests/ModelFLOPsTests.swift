@@ -73,6 +73,20 @@ import Testing
         #expect(graph.tokensPerIteration == strategy.globalBatch * strategy.model.sequence)
     }
 
+    /// Tensor parallelism over routed experts splits their tokens (each rank routes its own
+    /// share to whole experts), so a MoE model's FLOPs do not change with it; and the
+    /// experts' gradients are reduced over the tensor-parallel ranks that hold copies.
+    @Test(arguments: [(1, 8), (2, 4), (4, 2), (8, 1)])
+    func tensorParallelExpertsKeepModelFLOPs(tensor: Int, expert: Int) throws {
+        let file = "strategies/moe/mixtral-8x7b-ep-or-tp.strata"
+        let overrides = [Override(name: "tp", text: "\(tensor)"), Override(name: "ep", text: "\(expert)")]
+        let (strategy, graph) = try CompileSupport.compile(file: file, overrides: overrides)
+        CompileSupport.expectClose(graph.modelFLOPsPerIteration, Self.closedForm(strategy), within: 0.001,
+                                   "tp \(tensor) × ep \(expert) model FLOPs")
+        let gradientAxes = CompileSupport.collectives(graph, rank: 0).filter { $0.label == "gradients" }.map(\.axes)
+        if tensor > 1 { #expect(gradientAxes.contains { $0.contains("tensor") }, "expert gradients reduced over the tensor axis") }
+    }
+
     /// Capacity drops are visible: without the capacity factor the small MoE's experts do
     /// more work, by the ratio of the closed forms' expert terms.
     @Test func capacityFactorDropsAssignments() throws {
