@@ -14,8 +14,14 @@ public struct NetworkCalibration: Sendable {
     public var stepLatency: [Link.Kind: Double] = [:]
     /// The bus bandwidth the fit settled on, bytes per second per GPU, per link kind.
     public var busBandwidth: [Link.Kind: Double] = [:]
-    /// What each fit got wrong, for `simulate calibrate`.
+    /// What each fit got wrong, for `simulate calibrate`: every measured collective size
+    /// predicted from its two neighbours (the interpolation the executor uses), held out.
     public var report: [Fit] = []
+    /// Measured collective times on one node, by `op|gpus` (contiguous groups): (log bytes,
+    /// log seconds), sorted by size. NCCL changes protocol and channel count with message
+    /// size, so no single α–β line fits a collective from 1 KiB to 1 GiB; the measured curve,
+    /// interpolated in log–log, does (`measuredSeconds`).
+    public var measured: [String: [(logBytes: Double, logSeconds: Double)]] = [:]
     /// How much longer a kernel takes while a collective shares its GPU, and how much longer
     /// a collective takes while a kernel does: medians of the measured slowdowns
     /// (`interference.csv`: a GEMM and an all-reduce run side by side on separate streams).
@@ -34,6 +40,24 @@ public struct NetworkCalibration: Sendable {
 
     public init() {}
 
+    /// The measured time of `op` (`all_reduce`, `all_gather`, `reduce_scatter`,
+    /// `all_to_all`, `send_recv`) on `gpus` GPUs of one node for `bytes` (nccl-tests'
+    /// convention), interpolated linearly in log bytes and log seconds between the two
+    /// nearest measured sizes; nil outside the measured sizes or without measurements.
+    public func measuredSeconds(_ op: String, gpus: Int, bytes: Double) -> Double? {
+        guard let curve = measured["\(op)|\(gpus)"], curve.count >= 2, bytes > 0 else { return nil }
+        return Self.interpolate(curve, at: log(bytes))
+    }
+
+    static func interpolate(_ curve: [(logBytes: Double, logSeconds: Double)], at x: Double) -> Double? {
+        guard let first = curve.first, let last = curve.last, x >= first.logBytes - 1e-9, x <= last.logBytes + 1e-9 else { return nil }
+        guard let upper = curve.firstIndex(where: { $0.logBytes >= x - 1e-12 }) else { return nil }
+        if upper == 0 || abs(curve[upper].logBytes - x) < 1e-12 { return exp(curve[upper].logSeconds) }
+        let (a, b) = (curve[upper - 1], curve[upper])
+        let t = (x - a.logBytes) / (b.logBytes - a.logBytes)
+        return exp(a.logSeconds + t * (b.logSeconds - a.logSeconds))
+    }
+
     /// Fits NVLink's efficiency and step latency from the contiguous all-reduce,
     /// all-gather and reduce-scatter measurements on one node: bandwidth from the largest
     /// message's bus bandwidth (NCCL's busbw = algorithm bytes per second × 2(n−1)/n or
@@ -51,13 +75,18 @@ public struct NetworkCalibration: Sendable {
             calibration.communicationSlowdown = max(1, median("all_reduce") ?? 1)
         }
         guard let table = tables.tables["collectives"] else { return calibration }
+        for row in table.rows where row["group"] == "contiguous" {
+            guard let op = row["op"], let gpus = table.number(row, "gpus"), let bytes = table.number(row, "bytes"),
+                  let us = table.number(row, "median_us"), bytes > 0, us > 0 else { continue }
+            calibration.measured["\(op)|\(Int(gpus))", default: []].append((log(bytes), log(us * 1e-6)))
+        }
+        for key in calibration.measured.keys { calibration.measured[key]!.sort { $0.logBytes < $1.logBytes } }
         let kinds: [(name: String, steps: (Double) -> Double, share: (Double) -> Double)] = [
             ("all_reduce", { 2 * ($0 - 1) }, { 2 * ($0 - 1) / $0 }),
             ("all_gather", { $0 - 1 }, { ($0 - 1) / $0 }),
             ("reduce_scatter", { $0 - 1 }, { ($0 - 1) / $0 }),
         ]
         var bandwidths: [Double] = [], latencies: [Double] = []
-        var series: [(name: String, n: Double, rows: [(bytes: Double, seconds: Double)], steps: Double, share: Double)] = []
         for kind in kinds {
             let rows = table.rows.filter { $0["op"] == kind.name && $0["group"] == "contiguous" }
             for gpus in Set(rows.compactMap { table.number($0, "gpus") }).sorted() {
@@ -70,7 +99,6 @@ public struct NetworkCalibration: Sendable {
                 let steps = kind.steps(gpus), share = kind.share(gpus)
                 bandwidths.append(share * large.0 / large.1)
                 latencies.append(small.1 / steps)
-                series.append((kind.name, gpus, points, steps, share))
             }
         }
         guard !bandwidths.isEmpty else { return calibration }
@@ -79,11 +107,16 @@ public struct NetworkCalibration: Sendable {
         calibration.efficiency[.nvlink] = min(1, bandwidth / nominal.bytesPerSecond)
         calibration.busBandwidth[.nvlink] = bandwidth
         calibration.stepLatency[.nvlink] = latency
-        for item in series {
-            for point in item.rows {
-                let fitted = item.steps * latency + item.share * point.bytes / bandwidth
-                calibration.report.append(Fit(collective: item.name, gpus: Int(item.n), bytes: point.bytes,
-                                              measuredSeconds: point.seconds, fittedSeconds: fitted))
+        for key in calibration.measured.keys.sorted() {
+            let curve = calibration.measured[key]!
+            let parts = key.split(separator: "|")
+            guard curve.count >= 3, parts[0] != "send_recv" else { continue }
+            for held in 1..<(curve.count - 1) {
+                var others = curve
+                others.remove(at: held)
+                guard let predicted = Self.interpolate(others, at: curve[held].logBytes) else { continue }
+                calibration.report.append(Fit(collective: String(parts[0]), gpus: Int(parts[1])!, bytes: exp(curve[held].logBytes),
+                                              measuredSeconds: exp(curve[held].logSeconds), fittedSeconds: predicted))
             }
         }
         return calibration

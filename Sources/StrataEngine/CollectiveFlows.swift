@@ -81,8 +81,33 @@ struct CollectiveFlows {
         return [Flow(source: source, destination: relay, bytes: bytes), Flow(source: relay, destination: destination, bytes: bytes)]
     }
 
+    /// A collective's flows: NCCL's algorithm over the topology, and, where the group is
+    /// one node's GPUs and that collective was measured there, stretched to the measured
+    /// time (`calibrated(to:)`).
     static func lower(_ calls: [(rank: Int, call: CollectiveCall)], group: [Int], cluster: Cluster,
                       calibration: NetworkCalibration? = nil) -> CollectiveFlows {
+        let modelled = lowerModelled(calls, group: group, cluster: cluster, calibration: calibration)
+        let call = calls[0].call
+        guard let calibration, Set(group.map { cluster.gpus[$0].node }).count == 1,
+              let measured = calibration.measuredSeconds(call.kind.rawValue, gpus: group.count, bytes: Double(call.bytes))
+        else { return modelled }
+        return modelled.calibrated(to: measured, cluster: cluster, calibration: calibration)
+    }
+
+    /// The same flows, their bytes scaled so that on the idle network they take `seconds`
+    /// in all (latency included): what a measured collective of this size took. Under
+    /// contention they then slow down as the modelled flows would.
+    func calibrated(to seconds: Double, cluster: Cluster, calibration: NetworkCalibration?) -> CollectiveFlows {
+        let latency = min(self.latency.seconds, seconds)
+        let streaming = idleSeconds(cluster: cluster, calibration: calibration) - self.latency.seconds
+        guard streaming > 0 else { return CollectiveFlows(flows: flows, latency: SimTime(seconds: seconds)) }
+        let scale = (seconds - latency) / streaming
+        return CollectiveFlows(flows: flows.map { Flow(source: $0.source, destination: $0.destination, bytes: $0.bytes * scale) },
+                               latency: SimTime(seconds: latency))
+    }
+
+    static func lowerModelled(_ calls: [(rank: Int, call: CollectiveCall)], group: [Int], cluster: Cluster,
+                              calibration: NetworkCalibration? = nil) -> CollectiveFlows {
         let call = calls[0].call
         let n = Double(group.count)
         let bytes = Double(call.bytes)
@@ -203,6 +228,10 @@ struct CollectiveFlows {
     static func transfer(from source: Int, to destination: Int, bytes: Double, cluster: Cluster,
                          calibration: NetworkCalibration? = nil) -> CollectiveFlows {
         let latency = Self.latency(cluster.route(fromGPU: source, toGPU: destination), calibration: calibration)
-        return CollectiveFlows(flows: [Flow(source: source, destination: destination, bytes: bytes)], latency: SimTime(seconds: latency))
+        let modelled = CollectiveFlows(flows: [Flow(source: source, destination: destination, bytes: bytes)], latency: SimTime(seconds: latency))
+        // Inside a node, the measured send/recv time of this size.
+        guard let calibration, cluster.gpus[source].node == cluster.gpus[destination].node,
+              let measured = calibration.measuredSeconds("send_recv", gpus: 2, bytes: bytes) else { return modelled }
+        return modelled.calibrated(to: measured, cluster: cluster, calibration: calibration)
     }
 }
