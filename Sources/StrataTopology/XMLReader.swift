@@ -37,7 +37,13 @@ enum XMLReader {
 
     /// libxml2's global initialisation, done once. Swift runs a static initializer exactly
     /// once even when several threads load topologies at the same time.
-    private static let initialized: Void = xmlInitParser()
+    /// libxml2's global set-up, done once before any thread parses: `xmlInitParser` and the
+    /// schema module's built-in types are initialised lazily and without a lock in libxml2
+    /// 2.9, so two sweep workers loading topologies at once could race on them.
+    private static let initialized: Void = {
+        xmlInitParser()
+        _ = xmlSchemaInitTypes()
+    }()
 
     /// Parses `bytes` (XML in the encoding it declares, UTF-8 by default) and validates it
     /// against the schema at `schemaPath`; `url` names the document in libxml2's errors.
