@@ -146,7 +146,9 @@ public struct MeasuredCostModel: ComputeCostModel {
         bandwidth = Dictionary(uniqueKeysWithValues: curves.map { key, points in
             (key, BandwidthCurve(points: points.sorted { $0.0 < $1.0 }, dtype: dtypes[key]!))
         })
-        kernels = isKernel ? [:] : tables.kernels.mapValues {
+        // Custom kernel folders, and the stock grouped table's own grouped kernels (a folder
+        // of the same name wins).
+        kernels = isKernel ? [:] : tables.stockGroupedKernels.merging(tables.kernels) { _, custom in custom }.mapValues {
             MeasuredCostModel(tables: $0, attentionImplementation: attentionImplementation, isKernel: true)
         }
     }

@@ -29,6 +29,25 @@ public struct MeasuredTables: Sendable {
         try self.init(folder: folder, loadsKernels: true)
     }
 
+    /// Tables already loaded, such as a subset of another folder's rows.
+    init(folder: String, tables: [String: Table]) {
+        self.folder = folder
+        self.tables = tables
+    }
+
+    /// The stock grouped-GEMM table's own kernels (`torch._grouped_mm`,
+    /// `torch._scaled_grouped_mm`: every `impl` but the per-expert `loop`), each as the
+    /// tables of a kernel a strategy can name with `kernel = "torch._grouped_mm"`.
+    public var stockGroupedKernels: [String: MeasuredTables] {
+        guard let table = tables["grouped_gemm"], table.columns.contains("impl") else { return [:] }
+        let names = Set(table.rows.compactMap { $0["impl"] }).subtracting(["loop"])
+        return Dictionary(uniqueKeysWithValues: names.sorted().map { name in
+            var rows = table
+            rows.rows = table.rows.filter { $0["impl"] == name }
+            return (name, MeasuredTables(folder: folder, tables: ["grouped_gemm": rows]))
+        })
+    }
+
     init(folder: String, loadsKernels: Bool) throws(DiagnosticError) {
         self.folder = folder
         tables = [:]

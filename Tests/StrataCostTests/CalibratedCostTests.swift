@@ -150,4 +150,20 @@ import Testing
         let loop = model.seconds(family: grouped.family, pass: .forward, work: grouped.forward, gpu: Self.h100)
         #expect(abs(loop - 8 * Self.gemmSeconds(model, 512, 4096, 4096)) < 1e-12)
     }
+
+    /// The stock grouped table's grouped kernels are kernels a strategy can name: priced as
+    /// one kernel at the measured throughput, launched once; the default stays the loop.
+    @Test func stockGroupedKernelsAreNamedByTheirImplementation() throws {
+        let model = MeasuredCostModel(tables: try MeasuredTables(folder: Self.h100Folder))
+        #expect(model.kernelNames.contains("torch._grouped_mm"))
+        #expect(model.kernelNames.contains("torch._scaled_grouped_mm"))
+        // Measured: 8 balanced experts, 8,192 rows in all, n 4,096, k 14,336: 1,243.65 us.
+        let grouped = OpCosts.groupedGemm("e", tokens: Array(repeating: 1024, count: 8), n: 4096, k: 14336, bias: false,
+                                          weightPrecision: .bf16, activationPrecision: .bf16, computePrecision: .bf16)
+        let seconds = model.seconds(family: grouped.family, pass: .forward, work: grouped.forward, gpu: Self.h100,
+                                    kernel: "torch._grouped_mm")
+        #expect(abs(seconds / 1243.65e-6 - 1) < 1e-9)
+        #expect(model.launches(family: grouped.family, pass: .forward, work: grouped.forward, kernel: "torch._grouped_mm") == 1)
+        #expect(model.launches(family: grouped.family, pass: .forward, work: grouped.forward, kernel: nil) == 8)
+    }
 }
