@@ -63,7 +63,8 @@ struct FlowNetwork {
 
     /// Adds a flow; with `resolve` false the caller adds more and calls `resolve()` once.
     mutating func add(id: Int, links: [(link: Int, multiplicity: Double)], bytes: Double, resolve: Bool = true) {
-        let cap = links.map { capacity[$0.link] / $0.multiplicity }.min() ?? .infinity
+        var cap = Double.infinity
+        for (link, multiplicity) in links { cap = min(cap, capacity[link] / multiplicity) }
         active.append(Flow(id: id, links: links, remaining: bytes, cap: cap))
         if resolve { solve() }
     }
@@ -78,6 +79,24 @@ struct FlowNetwork {
     mutating func remove(ids: Set<Int>) {
         active.removeAll { ids.contains($0.id) }
         solve()
+    }
+
+    /// Removes the flows that have moved all their bytes, re-solves, and returns their ids
+    /// in increasing order: `finished()` and `remove(ids:)` in one pass over the flows.
+    mutating func removeFinished() -> [Int] {
+        var done: [Int] = []
+        var kept = 0
+        for index in active.indices {
+            if active[index].remaining <= max(1e-6, active[index].rate * 1e-12) {
+                done.append(active[index].id)
+            } else {
+                if kept != index { active.swapAt(kept, index) }
+                kept += 1
+            }
+        }
+        active.removeLast(active.count - kept)
+        solve()
+        return done
     }
 
     /// The flows that have moved all their bytes, by id.
