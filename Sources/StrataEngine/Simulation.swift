@@ -70,10 +70,10 @@ struct Simulation {
 
     var collectiveSites: [CollectiveSite] = []
     var transferSites: [TransferSite] = []
-    /// Interned matching keys: a communicator (axes and group), a (GPU, axes) call
-    /// counter, a transfer's tag.
+    /// Interned matching keys: a communicator (axes and group), a (GPU, axes) group with
+    /// its call counter, a transfer's tag.
     var communicatorIDs: [CommunicatorKey: Int] = [:]
-    var sequenceSlots: [SequenceKey: Int] = [:]
+    var groups: [SequenceKey: Group] = [:]
     var tagIDs: [String: Int] = [:]
     /// Calls made so far per (GPU, axes): calls over one group match in program order.
     var sequences: [Int] = []
@@ -103,6 +103,15 @@ struct Simulation {
     struct SequenceKey: Hashable {
         var sim: Int
         var axes: [String]
+    }
+
+    /// A simulated GPU's group over some axes: its members, who must arrive, and where
+    /// its calls are counted.
+    struct Group {
+        var members: [Int]
+        var participants: [Int]
+        var communicator: Int
+        var sequenceSlot: Int
     }
 
     /// One call over one communicator.
@@ -351,23 +360,12 @@ struct Simulation {
         case .compute:
             preconditionFailure("compute tasks have no communication site")
         case let .collective(call):
-            let members = call.axes.isEmpty ? [rank] : mesh.group(of: rank, over: call.axes)
-            // Exact: the group's ranks must all arrive. Folded: one GPU of each class in it.
-            let participants = exact ? members : Array(Set(members.map { graph.classOfRank[$0] })).sorted()
-            let communicatorKey = CommunicatorKey(axes: call.axes, group: exact ? [members[0]] : participants)
-            let communicator = communicatorIDs[communicatorKey] ?? communicatorIDs.count
-            communicatorIDs[communicatorKey] = communicator
-            let sequenceKey = SequenceKey(sim: sim, axes: call.axes)
-            let sequenceSlot = sequenceSlots[sequenceKey] ?? sequences.count
-            if sequenceSlot == sequences.count {
-                sequenceSlots[sequenceKey] = sequenceSlot
-                sequences.append(0)
-            }
+            let group = self.group(of: sim, over: call.axes)
             siteOf[simBase[sim] + task] = Int32(collectiveSites.count)
             collectiveSites.append(CollectiveSite(
-                kind: call.kind, bytes: call.bytes, axes: call.axes, members: members, participants: participants,
-                trivial: members.count <= 1 || call.bytes == 0, communicator: communicator, sequenceSlot: sequenceSlot,
-                prepared: -1))
+                kind: call.kind, bytes: call.bytes, axes: call.axes, members: group.members, participants: group.participants,
+                trivial: group.members.count <= 1 || call.bytes == 0, communicator: group.communicator,
+                sequenceSlot: group.sequenceSlot, prepared: -1))
         case let .send(transfer), let .receive(transfer):
             let isSend = if case .send = graph.classes[simClass[sim]].tasks[task].action { true } else { false }
             let peer = mesh.neighbour(of: rank, along: transfer.axis, offset: transfer.offset)
@@ -381,6 +379,24 @@ struct Simulation {
         }
     }
 
+    /// A simulated GPU's group over some axes, found once per (GPU, axes).
+    private mutating func group(of sim: Int, over axes: [String]) -> Group {
+        let sequenceKey = SequenceKey(sim: sim, axes: axes)
+        if let known = groups[sequenceKey] { return known }
+        let rank = simulated[sim], graph = self.graph
+        let members = axes.isEmpty ? [rank] : graph.mesh.group(of: rank, over: axes)
+        // Exact: the group's ranks must all arrive. Folded: one GPU of each class in it.
+        let participants = exact ? members : Array(Set(members.map { graph.classOfRank[$0] })).sorted()
+        let communicatorKey = CommunicatorKey(axes: axes, group: exact ? [members[0]] : participants)
+        let communicator = communicatorIDs[communicatorKey] ?? communicatorIDs.count
+        communicatorIDs[communicatorKey] = communicator
+        let group = Group(members: members, participants: participants, communicator: communicator,
+                          sequenceSlot: sequences.count)
+        sequences.append(0)
+        groups[sequenceKey] = group
+        return group
+    }
+
     private mutating func beginCollective(_ sim: Int, _ task: Int, site: Int) {
         if collectiveSites[site].trivial {
             queue.schedule(.taskFinished(rank: sim, task: task), at: now)
@@ -389,10 +405,17 @@ struct Simulation {
         let slot = collectiveSites[site].sequenceSlot
         let sequence = sequences[slot]
         sequences[slot] = sequence + 1
-        let instance = ArrivalKey(communicator: collectiveSites[site].communicator, sequence: sequence)
-        arrivals[instance, default: []].append((sim, task))
-        guard let arrived = arrivals[instance], arrived.count == collectiveSites[site].participants.count else { return }
-        arrivals[instance] = nil
+        var arrived = [(sim: sim, task: task)]
+        // A group whose members are all of this GPU's class (folded) has arrived at once.
+        if collectiveSites[site].participants.count > 1 {
+            let instance = ArrivalKey(communicator: collectiveSites[site].communicator, sequence: sequence)
+            arrived = arrivals.removeValue(forKey: instance) ?? []
+            arrived.append((sim, task))
+            guard arrived.count == collectiveSites[site].participants.count else {
+                arrivals[instance] = arrived
+                return
+            }
+        }
         if collectiveSites[site].prepared >= 0 {
             communicate(arrived, collectiveSites[site].prepared)
             return

@@ -77,7 +77,8 @@ struct ProgramBuilder {
                                allocates: Int64 = 0, frees: Int64 = 0) -> Int {
         let id = tasks.count
         var unique: [Int] = []
-        for dependency in dependencies.compactMap({ $0 }) where !unique.contains(dependency) { unique.append(dependency) }
+        unique.reserveCapacity(dependencies.count)
+        for case let dependency? in dependencies where !unique.contains(dependency) { unique.append(dependency) }
         tasks.append(GraphTask(id: id, name: name, stream: stream, action: action, dependencies: unique,
                                allocates: allocates, frees: frees))
         return id
