@@ -16,6 +16,11 @@ struct Simulation {
     // MARK: Inputs
 
     let executor: Executor
+    /// The graph's parts the loop reads, held directly: reading them through `executor`
+    /// retained the whole graph on each access.
+    let classes: [RankClass]
+    let classOfRank: [Int]
+    let mesh: Mesh
     let simulated: [Int]
     /// Per simulated GPU: its class, where its class's facts start, where its own tasks'
     /// state starts, and how many GPUs it stands for.
@@ -192,6 +197,9 @@ struct Simulation {
 
     init(executor: Executor, facts: [Executor.ClassFacts]) {
         self.executor = executor
+        classes = executor.graph.classes
+        classOfRank = executor.graph.classOfRank
+        mesh = executor.graph.mesh
         let graph = executor.graph, cluster = executor.cluster, exact = executor.exact
         var classOffsets: [Int] = []
         var taskAllocates: [Int64] = [], taskFrees: [Int64] = [], taskStream: [StreamKind] = []
@@ -344,7 +352,7 @@ struct Simulation {
 
     /// A kernel of an exact run's GPU whose type differs from its class's first member's.
     private func ownPrice(_ sim: Int, _ task: Int) -> SimTime {
-        guard case let .compute(kernel) = graph.classes[simClass[sim]].tasks[task].action else {
+        guard case let .compute(kernel) = classes[simClass[sim]].tasks[task].action else {
             preconditionFailure("a compute task without a kernel")
         }
         return SimTime(seconds: executor.costs.seconds(family: kernel.family, pass: Executor.kernelPass(kernel.pass),
@@ -354,9 +362,7 @@ struct Simulation {
 
     /// Resolves a communication task's group and matching keys, once per simulated task.
     private mutating func resolveSite(_ sim: Int, _ task: Int) {
-        let rank = simulated[sim]
-        let mesh = graph.mesh
-        switch graph.classes[simClass[sim]].tasks[task].action {
+        switch classes[simClass[sim]].tasks[task].action {
         case .compute:
             preconditionFailure("compute tasks have no communication site")
         case let .collective(call):
@@ -366,27 +372,38 @@ struct Simulation {
                 kind: call.kind, bytes: call.bytes, axes: call.axes, members: group.members, participants: group.participants,
                 trivial: group.members.count <= 1 || call.bytes == 0, communicator: group.communicator,
                 sequenceSlot: group.sequenceSlot, prepared: -1))
-        case let .send(transfer), let .receive(transfer):
-            let isSend = if case .send = graph.classes[simClass[sim]].tasks[task].action { true } else { false }
-            let peer = mesh.neighbour(of: rank, along: transfer.axis, offset: transfer.offset)
-            let (source, destination) = isSend ? (rank, peer) : (peer, rank)
-            let tag = tagIDs[transfer.tag] ?? tagIDs.count
-            tagIDs[transfer.tag] = tag
-            let key = exact ? TransferKey(source: source, destination: destination, tag: tag)
-                : TransferKey(source: graph.classOfRank[source], destination: graph.classOfRank[destination], tag: tag)
-            siteOf[simBase[sim] + task] = transferSiteFlag + Int32(transferSites.count)
-            transferSites.append(TransferSite(transfer: transfer, isSend: isSend, key: key))
+        case let .send(transfer):
+            resolveTransfer(sim, task, transfer, isSend: true)
+        case let .receive(transfer):
+            resolveTransfer(sim, task, transfer, isSend: false)
         }
+    }
+
+    private mutating func resolveTransfer(_ sim: Int, _ task: Int, _ transfer: PointToPoint, isSend: Bool) {
+        let rank = simulated[sim]
+        let peer = mesh.neighbour(of: rank, along: transfer.axis, offset: transfer.offset)
+        let (source, destination) = isSend ? (rank, peer) : (peer, rank)
+        let tag: Int
+        if let known = tagIDs[transfer.tag] {
+            tag = known
+        } else {
+            tag = tagIDs.count
+            tagIDs[transfer.tag] = tag
+        }
+        let key = exact ? TransferKey(source: source, destination: destination, tag: tag)
+            : TransferKey(source: classOfRank[source], destination: classOfRank[destination], tag: tag)
+        siteOf[simBase[sim] + task] = transferSiteFlag + Int32(transferSites.count)
+        transferSites.append(TransferSite(transfer: transfer, isSend: isSend, key: key))
     }
 
     /// A simulated GPU's group over some axes, found once per (GPU, axes).
     private mutating func group(of sim: Int, over axes: [String]) -> Group {
         let sequenceKey = SequenceKey(sim: sim, axes: axes)
         if let known = groups[sequenceKey] { return known }
-        let rank = simulated[sim], graph = self.graph
-        let members = axes.isEmpty ? [rank] : graph.mesh.group(of: rank, over: axes)
+        let rank = simulated[sim], classOfRank = self.classOfRank
+        let members = axes.isEmpty ? [rank] : mesh.group(of: rank, over: axes)
         // Exact: the group's ranks must all arrive. Folded: one GPU of each class in it.
-        let participants = exact ? members : Array(Set(members.map { graph.classOfRank[$0] })).sorted()
+        let participants = exact ? members : Array(Set(members.map { classOfRank[$0] })).sorted()
         let communicatorKey = CommunicatorKey(axes: axes, group: exact ? [members[0]] : participants)
         let communicator = communicatorIDs[communicatorKey] ?? communicatorIDs.count
         communicatorIDs[communicatorKey] = communicator
@@ -495,7 +512,7 @@ struct Simulation {
         let rank = simulated[sim]
         // The flow goes from the sender's side of whichever simulated GPU sent.
         let sender = isSend ? rank : simulated[other.sim]
-        let receiver = graph.mesh.neighbour(of: sender, along: transfer.axis, offset: isSend ? transfer.offset : -transfer.offset)
+        let receiver = mesh.neighbour(of: sender, along: transfer.axis, offset: isSend ? transfer.offset : -transfer.offset)
         let routeKey = TransferRoute(source: sender, destination: receiver, bytes: transfer.bytes)
         if let index = preparedTransfers[routeKey] {
             communicate([other, (sim, task)], index)

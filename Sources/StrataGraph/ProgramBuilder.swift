@@ -52,6 +52,8 @@ struct ProgramBuilder {
     private var pendingBufferFree: Int64 = 0
     /// How many GPUs compute each op identically, worked out once per op.
     private let replications = ReplicationCache()
+    /// Each op's gradient accumulation (`accumulate`), by op index.
+    private var accumulationOps: [Int: Op] = [:]
     /// Gathered parameters kept from forward to backward (FSDP without resharding).
     private var heldGathers: [Int: [Int64]] = [:]
 
@@ -418,8 +420,15 @@ struct ProgramBuilder {
     /// separate kernel unless the strategy fuses accumulation into the product).
     private mutating func accumulate(_ index: Int, _ op: Op, mb: Int, after task: Int?) -> Int? {
         guard strategy.training.gradientAccumulation == .add else { return task }
-        let add = OpCosts.gradientAccumulation("\(op.name).grad", parameters: op.parameters,
+        // The same op for every micro-batch: built once per op.
+        let add: Op
+        if let known = accumulationOps[index], known.parameters == op.parameters {
+            add = known
+        } else {
+            add = OpCosts.gradientAccumulation("\(op.name).grad", parameters: op.parameters,
                                                precision: strategy.training.state.gradientPrecision)
+            accumulationOps[index] = add
+        }
         return emit("\(op.name) accumulate-grad mb\(mb)", .compute, kernel(add, .backward, work: add.backward, index: index),
                     after: [task])
     }
