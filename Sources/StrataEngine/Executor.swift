@@ -154,41 +154,36 @@ public struct Executor {
         let tasks = program.tasks
         var waits = [Int32](repeating: 0, count: tasks.count)
         var successorStart = [Int](repeating: 0, count: tasks.count + 1)
-        var previousOnStream = [Int](repeating: -1, count: tasks.count)
-        // Pass 1: count each task's successors, and find the task before each on its stream.
+        // Pass 1: every edge (what is waited for, who waits) in the order of the walk, and
+        // how many successors each task has.
+        var edges: [(from: Int32, to: Int32)] = []
+        edges.reserveCapacity(tasks.count * 2)
         var lastOnStream = [Int](repeating: -1, count: StreamKind.allCases.count)
         for index in tasks.indices {
             let id = tasks[index].id
             for dependency in tasks[index].dependencies {
                 successorStart[dependency + 1] += 1
                 waits[id] += 1
+                edges.append((Int32(dependency), Int32(id)))
             }
             let stream = tasks[index].stream
             if !stream.isPointToPoint {
                 let previous = lastOnStream[stream.slot]
                 if previous >= 0, !tasks[index].dependencies.contains(previous) {
-                    previousOnStream[id] = previous
                     successorStart[previous + 1] += 1
                     waits[id] += 1
+                    edges.append((Int32(previous), Int32(id)))
                 }
                 lastOnStream[stream.slot] = id
             }
         }
         for index in tasks.indices { successorStart[index + 1] += successorStart[index] }
-        // Pass 2: fill the rows in the same order.
+        // Pass 2: fill the rows from the compact edge list, in the same order.
         var successorList = [Int32](repeating: 0, count: successorStart[tasks.count])
         var fill = successorStart
-        for index in tasks.indices {
-            let id = tasks[index].id
-            for dependency in tasks[index].dependencies {
-                successorList[fill[dependency]] = Int32(id)
-                fill[dependency] += 1
-            }
-            let previous = previousOnStream[id]
-            if previous >= 0 {
-                successorList[fill[previous]] = Int32(id)
-                fill[previous] += 1
-            }
+        for (from, to) in edges {
+            successorList[fill[Int(from)]] = to
+            fill[Int(from)] += 1
         }
         return ClassPlan(successorStart: successorStart, successorList: successorList, waits: waits)
     }
@@ -253,6 +248,16 @@ public struct Executor {
         var pass: KernelPass
         var work: Work
         var kernel: String?
+
+        /// Every field but the precision, which `Work` would hash as its raw string; equal
+        /// keys still compare it.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(family)
+            hasher.combine(pass)
+            hasher.combine(work.flops)
+            hasher.combine(work.bytes)
+            hasher.combine(kernel)
+        }
     }
 
     public func run() throws(ExecutionError) -> SimulationResult {
