@@ -97,6 +97,9 @@ public struct ExecutionError: Error, CustomStringConvertible {
 /// work at the same times, so one stands for all, and each simulated flow shares every
 /// link it crosses as one of the many identical flows its class's groups put there.
 /// Exact simulates every GPU.
+///
+/// `run` plans and prices each class's tasks (on all cores), runs the event loop
+/// (`Simulation`), and turns its state into the result.
 public struct Executor {
     public let graph: ExecutionGraph
     public let cluster: Cluster
