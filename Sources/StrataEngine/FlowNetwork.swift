@@ -34,6 +34,7 @@ struct FlowNetwork {
     private var left: [Double] = [], load: [Double] = []
     private var unfrozenOnLink: [Int32] = [], flowsStart: [Int32] = [], flowsOfLink: [Int32] = []
     private var frozen: [Bool] = []
+    private var fill: [Int32] = [], bottlenecks: [Int] = [], live: [Int] = []
 
     init(linkCapacities: [Double]) {
         capacity = linkCapacities
@@ -63,7 +64,8 @@ struct FlowNetwork {
 
     /// Adds a flow; with `resolve` false the caller adds more and calls `resolve()` once.
     mutating func add(id: Int, links: [(link: Int, multiplicity: Double)], bytes: Double, resolve: Bool = true) {
-        let cap = links.map { capacity[$0.link] / $0.multiplicity }.min() ?? .infinity
+        var cap = Double.infinity
+        for (link, multiplicity) in links { cap = min(cap, capacity[link] / multiplicity) }
         active.append(Flow(id: id, links: links, remaining: bytes, cap: cap))
         if resolve { solve() }
     }
@@ -78,6 +80,24 @@ struct FlowNetwork {
     mutating func remove(ids: Set<Int>) {
         active.removeAll { ids.contains($0.id) }
         solve()
+    }
+
+    /// Removes the flows that have moved all their bytes, re-solves, and returns their ids
+    /// in increasing order: `finished()` and `remove(ids:)` in one pass over the flows.
+    mutating func removeFinished() -> [Int] {
+        var done: [Int] = []
+        var kept = 0
+        for index in active.indices {
+            if active[index].remaining <= max(1e-6, active[index].rate * 1e-12) {
+                done.append(active[index].id)
+            } else {
+                if kept != index { active.swapAt(kept, index) }
+                kept += 1
+            }
+        }
+        active.removeLast(active.count - kept)
+        solve()
+        return done
     }
 
     /// The flows that have moved all their bytes, by id.
@@ -117,9 +137,9 @@ struct FlowNetwork {
         routeStart.removeAll(keepingCapacity: true)
         routeSlot.removeAll(keepingCapacity: true)
         routeMultiplicity.removeAll(keepingCapacity: true)
-        for flow in active {
+        for index in active.indices {
             routeStart.append(routeSlot.count)
-            for (link, multiplicity) in flow.links {
+            for (link, multiplicity) in active[index].links {
                 if slotOfLink[link] < 0 {
                     slotOfLink[link] = used.count
                     used.append(link)
@@ -133,10 +153,10 @@ struct FlowNetwork {
         let links = used.count, flows = active.count
         left.removeAll(keepingCapacity: true)
         for link in used { left.append(capacity[link]) }
-        load = [Double](repeating: 0, count: links)
-        unfrozenOnLink = [Int32](repeating: 0, count: links)
+        Self.reset(&load, to: 0, count: links)
+        Self.reset(&unfrozenOnLink, to: 0, count: links)
         // Link → flows index (compressed rows).
-        flowsStart = [Int32](repeating: 0, count: links + 1)
+        Self.reset(&flowsStart, to: 0, count: links + 1)
         for entry in 0..<routeSlot.count {
             let slot = Int(routeSlot[entry])
             load[slot] += routeMultiplicity[entry]
@@ -144,8 +164,9 @@ struct FlowNetwork {
             flowsStart[slot + 1] += 1
         }
         for slot in 0..<links { flowsStart[slot + 1] += flowsStart[slot] }
-        flowsOfLink = [Int32](repeating: 0, count: routeSlot.count)
-        var fill = flowsStart
+        Self.reset(&flowsOfLink, to: 0, count: routeSlot.count)
+        Self.reset(&fill, to: 0, count: flowsStart.count)
+        for slot in flowsStart.indices { fill[slot] = flowsStart[slot] }
         for flow in 0..<flows {
             for entry in routeStart[flow]..<routeStart[flow + 1] {
                 let slot = Int(routeSlot[entry])
@@ -153,18 +174,21 @@ struct FlowNetwork {
                 fill[slot] += 1
             }
         }
-        frozen = [Bool](repeating: false, count: flows)
+        Self.reset(&frozen, to: false, count: flows)
         var remaining = flows
-        var bottlenecks: [Int] = []
+        // The slots of links with unfrozen flows, in increasing order; links leave as their
+        // flows freeze (none comes back), so later rounds scan fewer.
+        live.removeAll(keepingCapacity: true)
+        for slot in 0..<links where unfrozenOnLink[slot] > 0 { live.append(slot) }
         while remaining > 0 {
             var share = Double.infinity
-            for slot in 0..<links where unfrozenOnLink[slot] > 0 { share = min(share, left[slot] / load[slot]) }
+            for slot in live { share = min(share, left[slot] / load[slot]) }
             if !share.isFinite {
                 for flow in 0..<flows where !frozen[flow] { active[flow].rate = .infinity }
                 return
             }
             bottlenecks.removeAll(keepingCapacity: true)
-            for slot in 0..<links where unfrozenOnLink[slot] > 0 && left[slot] / load[slot] <= share * (1 + 1e-12) {
+            for slot in live where left[slot] / load[slot] <= share * (1 + 1e-12) {
                 bottlenecks.append(slot)
             }
             for slot in bottlenecks {
@@ -182,8 +206,21 @@ struct FlowNetwork {
                     }
                 }
             }
+            var kept = 0
+            for index in live.indices where unfrozenOnLink[live[index]] > 0 {
+                live[kept] = live[index]
+                kept += 1
+            }
+            live.removeLast(live.count - kept)
         }
         checkInvariants()
+    }
+
+    /// Refills a scratch array in place, keeping its storage.
+    private static func reset<Element>(_ array: inout [Element], to value: Element, count: Int) {
+        if array.count > count { array.removeLast(array.count - count) }
+        for index in array.indices { array[index] = value }
+        while array.count < count { array.append(value) }
     }
 
     /// No link carries more than its capacity (debug builds only).

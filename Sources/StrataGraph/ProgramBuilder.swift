@@ -52,6 +52,8 @@ struct ProgramBuilder {
     private var pendingBufferFree: Int64 = 0
     /// How many GPUs compute each op identically, worked out once per op.
     private let replications = ReplicationCache()
+    /// Each op's gradient accumulation (`accumulate`), by op index.
+    private var accumulationOps: [Int: Op] = [:]
     /// Gathered parameters kept from forward to backward (FSDP without resharding).
     private var heldGathers: [Int: [Int64]] = [:]
 
@@ -77,7 +79,8 @@ struct ProgramBuilder {
                                allocates: Int64 = 0, frees: Int64 = 0) -> Int {
         let id = tasks.count
         var unique: [Int] = []
-        for dependency in dependencies.compactMap({ $0 }) where !unique.contains(dependency) { unique.append(dependency) }
+        unique.reserveCapacity(dependencies.count)
+        for case let dependency? in dependencies where !unique.contains(dependency) { unique.append(dependency) }
         tasks.append(GraphTask(id: id, name: name, stream: stream, action: action, dependencies: unique,
                                allocates: allocates, frees: frees))
         return id
@@ -423,8 +426,15 @@ struct ProgramBuilder {
     /// separate kernel unless the strategy fuses accumulation into the product).
     private mutating func accumulate(_ index: Int, _ op: Op, mb: Int, after task: Int?) -> Int? {
         guard strategy.training.gradientAccumulation == .add else { return task }
-        let add = OpCosts.gradientAccumulation("\(op.name).grad", parameters: op.parameters,
+        // The same op for every micro-batch: built once per op.
+        let add: Op
+        if let known = accumulationOps[index], known.parameters == op.parameters {
+            add = known
+        } else {
+            add = OpCosts.gradientAccumulation("\(op.name).grad", parameters: op.parameters,
                                                precision: strategy.training.state.gradientPrecision)
+            accumulationOps[index] = add
+        }
         return emit("\(op.name) accumulate-grad mb\(mb)", .compute, kernel(add, .backward, work: add.backward, index: index),
                     after: [task])
     }
