@@ -230,10 +230,27 @@ public struct Executor {
                     priced[key] = price
                 }
                 if let reason = price.outOfRange { facts.extrapolated[reason, default: 0] += 1 }
+                var duration = price.duration, launches = price.launches, flops = kernel.work.flops
+                if let accumulation = kernel.accumulation {
+                    // The gradient's accumulation kernel, launched after the product: its own price.
+                    let key = PriceKey(family: .gradientAccumulation, pass: .backward, work: accumulation, kernel: kernel.kernel)
+                    let tail = priced[key] ?? {
+                        let seconds = costs.seconds(family: .gradientAccumulation, pass: .backward, work: accumulation, gpu: spec,
+                                                    kernel: kernel.kernel)
+                        let outOfRange = costs.outOfRange(family: .gradientAccumulation, pass: .backward, work: accumulation,
+                                                          kernel: kernel.kernel)
+                        return (max(SimTime(seconds: seconds), kernelFloor), 1, outOfRange)
+                    }()
+                    priced[key] = tail
+                    if let reason = tail.outOfRange { facts.extrapolated[reason, default: 0] += 1 }
+                    duration += tail.duration
+                    launches += tail.launches
+                    flops += accumulation.flops
+                }
                 facts.isCompute.append(true)
-                facts.flops.append(kernel.work.flops)
-                facts.duration.append(price.duration)
-                host += launch.hostSeconds(pass: kernel.pass == .optimizer ? nil : key.pass, launches: price.launches)
+                facts.flops.append(flops)
+                facts.duration.append(duration)
+                host += launch.hostSeconds(pass: kernel.pass == .optimizer ? nil : key.pass, launches: launches)
             } else {
                 facts.isCompute.append(false)
                 facts.flops.append(0)

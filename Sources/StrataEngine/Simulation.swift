@@ -355,9 +355,12 @@ struct Simulation {
         guard case let .compute(kernel) = classes[simClass[sim]].tasks[task].action else {
             preconditionFailure("a compute task without a kernel")
         }
-        return SimTime(seconds: executor.costs.seconds(family: kernel.family, pass: Executor.kernelPass(kernel.pass),
-                                                       work: kernel.work, gpu: cluster.gpus[simulated[sim]].spec,
-                                                       kernel: kernel.kernel))
+        let gpu = cluster.gpus[simulated[sim]].spec
+        let main = SimTime(seconds: executor.costs.seconds(family: kernel.family, pass: Executor.kernelPass(kernel.pass),
+                                                           work: kernel.work, gpu: gpu, kernel: kernel.kernel))
+        guard let accumulation = kernel.accumulation else { return main }
+        return main + SimTime(seconds: executor.costs.seconds(family: .gradientAccumulation, pass: .backward, work: accumulation,
+                                                              gpu: gpu, kernel: kernel.kernel))
     }
 
     /// Resolves a communication task's group and matching keys, once per simulated task.

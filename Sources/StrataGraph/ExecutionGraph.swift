@@ -54,6 +54,11 @@ public struct ComputeKernel: Hashable, Sendable {
     /// The custom kernel whose tables price this kernel (the op's effective
     /// `kernel = "name"`), or nil for the stock kernels.
     public var kernel: String? = nil
+    /// A weight gradient's accumulation into the gradient kept across micro-batches
+    /// (PyTorch's AccumulateGrad, `gradient_accumulation = add`): a separate memory-bound
+    /// kernel launched right after this one on the same stream, priced on its own and
+    /// simulated as this task's tail — one task instead of two, the same times.
+    public var accumulation: Work? = nil
 }
 
 /// The collectives the compiler emits.

@@ -435,8 +435,10 @@ struct ProgramBuilder {
                                                precision: strategy.training.state.gradientPrecision)
             accumulationOps[index] = add
         }
-        return emit("\(op.name) accumulate-grad mb\(mb)", .compute, kernel(add, .backward, work: add.backward, index: index),
-                    after: [task])
+        guard let task, case var .compute(kernel) = tasks[task].action else { return task }
+        kernel.accumulation = add.backward
+        tasks[task].action = .compute(kernel)
+        return task
     }
 
     // MARK: Data-parallel state
