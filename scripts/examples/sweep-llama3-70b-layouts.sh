@@ -16,7 +16,7 @@ for gpus in 256 128 512 64; do
       dp=$((gpus / (tp * pp)))
       [ "$gpus" -ne 256 ] && [ "$tp" -lt 4 ] && continue
       "$simulate" run strategies/llama3/llama3-70b-tp-pp.strata \
-        --set tp=$tp --set pp=$pp --set dp=$dp --db "$db" > /dev/null
+        --set gpus=$gpus --set tp=$tp --set pp=$pp --set dp=$dp --db "$db" > /dev/null
     done
   done
 done
