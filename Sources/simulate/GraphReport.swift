@@ -18,11 +18,19 @@ enum GraphReport {
             if task.allocates > 0 { memory.append("+" + Format.bytes(Double(task.allocates))) }
             if task.frees > 0 { memory.append("-" + Format.bytes(Double(task.frees))) }
             rows.append([String(task.id), task.stream.rawValue, task.name, describe(task.action, graph: graph, rank: rank),
-                         task.dependencies.map(String.init).joined(separator: ","), memory.joined(separator: " ")])
+                         after(task.dependencies), memory.joined(separator: " ")])
         }
         lines.append(align([header] + rows))
         if let limit, program.tasks.count > limit { lines.append("… \(program.tasks.count - limit) more tasks (raise --limit)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The tasks a task waits for: all of them up to eight, else the first eight and how
+    /// many more (an optimizer step can wait for thousands of gradient buckets, and one
+    /// such cell would widen every row of the table to its length).
+    static func after(_ dependencies: [Int]) -> String {
+        guard dependencies.count > 8 else { return dependencies.map(String.init).joined(separator: ",") }
+        return dependencies.prefix(8).map(String.init).joined(separator: ",") + ",… (\(dependencies.count) in all)"
     }
 
     static func describe(_ action: TaskAction, graph: ExecutionGraph, rank: Int) -> String {
@@ -69,7 +77,7 @@ enum GraphReport {
         return rows.map { row in
             row.enumerated().map { index, cell in
                 index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }.joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
     }
 }

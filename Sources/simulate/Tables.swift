@@ -39,7 +39,8 @@ enum Tables {
 }
 
 extension String {
-    fileprivate func trimmingTrailingSpaces() -> String {
+    /// The string without the spaces at its end (linear, unlike a `\s+$` regex on a long run).
+    func trimmingTrailingSpaces() -> String {
         var text = self
         while text.last == " " { text.removeLast() }
         return text
