@@ -114,8 +114,13 @@ public enum TaskAction: Hashable, Sendable {
 public struct GraphTask: Hashable, Sendable {
     /// Index in the program.
     public var id: Int
+    /// What the task is called, turned into text only when shown (`name`).
+    public var label: TaskLabel
     /// The op and pass, such as `layers[3].mlp.fc1 forward mb0`.
-    public var name: String
+    public var name: String {
+        get { label.description }
+        set { label = .text(newValue) }
+    }
     public var stream: StreamKind
     public var action: TaskAction
     /// Tasks of the same program that must finish before this one starts (besides the one
@@ -125,6 +130,44 @@ public struct GraphTask: Hashable, Sendable {
     public var allocates: Int64
     /// Bytes freed when the task ends.
     public var frees: Int64
+
+    public init(id: Int, label: TaskLabel, stream: StreamKind, action: TaskAction, dependencies: [Int], allocates: Int64,
+                frees: Int64) {
+        self.id = id
+        self.label = label
+        self.stream = stream
+        self.action = action
+        self.dependencies = dependencies
+        self.allocates = allocates
+        self.frees = frees
+    }
+
+    public init(id: Int, name: String, stream: StreamKind, action: TaskAction, dependencies: [Int], allocates: Int64,
+                frees: Int64) {
+        self.init(id: id, label: .text(name), stream: stream, action: action, dependencies: dependencies,
+                  allocates: allocates, frees: frees)
+    }
+}
+
+/// A task's name, kept as its parts: a program holds tens of thousands of tasks, most of
+/// them one op's pass for one micro-batch, and building each name as a string took a
+/// noticeable share of compiling a sweep's points; it is built only when shown.
+public enum TaskLabel: Hashable, Sendable, CustomStringConvertible {
+    /// `layers[3].mlp.fc1 forward mb0`.
+    case pass(op: String, pass: Pass, microBatch: Int)
+    case text(String)
+
+    public var description: String {
+        switch self {
+        case let .pass(op, pass, microBatch): "\(op) \(pass.rawValue) mb\(microBatch)"
+        case let .text(text): text
+        }
+    }
+
+    /// Labels are equal when they read the same, however they are kept.
+    public static func == (lhs: TaskLabel, rhs: TaskLabel) -> Bool { lhs.description == rhs.description }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 }
 
 /// GPUs whose programs are identical up to which ranks their collectives and transfers

@@ -77,11 +77,16 @@ struct ProgramBuilder {
     @discardableResult
     private mutating func emit(_ name: String, _ stream: StreamKind, _ action: TaskAction, after dependencies: [Int?],
                                allocates: Int64 = 0, frees: Int64 = 0) -> Int {
+        emit(.text(name), stream, action, after: dependencies, allocates: allocates, frees: frees)
+    }
+
+    private mutating func emit(_ label: TaskLabel, _ stream: StreamKind, _ action: TaskAction, after dependencies: [Int?],
+                               allocates: Int64 = 0, frees: Int64 = 0) -> Int {
         let id = tasks.count
         var unique: [Int] = []
         unique.reserveCapacity(dependencies.count)
         for case let dependency? in dependencies where !unique.contains(dependency) { unique.append(dependency) }
-        tasks.append(GraphTask(id: id, name: name, stream: stream, action: action, dependencies: unique,
+        tasks.append(GraphTask(id: id, label: label, stream: stream, action: action, dependencies: unique,
                                allocates: allocates, frees: frees))
         return id
     }
@@ -276,7 +281,7 @@ struct ProgramBuilder {
             let buffer = pendingBufferFree
             pendingBufferFree = 0
             guard let ring, ring.steps > 1 else {
-                return emit("\(op.name) \(pass.rawValue) mb\(mb)", .compute, kernel(op, pass, index: index), after: dependencies,
+                return emit(.pass(op: op.name, pass: pass, microBatch: mb), .compute, kernel(op, pass, index: index), after: dependencies,
                             allocates: saved + op.forwardWorkspace, frees: op.forwardWorkspace + buffer)
             }
             return ringAttention(op, ring: ring, mb: mb, pass: pass, after: dependencies, allocates: saved, frees: buffer, index: index)
@@ -369,7 +374,7 @@ struct ProgramBuilder {
                 } else {
                     let buffer = pendingBufferFree
                     pendingBufferFree = 0
-                    previous = emit("\(op.name) \(pass.rawValue) mb\(mb)", .compute, kernel(op, pass, work: work, index: index),
+                    previous = emit(.pass(op: op.name, pass: pass, microBatch: mb), .compute, kernel(op, pass, work: work, index: index),
                                     after: dependencies, allocates: op.backwardWorkspace, frees: frees + op.backwardWorkspace + buffer)
                 }
                 if pass == .backward, op.parameters > 0 {
@@ -414,7 +419,8 @@ struct ProgramBuilder {
         var previous = start
         for case let .op(index, op, _) in unit.steps.reversed() where op.parameters > 0 {
             let work = Work(flops: op.backward.flops / 2, bytes: op.backward.bytes / 2, precision: op.backward.precision)
-            previous = emit("\(op.name) backward-weight mb\(mb)", .compute, kernel(op, .backwardWeight, work: work, index: index),
+            previous = emit(.pass(op: op.name, pass: .backwardWeight, microBatch: mb), .compute,
+                            kernel(op, .backwardWeight, work: work, index: index),
                             after: [previous], frees: op.savedBytes)
             previous = accumulate(index, op, mb: mb, after: previous)
             if synchronise { addGradients(index, op, after: previous) }
