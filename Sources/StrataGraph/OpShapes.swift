@@ -24,7 +24,18 @@ struct OpShapes {
     }
 
     /// Whether op `index` belongs to a routed expert (not the router or a shared expert).
-    func isRoutedExpert(_ index: Int) -> Bool { tree.modules.path(of: index).contains(".experts[") }
+    func isRoutedExpert(_ index: Int) -> Bool { hasAncestor(index, named: "experts") }
+
+    /// Whether a module above op `index` is called `name` (walking parents, not building
+    /// and searching the path string: this runs for every op of every program).
+    func hasAncestor(_ index: Int, named name: String) -> Bool {
+        var node = tree.modules.nodes[index].parent
+        while let current = node {
+            if tree.modules.nodes[current].name == name { return true }
+            node = tree.modules.nodes[current].parent
+        }
+        return false
+    }
 
     /// How many GPUs compute op `index` identically: the mesh axes that neither split any of
     /// its dimensions, nor hold other data (data-parallel replicas), nor other layers (the
@@ -35,8 +46,7 @@ struct OpShapes {
         let a = tree.attributes[index]
         var used = Set(layout.splits.flatMap(\.axes)).union(a.dataParallel)
         if let pipelineAxis { used.insert(pipelineAxis) }
-        let path = tree.modules.path(of: index)
-        if let tp = a.tensorParallel, path.contains(".mlp.router") || path.contains(".experts[") { used.insert(tp) }
+        if let tp = a.tensorParallel, tree.modules.nodes[index].name == "router" || isRoutedExpert(index) { used.insert(tp) }
         return mesh.axes.filter { !used.contains($0.name) }.reduce(1) { $0 * $1.size }
     }
 
