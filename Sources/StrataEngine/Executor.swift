@@ -269,14 +269,13 @@ public struct Executor {
         var work: Work
         var kernel: String?
 
-        /// Every field but the precision, which `Work` would hash as its raw string; equal
-        /// keys still compare it.
+        /// The work's FLOPs and bytes and the pass only: they tell kernels apart almost
+        /// always, and hashing the family (a grouped product's token counts) and the
+        /// kernel's name for every task of every program was a measurable share of a
+        /// sweep. Equal keys still compare every field.
         func hash(into hasher: inout Hasher) {
-            hasher.combine(family)
+            hasher.combine(work.flops.bitPattern ^ (work.bytes.bitPattern &* 31))
             hasher.combine(pass)
-            hasher.combine(work.flops)
-            hasher.combine(work.bytes)
-            hasher.combine(kernel)
         }
     }
 

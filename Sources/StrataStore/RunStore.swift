@@ -136,13 +136,28 @@ public struct RunStore: Sendable {
         var run = run
         try run.insert(db)
         let id = run.id!
-        for var gpu in gpus {
-            gpu.runId = id
-            try gpu.insert(db)
+        // A run has a row per GPU and per busy link (thousands for a large cluster): one
+        // cached statement each, with positional arguments, rather than encoding every
+        // record through Codable (a sweep stores hundreds of thousands of these rows).
+        let gpuRow = try db.cachedStatement(sql: """
+            INSERT INTO run_gpu (run_id, gpu, peak_memory_bytes, memory_capacity_bytes, compute_s, communication_s,
+                exposed_communication_s, idle_s, exposed_tp_s, exposed_cp_s, exposed_ep_s, exposed_pp_s, exposed_dp_s,
+                exposed_gather_s, bubble_s)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for gpu in gpus {
+            try gpuRow.execute(arguments: [id, gpu.gpu, gpu.peakMemoryBytes, gpu.memoryCapacityBytes, gpu.computeS,
+                                           gpu.communicationS, gpu.exposedCommunicationS, gpu.idleS, gpu.exposedTpS,
+                                           gpu.exposedCpS, gpu.exposedEpS, gpu.exposedPpS, gpu.exposedDpS, gpu.exposedGatherS,
+                                           gpu.bubbleS])
         }
-        for var link in links {
-            link.runId = id
-            try link.insert(db)
+        let linkRow = try db.cachedStatement(sql: """
+            INSERT INTO run_link (run_id, link, source, destination, kind, bandwidth_bytes_per_s, utilisation)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for link in links {
+            try linkRow.execute(arguments: [id, link.link, link.source, link.destination, link.kind, link.bandwidthBytesPerS,
+                                            link.utilisation])
         }
         for var share in criticalPath {
             share.runId = id

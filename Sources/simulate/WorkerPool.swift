@@ -42,8 +42,10 @@ final class WorkerPool<Output: Sendable>: @unchecked Sendable {
              consume: (Int, Output) throws -> Void) throws {
         guard !items.isEmpty else { return }
         running = max(1, min(jobs, items.count))
-        // Room for a slow item to run while the other threads keep busy behind it.
-        lookahead = 8 * running
+        // Room for a slow item to run while the other threads keep busy behind it: a
+        // deep-pipeline point can take as long as fifty shallow ones, and finished
+        // results (a point's rows) are small.
+        lookahead = 64 * running
         for _ in 0..<running {
             let thread = Thread { [self] in
                 while let position = take(items.count) {
