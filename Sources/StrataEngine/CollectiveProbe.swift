@@ -30,9 +30,7 @@ public enum CollectiveProbe {
         while let next = network.nextCompletion(after: now) {
             now = max(next.time, now)
             network.advance(to: now)
-            let done = network.flows.values.filter { $0.remaining <= max(1e-6, $0.rate * 1e-12) }.map(\.id)
-            for flow in done { network.remove(id: flow, resolve: false) }
-            network.resolve()
+            _ = network.removeFinished()
         }
         return now.seconds
     }

@@ -76,14 +76,8 @@ struct FlowNetwork {
         if resolve { solve() }
     }
 
-    /// Removes every flow in `ids` at once, then re-solves.
-    mutating func remove(ids: Set<Int>) {
-        active.removeAll { ids.contains($0.id) }
-        solve()
-    }
-
     /// Removes the flows that have moved all their bytes, re-solves, and returns their ids
-    /// in increasing order: `finished()` and `remove(ids:)` in one pass over the flows.
+    /// in increasing order, in one pass over the flows.
     mutating func removeFinished() -> [Int] {
         var done: [Int] = []
         var kept = 0
@@ -98,11 +92,6 @@ struct FlowNetwork {
         active.removeLast(active.count - kept)
         solve()
         return done
-    }
-
-    /// The flows that have moved all their bytes, by id.
-    func finished() -> [Int] {
-        active.filter { $0.remaining <= max(1e-6, $0.rate * 1e-12) }.map(\.id)
     }
 
     /// Recomputes every rate after a batch of additions or removals.
