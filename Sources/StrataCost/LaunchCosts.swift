@@ -20,22 +20,19 @@ public struct LaunchCosts: Sendable, Hashable {
     public var plainOp: Double
     /// The shortest time a kernel occupies the GPU, back to back with the next.
     public var kernelFloor: Double
-    /// Where the figures came from, for reports.
-    public var source: String
 
     /// `launch.csv` medians measured on an H100 host, 2026-11-27 (traces/h100-sxm/launch.csv).
     public static let defaults = LaunchCosts(forwardOp: 13.56e-6, backwardOp: 16.32e-6, plainOp: 9.49e-6,
-                                             kernelFloor: 2.13e-6, source: "defaults")
+                                             kernelFloor: 2.13e-6)
 
     /// Nothing costs anything: for analytic tests that count only kernels and links.
-    public static let free = LaunchCosts(forwardOp: 0, backwardOp: 0, plainOp: 0, kernelFloor: 0, source: "none")
+    public static let free = LaunchCosts(forwardOp: 0, backwardOp: 0, plainOp: 0, kernelFloor: 0)
 
-    public init(forwardOp: Double, backwardOp: Double, plainOp: Double, kernelFloor: Double, source: String) {
+    public init(forwardOp: Double, backwardOp: Double, plainOp: Double, kernelFloor: Double) {
         self.forwardOp = forwardOp
         self.backwardOp = backwardOp
         self.plainOp = plainOp
         self.kernelFloor = kernelFloor
-        self.source = source
     }
 
     /// The measured figures of `tables` (`launch.csv`), each falling back to its default.
@@ -47,8 +44,7 @@ public struct LaunchCosts: Sendable, Hashable {
         return LaunchCosts(forwardOp: median("host_op_autograd") ?? defaults.forwardOp,
                            backwardOp: median("host_backward_op") ?? defaults.backwardOp,
                            plainOp: median("host_op") ?? defaults.plainOp,
-                           kernelFloor: median("gpu_kernel_floor") ?? defaults.kernelFloor,
-                           source: "measured (\(tables.folder)/launch.csv)")
+                           kernelFloor: median("gpu_kernel_floor") ?? defaults.kernelFloor)
     }
 
     /// Host seconds to issue `launches` kernels of a task in `pass`.

@@ -11,7 +11,7 @@ import Testing
 @Suite struct LaunchAndPathTests {
     typealias Analytic = ExecutorAnalyticTests
 
-    static let launch = LaunchCosts(forwardOp: 10e-6, backwardOp: 20e-6, plainOp: 5e-6, kernelFloor: 2e-6, source: "test")
+    static let launch = LaunchCosts(forwardOp: 10e-6, backwardOp: 20e-6, plainOp: 5e-6, kernelFloor: 2e-6)
 
     /// Kernels shorter than the host's launch cost: the host decides, n launches of 10 µs
     /// plus the last kernel (2 µs, its floor).
