@@ -209,6 +209,19 @@ public struct Executor {
         // Per class, so every key is priced on this class's GPU.
         var priced: [PriceKey: (duration: SimTime, launches: Int, outOfRange: String?)] = [:]
         let kernelFloor = SimTime(seconds: launch.kernelFloor)
+        /// A kernel's time (at least its launches' floor), launches and any reason its price
+        /// is extrapolated, counted once per task it prices.
+        func price(_ key: PriceKey) -> (duration: SimTime, launches: Int) {
+            let price = priced[key] ?? {
+                let launches = costs.launches(family: key.family, pass: key.pass, work: key.work, kernel: key.kernel)
+                let seconds = costs.seconds(family: key.family, pass: key.pass, work: key.work, gpu: spec, kernel: key.kernel)
+                let outOfRange = costs.outOfRange(family: key.family, pass: key.pass, work: key.work, kernel: key.kernel)
+                return (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)), launches, outOfRange)
+            }()
+            priced[key] = price
+            if let reason = price.outOfRange { facts.extrapolated[reason, default: 0] += 1 }
+            return (price.duration, price.launches)
+        }
         var host = 0.0
         let tasks = program.tasks
         // Fields are read through the array, not by copying each task, whose strings and
@@ -219,30 +232,11 @@ public struct Executor {
             facts.stream.append(tasks[index].stream)
             if case let .compute(kernel) = tasks[index].action {
                 let key = PriceKey(family: kernel.family, pass: kernelPass(kernel.pass), work: kernel.work, kernel: kernel.kernel)
-                let price: (duration: SimTime, launches: Int, outOfRange: String?)
-                if let known = priced[key] {
-                    price = known
-                } else {
-                    let launches = costs.launches(family: kernel.family, pass: key.pass, work: kernel.work, kernel: kernel.kernel)
-                    let seconds = costs.seconds(family: kernel.family, pass: key.pass, work: kernel.work, gpu: spec, kernel: kernel.kernel)
-                    let outOfRange = costs.outOfRange(family: kernel.family, pass: key.pass, work: kernel.work, kernel: kernel.kernel)
-                    price = (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)), launches, outOfRange)
-                    priced[key] = price
-                }
-                if let reason = price.outOfRange { facts.extrapolated[reason, default: 0] += 1 }
-                var duration = price.duration, launches = price.launches, flops = kernel.work.flops
+                var (duration, launches) = price(key)
+                var flops = kernel.work.flops
                 if let accumulation = kernel.accumulation {
                     // The gradient's accumulation kernel, launched after the product: its own price.
-                    let key = PriceKey(family: .gradientAccumulation, pass: .backward, work: accumulation, kernel: kernel.kernel)
-                    let tail = priced[key] ?? {
-                        let seconds = costs.seconds(family: .gradientAccumulation, pass: .backward, work: accumulation, gpu: spec,
-                                                    kernel: kernel.kernel)
-                        let outOfRange = costs.outOfRange(family: .gradientAccumulation, pass: .backward, work: accumulation,
-                                                          kernel: kernel.kernel)
-                        return (max(SimTime(seconds: seconds), kernelFloor), 1, outOfRange)
-                    }()
-                    priced[key] = tail
-                    if let reason = tail.outOfRange { facts.extrapolated[reason, default: 0] += 1 }
+                    let tail = price(PriceKey(family: .gradientAccumulation, pass: .backward, work: accumulation, kernel: kernel.kernel))
                     duration += tail.duration
                     launches += tail.launches
                     flops += accumulation.flops
