@@ -28,13 +28,13 @@ extension MeasuredCostModel {
             guard let name = Self.tableName(work.precision), let points = gemm[name], !points.isEmpty else {
                 return "gemm \(work.precision.rawValue): no measured table (roofline)"
             }
-            let extent = points.flatMap { [$0.logM, $0.logN, $0.logK] }
-            let (low, high) = (exp(extent.min()!), exp(extent.max()!))
-            for (axis, size) in [("m", m), ("n", n), ("k", k)] where Double(size) < low * 0.999 || Double(size) > high * 1.001 {
-                return "gemm \(name) \(axis)=\(size) outside the measured \(Int(low.rounded()))–\(Int(high.rounded()))"
-            }
-            return nil
+            return Self.productRange(points, label: "gemm \(name)", m: m, n: n, k: k)
         case let .groupedGemm(tokens, n, k):
+            // A grouped kernel's own table (rows in all, n, k) where it has one, else the
+            // GEMM table the products would be priced from.
+            if let name = Self.tableName(work.precision), let points = groupedGemm[name], !points.isEmpty {
+                return Self.productRange(points, label: "grouped_gemm \(name)", m: tokens.reduce(0, +), n: n, k: k)
+            }
             return ownRange(family: .gemm(m: tokens.reduce(0, +), n: n, k: k), pass: pass, work: work)
         case let .attention(_, _, sequence, headDim, _):
             let wanted = pass == .forward ? "fwd" : "bwd"
@@ -59,6 +59,19 @@ extension MeasuredCostModel {
             }
             return nil
         }
+    }
+}
+
+extension MeasuredCostModel {
+    /// Why a product is outside the sizes `points` measured (any of m, n, k beyond the
+    /// smallest and largest measured dimension), or nil.
+    static func productRange(_ points: [GemmPoint], label: String, m: Int, n: Int, k: Int) -> String? {
+        let extent = points.flatMap { [$0.logM, $0.logN, $0.logK] }
+        let (low, high) = (exp(extent.min()!), exp(extent.max()!))
+        for (axis, size) in [("m", m), ("n", n), ("k", k)] where Double(size) < low * 0.999 || Double(size) > high * 1.001 {
+            return "\(label) \(axis)=\(size) outside the measured \(Int(low.rounded()))–\(Int(high.rounded()))"
+        }
+        return nil
     }
 }
 

@@ -60,6 +60,9 @@ enum PlanExport {
         var capacityFactor: Double?
         var routing: String
         var routingShares: [Double]
+        /// The kernel table the experts' products name (`kernel = "torch._grouped_mm"`), or
+        /// nil for eager PyTorch's loop over experts: the runner runs what Strata prices.
+        var expertKernel: String?
     }
 
     struct Training: Encodable {
@@ -119,12 +122,14 @@ enum PlanExport {
         let state = strategy.training.state
         let expert = tree.modules.nodes.indices.first { tree.modules.nodes[$0].name == "experts" }
         let expertAxis = expert.flatMap { tree.attributes[$0].expertParallel }
+        let expertKernel = expert.flatMap { tree.attributes[$0].kernel }
 
         // What differs anywhere below the root, apart from what MoE experts are meant to differ in.
         var differences: [String] = []
         for index in tree.attributes.indices.dropFirst() {
             var a = tree.attributes[index]
             a.expertParallel = root.expertParallel
+            if index == expert || tree.modules.path(of: index).contains(".experts"), a.kernel == expertKernel { a.kernel = root.kernel }
             if a != root, !differences.contains(tree.modules.path(of: index)) {
                 if tree.modules.path(of: index).contains(".experts[") && a.precision == root.precision { continue }
                 differences.append(tree.modules.path(of: index))
@@ -151,7 +156,7 @@ enum PlanExport {
             }
             return MoE(experts: moe.experts, topK: moe.topK, expertFfn: moe.expertFFN, sharedExperts: moe.sharedExperts,
                        every: moe.every, firstDense: moe.firstDense, capacityFactor: moe.capacityFactor, routing: routing,
-                       routingShares: moe.routing.shares(experts: moe.experts))
+                       routingShares: moe.routing.shares(experts: moe.experts), expertKernel: expertKernel)
         }
         let plan = Plan(
             strategy: strategy.path,

@@ -33,6 +33,9 @@ CONFIGS = [
     (8, 2, 4096, 14336),   # Mixtral-8x7B-like
     (16, 4, 4096, 6144),
     (64, 6, 2048, 1408),   # DeepSeek-MoE-16B-like fine-grained experts
+    (8, 2, 1024, 2816),    # the validation MoE (strategies/validation/moe-*.strata) on one GPU,
+    (4, 2, 1024, 2816),    # and the local experts of one GPU under expert parallelism 2
+    (2, 2, 1024, 2816),    # and 4 (each GPU receives every GPU's rows for its experts)
 ]
 TOKENS = [4096, 16384]
 DISTRIBUTIONS = ["balanced", "zipf"]

@@ -348,6 +348,57 @@ class MLP(nn.Module):
         return F.linear(F.silu(F.linear(x, self.gate_w)) * F.linear(x, self.up_w), self.down_w)
 
 
+class LoopedExperts(nn.Module):
+    """The local experts as separate MLPs, each run on its slice of the expert-sorted rows:
+    eager PyTorch's loop, three products (two for gpt) launched per expert."""
+
+    def __init__(self, c, ffn, names, rows):
+        super().__init__()
+        self.rows = rows
+        self.mlps = nn.ModuleList(MLP(c, ffn, n, split=False) for n in names)
+
+    def forward(self, x):
+        return torch.cat([e(piece) for e, piece in zip(self.mlps, x.split(self.rows))], dim=0)
+
+
+class GroupedExperts(nn.Module):
+    """The local experts' weights stacked [experts, out, in] and run as one
+    torch._grouped_mm per product over the expert-sorted rows (the plan's
+    `expert_kernel = "torch._grouped_mm"`, as torchtitan runs MoE): one launch per product
+    for all experts.  Each expert's weights are drawn exactly as LoopedExperts draws them,
+    so both start from the same model."""
+
+    def __init__(self, c, ffn, names, rows):
+        super().__init__()
+        self.gpt = c.gpt
+        h = c.hidden
+
+        def stack(part, shape, init="normal"):
+            return nn.Parameter(torch.stack([c.param(f"{n}.{part}", shape, init=init).detach() for n in names]))
+
+        if c.gpt:
+            self.fc1_w, self.fc1_b, self.fc2_w = stack("fc1", (ffn, h)), stack("fc1_bias", (ffn,), "zeros"), stack("fc2", (h, ffn))
+            self.row_expert = torch.repeat_interleave(torch.arange(len(rows), device=c.device),
+                                                      torch.tensor(rows, device=c.device))
+        else:
+            self.gate_w, self.up_w, self.down_w = stack("gate", (ffn, h)), stack("up", (ffn, h)), stack("down", (h, ffn))
+        self.offs = torch.tensor(rows, device=c.device, dtype=torch.int32).cumsum(0, dtype=torch.int32)
+
+    def _mm(self, x, w):
+        if x.device.type == "cuda":
+            return torch._grouped_mm(x, w.transpose(1, 2), offs=self.offs)
+        # CPU (tests): the same products one expert at a time.
+        ends = self.offs.tolist()
+        starts = [0] + ends[:-1]
+        return torch.cat([x[a:b] @ w[e].t() for e, (a, b) in enumerate(zip(starts, ends))], dim=0)
+
+    def forward(self, x):
+        if self.gpt:
+            a = self._mm(x, self.fc1_w) + self.fc1_b.index_select(0, self.row_expert)
+            return self._mm(F.gelu(a, approximate="tanh"), self.fc2_w)
+        return self._mm(F.silu(self._mm(x, self.gate_w)) * self._mm(x, self.up_w), self.down_w)
+
+
 class MoE(nn.Module):
     """Router, deterministic top-k routing that follows the plan's routing shares
     exactly (plan.slot_experts), expert-parallel dispatch and combine with
@@ -376,8 +427,11 @@ class MoE(nn.Module):
         else:
             self.rows = counts
         local = self.E // ep.size
-        self.experts = nn.ModuleList(MLP(c, moe["expert_ffn"], f"{name}.experts.{ep.index * local + j}", split=False)
-                                     for j in range(local))
+        names = [f"{name}.experts.{ep.index * local + j}" for j in range(local)]
+        if moe.get("expert_kernel") == "torch._grouped_mm":
+            self.experts = GroupedExperts(c, moe["expert_ffn"], names, self.rows)
+        else:
+            self.experts = LoopedExperts(c, moe["expert_ffn"], names, self.rows)
         for p in self.experts.parameters():
             p.expert = True
         shared = moe.get("shared_experts", 0)
@@ -391,7 +445,7 @@ class MoE(nn.Module):
         xd = xt.index_select(0, self.slot_token)
         if self.ep.size > 1:
             xd = _AllToAll.apply(xd, self.recv, self.send, self.ep).index_select(0, self.order)
-        y = torch.cat([e(piece) for e, piece in zip(self.experts, xd.split(self.rows))], dim=0)
+        y = self.experts(xd)
         if self.ep.size > 1:
             y = _AllToAll.apply(y.index_select(0, self.back), self.send, self.recv, self.ep)
         y = y * gate.unsqueeze(1).to(y.dtype)
@@ -834,7 +888,7 @@ def worker(rank, world, plan, args):
             if cuda:
                 torch.cuda.synchronize(device)
 
-        times, losses = [], []
+        times, host_times, losses = [], [], []
         for it in range(args.warmup + args.iterations):
             if it == args.warmup and cuda:
                 sync()
@@ -844,16 +898,19 @@ def worker(rank, world, plan, args):
             sync()
             t0 = time.perf_counter()
             loss = runner.iteration()
+            issued = time.perf_counter()
             sync()
             t1 = time.perf_counter()
             if it >= args.warmup:
                 times.append(t1 - t0)
+                host_times.append(issued - t0)
             losses.append(loss)
         if args.profile and cuda:
             profile_iteration(runner, sync, f"{args.profile}.rank{rank}")
         mine = {
             "rank": rank,
             "times": times,
+            "host_times": host_times,
             "losses": [float(x) for x in losses] if runner.role.is_last else None,
             "peak_allocated": torch.cuda.max_memory_allocated(device) if cuda else 0,
             "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0,
@@ -950,6 +1007,9 @@ def write_result(plan, args, everyone):
         "warmup": args.warmup,
         "iteration_times_s": per_iteration,
         **planlib.summarize(per_iteration),
+        # Per rank, the median time its host took to issue an iteration (the GPU runs
+        # behind it): close to the iteration time means that rank's host bounds it.
+        "host_issue_s": [planlib.summarize(r["host_times"])["median_s"] for r in everyone],
         "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
         "peak_reserved_bytes": [r["peak_reserved"] for r in everyone],
         "local_parameters": [r["local_parameters"] for r in everyone],
@@ -962,7 +1022,8 @@ def write_result(plan, args, everyone):
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
     os.replace(tmp, args.out)
-    print(f"[run] {plan['strategy']}: median {result['median_s']:.4f} s, "
+    print(f"[run] {plan['strategy']}: median {result['median_s']:.4f} s, host issue "
+          f"{'/'.join(f'{h:.4f}' for h in result['host_issue_s'])} s, "
           f"peak {max(result['peak_allocated_bytes']) / 2**30:.2f} GiB allocated, "
           f"loss {losses[0]:.3f} -> {losses[-1]:.3f}", flush=True)
 
