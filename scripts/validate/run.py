@@ -791,6 +791,7 @@ class Runner:
         stage and None elsewhere."""
         role = self.role
         M = role.micro_batches
+        self.host_forward_s = self.host_backward_s = 0.0
         if self.pipelined:
             loss = self._pipeline(M)
         else:
@@ -803,8 +804,12 @@ class Runner:
                 ctx = self.ddp.no_sync() if (self.ddp is not None and not sync) else contextlib.nullcontext()
                 with ctx:
                     module = self.ddp if self.ddp is not None else self.model
+                    t0 = time.perf_counter()
                     out = module(tokens, targets) / M
+                    t1 = time.perf_counter()
                     out.backward()
+                    self.host_forward_s += t1 - t0
+                    self.host_backward_s += time.perf_counter() - t1
                 loss += out.detach()
         if not self.fsdp:
             self._sync_extra_gradients()
@@ -888,7 +893,7 @@ def worker(rank, world, plan, args):
             if cuda:
                 torch.cuda.synchronize(device)
 
-        times, host_times, losses = [], [], []
+        times, host_times, host_split, losses = [], [], [], []
         for it in range(args.warmup + args.iterations):
             if it == args.warmup and cuda:
                 sync()
@@ -904,6 +909,7 @@ def worker(rank, world, plan, args):
             if it >= args.warmup:
                 times.append(t1 - t0)
                 host_times.append(issued - t0)
+                host_split.append((runner.host_forward_s, runner.host_backward_s))
             losses.append(loss)
         if args.profile and cuda:
             profile_iteration(runner, sync, f"{args.profile}.rank{rank}")
@@ -911,6 +917,7 @@ def worker(rank, world, plan, args):
             "rank": rank,
             "times": times,
             "host_times": host_times,
+            "host_split": host_split,
             "losses": [float(x) for x in losses] if runner.role.is_last else None,
             "peak_allocated": torch.cuda.max_memory_allocated(device) if cuda else 0,
             "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0,
@@ -1010,6 +1017,10 @@ def write_result(plan, args, everyone):
         # Per rank, the median time its host took to issue an iteration (the GPU runs
         # behind it): close to the iteration time means that rank's host bounds it.
         "host_issue_s": [planlib.summarize(r["host_times"])["median_s"] for r in everyone],
+        # Of which the forward and backward calls of the micro-batches (not pipelined runs;
+        # the rest is gradient synchronisation, the optimizer step and zeroing).
+        "host_forward_s": [planlib.summarize([f for f, _ in r["host_split"]])["median_s"] for r in everyone],
+        "host_backward_s": [planlib.summarize([b for _, b in r["host_split"]])["median_s"] for r in everyone],
         "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
         "peak_reserved_bytes": [r["peak_reserved"] for r in everyone],
         "local_parameters": [r["local_parameters"] for r in everyone],
@@ -1039,6 +1050,9 @@ def parse(argv=None):
     ap.add_argument("--iterations", type=int, default=10, help="timed iterations (default 10)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed iterations first (default 3)")
     ap.add_argument("--smoke", action="store_true", help="a small copy of the plan (plan.smoke)")
+    ap.add_argument("--seq", type=int, default=None, metavar="N",
+                    help="run the plan's model at sequence length N: the GPU's work shrinks and the "
+                         "host's does not, so the iteration time becomes the host's cost of issuing it")
     ap.add_argument("--cpu", action="store_true", help="run on CPU with gloo (tests)")
     ap.add_argument("--command", default=None, help="command line to record (default: this one)")
     ap.add_argument("--date", default=None, help="date to record (default: now)")
@@ -1055,6 +1069,8 @@ def main(argv=None):
     plan = planlib.load(args.plan)
     if args.smoke:
         plan = planlib.smoke(plan)
+    if args.seq:
+        plan["model"]["seq"] = args.seq
     world = plan["gpus"]
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
         if int(os.environ["WORLD_SIZE"]) != world:
