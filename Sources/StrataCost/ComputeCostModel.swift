@@ -74,6 +74,9 @@ public struct MeasuredCostModel: ComputeCostModel {
         var flopsPerSecond: Double
         /// The measured time.
         var seconds: Double
+        /// log of the grouped tiling's efficiency (0 for a plain product): a fourth
+        /// coordinate, so that rows of one total but different routing stay apart.
+        var logEfficiency = 0.0
     }
 
     struct BandwidthCurve {
@@ -182,7 +185,7 @@ public struct MeasuredCostModel: ComputeCostModel {
             let efficiency = routed ? profiledTokens(table, row).map { GroupedGemmTiling.efficiency(tokens: $0, n: Int(n)) } ?? 1 : 1
             points[dtype, default: []].append(GemmPoint(logM: log(m), logN: log(n), logK: log(k),
                                                         flopsPerSecond: 2 * m * n * k / efficiency / (us * 1e-6 - floor),
-                                                        seconds: us * 1e-6))
+                                                        seconds: us * 1e-6, logEfficiency: log(efficiency)))
         }
         return points
     }
@@ -210,7 +213,7 @@ public struct MeasuredCostModel: ComputeCostModel {
     }
 
     /// Inverse-distance interpolation of throughput over the four shapes nearest to
-    /// (log m, log n, log k) — a harmonic mean of their throughputs, weighted by 1/d², so
+    /// (log m, log n, log k, and for grouped rows log tiling efficiency) — a harmonic mean of their throughputs, weighted by 1/d², so
     /// time per FLOP is what is averaged; an exact shape returns its own throughput.
     ///
     /// The throughputs are above the kernel floor (`GemmPoint`): a 1024 × 1024 × 512
@@ -218,11 +221,12 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// per FLOP would blur a fixed cost into a rate.
     ///
     /// - Complexity: O(*p* log *p*) for *p* points.
-    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double) -> Double? {
+    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, efficiency: Double = 1) -> Double? {
         guard !points.isEmpty else { return nil }
-        let (x, y, z) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)))
+        let (x, y, z, e) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)), log(efficiency))
         let nearest = points.map { point -> (distance: Double, rate: Double) in
-            let distance = ((point.logM - x) * (point.logM - x) + (point.logN - y) * (point.logN - y) + (point.logK - z) * (point.logK - z)).squareRoot()
+            let distance = ((point.logM - x) * (point.logM - x) + (point.logN - y) * (point.logN - y) + (point.logK - z) * (point.logK - z)
+                + (point.logEfficiency - e) * (point.logEfficiency - e)).squareRoot()
             return (distance, point.flopsPerSecond)
         }.sorted { $0.distance < $1.distance }.prefix(4)
         if let exact = nearest.first, exact.distance < 1e-9 { return exact.rate }
@@ -261,9 +265,10 @@ public struct MeasuredCostModel: ComputeCostModel {
             // One grouped kernel: the throughput it reached on the nearest (rows, n, k), per
             // FLOP its tiles schedule for these experts' rows; a backward's two products at
             // the forward's rate and tiling.
-            guard let name = Self.tableName(work.precision), let points = groupedGemm[name],
-                  let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k)) else { return nil }
             let efficiency = groupedGemmKnowsRouting ? GroupedGemmTiling.efficiency(tokens: tokens, n: n) : 1
+            guard let name = Self.tableName(work.precision), let points = groupedGemm[name],
+                  let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k),
+                                              efficiency: efficiency) else { return nil }
             return kernelFloor + work.flops / efficiency / rate
         case let .attention(batch, heads, sequence, headDim, causal):
             let wanted = pass == .forward ? "fwd" : "bwd"
