@@ -65,9 +65,12 @@ extension MeasuredCostModel {
                 let errors = points.indices.compactMap { index -> Double? in
                     var others = points
                     let held = others.remove(at: index)
-                    guard let rate = Self.interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK)) else { return nil }
-                    // Time is work over rate, so the time error is the inverse rate ratio.
-                    return held.flopsPerSecond / rate - 1
+                    guard let rate = Self.interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK),
+                                                      efficiency: exp(held.logEfficiency)) else { return nil }
+                    // Time is the floor plus the work (the held row's time above the floor
+                    // at its own rate) at the interpolated rate.
+                    let work = (held.seconds - kernelFloor) * held.flopsPerSecond
+                    return (kernelFloor + work / rate) / held.seconds - 1
                 }
                 if let error = InterpolationError(family: prefix + family, precision: dtype, errors: errors) { result.append(error) }
             }
@@ -77,7 +80,7 @@ extension MeasuredCostModel {
             let errors = points.indices.compactMap { index -> Double? in
                 var others = points
                 let held = others.remove(at: index)
-                return Self.attentionSeconds(others, lanes: held.lanes, sequence: held.sequence, headDim: held.headDim)
+                return Self.attentionSeconds(others, lanes: held.lanes, sequence: held.sequence, headDim: held.headDim, causal: held.causal)
                     .map { $0 / held.seconds - 1 }
             }
             if let error = InterpolationError(family: "\(prefix)attention \(pass)", precision: "bf16", errors: errors) { result.append(error) }

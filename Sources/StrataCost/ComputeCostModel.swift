@@ -49,12 +49,12 @@ public struct RooflineCostModel: ComputeCostModel {
 
 /// Kernel times from tables measured on the GPU (docs/cost-model.md, "Calibrated costs").
 ///
-/// - Matrix products take the throughput the nearest measured shapes reached, interpolated
-///   in log(m), log(n), log(k) by inverse distance over the four nearest shapes of the
-///   same precision; a backward is its two products (input and weight gradients), each
-///   priced at its own shape.
-/// - Flash attention scales the nearest measured case (sequence, head size, batch × heads,
-///   same pass) by the ratio of score-matrix work.
+/// - Matrix products take the GPU's kernel floor plus their FLOPs at the throughput the
+///   nearest measured shapes reached above that floor, interpolated in log(m), log(n),
+///   log(k) by inverse distance over the four nearest shapes of the same precision; a
+///   backward is its two products (input and weight gradients), each priced at its own shape.
+/// - Flash attention fits the throughput of block-counted score work over the nearest
+///   measured cases of the same pass (`attentionSeconds`, `AttentionTiles`).
 /// - Memory-bound ops move their bytes at the bandwidth the same op reached on the nearest
 ///   measured size (interpolated in log bytes); an op without a table uses the device copy's.
 /// - Anything else (fp32 and tf32 products, which were not measured) falls back to the roofline.
@@ -63,19 +63,20 @@ public struct RooflineCostModel: ComputeCostModel {
 /// an op whose subtree names one is priced from that kernel's tables first, and from the
 /// stock tables for whatever the kernel's tables do not cover (another family, another
 /// precision). A kernel's `grouped_gemm.csv` prices a grouped product as one kernel, by
-/// the same interpolation over (total rows, n, k).
+/// the same interpolation over (total rows, n, k) of throughput per scheduled FLOP
+/// (`GroupedGemmTiling`), where the table says how its rows were routed.
 public struct MeasuredCostModel: ComputeCostModel {
+    /// One measured product (or grouped product: `logM` is then its total rows).
     struct GemmPoint {
         var logM, logN, logK: Double
+        /// Scheduled FLOPs (useful FLOPs over the tile efficiency, 1 for a plain product)
+        /// per second of the time above the kernel floor.
         var flopsPerSecond: Double
-    }
-
-    struct AttentionPoint {
-        var pass: String
-        var sequence, headDim, lanes: Double
+        /// The measured time.
         var seconds: Double
-        /// b·h·s²·d, the score work the time scales with.
-        var work: Double { lanes * sequence * sequence * headDim }
+        /// log of the grouped tiling's efficiency (0 for a plain product): a fourth
+        /// coordinate, so that rows of one total but different routing stay apart.
+        var logEfficiency = 0.0
     }
 
     struct BandwidthCurve {
@@ -100,6 +101,13 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// Grouped products timed as one kernel, by precision (kernel tables only: the stock
     /// grouped table's loops are priced as their per-expert products).
     let groupedGemm: [String: [GemmPoint]]
+    /// Whether every grouped row said how its tokens were routed, so that its throughput is
+    /// per scheduled FLOP and a query's routing is priced (`GroupedGemmTiling`); a table of
+    /// totals alone is interpolated per useful FLOP.
+    let groupedGemmKnowsRouting: Bool
+    /// The shortest time a kernel takes (`LaunchCosts.kernelFloor`): what a product costs
+    /// before its work, so that small products are not priced at a large one's throughput.
+    let kernelFloor: Double
     let attention: [AttentionPoint]
     let bandwidth: [String: BandwidthCurve]
     let fallback = RooflineCostModel()
@@ -114,14 +122,26 @@ public struct MeasuredCostModel: ComputeCostModel {
     public var kernelNames: [String] { kernels.keys.sorted() }
 
     public init(tables: MeasuredTables, attentionImplementation: String = "sdpa-flash") {
-        self.init(tables: tables, attentionImplementation: attentionImplementation, isKernel: false)
+        self.init(tables: tables, attentionImplementation: attentionImplementation,
+                  kernelFloor: LaunchCosts.fit(tables).kernelFloor, isKernel: false)
     }
 
-    init(tables: MeasuredTables, attentionImplementation: String, isKernel: Bool) {
+    /// `kernelFloor` comes from the stock folder's `launch.csv`: a kernel's folder has none.
+    init(tables: MeasuredTables, attentionImplementation: String, kernelFloor: Double, isKernel: Bool) {
         self.attentionImplementation = attentionImplementation
         folder = tables.folder
-        gemm = Self.gemmPoints(tables.tables["gemm"], rows: "m")
-        groupedGemm = isKernel ? Self.gemmPoints(tables.tables["grouped_gemm"], rows: "m_total") : [:]
+        // Never above half the fastest measured product, so that every row keeps time above it.
+        let fastest = ["gemm", "grouped_gemm"].compactMap { tables.tables[$0] }.flatMap { table in
+            table.rows.compactMap { table.number($0, "median_us") }.filter { $0 > 0 }.map { $0 * 1e-6 }
+        }.min()
+        self.kernelFloor = min(kernelFloor, (fastest ?? .infinity) / 2)
+        gemm = Self.gemmPoints(tables.tables["gemm"], rows: "m", floor: self.kernelFloor)
+        let grouped = tables.tables["grouped_gemm"]
+        groupedGemmKnowsRouting = isKernel && grouped.map { table in
+            table.rows.allSatisfy { Self.profiledTokens(table, $0) != nil }
+        } ?? false
+        groupedGemm = isKernel ? Self.gemmPoints(grouped, rows: "m_total", floor: self.kernelFloor,
+                                                 routed: groupedGemmKnowsRouting) : [:]
         var attention: [AttentionPoint] = []
         if let table = tables.tables["attention"] {
             // A kernel's table is all its own implementation; the stock one mixes backends.
@@ -129,7 +149,8 @@ public struct MeasuredCostModel: ComputeCostModel {
                 guard let batch = table.number(row, "batch"), let seq = table.number(row, "seq"),
                       let heads = table.number(row, "heads"), let d = table.number(row, "head_dim"),
                       let us = table.number(row, "median_us"), let pass = row["pass"] else { continue }
-                attention.append(AttentionPoint(pass: pass, sequence: seq, headDim: d, lanes: batch * heads, seconds: us * 1e-6))
+                attention.append(AttentionPoint(pass: pass, sequence: seq, headDim: d, lanes: batch * heads,
+                                                causal: table.number(row, "causal").map { $0 != 0 } ?? true, seconds: us * 1e-6))
             }
         }
         self.attention = attention
@@ -149,20 +170,35 @@ public struct MeasuredCostModel: ComputeCostModel {
         // Custom kernel folders, and the stock grouped table's own grouped kernels (a folder
         // of the same name wins).
         kernels = isKernel ? [:] : tables.stockGroupedKernels.merging(tables.kernels) { _, custom in custom }.mapValues {
-            MeasuredCostModel(tables: $0, attentionImplementation: attentionImplementation, isKernel: true)
+            MeasuredCostModel(tables: $0, attentionImplementation: attentionImplementation, kernelFloor: kernelFloor, isKernel: true)
         }
     }
 
-    static func gemmPoints(_ table: MeasuredTables.Table?, rows: String) -> [String: [GemmPoint]] {
+    /// Each row's throughput above `floor`, by precision; with `routed`, per scheduled FLOP
+    /// of the row's routing (`profiledTokens`, `GroupedGemmTiling`).
+    static func gemmPoints(_ table: MeasuredTables.Table?, rows: String, floor: Double, routed: Bool = false) -> [String: [GemmPoint]] {
         var points: [String: [GemmPoint]] = [:]
         guard let table else { return points }
         for row in table.rows {
             guard let m = table.number(row, rows), let n = table.number(row, "n"), let k = table.number(row, "k"),
                   let us = table.number(row, "median_us"), let dtype = row["dtype"], us > 0, m > 0, n > 0, k > 0 else { continue }
+            let efficiency = routed ? profiledTokens(table, row).map { GroupedGemmTiling.efficiency(tokens: $0, n: Int(n)) } ?? 1 : 1
             points[dtype, default: []].append(GemmPoint(logM: log(m), logN: log(n), logK: log(k),
-                                                        flopsPerSecond: 2 * m * n * k / (us * 1e-6)))
+                                                        flopsPerSecond: 2 * m * n * k / efficiency / (us * 1e-6 - floor),
+                                                        seconds: us * 1e-6, logEfficiency: log(efficiency)))
         }
         return points
+    }
+
+    /// The per-expert token counts of a grouped row, where its columns say how the profiler
+    /// routed them and they add up to its `m_total` (and `max_tokens_per_expert`, if given).
+    static func profiledTokens(_ table: MeasuredTables.Table, _ row: [String: String]) -> [Int]? {
+        guard let experts = table.number(row, "experts"), let topk = table.number(row, "topk"),
+              let tokens = table.number(row, "tokens"), let distribution = row["distribution"], let total = table.number(row, "m_total"),
+              let counts = ProfiledTokenCounts.counts(tokens: Int(tokens), topk: Int(topk), experts: Int(experts), distribution: distribution),
+              Double(counts.reduce(0, +)) == total,
+              table.number(row, "max_tokens_per_expert").map({ Double(counts.max()!) == $0 }) ?? true else { return nil }
+        return counts
     }
 
     /// The table's precision name for `precision`, if products in it were measured.
@@ -177,15 +213,20 @@ public struct MeasuredCostModel: ComputeCostModel {
     }
 
     /// Inverse-distance interpolation of throughput over the four shapes nearest to
-    /// (log m, log n, log k) — a harmonic mean of their throughputs, weighted by 1/d², so
+    /// (log m, log n, log k, and for grouped rows log tiling efficiency) — a harmonic mean of their throughputs, weighted by 1/d², so
     /// time per FLOP is what is averaged; an exact shape returns its own throughput.
     ///
+    /// The throughputs are above the kernel floor (`GemmPoint`): a 1024 × 1024 × 512
+    /// product takes 7.6 µs of which 2.1 µs any kernel takes, so averaging whole times
+    /// per FLOP would blur a fixed cost into a rate.
+    ///
     /// - Complexity: O(*p* log *p*) for *p* points.
-    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double) -> Double? {
+    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, efficiency: Double = 1) -> Double? {
         guard !points.isEmpty else { return nil }
-        let (x, y, z) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)))
+        let (x, y, z, e) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)), log(efficiency))
         let nearest = points.map { point -> (distance: Double, rate: Double) in
-            let distance = ((point.logM - x) * (point.logM - x) + (point.logN - y) * (point.logN - y) + (point.logK - z) * (point.logK - z)).squareRoot()
+            let distance = ((point.logM - x) * (point.logM - x) + (point.logN - y) * (point.logN - y) + (point.logK - z) * (point.logK - z)
+                + (point.logEfficiency - e) * (point.logEfficiency - e)).squareRoot()
             return (distance, point.flopsPerSecond)
         }.sorted { $0.distance < $1.distance }.prefix(4)
         if let exact = nearest.first, exact.distance < 1e-9 { return exact.rate }
@@ -198,25 +239,11 @@ public struct MeasuredCostModel: ComputeCostModel {
         return weights / secondsPerFLOP
     }
 
-    /// Throughput for an `[m, k] × [k, n]` product, or nil when no table covers it.
-    func gemmThroughput(m: Double, n: Double, k: Double, precision: Precision) -> Double? {
-        guard let name = Self.tableName(precision), let points = gemm[name] else { return nil }
-        return Self.interpolate(points, m: m, n: n, k: k)
-    }
-
+    /// Seconds for an `[m, k] × [k, n]` product, or nil when no table covers it.
     func gemmSeconds(m: Double, n: Double, k: Double, precision: Precision) -> Double? {
-        gemmThroughput(m: m, n: n, k: k, precision: precision).map { 2 * m * n * k / $0 }
-    }
-
-    /// The nearest measured attention case of `pass`, scaled by score work: distance in
-    /// log sequence, log head size and (a quarter weight) log batch × heads.
-    static func attentionSeconds(_ candidates: [AttentionPoint], lanes: Double, sequence s: Double, headDim d: Double) -> Double? {
-        func distance(_ p: AttentionPoint) -> Double {
-            let ds = log(p.sequence) - log(s), dd = log(p.headDim) - log(d), dl = log(p.lanes) - log(lanes)
-            return ds * ds + dd * dd + 0.25 * dl * dl
-        }
-        guard let nearest = candidates.min(by: { distance($0) < distance($1) }) else { return nil }
-        return nearest.seconds * (lanes * s * s * d) / nearest.work
+        guard let name = Self.tableName(precision), let points = gemm[name],
+              let rate = Self.interpolate(points, m: m, n: n, k: k) else { return nil }
+        return kernelFloor + 2 * m * n * k / rate
     }
 
     /// This model's own price for a product, attention or memory-bound op, or nil where its
@@ -235,15 +262,18 @@ public struct MeasuredCostModel: ComputeCostModel {
             case .backwardWeight: weightGradient()
             }
         case let .groupedGemm(tokens, n, k):
-            // One grouped kernel: the throughput it reached on the nearest (rows, n, k); a
-            // backward's two products at the forward's rate.
+            // One grouped kernel: the throughput it reached on the nearest (rows, n, k), per
+            // FLOP its tiles schedule for these experts' rows; a backward's two products at
+            // the forward's rate and tiling.
+            let efficiency = groupedGemmKnowsRouting ? GroupedGemmTiling.efficiency(tokens: tokens, n: n) : 1
             guard let name = Self.tableName(work.precision), let points = groupedGemm[name],
-                  let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k)) else { return nil }
-            return work.flops / rate
-        case let .attention(batch, heads, sequence, headDim, _):
+                  let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k),
+                                              efficiency: efficiency) else { return nil }
+            return kernelFloor + work.flops / efficiency / rate
+        case let .attention(batch, heads, sequence, headDim, causal):
             let wanted = pass == .forward ? "fwd" : "bwd"
             guard let scaled = Self.attentionSeconds(attention.filter { $0.pass == wanted }, lanes: Double(batch * heads),
-                                                     sequence: Double(sequence), headDim: Double(headDim)) else { return nil }
+                                                     sequence: Double(sequence), headDim: Double(headDim), causal: causal) else { return nil }
             return pass == .backwardInput || pass == .backwardWeight ? scaled / 2 : scaled
         default:
             guard let key = Self.elementwiseKey(family, pass), let curve = bandwidth[key] ?? bandwidth["copy_d2d/fwd"] else { return nil }

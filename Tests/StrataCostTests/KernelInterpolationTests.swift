@@ -1,0 +1,139 @@
+import Foundation
+import StrataCore
+import StrataModel
+import Testing
+@testable import StrataCost
+
+/// The parts of the calibrated kernel model that explain measured times rather than
+/// average them: the kernel floor, grouped GEMM tiling with the profiler's routing, block-
+/// counted attention work and the local plane it is interpolated with.
+@Suite struct KernelInterpolationTests {
+    static let h100Folder = CalibratedCostTests.h100Folder
+
+    @Test func profiledTokenCountsRebuildEveryMeasuredRow() throws {
+        let tables = try MeasuredTables(folder: Self.h100Folder)
+        let table = try #require(tables.tables["grouped_gemm"])
+        for row in table.rows {
+            let counts = try #require(MeasuredCostModel.profiledTokens(table, row), "\(row)")
+            #expect(counts.count == Int(row["experts"]!)!)
+            #expect(counts.allSatisfy { $0 % ProfiledTokenCounts.unit == 0 })
+            // Zipf routing gives expert 0 the most tokens, and never more to a colder one.
+            #expect(zip(counts, counts.dropFirst()).allSatisfy { $0 >= $1 })
+        }
+        // scripts/profile/grouped_gemm.py's token_counts(4096, 2, 8, "zipf").
+        #expect(ProfiledTokenCounts.counts(tokens: 4096, topk: 2, experts: 8, distribution: "zipf")
+            == [3504, 1520, 944, 672, 512, 416, 336, 288])
+        #expect(ProfiledTokenCounts.counts(tokens: 4096, topk: 2, experts: 8, distribution: "balanced") == Array(repeating: 1024, count: 8))
+        #expect(ProfiledTokenCounts.counts(tokens: 4096, topk: 2, experts: 8, distribution: "uniform") == nil)
+    }
+
+    @Test func groupedTilingEfficiencyIsAFractionAndOneOnWholeBlocks() {
+        let (rows, columns) = (GroupedGemmTiling.blockRows, GroupedGemmTiling.blockColumns)
+        #expect(GroupedGemmTiling.efficiency(tokens: [rows, 3 * rows, 0, rows], n: 2 * columns) == 1)
+        #expect(GroupedGemmTiling.efficiency(tokens: [], n: 4096) == 1)
+        for seed in 0..<2_000 {
+            var random = SplitMix64(seed: UInt64(seed))
+            let experts = Int.random(in: 1...64, using: &random)
+            let tokens = (0..<experts).map { _ in 16 * Int.random(in: 0...600, using: &random) }
+            let n = 16 * Int.random(in: 1...1024, using: &random)
+            let efficiency = GroupedGemmTiling.efficiency(tokens: tokens, n: n)
+            #expect(efficiency > 0 && efficiency <= 1, "seed \(seed): efficiency \(efficiency)")
+            // Merging two experts' rows never schedules more blocks.
+            if tokens.count > 1 {
+                let merged = [tokens[0] + tokens[1]] + tokens.dropFirst(2)
+                #expect(GroupedGemmTiling.efficiency(tokens: merged, n: n) >= efficiency - 1e-12, "seed \(seed)")
+            }
+        }
+    }
+
+    @Test func groupedKernelsReproduceTheirRowsAndPriceSkewedRouting() throws {
+        let tables = try MeasuredTables(folder: Self.h100Folder)
+        let model = MeasuredCostModel(tables: tables)
+        let table = try #require(tables.tables["grouped_gemm"])
+        var checked = 0
+        for row in table.rows where row["impl"] != "loop" {
+            let tokens = try #require(MeasuredCostModel.profiledTokens(table, row))
+            let precision: Precision = row["dtype"] == "bf16" ? .bf16 : .fp8
+            let op = OpCosts.groupedGemm("e", tokens: tokens, n: Int(row["n"]!)!, k: Int(row["k"]!)!, bias: false,
+                                         weightPrecision: precision, activationPrecision: precision, computePrecision: precision)
+            let seconds = model.seconds(family: op.family, pass: .forward, work: op.forward, gpu: CalibratedCostTests.h100,
+                                        kernel: row["impl"]!)
+            let measured = Double(row["median_us"]!)! * 1e-6
+            #expect(abs(seconds / measured - 1) < 1e-9, "\(row)")
+            checked += 1
+        }
+        #expect(checked == 48)
+        // The same 24,576 rows over 64 experts, one row of blocks each or spread Zipf-wise:
+        // the skewed routing pads more and costs more.
+        let price = { (tokens: [Int]) -> Double in
+            let op = OpCosts.groupedGemm("e", tokens: tokens, n: 1408, k: 2048, bias: false,
+                                         weightPrecision: .bf16, activationPrecision: .bf16, computePrecision: .bf16)
+            return model.seconds(family: op.family, pass: .forward, work: op.forward, gpu: CalibratedCostTests.h100,
+                                 kernel: "torch._grouped_mm")
+        }
+        let balanced = Array(repeating: 384, count: 64)
+        let zipf = try #require(ProfiledTokenCounts.counts(tokens: 4096, topk: 6, experts: 64, distribution: "zipf"))
+        #expect(price(zipf) > price(balanced))
+    }
+
+    @Test func productsCostTheKernelFloorPlusTheirWork() throws {
+        let model = MeasuredCostModel(tables: try MeasuredTables(folder: Self.h100Folder))
+        #expect(model.kernelFloor == LaunchCosts.fit(try MeasuredTables(folder: Self.h100Folder)).kernelFloor)
+        for (m, n, k) in [(16, 16, 16), (64, 128, 256), (1024, 1024, 512)] {
+            let seconds = CalibratedCostTests.gemmSeconds(model, m, n, k)
+            #expect(seconds > model.kernelFloor, "\(m)×\(n)×\(k)")
+        }
+        // Tiny products approach the floor instead of a large product's rate.
+        #expect(CalibratedCostTests.gemmSeconds(model, 16, 16, 16) < 1.01 * model.kernelFloor)
+    }
+
+    @Test func causalWorkCountsWholeDiagonalBlocks() {
+        let b = AttentionTiles.block
+        #expect(AttentionTiles.work(lanes: 1, sequence: b, headDim: 1, causal: true) == b * b)
+        #expect(AttentionTiles.work(lanes: 2, sequence: 8 * b, headDim: 64, causal: true) == 2 * 36 * b * b * 64)
+        #expect(AttentionTiles.work(lanes: 2, sequence: 8 * b, headDim: 64, causal: false) == 2 * 64 * b * b * 64)
+        // Above s²/2, by a share that fades as the sequence grows.
+        var previous = Double.infinity
+        for sequence in stride(from: 1024.0, through: 65536, by: 1024) {
+            let excess = AttentionTiles.work(lanes: 1, sequence: sequence, headDim: 1, causal: true) / (sequence * sequence / 2)
+            #expect(excess > 1 && excess <= previous)
+            previous = excess
+        }
+    }
+
+    @Test func attentionReproducesMeasuredCases() throws {
+        let tables = try MeasuredTables(folder: Self.h100Folder)
+        let model = MeasuredCostModel(tables: tables)
+        for point in model.attention {
+            let predicted = try #require(MeasuredCostModel.attentionSeconds(model.attention.filter { $0.pass == point.pass },
+                                                                            lanes: point.lanes, sequence: point.sequence,
+                                                                            headDim: point.headDim, causal: point.causal))
+            // Cases measured twice at one shape (grouped-query and plain heads) return the first.
+            let sameShape = model.attention.filter {
+                $0.pass == point.pass && $0.lanes == point.lanes && $0.sequence == point.sequence && $0.headDim == point.headDim
+            }
+            #expect(sameShape.contains { abs(predicted / $0.seconds - 1) < 1e-9 }, "\(point)")
+        }
+    }
+
+    @Test func localPlaneIsExactOnPlanesAndAtSamples() {
+        for seed in 0..<1_000 {
+            var random = SplitMix64(seed: UInt64(seed))
+            let slopes = (0..<3).map { _ in Double.random(in: -2...2, using: &random) }
+            let intercept = Double.random(in: -5...5, using: &random)
+            let samples = (0..<12).map { _ -> LocalLinearFit.Sample in
+                let x = (0..<3).map { _ in Double.random(in: 0...10, using: &random) }
+                return LocalLinearFit.Sample(coordinates: x, value: intercept + zip(slopes, x).map(*).reduce(0, +))
+            }
+            let query = (0..<3).map { _ in Double.random(in: 0...10, using: &random) }
+            let expected = intercept + zip(slopes, query).map(*).reduce(0, +)
+            // Without the ridge a plane is fitted exactly, wherever the query is.
+            let fitted = LocalLinearFit(neighbours: 8, ridge: 0).value(at: query, from: samples)!
+            #expect(abs(fitted - expected) < 1e-6 * max(1, abs(expected)), "seed \(seed)")
+            // With it a constant still is, and a sample is returned as measured.
+            let flat = samples.map { LocalLinearFit.Sample(coordinates: $0.coordinates, value: intercept) }
+            #expect(abs(LocalLinearFit(neighbours: 8, ridge: 0.01).value(at: query, from: flat)! - intercept) < 1e-9, "seed \(seed)")
+            #expect(LocalLinearFit(neighbours: 8, ridge: 0.01).value(at: samples[3].coordinates, from: samples) == samples[3].value)
+        }
+    }
+}
