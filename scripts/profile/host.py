@@ -1,0 +1,346 @@
+"""Host cost table (host.csv): what eager PyTorch's host spends on each op of a training step.
+
+launch.csv times the cheapest possible op (a 1-element add_).  A real step costs the host
+more per op: module calls, views and reshapes around the kernels, autograd nodes that
+launch nothing, gradient accumulation, and collectives called from Python.  When the GPU's
+kernels are short (small models, tensor parallelism, experts) the host is what an
+iteration waits for, so the simulator prices each op's host time from this table.
+
+Each row is one of the simulator's ops (OpFamily names) and a pass, implemented the way
+scripts/validate/run.py implements it, at sizes so small that the GPU never holds the host
+back.  An op is timed as a chain: the op applied K times in one autograd graph, forward
+then backward, and the cost per op is the slope between a short and a long chain,
+(T(K_long) - T(K_short)) / (K_long - K_short), so the graph's fixed costs (the engine's
+start, the loss) cancel.  Composite rows subtract what they contain: `attention` is the
+runner's fused-QKV split, head views, SDPA and output reshape, less the QKV product;
+`cross_entropy` is the fp32 cast and loss, less the head product; `embedding` less the
+residual add it feeds.
+
+  gemm            F.linear on [seq, batch, hidden], a leaf weight (backward: both products
+                  and the weight's AccumulateGrad node, its first micro-batch)
+  accumulate      backward only: what adding a later micro-batch's weight gradient into
+                  the kept one costs beyond the first micro-batch's
+  rms_norm, layer_norm, gelu, swiglu (silu(x) * x), add, rope (q and k, the runner's
+                  slice/neg/cat/mul/add), attention, embedding, cross_entropy, grouped_gemm
+                  (torch._grouped_mm over 4 experts)
+  <collective>    call: one collective from Python in the runner's autograd Functions, on
+                  2 GPUs (all_reduce forward and backward, all_gather, reduce_scatter,
+                  all_to_all), tiny messages
+
+Medians over repeats; p10 and p90 say how steady the host was.
+"""
+
+import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
+
+import os
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    torch = None
+
+COLUMNS = ["op", "pass", "median_us", "p10_us", "p90_us", "chain_short", "chain_long", "samples"]
+SEQ, BATCH, HIDDEN, HEADS, HEAD_DIM, VOCAB, EXPERTS = 32, 1, 256, 4, 64, 1024, 4
+SHORT, LONG = 8, 40
+ROWS = 2 * SEQ * BATCH  # grouped_gemm: each token routed to 2 of the experts, 16 rows apiece
+
+
+def leaf(*shape, scale=0.02):
+    return (torch.randn(*shape, device="cuda", dtype=torch.bfloat16) * scale).requires_grad_(True)
+
+
+def apply_rope(x, cos, sin):
+    half = x.shape[-1] // 2
+    rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+    return x * cos + rotated * sin
+
+
+class Chains:
+    """The chain elements: each takes the running activation y ([seq, batch, hidden]) and
+    the element's index, and returns the next activation; `params(K)` makes its leaves."""
+
+    def __init__(self):
+        s, b, h, d = SEQ, BATCH, HIDDEN, HEAD_DIM
+        pos = torch.arange(s, device="cuda", dtype=torch.float32)
+        inv = 1.0 / (500000.0 ** (torch.arange(0, d, 2, device="cuda", dtype=torch.float32) / d))
+        emb = torch.cat([torch.outer(pos, inv)] * 2, dim=-1)
+        self.cos, self.sin = emb.cos().to(torch.bfloat16), emb.sin().to(torch.bfloat16)
+        self.ids = torch.randint(0, VOCAB, (b, s), device="cuda")
+        self.targets = torch.randint(0, VOCAB, (s * b,), device="cuda")
+        self.offs = torch.arange(1, EXPERTS + 1, device="cuda", dtype=torch.int32) * (ROWS // EXPERTS)
+
+    def params(self, op, k):
+        h = HIDDEN
+        if op in ("gemm", "accumulate"):
+            return [leaf(h, h) for _ in range(k)]
+        if op == "attention":
+            return [leaf(3 * h, h) for _ in range(k)]
+        if op == "rms_norm":
+            return [leaf(h, scale=1.0) for _ in range(k)]
+        if op == "layer_norm":
+            return [(leaf(h, scale=1.0), leaf(h)) for _ in range(k)]
+        if op == "embedding":
+            return [leaf(VOCAB, h) for _ in range(k)]
+        if op == "cross_entropy":
+            return [leaf(VOCAB, h) for _ in range(k)]
+        if op == "grouped_gemm":
+            return [leaf(EXPERTS, h, h) for _ in range(k)]
+        return [None] * k
+
+    def step(self, op, y, p):
+        s, b, h, heads, d = SEQ, BATCH, HIDDEN, HEADS, HEAD_DIM
+        if op in ("gemm", "accumulate"):
+            return F.linear(y, p)
+        if op == "rms_norm":
+            return F.rms_norm(y, (h,), p, 1e-5)
+        if op == "layer_norm":
+            return F.layer_norm(y, (h,), p[0], p[1], 1e-5)
+        if op == "gelu":
+            return F.gelu(y, approximate="tanh")
+        if op == "swiglu":
+            return F.silu(y) * y
+        if op == "add":
+            return y + y
+        if op == "rope":
+            q = y.view(s, b, heads, d).permute(1, 2, 0, 3)
+            q = apply_rope(apply_rope(q, self.cos, self.sin), self.cos, self.sin)  # q, then k
+            return q.permute(2, 0, 1, 3).reshape(s, b, h)
+        if op == "attention":
+            qkv = F.linear(y, p)
+            q, k, v = qkv.split([h, h, h], dim=-1)
+            q = q.view(s, b, heads, d).permute(1, 2, 0, 3)
+            k = k.view(s, b, heads, d).permute(1, 2, 0, 3)
+            v = v.view(s, b, heads, d).permute(1, 2, 0, 3)
+            o = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return o.permute(2, 0, 1, 3).reshape(s, b, h)
+        if op == "embedding":
+            return y + F.embedding(self.ids.t(), p)
+        if op == "cross_entropy":
+            logits = F.linear(y, p).float().reshape(-1, VOCAB)
+            return y + F.cross_entropy(logits, self.targets).to(y.dtype)
+        if op == "grouped_gemm":  # y is [rows, hidden] here: the experts' sorted rows
+            return torch._grouped_mm(y, p.transpose(1, 2), offs=self.offs)
+        raise ValueError(op)
+
+
+# What each composite row contains besides its own work: subtracted per element.
+CONTAINS = {"attention": ["gemm"], "cross_entropy": ["gemm", "add"], "embedding": ["add"],
+            "grouped_gemm": []}
+OPS = ["gemm", "accumulate", "rms_norm", "layer_norm", "gelu", "swiglu", "add", "rope", "attention",
+       "embedding", "cross_entropy", "grouped_gemm"]
+
+
+def chain_times(chains, op, k):
+    """Host seconds of a K-element chain's forward and backward (GPU idle afterwards)."""
+    params = chains.params(op, k)
+    if op == "accumulate":
+        for p in params:
+            p.grad = torch.zeros_like(p)
+    shape = (ROWS, HIDDEN) if op == "grouped_gemm" else (SEQ, BATCH, HIDDEN)
+    x = torch.randn(*shape, device="cuda", dtype=torch.bfloat16).requires_grad_(True)
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    y = x
+    for p in params:
+        y = chains.step(op, y, p)
+    loss = y.float().sum()
+    t1 = time.perf_counter()
+    loss.backward()
+    t2 = time.perf_counter()
+    torch.cuda.synchronize()
+    return t1 - t0, t2 - t1
+
+
+def per_op(chains, op, repeats):
+    """[(forward us, backward us)] per repeat: the slope between the short and long chain."""
+    out = []
+    for _ in range(repeats):
+        fs, bs = chain_times(chains, op, SHORT)
+        fl, bl = chain_times(chains, op, LONG)
+        out.append(((fl - fs) / (LONG - SHORT) * 1e6, (bl - bs) / (LONG - SHORT) * 1e6))
+    return out
+
+
+def measure_ops(table, repeats):
+    chains = Chains()
+    for op in OPS:  # warm up every path (allocator, autograd, kernels' first launches)
+        per_op(chains, op, 2)
+    medians = {}
+    raw = {}
+    for op in OPS:
+        raw[op] = per_op(chains, op, repeats)
+        medians[op] = (common.percentile([f for f, _ in raw[op]], 50), common.percentile([b for _, b in raw[op]], 50))
+    for op in OPS:
+        for index, pass_name in ((0, "fwd"), (1, "bwd")):
+            if op == "accumulate" and pass_name == "fwd":
+                continue
+            # Subtract what the element contains (its medians), from every repeat.
+            less = sum(medians[c][index] for c in CONTAINS.get(op, []))
+            if op == "accumulate":
+                less = medians["gemm"][index]
+            values = [r[index] - less for r in raw[op]]
+            stats = common.summarize(values)
+            table.add(op=op, **{"pass": pass_name}, median_us=stats["median_us"], p10_us=stats["p10_us"],
+                      p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
+            print(f"[host] {op}/{pass_name}: median {stats['median_us']:.1f} us", flush=True)
+
+
+class _AllReduceForward(torch.autograd.Function if torch else object):
+    """The runner's _ReduceFromTP: all-reduce forward, identity backward."""
+
+    @staticmethod
+    def forward(ctx, x, pg):
+        x = x.contiguous()
+        torch.distributed.all_reduce(x, group=pg)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class _AllReduceBackward(torch.autograd.Function if torch else object):
+    """The runner's _CopyToTP: identity forward, all-reduce of the gradient backward."""
+
+    @staticmethod
+    def forward(ctx, x, pg):
+        ctx.pg = pg
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous()
+        torch.distributed.all_reduce(grad, group=ctx.pg)
+        return grad, None
+
+
+def collective_rank(rank, world, port, repeats, queue):
+    import torch.distributed as dist
+    common.apply_safe_env()
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.cuda.set_device(rank)
+    dist.init_process_group("nccl", rank=rank, world_size=world, device_id=torch.device("cuda", rank))
+    pg = dist.group.WORLD
+    n = 1024
+    x = torch.randn(n, device="cuda", dtype=torch.bfloat16)
+    out_gather = torch.empty(n * world, device="cuda", dtype=torch.bfloat16)
+    out_scatter = torch.empty(n // world, device="cuda", dtype=torch.bfloat16)
+    out_a2a = torch.empty(n, device="cuda", dtype=torch.bfloat16)
+
+    def plain(kind, k):
+        dist.barrier()
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(k):
+            if kind == "all_gather":
+                dist.all_gather_into_tensor(out_gather, x, group=pg)
+            elif kind == "reduce_scatter":
+                dist.reduce_scatter_tensor(out_scatter, x, group=pg)
+            else:
+                dist.all_to_all_single(out_a2a, x, group=pg)
+        t1 = time.perf_counter()
+        torch.cuda.synchronize()
+        return t1 - t0, 0.0
+
+    def autograd(fn, k):
+        y0 = torch.randn(n, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+        dist.barrier()
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        y = y0
+        for _ in range(k):
+            y = fn.apply(y * 1.0, pg)  # the multiply: each call gets its own input, as in a layer
+        loss = y.float().sum()
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        torch.cuda.synchronize()
+        return t1 - t0, t2 - t1
+
+    def scale_only(k):  # the chain without collectives, subtracted from the autograd rows
+        y0 = torch.randn(n, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        y = y0
+        for _ in range(k):
+            y = y * 1.0
+        loss = y.float().sum()
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        torch.cuda.synchronize()
+        return t1 - t0, t2 - t1
+
+    cases = {
+        "all_reduce/fwd": lambda k: autograd(_AllReduceForward, k),
+        "all_reduce/bwd": lambda k: autograd(_AllReduceBackward, k),
+        "all_gather/call": lambda k: plain("all_gather", k),
+        "reduce_scatter/call": lambda k: plain("reduce_scatter", k),
+        "all_to_all/call": lambda k: plain("all_to_all", k),
+        "scale": scale_only,
+    }
+    results = {}
+    for name, fn in cases.items():
+        fn(SHORT), fn(LONG)  # warm-up
+        samples = []
+        for _ in range(repeats):
+            fs, bs = fn(SHORT)
+            fl, bl = fn(LONG)
+            samples.append(((fl - fs) / (LONG - SHORT) * 1e6, (bl - bs) / (LONG - SHORT) * 1e6))
+        results[name] = samples
+    dist.destroy_process_group()
+    if rank == 0:
+        queue.put(results)
+
+
+def measure_collectives(table, repeats, gpus):
+    import torch.multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    port = 29500 + os.getpid() % 1000
+    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue)) for r in range(gpus)]
+    for p in procs:
+        p.start()
+    results = queue.get(timeout=300)
+    for p in procs:
+        p.join(timeout=60)
+    scale = results.pop("scale")
+    scale_f = common.percentile([f for f, _ in scale], 50)
+    scale_b = common.percentile([b for _, b in scale], 50)
+    for name, samples in results.items():
+        op, pass_name = name.split("/")
+        if pass_name == "fwd":
+            values = [f - scale_f for f, _ in samples]
+        elif pass_name == "bwd":
+            values = [b - scale_b for _, b in samples]
+        else:
+            values = [f for f, _ in samples]
+        stats = common.summarize(values)
+        table.add(op=op, **{"pass": pass_name}, median_us=stats["median_us"], p10_us=stats["p10_us"],
+                  p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
+        print(f"[host] {name} ({gpus} GPUs): median {stats['median_us']:.1f} us", flush=True)
+
+
+def main(argv=None):
+    ap = common.family_parser(__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=15)
+    args = ap.parse_args(argv)
+    ctx = common.DeviceContext(args)
+    table = ctx.table("host.csv", COLUMNS)
+    table.note("notes", f"per op, host microseconds as scripts/validate/run.py issues it: slope of chains of "
+               f"{SHORT} and {LONG}; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; collectives on 2 GPUs")
+    try:
+        measure_ops(table, args.repeats)
+        if torch.cuda.device_count() >= 2:
+            measure_collectives(table, args.repeats, 2)
+        else:
+            table.skip("collectives", "fewer than 2 GPUs visible")
+    finally:
+        table.write()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
