@@ -1,4 +1,5 @@
 import StrataCore
+import StrataModel
 
 /// What issuing kernels costs: the host's time per launch, and the GPU's floor per kernel.
 ///
@@ -11,6 +12,12 @@ import StrataCore
 ///
 /// Measured by `scripts/profile/launch.py` (`launch.csv`); without a table, the defaults
 /// below, which are that script's medians on an H100 host (PyTorch 2.11 eager).
+///
+/// An op of a real training step costs the host more than a bare launch: the module call,
+/// the views and reshapes around its kernels, autograd nodes that launch nothing, and for
+/// a collective the Python call into the process group. `scripts/profile/host.py`
+/// (`host.csv`) measures that per op and pass, the way eager PyTorch issues it; where it
+/// has a figure, it replaces the per-launch cost (`perOp`).
 public struct LaunchCosts: Sendable, Hashable {
     /// Host seconds to issue one forward op recorded by autograd.
     public var forwardOp: Double
@@ -20,6 +27,10 @@ public struct LaunchCosts: Sendable, Hashable {
     public var plainOp: Double
     /// The shortest time a kernel occupies the GPU, back to back with the next.
     public var kernelFloor: Double
+    /// Host seconds per op as eager PyTorch issues it, by `family/pass` (`gemm/fwd`,
+    /// `rope/bwd`, `accumulate/bwd`) and per collective call from Python (`all_reduce/fwd`,
+    /// `all_reduce/bwd`, `all_gather/call`, …): `host.csv`'s medians. Empty without it.
+    public var perOp: [String: Double] = [:]
 
     /// `launch.csv` medians measured on an H100 host, 2026-11-27 (traces/h100-sxm/launch.csv).
     public static let defaults = LaunchCosts(forwardOp: 13.56e-6, backwardOp: 16.32e-6, plainOp: 9.49e-6,
@@ -41,10 +52,40 @@ public struct LaunchCosts: Sendable, Hashable {
         func median(_ metric: String) -> Double? {
             table.rows.first { $0["metric"] == metric }.flatMap { table.number($0, "median_us") }.map { $0 * 1e-6 }
         }
-        return LaunchCosts(forwardOp: median("host_op_autograd") ?? defaults.forwardOp,
-                           backwardOp: median("host_backward_op") ?? defaults.backwardOp,
-                           plainOp: median("host_op") ?? defaults.plainOp,
-                           kernelFloor: median("gpu_kernel_floor") ?? defaults.kernelFloor)
+        var costs = LaunchCosts(forwardOp: median("host_op_autograd") ?? defaults.forwardOp,
+                                backwardOp: median("host_backward_op") ?? defaults.backwardOp,
+                                plainOp: median("host_op") ?? defaults.plainOp,
+                                kernelFloor: median("gpu_kernel_floor") ?? defaults.kernelFloor)
+        if let host = tables.tables["host"] {
+            for row in host.rows {
+                guard let op = row["op"], let pass = row["pass"], let us = host.number(row, "median_us"), us >= 0 else { continue }
+                costs.perOp["\(op)/\(pass)"] = us * 1e-6
+            }
+        }
+        return costs
+    }
+
+    /// Host seconds to issue a task of `family` in `pass` that launches `launches` kernels:
+    /// the measured op's figure where `host.csv` has one (per launch, for products run as a
+    /// loop over experts; half the backward's for one of its two products), else the
+    /// per-launch cost of the pass.
+    public func hostSeconds(family: OpFamily, pass: KernelPass?, launches: Int) -> Double {
+        guard let pass, !perOp.isEmpty else { return hostSeconds(pass: pass, launches: launches) }
+        // A grouped product without a grouped kernel runs as a loop of plain products.
+        let name = if case .groupedGemm = family, launches > 1 { "gemm" } else { family.name }
+        guard let measured = perOp["\(name)/\(pass == .forward ? "fwd" : "bwd")"] else {
+            return hostSeconds(pass: pass, launches: launches)
+        }
+        let share = pass == .backwardInput || pass == .backwardWeight ? 0.5 : 1
+        let calls = if case .groupedGemm = family, launches > 1 { launches } else { 1 }
+        return measured * share * Double(calls)
+    }
+
+    /// Host seconds to call a collective from Python (`kind` as NCCL names it:
+    /// `all_reduce`, …), in a backward pass or not; one plain op's cost where `host.csv`
+    /// has no figure.
+    public func collectiveHostSeconds(kind: String, backward: Bool) -> Double {
+        perOp["\(kind)/\(backward ? "bwd" : "fwd")"] ?? perOp["\(kind)/call"] ?? plainOp
     }
 
     /// Host seconds to issue `launches` kernels of a task in `pass`.

@@ -234,26 +234,38 @@ public struct Executor {
                 let key = PriceKey(family: kernel.family, pass: kernelPass(kernel.pass), work: kernel.work, kernel: kernel.kernel)
                 var (duration, launches) = price(key)
                 var flops = kernel.work.flops
+                host += launch.hostSeconds(family: key.family, pass: kernel.pass == .optimizer ? nil : key.pass, launches: launches)
                 if let accumulation = kernel.accumulation {
                     // The gradient's accumulation kernel, launched after the product: its own price.
                     let tail = price(PriceKey(family: .gradientAccumulation, pass: .backward, work: accumulation, kernel: kernel.kernel))
                     duration += tail.duration
                     launches += tail.launches
                     flops += accumulation.flops
+                    host += launch.hostSeconds(family: .gradientAccumulation, pass: .backward, launches: tail.launches)
                 }
                 facts.isCompute.append(true)
                 facts.flops.append(flops)
                 facts.duration.append(duration)
-                host += launch.hostSeconds(pass: kernel.pass == .optimizer ? nil : key.pass, launches: launches)
             } else {
                 facts.isCompute.append(false)
                 facts.flops.append(0)
                 facts.duration.append(.zero)
-                host += launch.hostSeconds(pass: nil, launches: 1)
+                host += Self.hostSeconds(of: tasks[index], launch: launch)
             }
             facts.issued.append(SimTime(seconds: host))
         }
         return facts
+    }
+
+    /// Host seconds to issue a communication task: a collective the framework calls from
+    /// Python inside the layers (tensor, sequence and expert parallelism) costs the measured
+    /// call (`LaunchCosts.collectiveHostSeconds`); gradient buckets and parameter gathers,
+    /// which DDP and FSDP issue from C++ hooks, and point-to-point transfers cost one plain op.
+    private static func hostSeconds(of task: GraphTask, launch: LaunchCosts) -> Double {
+        guard case let .collective(call) = task.action, task.stream == .tensorParallel || task.stream == .expertParallel else {
+            return launch.hostSeconds(pass: nil, launches: 1)
+        }
+        return launch.collectiveHostSeconds(kind: call.kind.rawValue, backward: call.isGradient)
     }
 
     /// What a kernel's time depends on (on one class's GPU).

@@ -80,8 +80,12 @@ public struct CollectiveCall: Hashable, Sendable {
     public var bytes: Int64
     /// For all-to-all: bytes this GPU sends to each member of its group, by group index.
     public var bytesPerDestination: [Int64]?
-    /// What is being communicated, such as `layers[3] attention output`.
+    /// What is being communicated, such as `layers[3] attention output`; a backward pass's
+    /// collective ends in ` gradient` (`layers[3] attention output gradient`).
     public var label: String
+
+    /// Whether the call belongs to a backward pass (it carries gradients of activations).
+    public var isGradient: Bool { label.hasSuffix(" gradient") }
 
     /// A call, for tools that price one collective on its own (`simulate cost`).
     public init(kind: CollectiveKind, axes: [String], bytes: Int64, bytesPerDestination: [Int64]? = nil, label: String) {
