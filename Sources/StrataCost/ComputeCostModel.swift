@@ -77,6 +77,9 @@ public struct MeasuredCostModel: ComputeCostModel {
         /// log of the grouped tiling's efficiency (0 for a plain product): a fourth
         /// coordinate, so that rows of one total but different routing stay apart.
         var logEfficiency = 0.0
+        /// The grouped kernel's tile configuration (`GroupedGemmTiling.configuration`;
+        /// empty for a plain product): rows of another configuration are not neighbours.
+        var configuration = ""
     }
 
     struct BandwidthCurve {
@@ -105,6 +108,9 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// per scheduled FLOP and a query's routing is priced (`GroupedGemmTiling`); a table of
     /// totals alone is interpolated per useful FLOP.
     let groupedGemmKnowsRouting: Bool
+    /// The grouped kernel this model's `grouped_gemm.csv` times (a kernel's name), which
+    /// says how it picks its tile configuration (`GroupedGemmTiling.configuration`).
+    let groupedKernel: String?
     /// The shortest time a kernel takes (`LaunchCosts.kernelFloor`): what a product costs
     /// before its work, so that small products are not priced at a large one's throughput.
     let kernelFloor: Double
@@ -123,11 +129,14 @@ public struct MeasuredCostModel: ComputeCostModel {
 
     public init(tables: MeasuredTables, attentionImplementation: String = "sdpa-flash") {
         self.init(tables: tables, attentionImplementation: attentionImplementation,
-                  kernelFloor: LaunchCosts.fit(tables).kernelFloor, isKernel: false)
+                  kernelFloor: LaunchCosts.fit(tables).kernelFloor, kernel: nil)
     }
 
     /// `kernelFloor` comes from the stock folder's `launch.csv`: a kernel's folder has none.
-    init(tables: MeasuredTables, attentionImplementation: String, kernelFloor: Double, isKernel: Bool) {
+    /// `kernel` names the kernel whose tables these are (nil for the stock tables).
+    init(tables: MeasuredTables, attentionImplementation: String, kernelFloor: Double, kernel: String?) {
+        let isKernel = kernel != nil
+        groupedKernel = kernel
         self.attentionImplementation = attentionImplementation
         folder = tables.folder
         // Never above half the fastest measured product, so that every row keeps time above it.
@@ -141,7 +150,7 @@ public struct MeasuredCostModel: ComputeCostModel {
             table.rows.allSatisfy { Self.profiledTokens(table, $0) != nil }
         } ?? false
         groupedGemm = isKernel ? Self.gemmPoints(grouped, rows: "m_total", floor: self.kernelFloor,
-                                                 routed: groupedGemmKnowsRouting) : [:]
+                                                 routed: groupedGemmKnowsRouting, kernel: kernel) : [:]
         var attention: [AttentionPoint] = []
         if let table = tables.tables["attention"] {
             // A kernel's table is all its own implementation; the stock one mixes backends.
@@ -169,23 +178,32 @@ public struct MeasuredCostModel: ComputeCostModel {
         })
         // Custom kernel folders, and the stock grouped table's own grouped kernels (a folder
         // of the same name wins).
-        kernels = isKernel ? [:] : tables.stockGroupedKernels.merging(tables.kernels) { _, custom in custom }.mapValues {
-            MeasuredCostModel(tables: $0, attentionImplementation: attentionImplementation, kernelFloor: kernelFloor, isKernel: true)
-        }
+        let kernelTables = isKernel ? [:] : tables.stockGroupedKernels.merging(tables.kernels) { _, custom in custom }
+        kernels = Dictionary(uniqueKeysWithValues: kernelTables.map { name, tables in
+            (name, MeasuredCostModel(tables: tables, attentionImplementation: attentionImplementation, kernelFloor: kernelFloor, kernel: name))
+        })
     }
 
     /// Each row's throughput above `floor`, by precision; with `routed`, per scheduled FLOP
-    /// of the row's routing (`profiledTokens`, `GroupedGemmTiling`).
-    static func gemmPoints(_ table: MeasuredTables.Table?, rows: String, floor: Double, routed: Bool = false) -> [String: [GemmPoint]] {
+    /// of the row's routing in the tile configuration `kernel` picks for it
+    /// (`profiledTokens`, `GroupedGemmTiling`).
+    static func gemmPoints(_ table: MeasuredTables.Table?, rows: String, floor: Double, routed: Bool = false,
+                           kernel: String? = nil) -> [String: [GemmPoint]] {
         var points: [String: [GemmPoint]] = [:]
         guard let table else { return points }
         for row in table.rows {
             guard let m = table.number(row, rows), let n = table.number(row, "n"), let k = table.number(row, "k"),
                   let us = table.number(row, "median_us"), let dtype = row["dtype"], us > 0, m > 0, n > 0, k > 0 else { continue }
-            let efficiency = routed ? profiledTokens(table, row).map { GroupedGemmTiling.efficiency(tokens: $0, n: Int(n)) } ?? 1 : 1
+            var efficiency = 1.0, configuration = ""
+            if routed, let tokens = profiledTokens(table, row) {
+                let tiling = GroupedGemmTiling.configuration(kernel: kernel, experts: tokens.count, rows: Int(m), n: Int(n), k: Int(k))
+                efficiency = GroupedGemmTiling.efficiency(tokens: tokens, n: Int(n), configuration: tiling)
+                configuration = tiling.name
+            }
             points[dtype, default: []].append(GemmPoint(logM: log(m), logN: log(n), logK: log(k),
                                                         flopsPerSecond: 2 * m * n * k / efficiency / (us * 1e-6 - floor),
-                                                        seconds: us * 1e-6, logEfficiency: log(efficiency)))
+                                                        seconds: us * 1e-6, logEfficiency: log(efficiency),
+                                                        configuration: configuration))
         }
         return points
     }
@@ -220,8 +238,14 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// product takes 7.6 µs of which 2.1 µs any kernel takes, so averaging whole times
     /// per FLOP would blur a fixed cost into a rate.
     ///
+    /// Grouped rows count only among rows of the query's tile `configuration`
+    /// (`GroupedGemmTiling`), where any were measured; otherwise among all rows.
+    ///
     /// - Complexity: O(*p* log *p*) for *p* points.
-    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, efficiency: Double = 1) -> Double? {
+    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, efficiency: Double = 1,
+                            configuration: String = "") -> Double? {
+        let sameConfiguration = points.filter { $0.configuration == configuration }
+        let points = sameConfiguration.isEmpty ? points : sameConfiguration
         guard !points.isEmpty else { return nil }
         let (x, y, z, e) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)), log(efficiency))
         let nearest = points.map { point -> (distance: Double, rate: Double) in
@@ -265,10 +289,10 @@ public struct MeasuredCostModel: ComputeCostModel {
             // One grouped kernel: the throughput it reached on the nearest (rows, n, k), per
             // FLOP its tiles schedule for these experts' rows; a backward's two products at
             // the forward's rate and tiling.
-            let efficiency = groupedGemmKnowsRouting ? GroupedGemmTiling.efficiency(tokens: tokens, n: n) : 1
+            let (efficiency, configuration) = groupedTiling(tokens: tokens, n: n, k: k)
             guard let name = Self.tableName(work.precision), let points = groupedGemm[name],
                   let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k),
-                                              efficiency: efficiency) else { return nil }
+                                              efficiency: efficiency, configuration: configuration) else { return nil }
             return kernelFloor + work.flops / efficiency / rate
         case let .attention(batch, heads, sequence, headDim, causal):
             let wanted = pass == .forward ? "fwd" : "bwd"
@@ -280,6 +304,15 @@ public struct MeasuredCostModel: ComputeCostModel {
             let rate = curve.bandwidth(at: work.bytes)
             return rate.isFinite && rate > 0 ? work.bytes / rate : nil
         }
+    }
+
+    /// A grouped product's tiling efficiency and tile configuration in this model's grouped
+    /// kernel (`GroupedGemmTiling`); 1 and none where the table does not say how its rows
+    /// were routed, so that its throughput is per useful FLOP.
+    func groupedTiling(tokens: [Int], n: Int, k: Int) -> (efficiency: Double, configuration: String) {
+        guard groupedGemmKnowsRouting else { return (1, "") }
+        let tiling = GroupedGemmTiling.configuration(kernel: groupedKernel, experts: tokens.count, rows: tokens.reduce(0, +), n: n, k: k)
+        return (GroupedGemmTiling.efficiency(tokens: tokens, n: n, configuration: tiling), tiling.name)
     }
 
     /// The elementwise table's `op/pass` for a memory-bound family (nil for families the

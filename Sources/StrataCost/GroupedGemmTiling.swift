@@ -1,28 +1,78 @@
-/// How much of a grouped product's scheduled tile work is useful, given how its rows are
-/// spread over the experts.
+/// How a grouped GEMM kernel tiles its experts' products, and how much of the tile work it
+/// schedules is useful, given how the rows are spread over the experts.
 ///
 /// A grouped GEMM kernel tiles each expert's `[rows, n]` output separately, so every expert
 /// pays for a partly empty last row of tiles: the same 8,192 rows cost more split 3,504 /
 /// 1,520 / … (Zipf routing) than 1,024 apiece, and many small experts cost more than a few
-/// large ones. On the H100 PyTorch's CUTLASS grouped kernels schedule 256 × 256 output
-/// blocks: `torch._grouped_mm` 128 × 256 tiles in clusters of two along the rows,
-/// `torch._scaled_grouped_mm` 128 × 128 tiles in 2 × 2 clusters (aten/src/ATen/native/cuda/
-/// GroupMM.cu and ScaledGroupMM.cu, sm90 paths for groups of more than 128 rows).
+/// large ones.
+///
+/// PyTorch's CUTLASS grouped kernels on the H100 (aten/src/ATen/native/cuda/GroupMM.cu and
+/// ScaledGroupMM.cu, sm90 paths) pick one of several tile configurations for the whole
+/// call from the *average* rows per expert `m` (total rows over experts, integer division),
+/// `n` and `k`, and schedule tiles in clusters, so the unit of scheduled work is a block of
+/// tile × cluster:
+///
+/// | kernel | when | tile, schedule | cluster | block |
+/// | --- | --- | --- | --- | --- |
+/// | `torch._grouped_mm` (bf16) | `m` ≤ 128 or `n` ≤ 128 | 64 × 128, ping-pong | 2 × 1 | 128 × 128 |
+/// | | otherwise | 128 × 256, cooperative | 2 × 1 | 256 × 256 |
+/// | `torch._scaled_grouped_mm` (fp8) | `m` ≤ 128 or `n` ≤ 128 | 64 × 128, ping-pong | 2 × 2 | 128 × 256 |
+/// | | two of `m`, `n`, `k` ≥ 2048 | 128 × 128, cooperative | 2 × 2 | 256 × 256 |
+/// | | otherwise | 128 × 256 × 64, cooperative | 2 × 2 | 256 × 512 |
+///
+/// The configurations run at different rates, not only with different padding: the fp8
+/// kernel's last one (128 × 256 tiles with fp32 accumulation, which PyTorch's own comment
+/// avoids for large problems because its accumulators spill) reached 207–321 TFLOP/s on
+/// the measured rows where the 128 × 128 one reached 588–1,180, so 8,192 rows over 8 experts (1,024 each) of
+/// 1024 × 2816 take 182 µs against 66 µs over 4 experts. The calibrated model therefore
+/// interpolates a grouped kernel's rows only among rows of the query's configuration.
 ///
 /// The calibrated model interpolates throughput per *scheduled* FLOP (measured useful
 /// FLOPs over this efficiency) and multiplies the query's efficiency back, so the rows'
 /// spread is priced where the interpolation over (total rows, n, k) cannot see it.
 enum GroupedGemmTiling {
-    /// Output rows and columns of one scheduled block.
-    static let blockRows = 256
-    static let blockColumns = 256
+    /// One tile configuration of a grouped kernel: its name and the output block (tile ×
+    /// cluster) it schedules.
+    struct Configuration: Hashable, Sendable {
+        var name: String
+        var blockRows: Int
+        var blockColumns: Int
+
+        /// 256 × 256 blocks: `torch._grouped_mm`'s usual configuration, and the one assumed
+        /// for a kernel whose configurations are not known.
+        static let standard = Configuration(name: "128x256 cooperative", blockRows: 256, blockColumns: 256)
+    }
+
+    /// Output rows and columns of one scheduled block of the standard configuration.
+    static let blockRows = Configuration.standard.blockRows
+    static let blockColumns = Configuration.standard.blockColumns
+
+    /// The configuration `kernel` runs a group of `experts` experts with `rows` rows in all
+    /// at `n` × `k` in: PyTorch's dispatch rule for its two grouped kernels (table above),
+    /// the standard configuration for any other kernel.
+    static func configuration(kernel: String?, experts: Int, rows: Int, n: Int, k: Int) -> Configuration {
+        let m = experts > 0 ? rows / experts : rows
+        let small = m <= 128 || n <= 128
+        switch kernel {
+        case "torch._grouped_mm":
+            return small ? Configuration(name: "64x128 ping-pong", blockRows: 128, blockColumns: 128) : .standard
+        case "torch._scaled_grouped_mm":
+            let large = [m >= 2048, n >= 2048, k >= 2048].filter { $0 }.count >= 2
+            if small { return Configuration(name: "64x128 ping-pong", blockRows: 128, blockColumns: 256) }
+            if large { return Configuration(name: "128x128 cooperative", blockRows: 256, blockColumns: 256) }
+            return Configuration(name: "128x256 cooperative", blockRows: 256, blockColumns: 512)
+        default:
+            return .standard
+        }
+    }
 
     /// Useful output elements over the elements of the blocks scheduled: in (0, 1], and 1
     /// exactly when every expert's rows and `n` are whole blocks. Experts without rows
     /// schedule nothing. 1 for a group without rows.
-    static func efficiency(tokens: [Int], n: Int) -> Double {
+    static func efficiency(tokens: [Int], n: Int, configuration: Configuration = .standard) -> Double {
         let rows = tokens.filter { $0 > 0 }
         guard !rows.isEmpty, n > 0 else { return 1 }
+        let (blockRows, blockColumns) = (configuration.blockRows, configuration.blockColumns)
         let useful = Double(rows.reduce(0, +)) * Double(n)
         let blockRowsScheduled = rows.map { ($0 + blockRows - 1) / blockRows }.reduce(0, +)
         let blockColumnsScheduled = (n + blockColumns - 1) / blockColumns

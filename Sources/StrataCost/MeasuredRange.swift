@@ -33,7 +33,15 @@ extension MeasuredCostModel {
             // A grouped kernel's own table (rows in all, n, k) where it has one, else the
             // GEMM table the products would be priced from.
             if let name = Self.tableName(work.precision), let points = groupedGemm[name], !points.isEmpty {
-                return Self.productRange(points, label: "grouped_gemm \(name)", m: tokens.reduce(0, +), n: n, k: k)
+                if let reason = Self.productRange(points, label: "grouped_gemm \(name)", m: tokens.reduce(0, +), n: n, k: k) {
+                    return reason
+                }
+                // A tile configuration no measured row ran in is priced at the others' rates.
+                let configuration = groupedTiling(tokens: tokens, n: n, k: k).configuration
+                if !points.contains(where: { $0.configuration == configuration }) {
+                    return "grouped_gemm \(name): tile configuration \(configuration) not measured (priced from the others)"
+                }
+                return nil
             }
             return ownRange(family: .gemm(m: tokens.reduce(0, +), n: n, k: k), pass: pass, work: work)
         case let .attention(_, _, sequence, headDim, _):

@@ -7,6 +7,8 @@ table layout and sort order, the statistics, the NCCL-tests bandwidth
 factors, and the grids and token splits the tables are built from.
 """
 
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -19,6 +21,7 @@ import collectives  # noqa: E402
 import common  # noqa: E402
 import elementwise  # noqa: E402
 import gemm  # noqa: E402
+import merge_tables  # noqa: E402
 import grouped_gemm  # noqa: E402
 import attention  # noqa: E402
 import run  # noqa: E402
@@ -209,6 +212,135 @@ class TestGrids(unittest.TestCase):
         self.assertLessEqual(total, 540 + 1e-6)
         one = run.plan(common.FAMILIES, 540, False, 1)
         self.assertNotIn("collectives", [s for s, _, _ in one])
+
+
+COLL_HEADER = "op,gpus,group,bytes,dtype,impl,median_us,p10_us,p90_us,algbw_GBps,busbw_GBps,samples"
+
+
+def coll_table(d, name, date, rows, gpu="NVIDIA H100 80GB HBM3", header=COLL_HEADER, gpu_count="4"):
+    """A collectives.csv as run.py writes it, with the given data lines."""
+    meta = dict(META, gpu=gpu, gpu_count=gpu_count, date=date,
+                command=f"python3 scripts/profile/run.py --out /tmp/{name} --families collectives")
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        for key in common.META_KEYS:
+            f.write(f"# {key}: {meta[key]}\n")
+        f.write(f"# units: {common.UNITS}\n{header}\n")
+        f.write("".join(r + "\n" for r in rows))
+    return path
+
+
+class TestMergeTables(unittest.TestCase):
+    OLD = ["all_reduce,2,contiguous,1048576,bf16,nccl,18.352,17.984,18.8,57.1,57.1,100",
+           "all_reduce,2,contiguous,2097152,bf16,nccl,68.992,32.48,75.1,30.4,30.4,100",
+           "all_to_all,4,contiguous,2097152,bf16,nccl,25.344,24.3456,26.1,82.7,62.1,100"]
+    NEW = ["all_reduce,2,contiguous,2097152,bf16,nccl,33.392,32.1888,34.2,62.8,62.8,90",
+           "all_reduce,2,contiguous,1048576,bf16,nccl,18.464,17.9808,19.0,56.8,56.8,100",
+           "all_to_all,4,contiguous,2097152,bf16,nccl,185.744,24.6784,230.5,11.3,8.5,100",
+           "all_to_all,4,contiguous,4194304,bf16,nccl,32.608,28.8608,33.0,128.6,96.5,100"]
+
+    def merged(self, d, *paths):
+        out = os.path.join(d, "merged.csv")
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(merge_tables.main(["--out", out, *paths]), 0)
+        return out
+
+    def test_keys_are_the_columns_that_are_not_measurements(self):
+        self.assertEqual(merge_tables.key_columns(COLL_HEADER.split(",")),
+                         ["op", "gpus", "group", "bytes", "dtype", "impl"])
+        # interference.csv's alone_median_us sits left of median_us but is a measurement.
+        interference = ("gpus,group,victim,gemm_m,gemm_n,gemm_k,coll_op,coll_bytes,dtype,impl,alone_median_us,"
+                        "median_us,p10_us,p90_us,slowdown,samples").split(",")
+        self.assertEqual(merge_tables.key_columns(interference)[-1], "impl")
+        self.assertNotIn("alone_median_us", merge_tables.key_columns(interference))
+        grouped = "experts,topk,tokens,m_total,dtype,impl,kernel,median_us,tflops,host_us,samples".split(",")
+        self.assertEqual(merge_tables.key_columns(grouped), grouped[:7])
+
+    def test_keeps_whole_row_with_smallest_median(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = coll_table(d, "a.csv", "2026-11-27T17:08:44Z", self.OLD)
+            b = coll_table(d, "b.csv", "2026-11-27T21:58:01Z", self.NEW)
+            out = self.merged(d, a, b)
+            _, _, _, rows = common.read_table(out)
+            got = {(r["op"], r["gpus"], r["bytes"]): r for r in rows}
+            self.assertEqual(len(rows), 4)  # the union of the cases
+            # The disturbed 2 MiB all-reduce of the first run loses to the second, whole row.
+            self.assertEqual(got[("all_reduce", "2", "2097152")],
+                             dict(zip(COLL_HEADER.split(","), self.NEW[0].split(","))))
+            self.assertEqual(got[("all_reduce", "2", "1048576")]["median_us"], "18.352")
+            self.assertEqual(got[("all_to_all", "4", "2097152")]["p90_us"], "26.1")
+            self.assertEqual(got[("all_to_all", "4", "4194304")]["median_us"], "32.608")  # only one run has it
+            self.assertEqual(check.check_file(out), [])  # sorted, complete header
+
+    def test_ties_go_to_the_first_input(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = coll_table(d, "a.csv", "2026-01-01T00:00:00Z", ["send_recv,2,contiguous,1024,bf16,nccl,9,8,10,1,1,50"])
+            b = coll_table(d, "b.csv", "2026-01-02T00:00:00Z", ["send_recv,2,contiguous,1024,bf16,nccl,9,7,11,1,1,60"])
+            _, _, _, rows = common.read_table(self.merged(d, a, b))
+            self.assertEqual(rows[0]["samples"], "50")
+
+    def test_header_lists_dates_command_and_inputs(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = coll_table(d, "a.csv", "2026-11-27T17:08:44Z", self.OLD, gpu_count="2")
+            b = coll_table(d, "b.csv", "2026-11-27T21:58:01Z", self.NEW)
+            out = self.merged(d, a, b)
+            with open(out) as f:
+                lines = f.read().splitlines()
+            meta, _, header, _ = common.read_table(out)
+            self.assertEqual(lines[0], "# gpu: NVIDIA H100 80GB HBM3")
+            self.assertEqual(meta["date"], "2026-11-27T17:08:44Z, 2026-11-27T21:58:01Z")
+            self.assertEqual(meta["command"], f"python3 scripts/profile/merge_tables.py --out {out} {a} {b}")
+            self.assertEqual(meta["gpu_count"], "4")
+            self.assertEqual(meta["nccl"], META["nccl"])
+            merged_from = [l for l in lines if l.startswith("# merged_from:")]
+            self.assertEqual(merged_from, [
+                f"# merged_from: {a}; date 2026-11-27T17:08:44Z; command python3 scripts/profile/run.py "
+                "--out /tmp/a.csv --families collectives",
+                f"# merged_from: {b}; date 2026-11-27T21:58:01Z; command python3 scripts/profile/run.py "
+                "--out /tmp/b.csv --families collectives"])
+            self.assertIn("rows kept: 2 from a.csv, 2 from b.csv", meta["notes"])
+            self.assertEqual(",".join(header), COLL_HEADER)
+
+    def run_main(self, args):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = merge_tables.main(args)
+        return code, err.getvalue()
+
+    def test_rejects_another_gpu(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = coll_table(d, "a.csv", "2026-01-01T00:00:00Z", self.OLD)
+            b = coll_table(d, "b.csv", "2026-01-02T00:00:00Z", self.NEW, gpu="NVIDIA H200")
+            code, err = self.run_main(["--out", os.path.join(d, "m.csv"), a, b])
+            self.assertEqual(code, 2)
+            self.assertEqual(err, f"merge_tables.py: error: {b}: measured on 'NVIDIA H200', but {a} on "
+                                  "'NVIDIA H100 80GB HBM3'; merge only runs of one GPU\n")
+            self.assertFalse(os.path.exists(os.path.join(d, "m.csv")))
+
+    def test_rejects_other_columns(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = coll_table(d, "a.csv", "2026-01-01T00:00:00Z", self.OLD)
+            short = COLL_HEADER.replace(",samples", "")
+            b = coll_table(d, "b.csv", "2026-01-02T00:00:00Z", [r.rsplit(",", 1)[0] for r in self.NEW], header=short)
+            code, err = self.run_main([a, b])
+            self.assertEqual(code, 2)
+            self.assertEqual(err, f"merge_tables.py: error: {b}: columns {short} differ from {a}'s {COLL_HEADER}; "
+                                  "merge only runs of one table family\n")
+
+    def test_rejects_a_case_measured_twice_in_one_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = coll_table(d, "a.csv", "2026-01-01T00:00:00Z", self.OLD + self.OLD[:1])
+            b = coll_table(d, "b.csv", "2026-01-02T00:00:00Z", self.NEW)
+            code, err = self.run_main([a, b])
+            self.assertEqual(code, 2)
+            self.assertIn(f"{a}: two rows for", err)
+
+    def test_needs_two_tables(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = coll_table(d, "a.csv", "2026-01-01T00:00:00Z", self.OLD)
+            code, err = self.run_main([a])
+            self.assertEqual(code, 2)
+            self.assertIn("at least two tables", err)
 
 
 if __name__ == "__main__":
