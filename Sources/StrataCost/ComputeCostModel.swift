@@ -77,6 +77,10 @@ public struct MeasuredCostModel: ComputeCostModel {
         /// log of the grouped tiling's efficiency (0 for a plain product): a fourth
         /// coordinate, so that rows of one total but different routing stay apart.
         var logEfficiency = 0.0
+        /// log of the number of groups (experts with rows; 0 for a plain product): a fifth
+        /// coordinate, since a grouped kernel pays per group as well as per tile, so 8,192
+        /// rows over 8 experts cost more than over 2 at equal tiling.
+        var logGroups = 0.0
         /// The grouped kernel's tile configuration (`GroupedGemmTiling.configuration`;
         /// empty for a plain product): rows of another configuration are not neighbours.
         var configuration = ""
@@ -194,8 +198,9 @@ public struct MeasuredCostModel: ComputeCostModel {
         for row in table.rows {
             guard let m = table.number(row, rows), let n = table.number(row, "n"), let k = table.number(row, "k"),
                   let us = table.number(row, "median_us"), let dtype = row["dtype"], us > 0, m > 0, n > 0, k > 0 else { continue }
-            var efficiency = 1.0, configuration = ""
+            var efficiency = 1.0, configuration = "", groups = 1
             if routed, let tokens = profiledTokens(table, row) {
+                groups = tokens.filter { $0 > 0 }.count
                 let tiling = GroupedGemmTiling.configuration(kernel: kernel, experts: tokens.count, rows: Int(m), n: Int(n), k: Int(k))
                 efficiency = GroupedGemmTiling.efficiency(tokens: tokens, n: Int(n), configuration: tiling)
                 configuration = tiling.name
@@ -203,7 +208,7 @@ public struct MeasuredCostModel: ComputeCostModel {
             points[dtype, default: []].append(GemmPoint(logM: log(m), logN: log(n), logK: log(k),
                                                         flopsPerSecond: 2 * m * n * k / efficiency / (us * 1e-6 - floor),
                                                         seconds: us * 1e-6, logEfficiency: log(efficiency),
-                                                        configuration: configuration))
+                                                        logGroups: log(Double(groups)), configuration: configuration))
         }
         return points
     }
@@ -231,7 +236,7 @@ public struct MeasuredCostModel: ComputeCostModel {
     }
 
     /// Inverse-distance interpolation of throughput over the four shapes nearest to
-    /// (log m, log n, log k, and for grouped rows log tiling efficiency) — a harmonic mean of their throughputs, weighted by 1/d², so
+    /// (log m, log n, log k, and for grouped rows log tiling efficiency and log groups) — a harmonic mean of their throughputs, weighted by 1/d², so
     /// time per FLOP is what is averaged; an exact shape returns its own throughput.
     ///
     /// The throughputs are above the kernel floor (`GemmPoint`): a 1024 × 1024 × 512
@@ -243,14 +248,14 @@ public struct MeasuredCostModel: ComputeCostModel {
     ///
     /// - Complexity: O(*p* log *p*) for *p* points.
     static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, efficiency: Double = 1,
-                            configuration: String = "") -> Double? {
+                            groups: Double = 1, configuration: String = "") -> Double? {
         let sameConfiguration = points.filter { $0.configuration == configuration }
         let points = sameConfiguration.isEmpty ? points : sameConfiguration
         guard !points.isEmpty else { return nil }
-        let (x, y, z, e) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)), log(efficiency))
+        let (x, y, z, e, g) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)), log(efficiency), log(max(groups, 1)))
         let nearest = points.map { point -> (distance: Double, rate: Double) in
             let distance = ((point.logM - x) * (point.logM - x) + (point.logN - y) * (point.logN - y) + (point.logK - z) * (point.logK - z)
-                + (point.logEfficiency - e) * (point.logEfficiency - e)).squareRoot()
+                + (point.logEfficiency - e) * (point.logEfficiency - e) + (point.logGroups - g) * (point.logGroups - g)).squareRoot()
             return (distance, point.flopsPerSecond)
         }.sorted { $0.distance < $1.distance }.prefix(4)
         if let exact = nearest.first, exact.distance < 1e-9 { return exact.rate }
@@ -292,7 +297,8 @@ public struct MeasuredCostModel: ComputeCostModel {
             let (efficiency, configuration) = groupedTiling(tokens: tokens, n: n, k: k)
             guard let name = Self.tableName(work.precision), let points = groupedGemm[name],
                   let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k),
-                                              efficiency: efficiency, configuration: configuration) else { return nil }
+                                              efficiency: efficiency, groups: Double(tokens.filter { $0 > 0 }.count),
+                                              configuration: configuration) else { return nil }
             return kernelFloor + work.flops / efficiency / rate
         case let .attention(batch, heads, sequence, headDim, causal):
             let wanted = pass == .forward ? "fwd" : "bwd"

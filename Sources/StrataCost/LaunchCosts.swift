@@ -1,3 +1,4 @@
+import Foundation
 import StrataCore
 import StrataModel
 
@@ -31,6 +32,27 @@ public struct LaunchCosts: Sendable, Hashable {
     /// `rope/bwd`, `accumulate/bwd`) and per collective call from Python (`all_reduce/fwd`,
     /// `all_reduce/bwd`, `all_gather/call`, …): `host.csv`'s medians. Empty without it.
     public var perOp: [String: Double] = [:]
+    /// Host seconds per collective call by message size, by `kind/pass` (`host.csv` rows
+    /// with `bytes` > 0): NCCL's host work grows with the channels a larger message uses.
+    public var collectiveCurves: [String: HostCurve] = [:]
+
+    /// Host seconds measured at a few message sizes, interpolated linearly in log bytes and
+    /// held flat beyond the ends.
+    public struct HostCurve: Sendable, Hashable {
+        /// (log bytes, seconds), sorted by size.
+        public var logBytes: [Double] = []
+        public var seconds: [Double] = []
+
+        public func seconds(at bytes: Double) -> Double {
+            let x = log(max(bytes, 1))
+            guard let first = logBytes.first, let last = logBytes.last else { return 0 }
+            if x <= first { return seconds[0] }
+            if x >= last { return seconds[seconds.count - 1] }
+            let upper = logBytes.firstIndex { $0 >= x }!
+            let t = (x - logBytes[upper - 1]) / (logBytes[upper] - logBytes[upper - 1])
+            return seconds[upper - 1] + t * (seconds[upper] - seconds[upper - 1])
+        }
+    }
 
     /// `launch.csv` medians measured on an H100 host, 2026-11-27 (traces/h100-sxm/launch.csv).
     public static let defaults = LaunchCosts(forwardOp: 13.56e-6, backwardOp: 16.32e-6, plainOp: 9.49e-6,
@@ -57,9 +79,18 @@ public struct LaunchCosts: Sendable, Hashable {
                                 plainOp: median("host_op") ?? defaults.plainOp,
                                 kernelFloor: median("gpu_kernel_floor") ?? defaults.kernelFloor)
         if let host = tables.tables["host"] {
+            var sized: [String: [(logBytes: Double, seconds: Double)]] = [:]
             for row in host.rows {
                 guard let op = row["op"], let pass = row["pass"], let us = host.number(row, "median_us"), us >= 0 else { continue }
-                costs.perOp["\(op)/\(pass)"] = us * 1e-6
+                if let bytes = host.number(row, "bytes"), bytes > 0 {
+                    sized["\(op)/\(pass)", default: []].append((log(bytes), us * 1e-6))
+                } else {
+                    costs.perOp["\(op)/\(pass)"] = us * 1e-6
+                }
+            }
+            costs.collectiveCurves = sized.mapValues { points in
+                let sorted = points.sorted { $0.logBytes < $1.logBytes }
+                return HostCurve(logBytes: sorted.map(\.logBytes), seconds: sorted.map(\.seconds))
             }
         }
         return costs
@@ -81,11 +112,15 @@ public struct LaunchCosts: Sendable, Hashable {
         return measured * share * Double(calls)
     }
 
-    /// Host seconds to call a collective from Python (`kind` as NCCL names it:
+    /// Host seconds to call a collective of `bytes` from Python (`kind` as NCCL names it:
     /// `all_reduce`, …), in a backward pass or not; one plain op's cost where `host.csv`
     /// has no figure.
-    public func collectiveHostSeconds(kind: String, backward: Bool) -> Double {
-        perOp["\(kind)/\(backward ? "bwd" : "fwd")"] ?? perOp["\(kind)/call"] ?? plainOp
+    public func collectiveHostSeconds(kind: String, backward: Bool, bytes: Double) -> Double {
+        for key in ["\(kind)/\(backward ? "bwd" : "fwd")", "\(kind)/call"] {
+            if let curve = collectiveCurves[key] { return curve.seconds(at: bytes) }
+            if let measured = perOp[key] { return measured }
+        }
+        return plainOp
     }
 
     /// Host seconds to issue `launches` kernels of a task in `pass`.

@@ -265,7 +265,7 @@ public struct Executor {
         guard case let .collective(call) = task.action, task.stream == .tensorParallel || task.stream == .expertParallel else {
             return launch.hostSeconds(pass: nil, launches: 1)
         }
-        return launch.collectiveHostSeconds(kind: call.kind.rawValue, backward: call.isGradient)
+        return launch.collectiveHostSeconds(kind: call.kind.rawValue, backward: call.isGradient, bytes: Double(call.bytes))
     }
 
     /// What a kernel's time depends on (on one class's GPU).

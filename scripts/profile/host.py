@@ -25,7 +25,8 @@ residual add it feeds.
                   (torch._grouped_mm over 4 experts)
   <collective>    call: one collective from Python in the runner's autograd Functions, on
                   2 GPUs (all_reduce forward and backward, all_gather, reduce_scatter,
-                  all_to_all), tiny messages
+                  all_to_all), at message sizes from 2 KiB to 64 MiB (`bytes`; 0 for the
+                  ops above, whose host cost does not depend on size)
 
 Medians over repeats; p10 and p90 say how steady the host was.
 """
@@ -42,7 +43,11 @@ try:
 except ImportError:
     torch = None
 
-COLUMNS = ["op", "pass", "median_us", "p10_us", "p90_us", "chain_short", "chain_long", "samples"]
+COLUMNS = ["op", "pass", "bytes", "median_us", "p10_us", "p90_us", "chain_short", "chain_long", "samples"]
+# Collective message sizes: NCCL's host work grows with the channels and steps a larger
+# message takes, so a tensor-parallel layer's 16 MiB all-reduce costs the host more than a
+# 2 KiB one.
+COLLECTIVE_BYTES = [2 << 10, 256 << 10, 4 << 20, 16 << 20, 64 << 20]
 SEQ, BATCH, HIDDEN, HEADS, HEAD_DIM, VOCAB, EXPERTS = 32, 1, 256, 4, 64, 1024, 4
 SHORT, LONG = 8, 40
 ROWS = 2 * SEQ * BATCH  # grouped_gemm: each token routed to 2 of the experts, 16 rows apiece
@@ -183,7 +188,7 @@ def measure_ops(table, repeats):
                 less = medians["gemm"][index]
             values = [r[index] - less for r in raw[op]]
             stats = common.summarize(values)
-            table.add(op=op, **{"pass": pass_name}, median_us=stats["median_us"], p10_us=stats["p10_us"],
+            table.add(op=op, **{"pass": pass_name}, bytes=0, median_us=stats["median_us"], p10_us=stats["p10_us"],
                       p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
             print(f"[host] {op}/{pass_name}: median {stats['median_us']:.1f} us", flush=True)
 
@@ -224,7 +229,17 @@ def collective_rank(rank, world, port, repeats, queue):
     torch.cuda.set_device(rank)
     dist.init_process_group("nccl", rank=rank, world_size=world, device_id=torch.device("cuda", rank))
     pg = dist.group.WORLD
-    n = 1024
+    results = {}
+    for nbytes in COLLECTIVE_BYTES:
+        for name, samples in collective_samples(dist, pg, world, nbytes // 2, repeats).items():
+            results[(name, nbytes)] = samples
+    dist.destroy_process_group()
+    if rank == 0:
+        queue.put(results)
+
+
+def collective_samples(dist, pg, world, n, repeats):
+    """{case: [(forward us, backward us)]} for collectives of n bf16 elements."""
     x = torch.randn(n, device="cuda", dtype=torch.bfloat16)
     out_gather = torch.empty(n * world, device="cuda", dtype=torch.bfloat16)
     out_scatter = torch.empty(n // world, device="cuda", dtype=torch.bfloat16)
@@ -291,9 +306,7 @@ def collective_rank(rank, world, port, repeats, queue):
             fl, bl = fn(LONG)
             samples.append(((fl - fs) / (LONG - SHORT) * 1e6, (bl - bs) / (LONG - SHORT) * 1e6))
         results[name] = samples
-    dist.destroy_process_group()
-    if rank == 0:
-        queue.put(results)
+    return results
 
 
 def measure_collectives(table, repeats, gpus):
@@ -304,13 +317,15 @@ def measure_collectives(table, repeats, gpus):
     procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue)) for r in range(gpus)]
     for p in procs:
         p.start()
-    results = queue.get(timeout=300)
+    results = queue.get(timeout=400)
     for p in procs:
         p.join(timeout=60)
-    scale = results.pop("scale")
-    scale_f = common.percentile([f for f, _ in scale], 50)
-    scale_b = common.percentile([b for _, b in scale], 50)
-    for name, samples in results.items():
+    for (name, nbytes), samples in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        if name == "scale":
+            continue
+        scale = results[("scale", nbytes)]
+        scale_f = common.percentile([f for f, _ in scale], 50)
+        scale_b = common.percentile([b for _, b in scale], 50)
         op, pass_name = name.split("/")
         if pass_name == "fwd":
             values = [f - scale_f for f, _ in samples]
@@ -319,9 +334,9 @@ def measure_collectives(table, repeats, gpus):
         else:
             values = [f for f, _ in samples]
         stats = common.summarize(values)
-        table.add(op=op, **{"pass": pass_name}, median_us=stats["median_us"], p10_us=stats["p10_us"],
+        table.add(op=op, **{"pass": pass_name}, bytes=nbytes, median_us=stats["median_us"], p10_us=stats["p10_us"],
                   p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
-        print(f"[host] {name} ({gpus} GPUs): median {stats['median_us']:.1f} us", flush=True)
+        print(f"[host] {name} {nbytes} B ({gpus} GPUs): median {stats['median_us']:.1f} us", flush=True)
 
 
 def main(argv=None):
