@@ -31,7 +31,22 @@ public struct LaunchCosts: Sendable, Hashable {
     /// Host seconds per op as eager PyTorch issues it, by `family/pass` (`gemm/fwd`,
     /// `rope/bwd`, `accumulate/bwd`) and per collective call from Python (`all_reduce/fwd`,
     /// `all_reduce/bwd`, `all_gather/call`, …): `host.csv`'s medians. Empty without it.
-    public var perOp: [String: Double] = [:]
+    public var perOp: [String: Double] = [:] {
+        didSet {
+            forwardByFamily = [:]
+            backwardByFamily = [:]
+            for (key, seconds) in perOp {
+                let parts = key.split(separator: "/")
+                guard parts.count == 2 else { continue }
+                if parts[1] == "fwd" { forwardByFamily[String(parts[0])] = seconds }
+                if parts[1] == "bwd" { backwardByFamily[String(parts[0])] = seconds }
+            }
+        }
+    }
+    /// `perOp` split by pass and keyed by the family's name, so that pricing a task's host
+    /// time builds no string.
+    private var forwardByFamily: [String: Double] = [:]
+    private var backwardByFamily: [String: Double] = [:]
     /// Host seconds per collective call by message size, by `kind/pass` (`host.csv` rows
     /// with `bytes` > 0): NCCL's host work grows with the channels a larger message uses.
     public var collectiveCurves: [String: HostCurve] = [:]
@@ -104,7 +119,7 @@ public struct LaunchCosts: Sendable, Hashable {
         guard let pass, !perOp.isEmpty else { return hostSeconds(pass: pass, launches: launches) }
         // A grouped product without a grouped kernel runs as a loop of plain products.
         let name = if case .groupedGemm = family, launches > 1 { "gemm" } else { family.name }
-        guard let measured = perOp["\(name)/\(pass == .forward ? "fwd" : "bwd")"] else {
+        guard let measured = (pass == .forward ? forwardByFamily : backwardByFamily)[name] else {
             return hostSeconds(pass: pass, launches: launches)
         }
         let share = pass == .backwardInput || pass == .backwardWeight ? 0.5 : 1

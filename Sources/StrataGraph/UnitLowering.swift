@@ -220,7 +220,12 @@ struct UnitLowering {
 
         let routerOp = OpCosts.gemm(tree.modules.path(of: router), m: tokens, n: moe.experts, k: model.hidden, bias: false,
                                     precision: tree.attributes[router].precision.compute)
+        let assignments = routing.assignmentsPerExpert.reduce(0, +)
+        let activations = strategy.precision
         var steps: [LoweredStep] = [.op(index: router, op: routerOp, ring: nil)]
+        steps.append(.op(index: router, op: OpCosts.moePermute("\(path).permute", tokens: tokens, experts: moe.experts,
+                                                               assignments: assignments, hidden: model.hidden, precision: activations),
+                         ring: nil))
         if let axis { steps.append(.expertExchange(axes: [axis], bytesPerDestination: perDestination, label: "\(path) dispatch")) }
         // Local experts, grouped by precision and kernel so each group is one grouped GEMM.
         let local = Array(experts[groupIndex * routing.expertsPerRank..<(groupIndex + 1) * routing.expertsPerRank])
@@ -240,6 +245,8 @@ struct UnitLowering {
             }
         }
         if let axis { steps.append(.expertExchange(axes: [axis], bytesPerDestination: perDestination, label: "\(path) combine")) }
+        steps.append(.op(index: router, op: OpCosts.moeUnpermute("\(path).unpermute", tokens: tokens, assignments: assignments,
+                                                                 hidden: model.hidden, precision: activations), ring: nil))
         if let shared = child(mlp, "shared_experts") { steps += denseMLP(shared, residualSplit: residualSplit) }
         return steps
     }

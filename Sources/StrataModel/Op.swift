@@ -22,6 +22,11 @@ public enum OpFamily: Hashable, Sendable {
     /// A micro-batch's weight gradient added to the gradient kept across micro-batches.
     case gradientAccumulation
     case optimizerStep
+    /// A MoE layer's tokens copied into expert order, one row per token-expert assignment
+    /// (with the router's softmax and the gate weights picked for them).
+    case moePermute
+    /// The experts' rows scaled by their gate weights and summed back into token order.
+    case moeUnpermute
 
     public var name: String {
         switch self {
@@ -39,6 +44,8 @@ public enum OpFamily: Hashable, Sendable {
         case .rope: "rope"
         case .gradientAccumulation: "accumulate"
         case .optimizerStep: "optimizer_step"
+        case .moePermute: "moe_permute"
+        case .moeUnpermute: "moe_unpermute"
         }
     }
 

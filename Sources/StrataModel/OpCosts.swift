@@ -161,6 +161,27 @@ public enum OpCosts {
                   savedBytes: 0, parameters: 0)
     }
 
+    /// A MoE layer's permutation into expert order: the router's softmax over `tokens ×
+    /// experts` logits (fp32), and every one of the `assignments` rows of `hidden` values
+    /// gathered from its token; backward scatter-adds the rows' gradients back. Every MoE
+    /// implementation moves these bytes (Megatron-LM's permute, torchtitan's index ops).
+    public static func moePermute(_ name: String, tokens: Int, experts: Int, assignments: Int, hidden: Int,
+                                  precision: Precision) -> Op {
+        let rows = Double(assignments) * Double(hidden), e = precision.bytesPerElement
+        let logits = Double(tokens) * Double(experts)
+        let work = Work(flops: 5 * logits, bytes: 2 * rows * e + 8 * logits, precision: .fp32)
+        return Op(name: name, family: .moePermute, forward: work, backward: work, savedBytes: 0, parameters: 0)
+    }
+
+    /// The way back: each of the `assignments` expert output rows scaled by its gate weight
+    /// and added into its token's row of `tokens × hidden`. The scaled rows' inputs are
+    /// kept for the gate weights' gradient.
+    public static func moeUnpermute(_ name: String, tokens: Int, assignments: Int, hidden: Int, precision: Precision) -> Op {
+        let rows = Double(assignments) * Double(hidden), e = precision.bytesPerElement
+        let work = Work(flops: 2 * rows, bytes: 3 * rows * e + Double(tokens) * Double(hidden) * e, precision: .fp32)
+        return Op(name: name, family: .moeUnpermute, forward: work, backward: work, savedBytes: Int64(rows * e), parameters: 0)
+    }
+
     /// Adding a micro-batch's gradient of `parameters` values to the kept one: read both,
     /// write the sum (PyTorch's AccumulateGrad; fused into the weight-gradient product by
     /// Megatron-LM's gradient_accumulation_fusion, where this op does not appear).

@@ -22,7 +22,9 @@ residual add it feeds.
                   the kept one costs beyond the first micro-batch's
   rms_norm, layer_norm, gelu, swiglu (silu(x) * x), add, rope (q and k, the runner's
                   slice/neg/cat/mul/add), attention, embedding, cross_entropy, grouped_gemm
-                  (torch._grouped_mm over 4 experts)
+                  (torch._grouped_mm over 4 experts), moe_permute (router softmax, gate
+                  gather, rows into expert order, less the router product) and moe_unpermute
+                  (gate-weighted index_add back), as the runner's MoE layer runs them
   <collective>    call: one collective from Python in the runner's autograd Functions, on
                   2 GPUs (all_reduce forward and backward, all_gather, reduce_scatter,
                   all_to_all), at message sizes from 2 KiB to 64 MiB (`bytes`; 0 for the
@@ -76,6 +78,11 @@ class Chains:
         self.ids = torch.randint(0, VOCAB, (b, s), device="cuda")
         self.targets = torch.randint(0, VOCAB, (s * b,), device="cuda")
         self.offs = torch.arange(1, EXPERTS + 1, device="cuda", dtype=torch.int32) * (ROWS // EXPERTS)
+        g = torch.Generator(device="cuda")
+        g.manual_seed(0)
+        self.permutation = torch.randperm(ROWS, device="cuda", generator=g)
+        self.slot_row = torch.arange(ROWS, device="cuda")
+        self.slot_expert = torch.randint(0, 2 * EXPERTS, (ROWS,), device="cuda", generator=g)
 
     def params(self, op, k):
         h = HIDDEN
@@ -93,6 +100,10 @@ class Chains:
             return [leaf(VOCAB, h) for _ in range(k)]
         if op == "grouped_gemm":
             return [leaf(EXPERTS, h, h) for _ in range(k)]
+        if op == "moe_permute":
+            return [leaf(2 * EXPERTS, h) for _ in range(k)]
+        if op == "moe_unpermute":
+            return [torch.rand(ROWS, device="cuda").requires_grad_(True) for _ in range(k)]
         return [None] * k
 
     def step(self, op, y, p):
@@ -128,14 +139,20 @@ class Chains:
             return y + F.cross_entropy(logits, self.targets).to(y.dtype)
         if op == "grouped_gemm":  # y is [rows, hidden] here: the experts' sorted rows
             return torch._grouped_mm(y, p.transpose(1, 2), offs=self.offs)
+        if op == "moe_permute":  # the runner's MoE.forward up to the experts, rows kept in number
+            probs = torch.softmax(F.linear(y, p).float(), dim=-1)
+            probs[self.slot_row, self.slot_expert]  # the gate weights (their backward is not timed)
+            return y.index_select(0, self.permutation)
+        if op == "moe_unpermute":  # ... and after them: gate-weighted scatter-add
+            return torch.zeros_like(y).index_add(0, self.permutation, y * p.unsqueeze(1).to(y.dtype))
         raise ValueError(op)
 
 
 # What each composite row contains besides its own work: subtracted per element.
 CONTAINS = {"attention": ["gemm"], "cross_entropy": ["gemm", "add"], "embedding": ["add"],
-            "grouped_gemm": []}
+            "grouped_gemm": [], "moe_permute": ["gemm"]}
 OPS = ["gemm", "accumulate", "rms_norm", "layer_norm", "gelu", "swiglu", "add", "rope", "attention",
-       "embedding", "cross_entropy", "grouped_gemm"]
+       "embedding", "cross_entropy", "grouped_gemm", "moe_permute", "moe_unpermute"]
 
 
 def chain_times(chains, op, k):
@@ -144,7 +161,7 @@ def chain_times(chains, op, k):
     if op == "accumulate":
         for p in params:
             p.grad = torch.zeros_like(p)
-    shape = (ROWS, HIDDEN) if op == "grouped_gemm" else (SEQ, BATCH, HIDDEN)
+    shape = (ROWS, HIDDEN) if op in ("grouped_gemm", "moe_permute", "moe_unpermute") else (SEQ, BATCH, HIDDEN)
     x = torch.randn(*shape, device="cuda", dtype=torch.bfloat16).requires_grad_(True)
     torch.cuda.synchronize()
     t0 = time.perf_counter()
