@@ -207,22 +207,25 @@ public struct Executor {
                               launch: LaunchCosts) -> ClassFacts {
         var facts = ClassFacts(plan: plan(program))
         // Per class, so every key is priced on this class's GPU.
-        var priced: [PriceKey: (duration: SimTime, launches: Int, outOfRange: String?)] = [:]
+        var priced: [PriceKey: (duration: SimTime, launches: Int, host: Double, outOfRange: String?)] = [:]
         let kernelFloor = SimTime(seconds: launch.kernelFloor)
         /// A kernel's time (at least its launches' floor), launches and any reason its price
         /// is extrapolated, counted once per task it prices.
-        func price(_ key: PriceKey) -> (duration: SimTime, launches: Int) {
+        /// With the host's seconds to issue it (`LaunchCosts.hostSeconds(family:pass:launches:)`).
+        func price(_ key: PriceKey) -> (duration: SimTime, launches: Int, host: Double) {
             let price = priced[key] ?? {
                 let launches = costs.launches(family: key.family, pass: key.pass, work: key.work, kernel: key.kernel)
                 let seconds = costs.seconds(family: key.family, pass: key.pass, work: key.work, gpu: spec, kernel: key.kernel)
                 let outOfRange = costs.outOfRange(family: key.family, pass: key.pass, work: key.work, kernel: key.kernel)
-                return (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)), launches, outOfRange)
+                let host = launch.hostSeconds(family: key.family, pass: key.pass, launches: launches)
+                return (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)), launches, host, outOfRange)
             }()
             priced[key] = price
             if let reason = price.outOfRange { facts.extrapolated[reason, default: 0] += 1 }
-            return (price.duration, price.launches)
+            return (price.duration, price.launches, price.host)
         }
         var host = 0.0
+        var calls: [CallKey: Double] = [:]
         let tasks = program.tasks
         // Fields are read through the array, not by copying each task, whose strings and
         // arrays would be retained and released.
@@ -232,16 +235,20 @@ public struct Executor {
             facts.stream.append(tasks[index].stream)
             if case let .compute(kernel) = tasks[index].action {
                 let key = PriceKey(family: kernel.family, pass: kernelPass(kernel.pass), work: kernel.work, kernel: kernel.kernel)
-                var (duration, launches) = price(key)
+                var (duration, _, issue) = price(key)
                 var flops = kernel.work.flops
-                host += launch.hostSeconds(family: key.family, pass: kernel.pass == .optimizer ? nil : key.pass, launches: launches)
+                if kernel.pass == .optimizer {
+                    // The optimizer's kernels are plain ops, outside autograd.
+                    issue = launch.hostSeconds(pass: nil, launches: costs.launches(family: key.family, pass: key.pass, work: key.work,
+                                                                                   kernel: key.kernel))
+                }
+                host += issue
                 if let accumulation = kernel.accumulation {
                     // The gradient's accumulation kernel, launched after the product: its own price.
                     let tail = price(PriceKey(family: .gradientAccumulation, pass: .backward, work: accumulation, kernel: kernel.kernel))
                     duration += tail.duration
-                    launches += tail.launches
                     flops += accumulation.flops
-                    host += launch.hostSeconds(family: .gradientAccumulation, pass: .backward, launches: tail.launches)
+                    host += tail.host
                 }
                 facts.isCompute.append(true)
                 facts.flops.append(flops)
@@ -250,22 +257,31 @@ public struct Executor {
                 facts.isCompute.append(false)
                 facts.flops.append(0)
                 facts.duration.append(.zero)
-                host += Self.hostSeconds(of: tasks[index], launch: launch)
+                if case let .collective(call) = tasks[index].action,
+                   tasks[index].stream == .tensorParallel || tasks[index].stream == .expertParallel {
+                    // Collectives called from Python inside the layers: the measured call, by
+                    // kind, pass and size (memoised: a program repeats a few of them).
+                    let callKey = CallKey(kind: call.kind, backward: call.isGradient, bytes: call.bytes)
+                    let seconds = calls[callKey] ?? launch.collectiveHostSeconds(kind: call.kind.rawValue, backward: callKey.backward,
+                                                                                  bytes: Double(call.bytes))
+                    calls[callKey] = seconds
+                    host += seconds
+                } else {
+                    // Gradient buckets and parameter gathers (DDP's and FSDP's C++ hooks) and
+                    // point-to-point transfers: one plain op.
+                    host += launch.hostSeconds(pass: nil, launches: 1)
+                }
             }
             facts.issued.append(SimTime(seconds: host))
         }
         return facts
     }
 
-    /// Host seconds to issue a communication task: a collective the framework calls from
-    /// Python inside the layers (tensor, sequence and expert parallelism) costs the measured
-    /// call (`LaunchCosts.collectiveHostSeconds`); gradient buckets and parameter gathers,
-    /// which DDP and FSDP issue from C++ hooks, and point-to-point transfers cost one plain op.
-    private static func hostSeconds(of task: GraphTask, launch: LaunchCosts) -> Double {
-        guard case let .collective(call) = task.action, task.stream == .tensorParallel || task.stream == .expertParallel else {
-            return launch.hostSeconds(pass: nil, launches: 1)
-        }
-        return launch.collectiveHostSeconds(kind: call.kind.rawValue, backward: call.isGradient, bytes: Double(call.bytes))
+    /// A collective call's host price depends on these alone.
+    private struct CallKey: Hashable {
+        var kind: CollectiveKind
+        var backward: Bool
+        var bytes: Int64
     }
 
     /// What a kernel's time depends on (on one class's GPU).
