@@ -80,20 +80,21 @@ public struct CollectiveCall: Hashable, Sendable {
     public var bytes: Int64
     /// For all-to-all: bytes this GPU sends to each member of its group, by group index.
     public var bytesPerDestination: [Int64]?
-    /// What is being communicated, such as `layers[3] attention output`; a backward pass's
-    /// collective ends in ` gradient` (`layers[3] attention output gradient`).
+    /// What is being communicated, such as `layers[3] attention output`.
     public var label: String
-
-    /// Whether the call belongs to a backward pass (it carries gradients of activations).
-    public var isGradient: Bool { label.hasSuffix(" gradient") }
+    /// Whether the call belongs to a backward pass (it carries gradients of activations):
+    /// the host's cost of calling it differs (`LaunchCosts.collectiveHostSeconds`).
+    public var isGradient = false
 
     /// A call, for tools that price one collective on its own (`simulate cost`).
-    public init(kind: CollectiveKind, axes: [String], bytes: Int64, bytesPerDestination: [Int64]? = nil, label: String) {
+    public init(kind: CollectiveKind, axes: [String], bytes: Int64, bytesPerDestination: [Int64]? = nil, label: String,
+                isGradient: Bool = false) {
         self.kind = kind
         self.axes = axes
         self.bytes = bytes
         self.bytesPerDestination = bytesPerDestination
         self.label = label
+        self.isGradient = isGradient
     }
 }
 

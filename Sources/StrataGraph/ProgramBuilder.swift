@@ -110,8 +110,9 @@ struct ProgramBuilder {
     }
 
     private func collective(_ kind: CollectiveKind, _ axes: [String], _ bytes: Int64, _ label: String,
-                            perDestination: [Int64]? = nil) -> TaskAction {
-        .collective(CollectiveCall(kind: kind, axes: axes, bytes: bytes, bytesPerDestination: perDestination, label: label))
+                            perDestination: [Int64]? = nil, gradient: Bool = false) -> TaskAction {
+        .collective(CollectiveCall(kind: kind, axes: axes, bytes: bytes, bytesPerDestination: perDestination, label: label,
+                                   isGradient: gradient))
     }
 
     // MARK: The program
@@ -387,7 +388,7 @@ struct ProgramBuilder {
                     let buffer = kind == .allGather ? bytes : 0
                     pendingBufferFree += buffer
                     previous = emit("\(label) gradient \(kind.rawValue) mb\(mb)", .tensorParallel,
-                                    collective(kind, axes, bytes, "\(label) gradient"), after: [previous], allocates: buffer)
+                                    collective(kind, axes, bytes, "\(label) gradient", gradient: true), after: [previous], allocates: buffer)
                 }
             case let .expertExchange(axes, perDestination, label):
                 // Backward runs the combine's gradient first (delivering the experts' output
@@ -395,7 +396,8 @@ struct ProgramBuilder {
                 let received = perDestination.reduce(0, +)
                 let combine = label.hasSuffix("combine")
                 previous = emit("\(label) gradient all_to_all mb\(mb)", .expertParallel,
-                                collective(.allToAll, axes, received, "\(label) gradient", perDestination: perDestination),
+                                collective(.allToAll, axes, received, "\(label) gradient", perDestination: perDestination,
+                                           gradient: true),
                                 after: [previous], allocates: combine ? received : 0, frees: combine ? 0 : received)
             case .crossEntropyReductions:
                 break
