@@ -143,6 +143,7 @@ public enum Compiler {
         let state = strategy.training.state
         let tree = strategy.tree
         var bytes = 0.0, parameters = 0.0
+        let accumulatesLocally = strategy.gradientSync.afterLastMicroBatch && strategy.microBatchesPerReplica > 1
         var seen: Set<Int> = []
         var indices: [Int] = []
         for unit in units {
@@ -162,7 +163,14 @@ public enum Compiler {
             let weights = Double(mesh.size(of: layout.weights))
             parameters += whole / Double(mesh.size(of: layout.weights.filter { !tree.attributes[index].dataParallel.contains($0) || $0 == tree.attributes[index].expertParallel }))
             bytes += whole * state.weightBytesPerParameter / weights
-            bytes += whole * state.gradientBytesPerParameter / Double(mesh.size(of: layout.gradients))
+            // Gradients reduced over the data-parallel axes only after the last micro-batch
+            // accumulate unsharded over those axes until then (FSDP2's no-sync micro-batches):
+            // nothing can be scattered before it is reduced.
+            // (An expert-parallel axis splits the experts themselves, not replicas.)
+            let attributes = tree.attributes[index]
+            let gradientAxes = accumulatesLocally
+                ? layout.gradients.filter { !attributes.dataParallel.contains($0) || $0 == attributes.expertParallel } : layout.gradients
+            bytes += whole * state.gradientBytesPerParameter / Double(mesh.size(of: gradientAxes))
             bytes += whole * state.optimizerBytesPerParameter / Double(mesh.size(of: layout.optimizerState))
         }
         return (Int64(bytes.rounded(.up)), Int64(parameters.rounded()))

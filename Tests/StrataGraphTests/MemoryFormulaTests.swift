@@ -68,6 +68,23 @@ import Testing
                          "distributed optimizer over 4 replicas")
     }
 
+    /// ZeRO-2 shards gradients over the replicas only once they are reduce-scattered: with
+    /// the reduction after the last of 4 micro-batches (the default), each GPU accumulates
+    /// its whole fp32 gradient until then — 2 + 4 + 12/d bytes a parameter (FSDP2's
+    /// unsharded gradients under no-sync micro-batches); reduced after every micro-batch,
+    /// the gradient stays sharded: 2 + (4 + 12)/d.
+    @Test func shardedGradientsAccumulateWholeUntilTheyAreReduced() throws {
+        let deferred = try Self.compile(tp: 1, dp: 4, strategyLines: "zero = 2").program(of: 0)
+        Self.expectClose(Double(deferred.persistentBytes), (2 + 4 + 12.0 / 4) * Double(deferred.parameters), within: 0.001,
+                         "ZeRO-2, gradients reduced after the last micro-batch")
+        let everyMicroBatch = try Self.compile(tp: 1, dp: 4, strategyLines: """
+            zero = 2
+            grad_sync { after_last_micro_batch = false }
+            """).program(of: 0)
+        Self.expectClose(Double(everyMicroBatch.persistentBytes), (2 + 16.0 / 4) * Double(everyMicroBatch.parameters),
+                         within: 0.001, "ZeRO-2, gradients reduced after every micro-batch")
+    }
+
     @Test(arguments: [1, 2, 4])
     func tensorParallelActivations(tp: Int) throws {
         let graph = try Self.compile(tp: tp, dp: 4 / tp, strategyLines: "")
