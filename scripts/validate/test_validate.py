@@ -247,6 +247,8 @@ class TestOnCPU(unittest.TestCase):
         m = plan["model"]
         m.update(hidden=64, heads=8, kv_heads=4 if m["kv_heads"] != m["heads"] else 8,
                  ffn=128 if m["family"] == "llama" else 256, vocab=512)
+        if m.get("moe"):
+            m["moe"]["expert_ffn"] = 128
         path = os.path.join(d, name + ".json")
         with open(path, "w") as f:
             json.dump(plan, f)
@@ -264,6 +266,33 @@ class TestOnCPU(unittest.TestCase):
         for name, loss in losses.items():
             self.assertAlmostEqual(loss, losses["llama-1b-base"], delta=2e-3, msg=name)
             self.assertTrue(math.isfinite(loss))
+
+    def test_grouped_and_looped_experts_agree(self):
+        """The experts as one grouped product per projection (the plans' expert_kernel) or
+        as a loop of per-expert MLPs: the same weights, so the same first loss, also with
+        expert parallelism."""
+        with tempfile.TemporaryDirectory() as d:
+            losses = {}
+            for name, kernel in (("moe-base", "torch._grouped_mm"), ("moe-base", None), ("moe-ep2", "torch._grouped_mm")):
+                path = self.tiny(name, d)
+                with open(path) as f:
+                    plan = json.load(f)
+                self.assertEqual(plan["model"]["moe"].get("expert_kernel"), "torch._grouped_mm", name)
+                if kernel is None:
+                    del plan["model"]["moe"]["expert_kernel"]
+                    path = os.path.join(d, name + "-loop.json")
+                    with open(path, "w") as f:
+                        json.dump(plan, f)
+                out = path + ".out.json"
+                subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out", out,
+                                "--cpu", "--iterations", "1", "--warmup", "1"], check=True, capture_output=True)
+                with open(out) as f:
+                    result = json.load(f)
+                losses[(name, kernel)] = result["losses"][0]
+                self.assertEqual(len(result["host_issue_s"]), plan["gpus"])
+        first = losses[("moe-base", "torch._grouped_mm")]
+        for key, loss in losses.items():
+            self.assertAlmostEqual(loss, first, delta=2e-3, msg=str(key))
 
 
 if __name__ == "__main__":
