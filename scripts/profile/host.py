@@ -38,6 +38,7 @@ import common  # first: sets the NCCL/NVSHMEM safety variables before torch load
 import os
 import sys
 import time
+import types
 
 try:
     import torch
@@ -52,11 +53,12 @@ COLUMNS = ["op", "pass", "bytes", "median_us", "p10_us", "p90_us", "chain_short"
 COLLECTIVE_BYTES = [2 << 10, 256 << 10, 4 << 20, 16 << 20, 64 << 20]
 SEQ, BATCH, HIDDEN, HEADS, HEAD_DIM, VOCAB, EXPERTS = 32, 1, 256, 4, 64, 1024, 4
 SHORT, LONG = 8, 40
+DEVICE = "cuda"  # tests run the same code on "cpu"
 ROWS = 2 * SEQ * BATCH  # grouped_gemm: each token routed to 2 of the experts, 16 rows apiece
 
 
 def leaf(*shape, scale=0.02):
-    return (torch.randn(*shape, device="cuda", dtype=torch.bfloat16) * scale).requires_grad_(True)
+    return (torch.randn(*shape, device=DEVICE, dtype=torch.bfloat16) * scale).requires_grad_(True)
 
 
 def apply_rope(x, cos, sin):
@@ -71,18 +73,18 @@ class Chains:
 
     def __init__(self):
         s, b, h, d = SEQ, BATCH, HIDDEN, HEAD_DIM
-        pos = torch.arange(s, device="cuda", dtype=torch.float32)
-        inv = 1.0 / (500000.0 ** (torch.arange(0, d, 2, device="cuda", dtype=torch.float32) / d))
+        pos = torch.arange(s, device=DEVICE, dtype=torch.float32)
+        inv = 1.0 / (500000.0 ** (torch.arange(0, d, 2, device=DEVICE, dtype=torch.float32) / d))
         emb = torch.cat([torch.outer(pos, inv)] * 2, dim=-1)
         self.cos, self.sin = emb.cos().to(torch.bfloat16), emb.sin().to(torch.bfloat16)
-        self.ids = torch.randint(0, VOCAB, (b, s), device="cuda")
-        self.targets = torch.randint(0, VOCAB, (s * b,), device="cuda")
-        self.offs = torch.arange(1, EXPERTS + 1, device="cuda", dtype=torch.int32) * (ROWS // EXPERTS)
-        g = torch.Generator(device="cuda")
+        self.ids = torch.randint(0, VOCAB, (b, s), device=DEVICE)
+        self.targets = torch.randint(0, VOCAB, (s * b,), device=DEVICE)
+        self.offs = torch.arange(1, EXPERTS + 1, device=DEVICE, dtype=torch.int32) * (ROWS // EXPERTS)
+        g = torch.Generator(device=DEVICE)
         g.manual_seed(0)
-        self.permutation = torch.randperm(ROWS, device="cuda", generator=g)
-        self.slot_row = torch.arange(ROWS, device="cuda")
-        self.slot_expert = torch.randint(0, 2 * EXPERTS, (ROWS,), device="cuda", generator=g)
+        self.permutation = torch.randperm(ROWS, device=DEVICE, generator=g)
+        self.slot_row = torch.arange(ROWS, device=DEVICE)
+        self.slot_expert = torch.randint(0, 2 * EXPERTS, (ROWS,), device=DEVICE, generator=g)
 
     def params(self, op, k):
         h = HIDDEN
@@ -103,7 +105,7 @@ class Chains:
         if op == "moe_permute":
             return [leaf(2 * EXPERTS, h) for _ in range(k)]
         if op == "moe_unpermute":
-            return [torch.rand(ROWS, device="cuda").requires_grad_(True) for _ in range(k)]
+            return [torch.rand(ROWS, device=DEVICE).requires_grad_(True) for _ in range(k)]
         return [None] * k
 
     def step(self, op, y, p):
@@ -155,35 +157,55 @@ OPS = ["gemm", "accumulate", "rms_norm", "layer_norm", "gelu", "swiglu", "add", 
        "embedding", "cross_entropy", "grouped_gemm", "moe_permute", "moe_unpermute"]
 
 
+def synchronize():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed_graph(forward):
+    """Host seconds to build `forward()`'s autograd graph and to run its backward, from and
+    back to an idle GPU."""
+    synchronize()
+    t0 = time.perf_counter()
+    loss = forward().float().sum()
+    t1 = time.perf_counter()
+    loss.backward()
+    t2 = time.perf_counter()
+    synchronize()
+    return t1 - t0, t2 - t1
+
+
+def slopes(chain, repeats):
+    """[(forward us, backward us)] per repeat of `chain(k)` (host seconds of a k-element
+    chain): the slope between SHORT and LONG, so that fixed costs cancel."""
+    out = []
+    for _ in range(repeats):
+        fs, bs = chain(SHORT)
+        fl, bl = chain(LONG)
+        out.append(((fl - fs) / (LONG - SHORT) * 1e6, (bl - bs) / (LONG - SHORT) * 1e6))
+    return out
+
+
 def chain_times(chains, op, k):
-    """Host seconds of a K-element chain's forward and backward (GPU idle afterwards)."""
+    """Host seconds of a K-element chain of `op`, forward and backward."""
     params = chains.params(op, k)
     if op == "accumulate":
         for p in params:
             p.grad = torch.zeros_like(p)
     shape = (ROWS, HIDDEN) if op in ("grouped_gemm", "moe_permute", "moe_unpermute") else (SEQ, BATCH, HIDDEN)
-    x = torch.randn(*shape, device="cuda", dtype=torch.bfloat16).requires_grad_(True)
-    torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    y = x
-    for p in params:
-        y = chains.step(op, y, p)
-    loss = y.float().sum()
-    t1 = time.perf_counter()
-    loss.backward()
-    t2 = time.perf_counter()
-    torch.cuda.synchronize()
-    return t1 - t0, t2 - t1
+    x = torch.randn(*shape, device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
+
+    def forward():
+        y = x
+        for p in params:
+            y = chains.step(op, y, p)
+        return y
+    return timed_graph(forward)
 
 
 def per_op(chains, op, repeats):
-    """[(forward us, backward us)] per repeat: the slope between the short and long chain."""
-    out = []
-    for _ in range(repeats):
-        fs, bs = chain_times(chains, op, SHORT)
-        fl, bl = chain_times(chains, op, LONG)
-        out.append(((fl - fs) / (LONG - SHORT) * 1e6, (bl - bs) / (LONG - SHORT) * 1e6))
-    return out
+    """[(forward us, backward us)] per repeat for `op`."""
+    return slopes(lambda k: chain_times(chains, op, k), repeats)
 
 
 def measure_ops(table, repeats):
@@ -213,33 +235,13 @@ def measure_ops(table, repeats):
             print(f"[host] {op}/{pass_name}: median {stats['median_us']:.1f} us", flush=True)
 
 
-class _AllReduceForward(torch.autograd.Function if torch else object):
-    """The runner's _ReduceFromTP: all-reduce forward, identity backward."""
-
-    @staticmethod
-    def forward(ctx, x, pg):
-        x = x.contiguous()
-        torch.distributed.all_reduce(x, group=pg)
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
-
-
-class _AllReduceBackward(torch.autograd.Function if torch else object):
-    """The runner's _CopyToTP: identity forward, all-reduce of the gradient backward."""
-
-    @staticmethod
-    def forward(ctx, x, pg):
-        ctx.pg = pg
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        grad = grad.contiguous()
-        torch.distributed.all_reduce(grad, group=ctx.pg)
-        return grad, None
+def runner_functions():
+    """The validation runner's autograd Functions around tensor-parallel all-reduces
+    (Megatron's g: all-reduce forward; f: all-reduce of the gradient backward), so the
+    calls timed here are the runner's own."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "validate"))
+    import run as runner
+    return runner._ReduceFromTP, runner._CopyToTP
 
 
 def collective_rank(rank, world, port, repeats, queue):
@@ -260,14 +262,14 @@ def collective_rank(rank, world, port, repeats, queue):
 
 def collective_samples(dist, pg, world, n, repeats):
     """{case: [(forward us, backward us)]} for collectives of n bf16 elements."""
-    x = torch.randn(n, device="cuda", dtype=torch.bfloat16)
-    out_gather = torch.empty(n * world, device="cuda", dtype=torch.bfloat16)
-    out_scatter = torch.empty(n // world, device="cuda", dtype=torch.bfloat16)
-    out_a2a = torch.empty(n, device="cuda", dtype=torch.bfloat16)
+    x = torch.randn(n, device=DEVICE, dtype=torch.bfloat16)
+    out_gather = torch.empty(n * world, device=DEVICE, dtype=torch.bfloat16)
+    out_scatter = torch.empty(n // world, device=DEVICE, dtype=torch.bfloat16)
+    out_a2a = torch.empty(n, device=DEVICE, dtype=torch.bfloat16)
 
     def plain(kind, k):
         dist.barrier()
-        torch.cuda.synchronize()
+        synchronize()
         t0 = time.perf_counter()
         for _ in range(k):
             if kind == "all_gather":
@@ -277,55 +279,37 @@ def collective_samples(dist, pg, world, n, repeats):
             else:
                 dist.all_to_all_single(out_a2a, x, group=pg)
         t1 = time.perf_counter()
-        torch.cuda.synchronize()
+        synchronize()
         return t1 - t0, 0.0
 
     def autograd(fn, k):
-        y0 = torch.randn(n, device="cuda", dtype=torch.bfloat16, requires_grad=True)
-        dist.barrier()
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        y = y0
-        for _ in range(k):
-            y = fn.apply(y * 1.0, pg)  # the multiply: each call gets its own input, as in a layer
-        loss = y.float().sum()
-        t1 = time.perf_counter()
-        loss.backward()
-        t2 = time.perf_counter()
-        torch.cuda.synchronize()
-        return t1 - t0, t2 - t1
+        """k calls of the autograd Function `fn` (None: the chain without collectives,
+        subtracted from the autograd rows), each on its own input as in a layer."""
+        y0 = torch.randn(n, device=DEVICE, dtype=torch.bfloat16, requires_grad=True)
+        if fn is not None:
+            dist.barrier()
 
-    def scale_only(k):  # the chain without collectives, subtracted from the autograd rows
-        y0 = torch.randn(n, device="cuda", dtype=torch.bfloat16, requires_grad=True)
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        y = y0
-        for _ in range(k):
-            y = y * 1.0
-        loss = y.float().sum()
-        t1 = time.perf_counter()
-        loss.backward()
-        t2 = time.perf_counter()
-        torch.cuda.synchronize()
-        return t1 - t0, t2 - t1
+        def forward():
+            y = y0
+            for _ in range(k):
+                y = y * 1.0 if fn is None else fn.apply(y * 1.0, group)
+            return y
+        return timed_graph(forward)
 
+    reduce_forward, reduce_backward = runner_functions()
+    group = types.SimpleNamespace(pg=pg)  # what the runner's Functions take: a Group's pg
     cases = {
-        "all_reduce/fwd": lambda k: autograd(_AllReduceForward, k),
-        "all_reduce/bwd": lambda k: autograd(_AllReduceBackward, k),
+        "all_reduce/fwd": lambda k: autograd(reduce_forward, k),
+        "all_reduce/bwd": lambda k: autograd(reduce_backward, k),
         "all_gather/call": lambda k: plain("all_gather", k),
         "reduce_scatter/call": lambda k: plain("reduce_scatter", k),
         "all_to_all/call": lambda k: plain("all_to_all", k),
-        "scale": scale_only,
+        "scale": lambda k: autograd(None, k),
     }
     results = {}
     for name, fn in cases.items():
         fn(SHORT), fn(LONG)  # warm-up
-        samples = []
-        for _ in range(repeats):
-            fs, bs = fn(SHORT)
-            fl, bl = fn(LONG)
-            samples.append(((fl - fs) / (LONG - SHORT) * 1e6, (bl - bs) / (LONG - SHORT) * 1e6))
-        results[name] = samples
+        results[name] = slopes(fn, repeats)
     return results
 
 

@@ -8,6 +8,7 @@ factors, and the grids and token splits the tables are built from.
 """
 
 import contextlib
+import importlib.util
 import io
 import os
 import sys
@@ -23,6 +24,7 @@ import elementwise  # noqa: E402
 import gemm  # noqa: E402
 import merge_tables  # noqa: E402
 import grouped_gemm  # noqa: E402
+import host  # noqa: E402
 import attention  # noqa: E402
 import run  # noqa: E402
 import sparse_attention  # noqa: E402
@@ -341,6 +343,35 @@ class TestMergeTables(unittest.TestCase):
             code, err = self.run_main([a])
             self.assertEqual(code, 2)
             self.assertIn("at least two tables", err)
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestHostOnCPU(unittest.TestCase):
+    """host.py's chains on CPU: every op and pass gets a row, finite, with the composite
+    rows' contents subtracted (the figures themselves mean nothing on CPU)."""
+
+    def test_every_op_gets_a_row(self):
+        class Rows:
+            def __init__(self):
+                self.rows = []
+
+            def add(self, **row):
+                self.rows.append(row)
+
+        rows = Rows()
+        saved = host.DEVICE
+        host.DEVICE = "cpu"
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                host.measure_ops(rows, repeats=2)
+        finally:
+            host.DEVICE = saved
+        keys = {(r["op"], r["pass"]) for r in rows.rows}
+        expected = {(op, p) for op in host.OPS for p in ("fwd", "bwd")} - {("accumulate", "fwd")}
+        self.assertEqual(keys, expected)
+        for row in rows.rows:
+            self.assertTrue(all(isinstance(row[k], float) and row[k] == row[k] for k in ("median_us", "p10_us", "p90_us")), row)
+            self.assertEqual((row["bytes"], row["chain_short"], row["chain_long"], row["samples"]), (0, host.SHORT, host.LONG, 2))
 
 
 if __name__ == "__main__":
