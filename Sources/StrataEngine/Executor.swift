@@ -243,12 +243,14 @@ public struct Executor {
                                                                                    kernel: key.kernel))
                 }
                 host += issue
-                if let accumulation = kernel.accumulation {
-                    // The gradient's accumulation kernel, launched after the product: its own price.
-                    let tail = price(PriceKey(family: .gradientAccumulation, pass: .backward, work: accumulation, kernel: kernel.kernel))
+                for (family, work) in kernel.tails {
+                    // Kernels launched after the product (bias reduction, accumulation): their own prices.
+                    let tail = price(PriceKey(family: family, pass: .backward, work: work, kernel: kernel.kernel))
                     duration += tail.duration
-                    flops += accumulation.flops
-                    host += tail.host
+                    flops += work.flops
+                    // The bias reduction runs inside the product's autograd node; an
+                    // accumulation is a node of its own.
+                    if family == .gradientAccumulation { host += tail.host }
                 }
                 facts.isCompute.append(true)
                 facts.flops.append(flops)

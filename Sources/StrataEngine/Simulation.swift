@@ -358,9 +358,10 @@ struct Simulation {
         let gpu = cluster.gpus[simulated[sim]].spec
         let main = SimTime(seconds: executor.costs.seconds(family: kernel.family, pass: Executor.kernelPass(kernel.pass),
                                                            work: kernel.work, gpu: gpu, kernel: kernel.kernel))
-        guard let accumulation = kernel.accumulation else { return main }
-        return main + SimTime(seconds: executor.costs.seconds(family: .gradientAccumulation, pass: .backward, work: accumulation,
-                                                              gpu: gpu, kernel: kernel.kernel))
+        return kernel.tails.reduce(main) { total, tail in
+            total + SimTime(seconds: executor.costs.seconds(family: tail.family, pass: .backward, work: tail.work, gpu: gpu,
+                                                            kernel: kernel.kernel))
+        }
     }
 
     /// Resolves a communication task's group and matching keys, once per simulated task.

@@ -105,8 +105,10 @@ struct ProgramBuilder {
                 return computed
             } ?? 1)
         }
-        return .compute(ComputeKernel(op: op.name, family: op.family, pass: pass, work: work, modelFLOPs: model,
-                                      kernel: index.flatMap { tree.attributes[$0].kernel }))
+        var kernel = ComputeKernel(op: op.name, family: op.family, pass: pass, work: work, modelFLOPs: model,
+                                   kernel: index.flatMap { tree.attributes[$0].kernel })
+        if pass == .backward || pass == .backwardWeight { kernel.biasGradient = op.biasGradient }
+        return .compute(kernel)
     }
 
     private func collective(_ kind: CollectiveKind, _ axes: [String], _ bytes: Int64, _ label: String,

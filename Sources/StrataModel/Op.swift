@@ -76,6 +76,10 @@ public struct Op: Hashable, Sendable {
     public var backwardWorkspace: Int64 = 0
     /// Trainable parameters the op owns.
     public var parameters: Int64
+    /// A biased product's bias gradient: the output gradient summed over its rows, a
+    /// memory-bound reduction the backward runs beside the two products (PyTorch's
+    /// AddmmBackward launches it as its own kernel). Nil without a bias.
+    public var biasGradient: Work? = nil
 
     public init(name: String, family: OpFamily, forward: Work, backward: Work, savedBytes: Int64, parameters: Int64) {
         self.name = name

@@ -13,12 +13,14 @@ public enum OpCosts {
         let e = precision.bytesPerElement
         let forwardBytes = (m * k + k * n + m * n) * e
         let backwardBytes = ((m * n + n * k + m * k) + (m * k + m * n + k * n)) * e
-        return Op(
+        var op = Op(
             name: name, family: .gemm(m: Int(m), n: Int(n), k: Int(k)),
             forward: Work(flops: 2 * m * n * k, bytes: forwardBytes, precision: precision),
             backward: Work(flops: 4 * m * n * k, bytes: backwardBytes, precision: precision),
             savedBytes: Int64(m * k * e),
             parameters: Int64(k * n) + (bias ? Int64(n) : 0))
+        if bias { op.biasGradient = Work(flops: m * n, bytes: (m * n + n) * e, precision: .fp32) }
+        return op
     }
 
     /// The experts of one GPU as one grouped GEMM: expert *i* multiplies `tokens[i]` rows

@@ -36,10 +36,12 @@ import Testing
     static func microBatchPicoseconds() -> Int64 {
         let (t, h, f, v) = (tokens, h, f, vocab)
         var total: Int64 = 0
-        func gemm(_ m: Double, _ n: Double, _ k: Double) {
+        func gemm(_ m: Double, _ n: Double, _ k: Double, bias: Bool = true) {
             let bytes = (m * k + k * n + m * n) * e
             total += roofline(flops: 2 * m * n * k, bytes: bytes, peak: bf16Peak)       // forward
             total += roofline(flops: 4 * m * n * k, bytes: 2 * bytes, peak: bf16Peak)   // input + weight gradients
+            // The bias gradient: the output gradient summed over its rows.
+            if bias { total += roofline(flops: m * n, bytes: (m * n + n) * e, peak: fp32Peak) }
         }
         func layerNorm() {
             total += roofline(flops: 8 * t * h, bytes: 2 * t * h * e + 2 * h * e, peak: fp32Peak)
@@ -68,7 +70,7 @@ import Testing
         residual()
         // Final norm, tied head, fp32 cross-entropy.
         layerNorm()
-        gemm(t, v, h)
+        gemm(t, v, h, bias: false)
         total += roofline(flops: 5 * t * v, bytes: t * v * (e + 4), peak: fp32Peak)
         total += roofline(flops: 2 * t * v, bytes: t * v * (4 + e), peak: fp32Peak)
         // Each weight gradient added to the kept one (PyTorch's AccumulateGrad): read both,
