@@ -84,6 +84,9 @@ public struct MeasuredCostModel: ComputeCostModel {
         /// The grouped kernel's tile configuration (`GroupedGemmTiling.configuration`;
         /// empty for a plain product): rows of another configuration are not neighbours.
         var configuration = ""
+        /// A shape whose throughput is far from what its neighbours predict
+        /// (`isolateAnomalies`): reproduced at its own shape, not lent to others.
+        var isolated = false
     }
 
     struct BandwidthCurve {
@@ -210,8 +213,30 @@ public struct MeasuredCostModel: ComputeCostModel {
                                                         seconds: us * 1e-6, logEfficiency: log(efficiency),
                                                         logGroups: log(Double(groups)), configuration: configuration))
         }
-        return points
+        return points.mapValues(isolateAnomalies)
     }
+
+    /// Marks the shapes whose throughput is more than `anomalyTolerance` off what their
+    /// neighbours predict without them: cuBLAS picks a poor kernel for an odd shape now
+    /// and then (1024 × 8192 × 3584 in bf16 runs at 322 TFLOP/s between neighbours at
+    /// 700–780), and a harmonic mean would lend that slowness to every shape near it.
+    static func isolateAnomalies(_ points: [GemmPoint]) -> [GemmPoint] {
+        guard points.count > 4 else { return points }
+        var marked = points
+        for index in points.indices {
+            var others = points
+            let held = others.remove(at: index)
+            guard let predicted = interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK),
+                                              efficiency: exp(held.logEfficiency), groups: exp(held.logGroups),
+                                              configuration: held.configuration) else { continue }
+            if abs(held.flopsPerSecond / predicted - 1) > anomalyTolerance { marked[index].isolated = true }
+        }
+        return marked
+    }
+
+    /// How far (relative) a measured throughput may be from its neighbours' before it is
+    /// taken for an anomaly of that one shape.
+    static let anomalyTolerance = 0.3
 
     /// The per-expert token counts of a grouped row, where its columns say how the profiler
     /// routed them and they add up to its `m_total` (and `max_tokens_per_expert`, if given).
@@ -259,6 +284,13 @@ public struct MeasuredCostModel: ComputeCostModel {
             return (distance, point.flopsPerSecond)
         }.sorted { $0.distance < $1.distance }.prefix(4)
         if let exact = nearest.first, exact.distance < 1e-9 { return exact.rate }
+        let lenders = points.filter { !$0.isolated }
+        guard lenders.count < points.count, !lenders.isEmpty else { return combine(nearest) }
+        return interpolate(lenders, m: m, n: n, k: k, efficiency: efficiency, groups: groups, configuration: configuration)
+    }
+
+    /// The inverse-square-distance weighted harmonic mean of the neighbours' throughputs.
+    static func combine(_ nearest: ArraySlice<(distance: Double, rate: Double)>) -> Double {
         var weights = 0.0, secondsPerFLOP = 0.0
         for (distance, rate) in nearest {
             let weight = 1 / (distance * distance)

@@ -27,6 +27,24 @@ import Testing
         #expect(ProfiledTokenCounts.counts(tokens: 4096, topk: 2, experts: 8, distribution: "uniform") == nil)
     }
 
+    /// A shape cuBLAS serves with a poor kernel (1024 × 8192 × 3584 in bf16: 322 TFLOP/s
+    /// between neighbours at 700–780) keeps its own measured time but lends nothing to its
+    /// neighbours; few shapes are set aside so.
+    @Test func anomalousShapesAreReproducedButNotLent() throws {
+        let model = MeasuredCostModel(tables: try MeasuredTables(folder: Self.h100Folder))
+        let points = try #require(model.gemm["bf16"])
+        let isolated = points.filter(\.isolated)
+        #expect(isolated.contains { exp($0.logM).rounded() == 1024 && exp($0.logN).rounded() == 8192 && exp($0.logK).rounded() == 3584 })
+        for dtype in model.gemm.keys { #expect(model.gemm[dtype]!.filter(\.isolated).count * 20 <= model.gemm[dtype]!.count, "\(dtype)") }
+        let anomaly = try #require(model.gemmSeconds(m: 1024, n: 8192, k: 3584, precision: .bf16))
+        #expect(abs(anomaly / 186.624e-6 - 1) < 1e-9)
+        // Its neighbour at 2,048 rows is priced from the shapes around it alone.
+        let lenders = points.filter { !$0.isolated }
+        let neighbour = try #require(model.gemmSeconds(m: 2048, n: 8192, k: 4096, precision: .bf16))
+        let fromLenders = try #require(MeasuredCostModel.interpolate(lenders, m: 2048, n: 8192, k: 4096))
+        #expect(abs(neighbour / (model.kernelFloor + 2 * 2048 * 8192 * 4096 / fromLenders) - 1) < 1e-12)
+    }
+
     @Test func groupedTilingEfficiencyIsAFractionAndOneOnWholeBlocks() {
         let (rows, columns) = (GroupedGemmTiling.blockRows, GroupedGemmTiling.blockColumns)
         #expect(GroupedGemmTiling.efficiency(tokens: [rows, 3 * rows, 0, rows], n: 2 * columns) == 1)
