@@ -274,23 +274,40 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// - Complexity: O(*p* log *p*) for *p* points.
     static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, efficiency: Double = 1,
                             groups: Double = 1, configuration: String = "") -> Double? {
-        let sameConfiguration = points.filter { $0.configuration == configuration }
-        let points = sameConfiguration.isEmpty ? points : sameConfiguration
         guard !points.isEmpty else { return nil }
+        let restrict = points.contains { $0.configuration == configuration }
         let (x, y, z, e, g) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)), log(efficiency), log(max(groups, 1)))
-        let nearest = points.map { point -> (distance: Double, rate: Double) in
+        // One pass, no sort: the nearest shape of all (an exact match returns its own rate,
+        // set aside or not), the four nearest that lend, and the four nearest of all for a
+        // table where every candidate is set aside. Ties keep the table's order.
+        var lenders = Nearest(), all = Nearest()
+        for point in points where !restrict || point.configuration == configuration {
             let distance = ((point.logM - x) * (point.logM - x) + (point.logN - y) * (point.logN - y) + (point.logK - z) * (point.logK - z)
                 + (point.logEfficiency - e) * (point.logEfficiency - e) + (point.logGroups - g) * (point.logGroups - g)).squareRoot()
-            return (distance, point.flopsPerSecond)
-        }.sorted { $0.distance < $1.distance }.prefix(4)
-        if let exact = nearest.first, exact.distance < 1e-9 { return exact.rate }
-        let lenders = points.filter { !$0.isolated }
-        guard lenders.count < points.count, !lenders.isEmpty else { return combine(nearest) }
-        return interpolate(lenders, m: m, n: n, k: k, efficiency: efficiency, groups: groups, configuration: configuration)
+            all.offer(distance, point.flopsPerSecond)
+            if !point.isolated { lenders.offer(distance, point.flopsPerSecond) }
+        }
+        if let exact = all.items.first, exact.distance < 1e-9 { return exact.rate }
+        return combine(lenders.items.isEmpty ? all.items : lenders.items)
+    }
+
+    /// The four (distance, rate) pairs nearest so far, nearest first; among equal distances
+    /// the one offered first comes first.
+    struct Nearest {
+        private(set) var items: [(distance: Double, rate: Double)] = []
+
+        init() { items.reserveCapacity(5) }
+
+        mutating func offer(_ distance: Double, _ rate: Double) {
+            if items.count == 4, distance >= items[3].distance { return }
+            let position = items.firstIndex { distance < $0.distance } ?? items.count
+            items.insert((distance, rate), at: position)
+            if items.count > 4 { items.removeLast() }
+        }
     }
 
     /// The inverse-square-distance weighted harmonic mean of the neighbours' throughputs.
-    static func combine(_ nearest: ArraySlice<(distance: Double, rate: Double)>) -> Double {
+    static func combine(_ nearest: [(distance: Double, rate: Double)]) -> Double {
         var weights = 0.0, secondsPerFLOP = 0.0
         for (distance, rate) in nearest {
             let weight = 1 / (distance * distance)

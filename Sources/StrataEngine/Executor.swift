@@ -243,14 +243,18 @@ public struct Executor {
                                                                                    kernel: key.kernel))
                 }
                 host += issue
-                for (family, work) in kernel.tails {
-                    // Kernels launched after the product (bias reduction, accumulation): their own prices.
-                    let tail = price(PriceKey(family: family, pass: .backward, work: work, kernel: kernel.kernel))
+                // Kernels launched after the product, each at its own price: the bias
+                // reduction (inside the product's autograd node, no host of its own), then the
+                // gradient's accumulation (a node of its own).
+                if let bias = kernel.biasGradient {
+                    duration += price(PriceKey(family: .add, pass: .backward, work: bias, kernel: kernel.kernel)).duration
+                    flops += bias.flops
+                }
+                if let accumulation = kernel.accumulation {
+                    let tail = price(PriceKey(family: .gradientAccumulation, pass: .backward, work: accumulation, kernel: kernel.kernel))
                     duration += tail.duration
-                    flops += work.flops
-                    // The bias reduction runs inside the product's autograd node; an
-                    // accumulation is a node of its own.
-                    if family == .gradientAccumulation { host += tail.host }
+                    flops += accumulation.flops
+                    host += tail.host
                 }
                 facts.isCompute.append(true)
                 facts.flops.append(flops)
@@ -259,8 +263,9 @@ public struct Executor {
                 facts.isCompute.append(false)
                 facts.flops.append(0)
                 facts.duration.append(.zero)
-                if case let .collective(call) = tasks[index].action,
-                   tasks[index].stream == .tensorParallel || tasks[index].stream == .expertParallel {
+                // The stream first: decoding the action copies the call's label and arrays.
+                if tasks[index].stream == .tensorParallel || tasks[index].stream == .expertParallel,
+                   case let .collective(call) = tasks[index].action {
                     // Collectives called from Python inside the layers: the measured call, by
                     // kind, pass and size (memoised: a program repeats a few of them).
                     let callKey = CallKey(kind: call.kind, backward: call.isGradient, bytes: call.bytes)

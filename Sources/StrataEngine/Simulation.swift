@@ -1,6 +1,7 @@
 import StrataCore
 import StrataCost
 import StrataGraph
+import StrataModel
 import StrataTopology
 
 /// The state of one `Executor.run` and the handlers of its events.
@@ -358,10 +359,12 @@ struct Simulation {
         let gpu = cluster.gpus[simulated[sim]].spec
         let main = SimTime(seconds: executor.costs.seconds(family: kernel.family, pass: Executor.kernelPass(kernel.pass),
                                                            work: kernel.work, gpu: gpu, kernel: kernel.kernel))
-        return kernel.tails.reduce(main) { total, tail in
-            total + SimTime(seconds: executor.costs.seconds(family: tail.family, pass: .backward, work: tail.work, gpu: gpu,
-                                                            kernel: kernel.kernel))
+        var total = main
+        for (family, work) in [(OpFamily.add, kernel.biasGradient), (.gradientAccumulation, kernel.accumulation)] {
+            guard let work else { continue }
+            total += SimTime(seconds: executor.costs.seconds(family: family, pass: .backward, work: work, gpu: gpu, kernel: kernel.kernel))
         }
+        return total
     }
 
     /// Resolves a communication task's group and matching keys, once per simulated task.

@@ -59,19 +59,13 @@ public struct ComputeKernel: Hashable, Sendable {
     /// kernel launched right after this one on the same stream, priced on its own and
     /// simulated as this task's tail — one task instead of two, the same times.
     public var accumulation: Work? = nil
-    /// The bias gradient's reduction (`Op.biasGradient`), on the backward that computes the
-    /// weight gradient; simulated as this task's tail like the accumulation.
-    public var biasGradient: Work? = nil
+    /// Whether this backward also reduces a bias gradient (`Op.biasGradient`, on the pass
+    /// that computes the weight gradient), simulated as this task's tail like the
+    /// accumulation and priced at the device copy's bandwidth, as residual adds are.
+    public var reducesBias = false
 
-    /// The memory-bound kernels simulated as this task's tail, in launch order, with the
-    /// family each is priced as: the bias gradient's reduction (at the device copy's
-    /// bandwidth, as residual adds are), then the gradient's accumulation.
-    public var tails: [(family: OpFamily, work: Work)] {
-        var tails: [(family: OpFamily, work: Work)] = []
-        if let biasGradient { tails.append((.add, biasGradient)) }
-        if let accumulation { tails.append((.gradientAccumulation, accumulation)) }
-        return tails
-    }
+    /// The bias gradient's reduction, when `reducesBias`.
+    public var biasGradient: Work? { Op.biasGradient(family: family, hasBias: reducesBias, precision: work.precision) }
 }
 
 /// The collectives the compiler emits.

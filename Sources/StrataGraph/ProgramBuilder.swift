@@ -107,7 +107,7 @@ struct ProgramBuilder {
         }
         var kernel = ComputeKernel(op: op.name, family: op.family, pass: pass, work: work, modelFLOPs: model,
                                    kernel: index.flatMap { tree.attributes[$0].kernel })
-        if pass == .backward || pass == .backwardWeight { kernel.biasGradient = op.biasGradient }
+        kernel.reducesBias = op.hasBias && (pass == .backward || pass == .backwardWeight)
         return .compute(kernel)
     }
 

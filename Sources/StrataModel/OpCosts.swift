@@ -19,7 +19,7 @@ public enum OpCosts {
             backward: Work(flops: 4 * m * n * k, bytes: backwardBytes, precision: precision),
             savedBytes: Int64(m * k * e),
             parameters: Int64(k * n) + (bias ? Int64(n) : 0))
-        if bias { op.biasGradient = Work(flops: m * n, bytes: (m * n + n) * e, precision: .fp32) }
+        op.hasBias = bias
         return op
     }
 
