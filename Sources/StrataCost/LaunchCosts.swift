@@ -83,11 +83,12 @@ public struct LaunchCosts: Sendable, Hashable {
         self.kernelFloor = kernelFloor
     }
 
-    /// The measured figures of `tables` (`launch.csv`), each falling back to its default.
+    /// The measured figures of `tables` (`launch.csv`, `host.csv`), each falling back to its
+    /// default; either table may be missing.
     public static func fit(_ tables: MeasuredTables) -> LaunchCosts {
-        guard let table = tables.tables["launch"] else { return .defaults }
         func median(_ metric: String) -> Double? {
-            table.rows.first { $0["metric"] == metric }.flatMap { table.number($0, "median_us") }.map { $0 * 1e-6 }
+            guard let table = tables.tables["launch"] else { return nil }
+            return table.rows.first { $0["metric"] == metric }.flatMap { table.number($0, "median_us") }.map { $0 * 1e-6 }
         }
         var costs = LaunchCosts(forwardOp: median("host_op_autograd") ?? defaults.forwardOp,
                                 backwardOp: median("host_backward_op") ?? defaults.backwardOp,
