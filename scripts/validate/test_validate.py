@@ -24,6 +24,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import host_ops  # noqa: E402
 import plan as planlib  # noqa: E402
 import run_all  # noqa: E402
 
@@ -235,6 +236,19 @@ class TestTable(unittest.TestCase):
         header = lines.index(",".join(run_all.COLUMNS))
         self.assertEqual(lines[header + 1:], ["a,1,1,0.2,0.3,10,200,400,10.9,9.5",
                                               "b,2,0.25,0.2,0.3,10,200,400,10.9,9.5"])
+
+
+class TestHostOps(unittest.TestCase):
+    def test_nested_events_are_summed_per_call_on_the_same_thread(self):
+        def x(name, ts, dur, tid=1, cat="cpu_op"):
+            return {"ph": "X", "name": name, "ts": ts, "dur": dur, "tid": tid, "cat": cat}
+        events = [x("f", 0, 100), x("f", 200, 60),
+                  x("inner", 10, 50), x("inner", 210, 30), x("launch", 20, 10, cat="cuda_runtime"),
+                  x("inner", 150, 5),            # between the calls: not counted
+                  x("inner", 20, 70, tid=2)]     # another thread: not counted
+        calls, mean, nested = host_ops.nested_times(events, "f")
+        self.assertEqual((calls, mean), (2, 80))
+        self.assertEqual(nested, {("cpu_op", "inner"): 40, ("cuda_runtime", "launch"): 5})
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
