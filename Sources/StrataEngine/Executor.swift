@@ -235,26 +235,18 @@ public struct Executor {
             facts.stream.append(tasks[index].stream)
             if case let .compute(kernel) = tasks[index].action {
                 let key = PriceKey(family: kernel.family, pass: kernelPass(kernel.pass), work: kernel.work, kernel: kernel.kernel)
-                var (duration, _, issue) = price(key)
+                var (duration, launches, issue) = price(key)
                 var flops = kernel.work.flops
-                if kernel.pass == .optimizer {
-                    // The optimizer's kernels are plain ops, outside autograd.
-                    issue = launch.hostSeconds(pass: nil, launches: costs.launches(family: key.family, pass: key.pass, work: key.work,
-                                                                                   kernel: key.kernel))
-                }
-                host += issue
-                // Kernels launched after the product, each at its own price: the bias
-                // reduction (inside the product's autograd node, no host of its own), then the
-                // gradient's accumulation (a node of its own).
-                if let bias = kernel.biasGradient {
-                    duration += price(PriceKey(family: .add, pass: .backward, work: bias, kernel: kernel.kernel)).duration
-                    flops += bias.flops
-                }
-                if let accumulation = kernel.accumulation {
-                    let tail = price(PriceKey(family: .gradientAccumulation, pass: .backward, work: accumulation, kernel: kernel.kernel))
+                // The optimizer's kernels are plain ops, outside autograd.
+                host += kernel.pass == .optimizer ? launch.hostSeconds(pass: nil, launches: launches) : issue
+                // Kernels launched after the product, each at its own price. The bias
+                // reduction runs inside the product's autograd node (no host of its own); the
+                // gradient's accumulation is a node of its own.
+                kernel.forEachTail { family, work in
+                    let tail = price(PriceKey(family: family, pass: .backward, work: work, kernel: kernel.kernel))
                     duration += tail.duration
-                    flops += accumulation.flops
-                    host += tail.host
+                    flops += work.flops
+                    if family == .gradientAccumulation { host += tail.host }
                 }
                 facts.isCompute.append(true)
                 facts.flops.append(flops)

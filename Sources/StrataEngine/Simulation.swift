@@ -1,7 +1,6 @@
 import StrataCore
 import StrataCost
 import StrataGraph
-import StrataModel
 import StrataTopology
 
 /// The state of one `Executor.run` and the handlers of its events.
@@ -360,8 +359,7 @@ struct Simulation {
         let main = SimTime(seconds: executor.costs.seconds(family: kernel.family, pass: Executor.kernelPass(kernel.pass),
                                                            work: kernel.work, gpu: gpu, kernel: kernel.kernel))
         var total = main
-        for (family, work) in [(OpFamily.add, kernel.biasGradient), (.gradientAccumulation, kernel.accumulation)] {
-            guard let work else { continue }
+        kernel.forEachTail { family, work in
             total += SimTime(seconds: executor.costs.seconds(family: family, pass: .backward, work: work, gpu: gpu, kernel: kernel.kernel))
         }
         return total

@@ -66,6 +66,15 @@ public struct ComputeKernel: Hashable, Sendable {
 
     /// The bias gradient's reduction, when `reducesBias`.
     public var biasGradient: Work? { Op.biasGradient(family: family, hasBias: reducesBias, precision: work.precision) }
+
+    /// Calls `body` with each kernel simulated as this task's tail, in launch order, and the
+    /// family that prices it: the bias reduction (at the device copy's bandwidth, as
+    /// residual adds are), then the gradient's accumulation. No array is built: the
+    /// executor walks every compute task.
+    public func forEachTail(_ body: (_ family: OpFamily, _ work: Work) -> Void) {
+        if let biasGradient { body(.add, biasGradient) }
+        if let accumulation { body(.gradientAccumulation, accumulation) }
+    }
 }
 
 /// The collectives the compiler emits.

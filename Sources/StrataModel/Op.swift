@@ -77,17 +77,13 @@ public struct Op: Hashable, Sendable {
     /// Trainable parameters the op owns.
     public var parameters: Int64
     /// Whether the op is a product with a bias, whose backward also sums the output
-    /// gradient over the rows (`biasGradient`). A flag rather than a stored `Work`: ops are
-    /// copied often, and the work follows from the shape.
+    /// gradient over the rows (`biasGradient(family:hasBias:precision:)`). A flag rather
+    /// than a stored `Work`: ops are copied often, and the work follows from the shape.
     public var hasBias = false
 
-    /// A biased product's bias gradient: the output gradient summed over its rows, a
-    /// memory-bound reduction the backward runs beside the two products (PyTorch's
-    /// AddmmBackward launches it as its own kernel). Nil without a bias.
-    public var biasGradient: Work? { Self.biasGradient(family: family, hasBias: hasBias, precision: forward.precision) }
-
-    /// The bias gradient of a product of `family` in `precision`: read the `[m, n]` output
-    /// gradient, write `n` sums.
+    /// A biased product's bias gradient: the `[m, n]` output gradient summed over its rows
+    /// into `n` sums, a memory-bound reduction the backward runs beside the two products
+    /// (PyTorch's AddmmBackward launches it as its own kernel). Nil without a bias.
     public static func biasGradient(family: OpFamily, hasBias: Bool, precision: Precision) -> Work? {
         guard hasBias, case let .gemm(m, n, _) = family else { return nil }
         let (rows, columns) = (Double(m), Double(n))
