@@ -65,9 +65,7 @@ extension MeasuredCostModel {
                 let errors = points.indices.compactMap { index -> Double? in
                     var others = points
                     let held = others.remove(at: index)
-                    guard let rate = Self.interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK),
-                                                      efficiency: exp(held.logEfficiency), groups: exp(held.logGroups),
-                                                      configuration: held.configuration) else { return nil }
+                    guard let rate = Self.throughput(at: held, from: others) else { return nil }
                     // Time is the floor plus the work (the held row's time above the floor
                     // at its own rate) at the interpolated rate.
                     let work = (held.seconds - kernelFloor) * held.flopsPerSecond

@@ -203,7 +203,7 @@ public struct MeasuredCostModel: ComputeCostModel {
                   let us = table.number(row, "median_us"), let dtype = row["dtype"], us > 0, m > 0, n > 0, k > 0 else { continue }
             var efficiency = 1.0, configuration = "", groups = 1
             if routed, let tokens = profiledTokens(table, row) {
-                groups = tokens.filter { $0 > 0 }.count
+                groups = GroupedGemmTiling.groups(tokens)
                 let tiling = GroupedGemmTiling.configuration(kernel: kernel, experts: tokens.count, rows: Int(m), n: Int(n), k: Int(k))
                 efficiency = GroupedGemmTiling.efficiency(tokens: tokens, n: Int(n), configuration: tiling)
                 configuration = tiling.name
@@ -226,12 +226,17 @@ public struct MeasuredCostModel: ComputeCostModel {
         for index in points.indices {
             var others = points
             let held = others.remove(at: index)
-            guard let predicted = interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK),
-                                              efficiency: exp(held.logEfficiency), groups: exp(held.logGroups),
-                                              configuration: held.configuration) else { continue }
+            guard let predicted = throughput(at: held, from: others) else { continue }
             if abs(held.flopsPerSecond / predicted - 1) > anomalyTolerance { marked[index].isolated = true }
         }
         return marked
+    }
+
+    /// The throughput `interpolate` gives at a measured point's own coordinates, from
+    /// `others` (leave-one-out: the point itself held out).
+    static func throughput(at held: GemmPoint, from others: [GemmPoint]) -> Double? {
+        interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK), efficiency: exp(held.logEfficiency),
+                    groups: exp(held.logGroups), configuration: held.configuration)
     }
 
     /// How far (relative) a measured throughput may be from its neighbours' before it is
@@ -271,7 +276,7 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// Grouped rows count only among rows of the query's tile `configuration`
     /// (`GroupedGemmTiling`), where any were measured; otherwise among all rows.
     ///
-    /// - Complexity: O(*p* log *p*) for *p* points.
+    /// - Complexity: O(*p*) for *p* points.
     static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, efficiency: Double = 1,
                             groups: Double = 1, configuration: String = "") -> Double? {
         guard !points.isEmpty else { return nil }
@@ -346,7 +351,7 @@ public struct MeasuredCostModel: ComputeCostModel {
             let (efficiency, configuration) = groupedTiling(tokens: tokens, n: n, k: k)
             guard let name = Self.tableName(work.precision), let points = groupedGemm[name],
                   let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k),
-                                              efficiency: efficiency, groups: Double(tokens.filter { $0 > 0 }.count),
+                                              efficiency: efficiency, groups: Double(GroupedGemmTiling.groups(tokens)),
                                               configuration: configuration) else { return nil }
             return kernelFloor + work.flops / efficiency / rate
         case let .attention(batch, heads, sequence, headDim, causal):

@@ -43,9 +43,8 @@ enum GroupedGemmTiling {
         static let standard = Configuration(name: "128x256 cooperative", blockRows: 256, blockColumns: 256)
     }
 
-    /// Output rows and columns of one scheduled block of the standard configuration.
-    static let blockRows = Configuration.standard.blockRows
-    static let blockColumns = Configuration.standard.blockColumns
+    /// The groups a grouped kernel runs: the experts that received rows.
+    static func groups(_ tokens: [Int]) -> Int { tokens.filter { $0 > 0 }.count }
 
     /// The configuration `kernel` runs a group of `experts` experts with `rows` rows in all
     /// at `n` × `k` in: PyTorch's dispatch rule for its two grouped kernels (table above),

@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func groupedTilingEfficiencyIsAFractionAndOneOnWholeBlocks() {
-        let (rows, columns) = (GroupedGemmTiling.blockRows, GroupedGemmTiling.blockColumns)
+        let (rows, columns) = (GroupedGemmTiling.Configuration.standard.blockRows, GroupedGemmTiling.Configuration.standard.blockColumns)
         #expect(GroupedGemmTiling.efficiency(tokens: [rows, 3 * rows, 0, rows], n: 2 * columns) == 1)
         #expect(GroupedGemmTiling.efficiency(tokens: [], n: 4096) == 1)
         for seed in 0..<2_000 {
