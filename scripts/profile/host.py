@@ -150,9 +150,17 @@ class Chains:
         raise ValueError(op)
 
 
-# What each composite row contains besides its own work: subtracted per element.
-CONTAINS = {"attention": ["gemm"], "cross_entropy": ["gemm", "add"], "embedding": ["add"],
-            "grouped_gemm": [], "moe_permute": ["gemm"]}
+# What each row's chain element does besides the row's own op, by pass: subtracted per
+# element. `accumulate` is a linear chain whose weights already hold a gradient, so it is
+# the product's backward plus the accumulation. The router product of `moe_permute` feeds
+# only the untimed gate weights, so no gradient reaches it.
+CONTAINS = {"attention": {"fwd": ["gemm"], "bwd": ["gemm"]},
+            "cross_entropy": {"fwd": ["gemm", "add"], "bwd": ["gemm", "add"]},
+            "embedding": {"fwd": ["add"], "bwd": ["add"]},
+            "moe_permute": {"fwd": ["gemm"], "bwd": []},
+            "accumulate": {"bwd": ["gemm"]}}
+# Passes a row has (every op has both but `accumulate`, which only backward has).
+PASSES = {"accumulate": ("bwd",)}
 OPS = ["gemm", "accumulate", "rms_norm", "layer_norm", "gelu", "swiglu", "add", "rope", "attention",
        "embedding", "cross_entropy", "grouped_gemm", "moe_permute", "moe_unpermute"]
 
@@ -218,16 +226,10 @@ def measure_ops(table, repeats):
         raw[op] = per_op(chains, op, repeats)
         medians[op] = (common.percentile([f for f, _ in raw[op]], 50), common.percentile([b for _, b in raw[op]], 50))
     for op in OPS:
-        for index, pass_name in ((0, "fwd"), (1, "bwd")):
-            if op == "accumulate" and pass_name == "fwd":
-                continue
-            # Subtract what the element contains (its medians), from every repeat. The
-            # router product of moe_permute feeds only the untimed gate weights, so no
-            # gradient reaches it: it is subtracted from the forward alone.
-            contains = CONTAINS.get(op, []) if index == 0 or op != "moe_permute" else []
-            less = sum(medians[c][index] for c in contains)
-            if op == "accumulate":
-                less = medians["gemm"][index]
+        for pass_name in PASSES.get(op, ("fwd", "bwd")):
+            index = 0 if pass_name == "fwd" else 1
+            # Subtract what the element contains (its medians), from every repeat.
+            less = sum(medians[c][index] for c in CONTAINS.get(op, {}).get(pass_name, []))
             values = [r[index] - less for r in raw[op]]
             stats = common.summarize(values)
             table.add(op=op, **{"pass": pass_name}, bytes=0, median_us=stats["median_us"], p10_us=stats["p10_us"],
