@@ -579,9 +579,12 @@ class Stage(nn.Module):
 class MixedAdamW:
     """AdamW on fp32 master copies of bf16 parameters: fp32 moments and masters (12 bytes
     a parameter) beside the bf16 weights and gradients (4), 16 bytes in all as Strata
-    assumes.  Each step converts gradients to fp32 a chunk at a time (so the transient
-    copy stays small), runs torch.optim.AdamW(fused=True) on the chunk and copies the
-    masters back into the bf16 parameters."""
+    assumes.  Each step converts a chunk of gradients to fp32 into one transient buffer
+    (so the copy stays small), runs torch.optim.AdamW(fused=True) on the chunk and copies
+    the masters back into the bf16 parameters.  The conversions and copies are multi-tensor
+    (`torch._foreach_copy_`), as Megatron-LM's optimizer applies them: a handful of kernel
+    launches per chunk, not three per parameter tensor, so the step's host cost does not
+    grow with the number of tensors (GPT-350M has 292)."""
 
     def __init__(self, params, fused, weight_decay, chunk=1 << 26):
         self.chunks = []
@@ -601,12 +604,20 @@ class MixedAdamW:
     @torch.no_grad()
     def step(self):
         for ps, ms, opt in zip(self.chunks, self.masters, self.opts):
-            for p, m in zip(ps, ms):
-                m.grad = p.grad.float() if p.grad is not None else torch.zeros_like(m)
+            flat = torch.empty(sum(m.numel() for m in ms), dtype=torch.float32, device=ms[0].device)
+            views = [v.view_as(m) for v, m in zip(flat.split([m.numel() for m in ms]), ms)]
+            with_grad = [(v, p.grad) for v, p in zip(views, ps) if p.grad is not None]
+            if len(with_grad) < len(views):
+                flat.zero_()  # parameters without a gradient step on zeros
+            if with_grad:
+                torch._foreach_copy_([v for v, _ in with_grad], [g for _, g in with_grad])
+            for m, v in zip(ms, views):
+                m.grad = v
             opt.step()
-            for p, m in zip(ps, ms):
-                p.copy_(m)
+            torch._foreach_copy_(ps, ms)
+            for m in ms:
                 m.grad = None
+            del flat, views
 
 
 def zero1_partition(params, size):
@@ -782,9 +793,9 @@ class Runner:
         if self.fsdp:
             self.optimizer.zero_grad(set_to_none=True)
             return
-        for q in self.params:
-            if q.grad is not None:
-                q.grad.zero_()
+        grads = [q.grad for q in self.params if q.grad is not None]
+        if grads:
+            torch._foreach_zero_(grads)
 
     def iteration(self):
         """One training iteration; returns the summed loss (a 0-d tensor) on the last

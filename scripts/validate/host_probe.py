@@ -1,0 +1,192 @@
+"""Where a run's host time goes around its collectives: each call timed where the runner
+makes it, under switches of PyTorch's and NCCL's environment.
+
+    python3 scripts/validate/host_probe.py PLAN.json --out PROBE.json [--seq 128] [--variants a,b]
+
+For each variant the plan runs (run.py's Runner, a few iterations, at sequence --seq so
+that the host bounds it) with every collective the runner calls through
+`torch.distributed` timed on the host (perf_counter before and after the call, per kind
+and per thread: the forward runs on the main thread, the backward on autograd's).  After
+the iterations, in the same processes, two chains are timed on the tensor-parallel (or
+expert-parallel) group: the collective alone, back to back, and the collective after a
+matrix product, so that a call's cost in a chain and in context can be compared.
+
+Variants ("base" is the runner as it is):
+  base            nothing changed
+  avoid-record    TORCH_NCCL_AVOID_RECORD_STREAMS=1 (no recordStream on the NCCL stream)
+  no-recorder     TORCH_FR_BUFFER_SIZE=0 and TORCH_NCCL_TRACE_BUFFER_SIZE=0 (no flight recorder)
+  no-monitor      TORCH_NCCL_ENABLE_MONITORING=0 and TORCH_NCCL_ASYNC_ERROR_HANDLING=0
+  one-connection  CUDA_DEVICE_MAX_CONNECTIONS=1
+  no-collectives  the runner's collectives return without calling NCCL (wrong numbers,
+                  the host cost of everything else)
+Rank 0 writes PROBE.json: per variant, the median host forward/backward seconds of an
+iteration and the median microseconds per call by (kind, thread).
+"""
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import plan as planlib  # noqa: E402  (sets NCCL's multicast switches first)
+from plan import common  # noqa: E402
+
+common.apply_safe_env()
+
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+
+import run as runner  # noqa: E402
+
+VARIANTS = {
+    "base": {},
+    "avoid-record": {"TORCH_NCCL_AVOID_RECORD_STREAMS": "1"},
+    "no-recorder": {"TORCH_FR_BUFFER_SIZE": "0", "TORCH_NCCL_TRACE_BUFFER_SIZE": "0"},
+    "no-monitor": {"TORCH_NCCL_ENABLE_MONITORING": "0", "TORCH_NCCL_ASYNC_ERROR_HANDLING": "0"},
+    "one-connection": {"CUDA_DEVICE_MAX_CONNECTIONS": "1"},
+    "no-collectives": {},
+}
+TIMED = ("all_reduce", "all_gather_into_tensor", "reduce_scatter_tensor", "all_to_all_single", "broadcast")
+
+
+class TimedDistributed:
+    """Stands in for `torch.distributed` inside run.py: the collectives in TIMED are timed
+    per (name, thread) (or skipped, with `skip`); everything else passes through."""
+
+    def __init__(self, real, skip):
+        self._real, self._skip = real, skip
+        self.calls = {}
+
+    def __getattr__(self, name):
+        attr = getattr(self._real, name)
+        if name not in TIMED:
+            return attr
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            out = None if self._skip else attr(*args, **kwargs)
+            dt = time.perf_counter() - t0
+            key = f"{name}/{'main' if threading.current_thread() is threading.main_thread() else 'autograd'}"
+            self.calls.setdefault(key, []).append(dt)
+            return out
+        return timed
+
+
+def chain_us(pg, x, w, n, with_product):
+    """Host microseconds per step of an n-step chain: all_reduce(x) alone, or after x @ w."""
+    torch.cuda.synchronize()
+    dist.barrier(group=pg)
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        y = x @ w if with_product else x
+        dist.all_reduce(y, group=pg)
+    t1 = time.perf_counter()
+    torch.cuda.synchronize()
+    return (t1 - t0) / n * 1e6
+
+
+def product_us(x, w, n):
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        x @ w
+    t1 = time.perf_counter()
+    torch.cuda.synchronize()
+    return (t1 - t0) / n * 1e6
+
+
+def worker(rank, world, plan, args, variant, queue):
+    os.environ.update(VARIANTS[variant])
+    common.apply_safe_env()
+    torch.cuda.set_device(rank)
+    device = torch.device("cuda", rank)
+    dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
+    torch.backends.cuda.enable_cudnn_sdp(False)
+    torch.backends.cuda.enable_mem_efficient_sdp(False)
+    torch.backends.cuda.enable_math_sdp(False)
+    r = runner.Runner(plan, rank, device, gloo=False)
+    timed = TimedDistributed(dist, skip=variant == "no-collectives")
+    runner.dist = timed
+    forward, backward, wall = [], [], []
+    for it in range(args.warmup + args.iterations):
+        if it == args.warmup:
+            timed.calls.clear()
+        torch.cuda.synchronize()
+        dist.barrier()
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        r.iteration()
+        torch.cuda.synchronize()
+        if it >= args.warmup:
+            wall.append(time.perf_counter() - t0)
+            forward.append(r.host_forward_s)
+            backward.append(r.host_backward_s)
+    runner.dist = dist
+    group = r.tp if r.tp.size > 1 else r.ep if r.ep.size > 1 else None
+    chains = {}
+    if group is not None and variant != "no-collectives":
+        h = plan["model"]["hidden"]
+        x = torch.randn(args.seq * plan["training"]["micro_batch"], h, device=device, dtype=torch.bfloat16)
+        w = torch.randn(h, h, device=device, dtype=torch.bfloat16) * 0.01
+        for _ in range(2):  # warm-up, then timed
+            chains = {"all_reduce alone": chain_us(group.pg, x, w, 64, False),
+                      "product then all_reduce": chain_us(group.pg, x, w, 64, True),
+                      "product alone": product_us(x, w, 64)}
+    median = planlib.summarize
+    mine = {"forward_s": median(forward)["median_s"], "backward_s": median(backward)["median_s"],
+            "iteration_s": median(wall)["median_s"],
+            "calls": {k: {"count_per_iteration": len(v) / args.iterations,
+                          "median_us": median(v)["median_s"] * 1e6} for k, v in sorted(timed.calls.items())},
+            "chains_us": chains}
+    everyone = [None] * world
+    dist.all_gather_object(everyone, mine)
+    if rank == 0:
+        queue.put(everyone)
+    dist.destroy_process_group()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("plan")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--iterations", type=int, default=4)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    args = ap.parse_args(argv)
+    plan = planlib.load(args.plan)
+    plan["model"]["seq"] = args.seq
+    world = plan["gpus"]
+    import torch.multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    results = {"plan": plan["strategy"], "seq": args.seq, "gpu": torch.cuda.get_device_name(0), "variants": {}}
+    for i, variant in enumerate(args.variants.split(",")):
+        if variant not in VARIANTS:
+            ap.error(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(29700 + (os.getpid() + i) % 200))
+        queue = ctx.Queue()
+        procs = [ctx.Process(target=worker, args=(r, world, plan, args, variant, queue)) for r in range(world)]
+        for p in procs:
+            p.start()
+        everyone = queue.get(timeout=300)
+        for p in procs:
+            p.join(timeout=60)
+        results["variants"][variant] = everyone
+        r0 = everyone[0]
+        calls = ", ".join(f"{k} {v['median_us']:.0f} us x{v['count_per_iteration']:.0f}" for k, v in r0["calls"].items())
+        chains = ", ".join(f"{k} {v:.0f} us" for k, v in r0["chains_us"].items())
+        print(f"[probe] {plan['strategy']} seq {args.seq} {variant}: iteration {r0['iteration_s'] * 1e3:.1f} ms, "
+              f"host forward {r0['forward_s'] * 1e3:.1f} ms, backward {r0['backward_s'] * 1e3:.1f} ms; "
+              f"{calls}; {chains}", flush=True)
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
