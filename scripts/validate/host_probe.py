@@ -24,6 +24,7 @@ iteration and the median microseconds per call by (kind, thread).
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -40,7 +41,10 @@ common.apply_safe_env()
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
-import run as runner  # noqa: E402
+# scripts/profile/ (on the path through plan.py) has a run.py of its own: load this folder's.
+_spec = importlib.util.spec_from_file_location("validate_run", os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.py"))
+runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(runner)
 
 VARIANTS = {
     "base": {},
@@ -76,52 +80,62 @@ class TimedDistributed:
         return timed
 
 
+def synchronize():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def chain_us(pg, x, w, n, with_product):
     """Host microseconds per step of an n-step chain: all_reduce(x) alone, or after x @ w."""
-    torch.cuda.synchronize()
+    synchronize()
     dist.barrier(group=pg)
-    torch.cuda.synchronize()
+    synchronize()
     t0 = time.perf_counter()
     for _ in range(n):
         y = x @ w if with_product else x
         dist.all_reduce(y, group=pg)
     t1 = time.perf_counter()
-    torch.cuda.synchronize()
+    synchronize()
     return (t1 - t0) / n * 1e6
 
 
 def product_us(x, w, n):
-    torch.cuda.synchronize()
+    synchronize()
     t0 = time.perf_counter()
     for _ in range(n):
         x @ w
     t1 = time.perf_counter()
-    torch.cuda.synchronize()
+    synchronize()
     return (t1 - t0) / n * 1e6
 
 
 def worker(rank, world, plan, args, variant, queue):
     os.environ.update(VARIANTS[variant])
     common.apply_safe_env()
-    torch.cuda.set_device(rank)
-    device = torch.device("cuda", rank)
-    dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
-    torch.backends.cuda.enable_cudnn_sdp(False)
-    torch.backends.cuda.enable_mem_efficient_sdp(False)
-    torch.backends.cuda.enable_math_sdp(False)
-    r = runner.Runner(plan, rank, device, gloo=False)
+    gloo = args.cpu
+    if gloo:
+        device = torch.device("cpu")
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+    else:
+        torch.cuda.set_device(rank)
+        device = torch.device("cuda", rank)
+        dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
+        torch.backends.cuda.enable_cudnn_sdp(False)
+        torch.backends.cuda.enable_mem_efficient_sdp(False)
+        torch.backends.cuda.enable_math_sdp(False)
+    r = runner.Runner(plan, rank, device, gloo=gloo)
     timed = TimedDistributed(dist, skip=variant == "no-collectives")
     runner.dist = timed
     forward, backward, wall = [], [], []
     for it in range(args.warmup + args.iterations):
         if it == args.warmup:
             timed.calls.clear()
-        torch.cuda.synchronize()
+        synchronize()
         dist.barrier()
-        torch.cuda.synchronize()
+        synchronize()
         t0 = time.perf_counter()
         r.iteration()
-        torch.cuda.synchronize()
+        synchronize()
         if it >= args.warmup:
             wall.append(time.perf_counter() - t0)
             forward.append(r.host_forward_s)
@@ -131,8 +145,9 @@ def worker(rank, world, plan, args, variant, queue):
     chains = {}
     if group is not None and variant != "no-collectives":
         h = plan["model"]["hidden"]
-        x = torch.randn(args.seq * plan["training"]["micro_batch"], h, device=device, dtype=torch.bfloat16)
-        w = torch.randn(h, h, device=device, dtype=torch.bfloat16) * 0.01
+        dtype = torch.float32 if gloo else torch.bfloat16  # gloo reduces no bf16
+        x = torch.randn(args.seq * plan["training"]["micro_batch"], h, device=device, dtype=dtype)
+        w = torch.randn(h, h, device=device, dtype=dtype) * 0.01
         for _ in range(2):  # warm-up, then timed
             chains = {"all_reduce alone": chain_us(group.pg, x, w, 64, False),
                       "product then all_reduce": chain_us(group.pg, x, w, 64, True),
@@ -158,13 +173,17 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=4)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--smoke", action="store_true", help="a small copy of the plan (plan.smoke)")
+    ap.add_argument("--cpu", action="store_true", help="run on CPU with gloo (tests)")
     args = ap.parse_args(argv)
     plan = planlib.load(args.plan)
+    if args.smoke:
+        plan = planlib.smoke(plan)
     plan["model"]["seq"] = args.seq
     world = plan["gpus"]
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
-    results = {"plan": plan["strategy"], "seq": args.seq, "gpu": torch.cuda.get_device_name(0), "variants": {}}
+    results = {"plan": plan["strategy"], "seq": args.seq, "gpu": "cpu" if args.cpu else torch.cuda.get_device_name(0), "variants": {}}
     for i, variant in enumerate(args.variants.split(",")):
         if variant not in VARIANTS:
             ap.error(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
@@ -173,7 +192,15 @@ def main(argv=None):
         procs = [ctx.Process(target=worker, args=(r, world, plan, args, variant, queue)) for r in range(world)]
         for p in procs:
             p.start()
-        everyone = queue.get(timeout=300)
+        everyone = None
+        while everyone is None:
+            try:
+                everyone = queue.get(timeout=2)
+            except Exception:  # queue.Empty: fail fast when a rank died
+                if any(p.exitcode not in (None, 0) for p in procs):
+                    for p in procs:
+                        p.kill()
+                    sys.exit(f"host_probe.py: a rank of variant {variant} failed (see its traceback above)")
         for p in procs:
             p.join(timeout=60)
         results["variants"][variant] = everyone
