@@ -69,14 +69,16 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// One measured product (or grouped product: `logM` is then its total rows).
     struct GemmPoint {
         var logM, logN, logK: Double
-        /// Scheduled FLOPs (useful FLOPs over the tile efficiency, 1 for a plain product)
-        /// per second of the time above the kernel floor.
+        /// Scheduled FLOPs (useful FLOPs over the grouped tiling's efficiency in whole waves,
+        /// `GroupedGemmTiling`; the useful FLOPs for a plain product) per second of the time
+        /// above the kernel floor.
         var flopsPerSecond: Double
         /// The measured time.
         var seconds: Double
-        /// log of the grouped tiling's efficiency (0 for a plain product): a fourth
-        /// coordinate, so that rows of one total but different routing stay apart.
-        var logEfficiency = 0.0
+        /// log of the grouped tiling's padding, its efficiency with blocks counted one by one
+        /// (0 for a plain product): a fourth coordinate, so that rows of one total but
+        /// different routing stay apart even where they fill the same waves.
+        var logPadding = 0.0
         /// log of the number of groups (experts with rows; 0 for a plain product): a fifth
         /// coordinate, since a grouped kernel pays per group as well as per tile, so 8,192
         /// rows over 8 experts cost more than over 2 at equal tiling.
@@ -201,16 +203,17 @@ public struct MeasuredCostModel: ComputeCostModel {
         for row in table.rows {
             guard let m = table.number(row, rows), let n = table.number(row, "n"), let k = table.number(row, "k"),
                   let us = table.number(row, "median_us"), let dtype = row["dtype"], us > 0, m > 0, n > 0, k > 0 else { continue }
-            var efficiency = 1.0, configuration = "", groups = 1
+            var efficiency = 1.0, padding = 1.0, configuration = "", groups = 1
             if routed, let tokens = profiledTokens(table, row) {
                 groups = GroupedGemmTiling.groups(tokens)
                 let tiling = GroupedGemmTiling.configuration(kernel: kernel, experts: tokens.count, rows: Int(m), n: Int(n), k: Int(k))
                 efficiency = GroupedGemmTiling.efficiency(tokens: tokens, n: Int(n), configuration: tiling)
+                padding = GroupedGemmTiling.efficiency(tokens: tokens, n: Int(n), configuration: tiling, inWaves: false)
                 configuration = tiling.name
             }
             points[dtype, default: []].append(GemmPoint(logM: log(m), logN: log(n), logK: log(k),
                                                         flopsPerSecond: 2 * m * n * k / efficiency / (us * 1e-6 - floor),
-                                                        seconds: us * 1e-6, logEfficiency: log(efficiency),
+                                                        seconds: us * 1e-6, logPadding: log(padding),
                                                         logGroups: log(Double(groups)), configuration: configuration))
         }
         return points.mapValues(isolateAnomalies)
@@ -235,7 +238,7 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// The throughput `interpolate` gives at a measured point's own coordinates, from
     /// `others` (leave-one-out: the point itself held out).
     static func throughput(at held: GemmPoint, from others: [GemmPoint]) -> Double? {
-        interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK), efficiency: exp(held.logEfficiency),
+        interpolate(others, m: exp(held.logM), n: exp(held.logN), k: exp(held.logK), padding: exp(held.logPadding),
                     groups: exp(held.logGroups), configuration: held.configuration)
     }
 
@@ -266,7 +269,7 @@ public struct MeasuredCostModel: ComputeCostModel {
     }
 
     /// Inverse-distance interpolation of throughput over the four shapes nearest to
-    /// (log m, log n, log k, and for grouped rows log tiling efficiency and log groups) — a harmonic mean of their throughputs, weighted by 1/d², so
+    /// (log m, log n, log k, and for grouped rows log padding and log groups) — a harmonic mean of their throughputs, weighted by 1/d², so
     /// time per FLOP is what is averaged; an exact shape returns its own throughput.
     ///
     /// The throughputs are above the kernel floor (`GemmPoint`): a 1024 × 1024 × 512
@@ -277,18 +280,18 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// (`GroupedGemmTiling`), where any were measured; otherwise among all rows.
     ///
     /// - Complexity: O(*p*) for *p* points.
-    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, efficiency: Double = 1,
+    static func interpolate(_ points: [GemmPoint], m: Double, n: Double, k: Double, padding: Double = 1,
                             groups: Double = 1, configuration: String = "") -> Double? {
         guard !points.isEmpty else { return nil }
         let restrict = points.contains { $0.configuration == configuration }
-        let (x, y, z, e, g) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)), log(efficiency), log(max(groups, 1)))
+        let (x, y, z, e, g) = (log(max(m, 1)), log(max(n, 1)), log(max(k, 1)), log(padding), log(max(groups, 1)))
         // One pass, no sort: the nearest shape of all (an exact match returns its own rate,
         // set aside or not), the four nearest that lend, and the four nearest of all for a
         // table where every candidate is set aside. Ties keep the table's order.
         var lenders = Nearest(), all = Nearest()
         for point in points where !restrict || point.configuration == configuration {
             let distance = ((point.logM - x) * (point.logM - x) + (point.logN - y) * (point.logN - y) + (point.logK - z) * (point.logK - z)
-                + (point.logEfficiency - e) * (point.logEfficiency - e) + (point.logGroups - g) * (point.logGroups - g)).squareRoot()
+                + (point.logPadding - e) * (point.logPadding - e) + (point.logGroups - g) * (point.logGroups - g)).squareRoot()
             all.offer(distance, point.flopsPerSecond)
             if !point.isolated { lenders.offer(distance, point.flopsPerSecond) }
         }
@@ -348,10 +351,10 @@ public struct MeasuredCostModel: ComputeCostModel {
             // One grouped kernel: the throughput it reached on the nearest (rows, n, k), per
             // FLOP its tiles schedule for these experts' rows; a backward's two products at
             // the forward's rate and tiling.
-            let (efficiency, configuration) = groupedTiling(tokens: tokens, n: n, k: k)
+            let (efficiency, padding, configuration) = groupedTiling(tokens: tokens, n: n, k: k)
             guard let name = Self.tableName(work.precision), let points = groupedGemm[name],
                   let rate = Self.interpolate(points, m: Double(tokens.reduce(0, +)), n: Double(n), k: Double(k),
-                                              efficiency: efficiency, groups: Double(GroupedGemmTiling.groups(tokens)),
+                                              padding: padding, groups: Double(GroupedGemmTiling.groups(tokens)),
                                               configuration: configuration) else { return nil }
             return kernelFloor + work.flops / efficiency / rate
         case let .attention(batch, heads, sequence, headDim, causal):
@@ -366,13 +369,15 @@ public struct MeasuredCostModel: ComputeCostModel {
         }
     }
 
-    /// A grouped product's tiling efficiency and tile configuration in this model's grouped
-    /// kernel (`GroupedGemmTiling`); 1 and none where the table does not say how its rows
+    /// A grouped product's tiling efficiency (in whole waves where the kernel's are known),
+    /// its padding (blocks one by one) and tile configuration in this model's grouped
+    /// kernel (`GroupedGemmTiling`); 1, 1 and none where the table does not say how its rows
     /// were routed, so that its throughput is per useful FLOP.
-    func groupedTiling(tokens: [Int], n: Int, k: Int) -> (efficiency: Double, configuration: String) {
-        guard groupedGemmKnowsRouting else { return (1, "") }
+    func groupedTiling(tokens: [Int], n: Int, k: Int) -> (efficiency: Double, padding: Double, configuration: String) {
+        guard groupedGemmKnowsRouting else { return (1, 1, "") }
         let tiling = GroupedGemmTiling.configuration(kernel: groupedKernel, experts: tokens.count, rows: tokens.reduce(0, +), n: n, k: k)
-        return (GroupedGemmTiling.efficiency(tokens: tokens, n: n, configuration: tiling), tiling.name)
+        return (GroupedGemmTiling.efficiency(tokens: tokens, n: n, configuration: tiling),
+                GroupedGemmTiling.efficiency(tokens: tokens, n: n, configuration: tiling, inWaves: false), tiling.name)
     }
 
     /// The elementwise table's `op/pass` for a memory-bound family (nil for families the

@@ -54,14 +54,34 @@ import Testing
             let experts = Int.random(in: 1...64, using: &random)
             let tokens = (0..<experts).map { _ in 16 * Int.random(in: 0...600, using: &random) }
             let n = 16 * Int.random(in: 1...1024, using: &random)
-            let efficiency = GroupedGemmTiling.efficiency(tokens: tokens, n: n)
-            #expect(efficiency > 0 && efficiency <= 1, "seed \(seed): efficiency \(efficiency)")
-            // Merging two experts' rows never schedules more blocks.
-            if tokens.count > 1 {
-                let merged = [tokens[0] + tokens[1]] + tokens.dropFirst(2)
-                #expect(GroupedGemmTiling.efficiency(tokens: merged, n: n) >= efficiency - 1e-12, "seed \(seed)")
+            // Blocks one by one, and in waves (torch._grouped_mm's large configuration).
+            let waves = GroupedGemmTiling.configuration(kernel: "torch._grouped_mm", experts: 1, rows: 4096, n: 4096, k: 4096)
+            for configuration in [GroupedGemmTiling.Configuration.standard, waves] {
+                let efficiency = GroupedGemmTiling.efficiency(tokens: tokens, n: n, configuration: configuration)
+                #expect(efficiency > 0 && efficiency <= 1, "seed \(seed): efficiency \(efficiency)")
+                // Merging two experts' rows never schedules more blocks, nor more waves.
+                if tokens.count > 1 {
+                    let merged = [tokens[0] + tokens[1]] + tokens.dropFirst(2)
+                    #expect(GroupedGemmTiling.efficiency(tokens: merged, n: n, configuration: configuration) >= efficiency - 1e-12, "seed \(seed)")
+                }
             }
         }
+    }
+
+    /// Whole waves: `torch._grouped_mm` runs 66 blocks of 256 × 256 at once on an H100, so
+    /// 8,192 Zipf-routed rows over 4 experts (136 blocks at n = 1024) take 3 waves where
+    /// balanced rows (128 blocks) take 2, the step its measured rows show (74.7 against
+    /// 102.8 µs).
+    @Test func groupedTilingCountsWholeWavesOfResidentBlocks() throws {
+        let configuration = GroupedGemmTiling.configuration(kernel: "torch._grouped_mm", experts: 4, rows: 8192, n: 1024, k: 2816)
+        #expect(configuration.concurrentBlocks == 66)
+        let balanced = GroupedGemmTiling.efficiency(tokens: [2048, 2048, 2048, 2048], n: 1024, configuration: configuration)
+        #expect(abs(balanced - 128.0 / 132) < 1e-12)
+        let zipf = try #require(ProfiledTokenCounts.counts(tokens: 4096, topk: 2, experts: 4, distribution: "zipf"))
+        let skewed = GroupedGemmTiling.efficiency(tokens: zipf, n: 1024, configuration: configuration)
+        #expect(abs(skewed - 128.0 / 198) < 1e-12)
+        // A kernel whose clusters are not known counts its blocks one by one.
+        #expect(GroupedGemmTiling.configuration(kernel: "torch._scaled_grouped_mm", experts: 4, rows: 8192, n: 1024, k: 2816).concurrentBlocks == nil)
     }
 
     @Test func groupedKernelsReproduceTheirRowsAndPriceSkewedRouting() throws {
