@@ -35,6 +35,7 @@ Medians over repeats; p10 and p90 say how steady the host was.
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
 
+import math
 import os
 import sys
 import time
@@ -216,7 +217,9 @@ def per_op(chains, op, repeats):
     return slopes(lambda k: chain_times(chains, op, k), repeats)
 
 
-def measure_ops(table, repeats):
+def measure_ops(repeats):
+    """{op: [(forward us, backward us)] per repeat} and {op: (median forward, median
+    backward)}: each op's chain element, as measured."""
     chains = Chains()
     for op in OPS:  # warm up every path (allocator, autograd, kernels' first launches)
         per_op(chains, op, 2)
@@ -225,38 +228,134 @@ def measure_ops(table, repeats):
     for op in OPS:
         raw[op] = per_op(chains, op, repeats)
         medians[op] = (common.percentile([f for f, _ in raw[op]], 50), common.percentile([b for _, b in raw[op]], 50))
+    return raw, medians
+
+
+def row_median(medians, op, index):
+    """An op's row (its chain element less what the element contains), from the medians."""
+    less = sum(medians[c][index] for c in CONTAINS.get(op, {}).get(index and "bwd" or "fwd", []))
+    return medians[op][index] - less
+
+
+def write_ops(table, raw, medians, ratios):
+    """One row per op and pass: its chain element less what the element contains, times
+    the pass's in-context ratio (`measure_layers`)."""
     for op in OPS:
         for pass_name in PASSES.get(op, ("fwd", "bwd")):
             index = 0 if pass_name == "fwd" else 1
             # Subtract what the element contains (its medians), from every repeat.
             less = sum(medians[c][index] for c in CONTAINS.get(op, {}).get(pass_name, []))
-            values = [r[index] - less for r in raw[op]]
+            values = [(r[index] - less) * ratios[pass_name] for r in raw[op]]
             stats = common.summarize(values)
             table.add(op=op, **{"pass": pass_name}, bytes=0, median_us=stats["median_us"], p10_us=stats["p10_us"],
                       p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
             print(f"[host] {op}/{pass_name}: median {stats['median_us']:.1f} us", flush=True)
 
 
+# The ops Strata lowers a LLaMA layer into (UnitLowering.layer), by host.csv row: what it
+# charges the host for one layer without tensor parallelism.
+LLAMA_LAYER = ["rms_norm", "gemm", "rope", "attention", "gemm", "add",
+               "rms_norm", "gemm", "gemm", "swiglu", "gemm", "add"]
+
+
+def runner_module():
+    """scripts/validate/run.py (this folder has a run.py of its own, so load it by path)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "validate", "run.py")
+    spec = importlib.util.spec_from_file_location("validate_run", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def runner_blocks(runner, family, tp, k):
+    """k of the runner's own transformer layers (run.Block) at this script's sizes, on the
+    tensor-parallel group `tp` (a run.Group, or one of size 1)."""
+    plan = {"model": {"family": family, "hidden": HIDDEN, "heads": HEADS, "kv_heads": HEADS // 2,
+                      "ffn": 4 * HIDDEN, "vocab": VOCAB, "seq": SEQ, "tied_embeddings": False},
+            "training": {"dropout": 0.0, "micro_batch": BATCH}, "parallel": {"recompute": "none"}}
+    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
+    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, alone, torch.device(DEVICE),
+                      torch.bfloat16)
+    rope = runner.rope_tables(c) if family == "llama" else None
+    return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
+
+
+def layer_slopes(blocks, repeats):
+    """[(forward us, backward us)] per repeat of one of `blocks` in a chain of them: the
+    slope between SHORT and LONG layers, each graph built from fresh gradients (a first
+    micro-batch, as the chain rows are)."""
+    x = torch.randn(SEQ, BATCH, HIDDEN, device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
+
+    def chain(k):
+        blocks.zero_grad(set_to_none=True)
+
+        def forward():
+            y = x
+            for b in blocks[:k]:
+                y = b(y)
+            return y
+        return timed_graph(forward)
+    return slopes(chain, repeats)
+
+
+def measure_layers(table, repeats, medians):
+    """The runner's LLaMA layer in a chain of layers, against what its ops' rows add up to:
+    an op costs the host more among other ops than in a chain of itself (its code and data
+    are no longer warm in the CPU's caches), so the rows are scaled by the ratio, per pass.
+    Returns {pass: ratio}."""
+    runner = runner_module()
+    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
+    blocks = runner_blocks(runner, "llama", alone, LONG)
+    layer_slopes(blocks, 2)  # warm-up
+    raw = layer_slopes(blocks, repeats)
+    ratios = {}
+    for index, pass_name in ((0, "fwd"), (1, "bwd")):
+        rows = sum(row_median(medians, op, index) for op in LLAMA_LAYER)
+        stats = common.summarize([r[index] for r in raw])
+        table.add(op="layer_llama", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
+                  p10_us=stats["p10_us"], p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG,
+                  samples=len(raw))
+        ratios[pass_name] = stats["median_us"] / rows
+        print(f"[host] layer_llama/{pass_name}: median {stats['median_us']:.1f} us in context, "
+              f"{rows:.1f} us from its ops' chains: x{ratios[pass_name]:.2f}", flush=True)
+    return ratios
+
+
 def runner_functions():
     """The validation runner's autograd Functions around tensor-parallel all-reduces
     (Megatron's g: all-reduce forward; f: all-reduce of the gradient backward), so the
     calls timed here are the runner's own."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "validate"))
-    import run as runner
+    runner = runner_module()
     return runner._ReduceFromTP, runner._CopyToTP
 
 
-def collective_rank(rank, world, port, repeats, queue):
+def collective_rank(rank, world, port, repeats, queue, device="cuda"):
+    global DEVICE
+    DEVICE = device
     import torch.distributed as dist
     common.apply_safe_env()
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.cuda.set_device(rank)
-    dist.init_process_group("nccl", rank=rank, world_size=world, device_id=torch.device("cuda", rank))
+    if DEVICE == "cuda":
+        torch.cuda.set_device(rank)
+        dist.init_process_group("nccl", rank=rank, world_size=world, device_id=torch.device("cuda", rank))
+    else:  # tests: gloo on CPU
+        dist.init_process_group("gloo", rank=rank, world_size=world)
     pg = dist.group.WORLD
     results = {}
     for nbytes in COLLECTIVE_BYTES:
         for name, samples in collective_samples(dist, pg, world, nbytes // 2, repeats).items():
             results[(name, nbytes)] = samples
+    # The runner's LLaMA layer with and without tensor parallelism over the group, in a
+    # chain of layers: what its two all-reduces a pass cost the host in context.
+    runner = runner_module()
+    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=False)
+    gloo = DEVICE != "cuda"
+    alone.gloo = gloo
+    for name, group in (("layer_llama_tp", runner.Group(pg, range(world), rank, gloo)), ("layer_llama", alone)):
+        blocks = runner_blocks(runner, "llama", group, LONG)
+        layer_slopes(blocks, 2)
+        results[(name, 0)] = layer_slopes(blocks, repeats)
     dist.destroy_process_group()
     if rank == 0:
         queue.put(results)
@@ -315,34 +414,73 @@ def collective_samples(dist, pg, world, n, repeats):
     return results
 
 
+TP_LAYER_BYTES = SEQ * BATCH * HIDDEN * 2  # one all-reduce of the TP layer: bf16 [seq, batch, hidden]
+
+
+def at_bytes(points, nbytes):
+    """Linear interpolation in log bytes of [(bytes, us)], held flat beyond the ends."""
+    points = sorted(points)
+    x = math.log(nbytes)
+    if x <= math.log(points[0][0]):
+        return points[0][1]
+    for (b0, v0), (b1, v1) in zip(points, points[1:]):
+        if x <= math.log(b1):
+            t = (x - math.log(b0)) / (math.log(b1) - math.log(b0))
+            return v0 + t * (v1 - v0)
+    return points[-1][1]
+
+
 def measure_collectives(table, repeats, gpus):
+    """Collective rows: each call's chain slope (by size), times the ratio of what an
+    all-reduce costs in the runner's tensor-parallel layer, in context, to its chain
+    figure at that layer's message size; all-gather, reduce-scatter and all-to-all (no
+    layer of theirs is timed) take the mean of the forward and backward ratios."""
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     port = 29500 + os.getpid() % 1000
-    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue)) for r in range(gpus)]
+    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE)) for r in range(gpus)]
     for p in procs:
         p.start()
     results = queue.get(timeout=400)
     for p in procs:
         p.join(timeout=60)
+    values = {}
     for (name, nbytes), samples in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        if name == "scale":
+        if name in ("scale", "layer_llama", "layer_llama_tp"):
             continue
         scale = results[("scale", nbytes)]
         scale_f = common.percentile([f for f, _ in scale], 50)
         scale_b = common.percentile([b for _, b in scale], 50)
         op, pass_name = name.split("/")
         if pass_name == "fwd":
-            values = [f - scale_f for f, _ in samples]
+            values[(op, pass_name, nbytes)] = [f - scale_f for f, _ in samples]
         elif pass_name == "bwd":
-            values = [b - scale_b for _, b in samples]
+            values[(op, pass_name, nbytes)] = [b - scale_b for _, b in samples]
         else:
-            values = [f for f, _ in samples]
-        stats = common.summarize(values)
+            values[(op, pass_name, nbytes)] = [f for f, _ in samples]
+    ratios = {}
+    for index, pass_name in ((0, "fwd"), (1, "bwd")):
+        tp = common.percentile([r[index] for r in results[("layer_llama_tp", 0)]], 50)
+        plain = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
+        in_context = (tp - plain) / 2  # two all-reduces a layer, each pass
+        chain = at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items()
+                          if (o, p) == ("all_reduce", pass_name)], TP_LAYER_BYTES)
+        ratios[pass_name] = in_context / chain
+        stats = common.summarize([r[index] for r in results[("layer_llama_tp", 0)]])
+        table.add(op=f"layer_llama_tp{gpus}", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
+                  p10_us=stats["p10_us"], p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG,
+                  samples=len(results[("layer_llama_tp", 0)]))
+        print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp:.1f} us, {plain:.1f} us without TP: "
+              f"{in_context:.1f} us an all-reduce in context, {chain:.1f} us in a chain: x{ratios[pass_name]:.2f}",
+              flush=True)
+    ratios["call"] = (ratios["fwd"] + ratios["bwd"]) / 2
+    for (op, pass_name, nbytes), v in values.items():
+        stats = common.summarize([x * ratios[pass_name] for x in v])
         table.add(op=op, **{"pass": pass_name}, bytes=nbytes, median_us=stats["median_us"], p10_us=stats["p10_us"],
-                  p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
-        print(f"[host] {name} {nbytes} B ({gpus} GPUs): median {stats['median_us']:.1f} us", flush=True)
+                  p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(v))
+        print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {stats['median_us']:.1f} us", flush=True)
+    return ratios
 
 
 def main(argv=None):
@@ -354,9 +492,15 @@ def main(argv=None):
     table.note("notes", f"per op, host microseconds as scripts/validate/run.py issues it: slope of chains of "
                f"{SHORT} and {LONG}; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; collectives on 2 GPUs")
     try:
-        measure_ops(table, args.repeats)
+        raw, medians = measure_ops(args.repeats)
+        ratios = measure_layers(table, args.repeats, medians)
+        write_ops(table, raw, medians, ratios)
+        table.note("in_context", f"op rows times the LLaMA layer's in-context ratio: forward x{ratios['fwd']:.3f}, "
+                   f"backward x{ratios['bwd']:.3f}")
         if torch.cuda.device_count() >= 2:
-            measure_collectives(table, args.repeats, 2)
+            c = measure_collectives(table, args.repeats, 2)
+            table.note("collectives_in_context", f"collective rows times the TP layer's in-context ratio: "
+                       f"forward x{c['fwd']:.3f}, backward x{c['bwd']:.3f}, other calls x{c['call']:.3f}")
         else:
             table.skip("collectives", "fewer than 2 GPUs visible")
     finally:

@@ -348,7 +348,8 @@ class TestMergeTables(unittest.TestCase):
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestHostOnCPU(unittest.TestCase):
     """host.py's chains on CPU: every op and pass gets a row, finite, with the composite
-    rows' contents subtracted (the figures themselves mean nothing on CPU)."""
+    rows' contents subtracted, and the runner's LLaMA layer timed in context and each row
+    scaled by its pass's ratio (the figures themselves mean nothing on CPU)."""
 
     def test_every_op_gets_a_row(self):
         class Rows:
@@ -363,12 +364,22 @@ class TestHostOnCPU(unittest.TestCase):
         host.DEVICE = "cpu"
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                host.measure_ops(rows, repeats=2)
+                raw, medians = host.measure_ops(repeats=2)
+                ratios = host.measure_layers(rows, 2, medians)
+                host.write_ops(rows, raw, medians, {"fwd": 1.0, "bwd": 1.0})
+                unscaled = {(r["op"], r["pass"]): r["median_us"] for r in rows.rows}
+                before = len(rows.rows)
+                host.write_ops(rows, raw, medians, {"fwd": 2.0, "bwd": 3.0})
         finally:
             host.DEVICE = saved
+        self.assertEqual(set(ratios), {"fwd", "bwd"})
+        self.assertTrue(all(r > 0 for r in ratios.values()), ratios)
         keys = {(r["op"], r["pass"]) for r in rows.rows}
         expected = {(op, p) for op in host.OPS for p in ("fwd", "bwd")} - {("accumulate", "fwd")}
-        self.assertEqual(keys, expected)
+        self.assertEqual(keys, expected | {("layer_llama", "fwd"), ("layer_llama", "bwd")})
+        for row in rows.rows[before:]:
+            factor = 2.0 if row["pass"] == "fwd" else 3.0
+            self.assertAlmostEqual(row["median_us"], factor * unscaled[(row["op"], row["pass"])], places=6)
         for row in rows.rows:
             self.assertTrue(all(isinstance(row[k], float) and row[k] == row[k] for k in ("median_us", "p10_us", "p90_us")), row)
             self.assertEqual((row["bytes"], row["chain_short"], row["chain_long"], row["samples"]), (0, host.SHORT, host.LONG, 2))
