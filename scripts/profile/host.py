@@ -220,7 +220,10 @@ def measure_ops(repeats, layer=None):
     """{op: [(forward us, backward us)] per repeat}, {op: (median forward, median
     backward)} (each op's chain element, as measured) and, where `layer` (a function that
     times one sample) is given, its samples: taken in rounds, one sample of every op and
-    of the layer a round, so that the host's drift reaches all of them alike."""
+    of the layer a round, so that the host's drift reaches all of them alike. Each sample
+    follows an untimed short chain of the same op: a slope's short chain must not carry
+    the cost of coming back cold from the other ops (it pulled the product's forward row
+    down to 5 us, p10 below zero, in the first run without it)."""
     chains = Chains()
     for op in OPS:  # warm up every path (allocator, autograd, kernels' first launches)
         per_op(chains, op, 2)
@@ -228,6 +231,7 @@ def measure_ops(repeats, layer=None):
     layer_raw = []
     for _ in range(repeats):
         for op in OPS:
+            chain_times(chains, op, SHORT)  # untimed: warm the op again after the others ran
             raw[op] += per_op(chains, op, 1)
         if layer is not None:
             layer_raw.append(layer())
@@ -311,7 +315,11 @@ def llama_layer_sampler():
     alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
     blocks = runner_blocks(runner, "llama", alone, LONG)
     layer_slopes(blocks, 2)  # warm-up
-    return lambda: layer_slopes(blocks, 1)[0]
+
+    def sample():
+        layer_slopes(blocks, 1)  # untimed: warm the layer again after the op chains ran
+        return layer_slopes(blocks, 1)[0]
+    return sample
 
 
 def measure_layers(table, layer_raw, medians):
@@ -372,8 +380,10 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
         fn(SHORT), fn(LONG)
     for _ in range(repeats):
         for name, blocks in layers.items():
+            layer_slopes(blocks, 1)  # untimed: each sample from a warm start, as the chains' are
             results.setdefault((name, 0), []).extend(layer_slopes(blocks, 1))
         for name, fn in chains.items():
+            fn(SHORT)
             results.setdefault(("context " + name, TP_LAYER_BYTES), []).extend(slopes(fn, 1))
     dist.destroy_process_group()
     if rank == 0:
