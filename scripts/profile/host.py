@@ -35,6 +35,7 @@ Medians over repeats; p10 and p90 say how steady the host was.
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
 
+import math
 import os
 import sys
 import time
@@ -216,28 +217,18 @@ def per_op(chains, op, repeats):
     return slopes(lambda k: chain_times(chains, op, k), repeats)
 
 
-def measure_ops(repeats, layer=None):
-    """{op: [(forward us, backward us)] per repeat}, {op: (median forward, median
-    backward)} (each op's chain element, as measured) and, where `layer` (a function that
-    times one sample) is given, its samples: taken in rounds, one sample of every op and
-    of the layer a round, so that the host's drift reaches all of them alike. Each sample
-    follows an untimed short chain of the same op: a slope's short chain must not carry
-    the cost of coming back cold from the other ops (it pulled the product's forward row
-    down to 5 us, p10 below zero, in the first run without it)."""
+def measure_ops(repeats):
+    """{op: [(forward us, backward us)] per repeat} and {op: (median forward, median
+    backward)}: each op's chain element, as measured."""
     chains = Chains()
     for op in OPS:  # warm up every path (allocator, autograd, kernels' first launches)
         per_op(chains, op, 2)
-    raw = {op: [] for op in OPS}
-    layer_raw = []
-    for _ in range(repeats):
-        for op in OPS:
-            chain_times(chains, op, SHORT)  # untimed: warm the op again after the others ran
-            raw[op] += per_op(chains, op, 1)
-        if layer is not None:
-            layer_raw.append(layer())
-    medians = {op: (common.percentile([f for f, _ in raw[op]], 50), common.percentile([b for _, b in raw[op]], 50))
-               for op in OPS}
-    return raw, medians, layer_raw
+    medians = {}
+    raw = {}
+    for op in OPS:
+        raw[op] = per_op(chains, op, repeats)
+        medians[op] = (common.percentile([f for f, _ in raw[op]], 50), common.percentile([b for _, b in raw[op]], 50))
+    return raw, medians
 
 
 def row_median(medians, op, index):
@@ -308,32 +299,23 @@ def layer_slopes(blocks, repeats):
     return slopes(chain, repeats)
 
 
-def llama_layer_sampler():
-    """A function that times one slope sample of the runner's LLaMA layer in a chain of
-    layers (warmed up)."""
+def measure_layers(table, repeats, medians):
+    """The runner's LLaMA layer in a chain of layers, against what its ops' rows add up to:
+    an op costs the host more among other ops than in a chain of itself (its code and data
+    are no longer warm in the CPU's caches), so the rows are scaled by the ratio, per pass.
+    Returns {pass: ratio}."""
     runner = runner_module()
     alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
     blocks = runner_blocks(runner, "llama", alone, LONG)
     layer_slopes(blocks, 2)  # warm-up
-
-    def sample():
-        layer_slopes(blocks, 1)  # untimed: warm the layer again after the op chains ran
-        return layer_slopes(blocks, 1)[0]
-    return sample
-
-
-def measure_layers(table, layer_raw, medians):
-    """The runner's LLaMA layer in a chain of layers (`layer_raw`, sampled in rounds with
-    the ops), against what its ops' rows add up to: an op costs the host more among other
-    ops than in a chain of itself (its code and data are no longer warm in the CPU's
-    caches), so the rows are scaled by the ratio, per pass. Returns {pass: ratio}."""
+    raw = layer_slopes(blocks, repeats)
     ratios = {}
     for index, pass_name in ((0, "fwd"), (1, "bwd")):
         rows = sum(row_median(medians, op, index) for op in LLAMA_LAYER)
-        stats = common.summarize([r[index] for r in layer_raw])
+        stats = common.summarize([r[index] for r in raw])
         table.add(op="layer_llama", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
                   p10_us=stats["p10_us"], p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG,
-                  samples=len(layer_raw))
+                  samples=len(raw))
         ratios[pass_name] = stats["median_us"] / rows
         print(f"[host] layer_llama/{pass_name}: median {stats['median_us']:.1f} us in context, "
               f"{rows:.1f} us from its ops' chains: x{ratios[pass_name]:.2f}", flush=True)
@@ -365,33 +347,22 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
         for name, samples in collective_samples(dist, pg, world, nbytes // 2, repeats).items():
             results[(name, nbytes)] = samples
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
-    # chain of layers: what its two all-reduces a pass cost the host in context; in rounds
-    # with the all-reduce's own chain at the layer's message size, so that drift cancels.
+    # chain of layers: what its two all-reduces a pass cost the host in context.
     runner = runner_module()
+    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=False)
     gloo = DEVICE != "cuda"
-    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=gloo)
-    layers = {name: runner_blocks(runner, "llama", group, LONG)
-              for name, group in (("layer_llama_tp", runner.Group(pg, range(world), rank, gloo)), ("layer_llama", alone))}
-    chains = {name: fn for name, fn in collective_cases(dist, pg, world, TP_LAYER_BYTES // 2).items()
-              if name in ("all_reduce/fwd", "all_reduce/bwd", "scale")}
-    for blocks in layers.values():
+    alone.gloo = gloo
+    for name, group in (("layer_llama_tp", runner.Group(pg, range(world), rank, gloo)), ("layer_llama", alone)):
+        blocks = runner_blocks(runner, "llama", group, LONG)
         layer_slopes(blocks, 2)
-    for fn in chains.values():
-        fn(SHORT), fn(LONG)
-    for _ in range(repeats):
-        for name, blocks in layers.items():
-            layer_slopes(blocks, 1)  # untimed: each sample from a warm start, as the chains' are
-            results.setdefault((name, 0), []).extend(layer_slopes(blocks, 1))
-        for name, fn in chains.items():
-            fn(SHORT)
-            results.setdefault(("context " + name, TP_LAYER_BYTES), []).extend(slopes(fn, 1))
+        results[(name, 0)] = layer_slopes(blocks, repeats)
     dist.destroy_process_group()
     if rank == 0:
         queue.put(results)
 
 
-def collective_cases(dist, pg, world, n):
-    """{case: function of k that times a k-call chain} for collectives of n bf16 elements."""
+def collective_samples(dist, pg, world, n, repeats):
+    """{case: [(forward us, backward us)]} for collectives of n bf16 elements."""
     x = torch.randn(n, device=DEVICE, dtype=torch.bfloat16)
     out_gather = torch.empty(n * world, device=DEVICE, dtype=torch.bfloat16)
     out_scatter = torch.empty(n // world, device=DEVICE, dtype=torch.bfloat16)
@@ -436,19 +407,27 @@ def collective_cases(dist, pg, world, n):
         "all_to_all/call": lambda k: plain("all_to_all", k),
         "scale": lambda k: autograd(None, k),
     }
-    return cases
-
-
-def collective_samples(dist, pg, world, n, repeats):
-    """{case: [(forward us, backward us)]} for collectives of n bf16 elements."""
     results = {}
-    for name, fn in collective_cases(dist, pg, world, n).items():
+    for name, fn in cases.items():
         fn(SHORT), fn(LONG)  # warm-up
         results[name] = slopes(fn, repeats)
     return results
 
 
 TP_LAYER_BYTES = SEQ * BATCH * HIDDEN * 2  # one all-reduce of the TP layer: bf16 [seq, batch, hidden]
+
+
+def at_bytes(points, nbytes):
+    """Linear interpolation in log bytes of [(bytes, us)], held flat beyond the ends."""
+    points = sorted(points)
+    x = math.log(nbytes)
+    if x <= math.log(points[0][0]):
+        return points[0][1]
+    for (b0, v0), (b1, v1) in zip(points, points[1:]):
+        if x <= math.log(b1):
+            t = (x - math.log(b0)) / (math.log(b1) - math.log(b0))
+            return v0 + t * (v1 - v0)
+    return points[-1][1]
 
 
 def measure_collectives(table, repeats, gpus):
@@ -468,7 +447,7 @@ def measure_collectives(table, repeats, gpus):
         p.join(timeout=60)
     values = {}
     for (name, nbytes), samples in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        if name in ("scale", "layer_llama", "layer_llama_tp") or name.startswith("context "):
+        if name in ("scale", "layer_llama", "layer_llama_tp"):
             continue
         scale = results[("scale", nbytes)]
         scale_f = common.percentile([f for f, _ in scale], 50)
@@ -485,8 +464,8 @@ def measure_collectives(table, repeats, gpus):
         tp = common.percentile([r[index] for r in results[("layer_llama_tp", 0)]], 50)
         plain = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
         in_context = (tp - plain) / 2  # two all-reduces a layer, each pass
-        chain = (common.percentile([r[index] for r in results[(f"context all_reduce/{pass_name}", TP_LAYER_BYTES)]], 50)
-                 - common.percentile([r[index] for r in results[("context scale", TP_LAYER_BYTES)]], 50))
+        chain = at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items()
+                          if (o, p) == ("all_reduce", pass_name)], TP_LAYER_BYTES)
         ratios[pass_name] = in_context / chain
         stats = common.summarize([r[index] for r in results[("layer_llama_tp", 0)]])
         table.add(op=f"layer_llama_tp{gpus}", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
@@ -513,8 +492,8 @@ def main(argv=None):
     table.note("notes", f"per op, host microseconds as scripts/validate/run.py issues it: slope of chains of "
                f"{SHORT} and {LONG}; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; collectives on 2 GPUs")
     try:
-        raw, medians, layer_raw = measure_ops(args.repeats, llama_layer_sampler())
-        ratios = measure_layers(table, layer_raw, medians)
+        raw, medians = measure_ops(args.repeats)
+        ratios = measure_layers(table, args.repeats, medians)
         write_ops(table, raw, medians, ratios)
         table.note("in_context", f"op rows times the LLaMA layer's in-context ratio: forward x{ratios['fwd']:.3f}, "
                    f"backward x{ratios['bwd']:.3f}")
