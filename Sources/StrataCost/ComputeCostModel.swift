@@ -220,9 +220,10 @@ public struct MeasuredCostModel: ComputeCostModel {
     }
 
     /// Marks the shapes whose throughput is more than `anomalyTolerance` off what their
-    /// neighbours predict without them: cuBLAS picks a poor kernel for an odd shape now
-    /// and then (1024 × 8192 × 3584 in bf16 runs at 322 TFLOP/s between neighbours at
-    /// 700–780), and a harmonic mean would lend that slowness to every shape near it.
+    /// neighbours predict without them: an odd shape's kernel choice or a disturbed
+    /// measurement (one H100 run timed 1024 × 8192 × 3584 in bf16 at 322 TFLOP/s between
+    /// neighbours at 700–780; another, 740), and a harmonic mean would lend that slowness
+    /// to every shape near it.
     static func isolateAnomalies(_ points: [GemmPoint]) -> [GemmPoint] {
         guard points.count > 4 else { return points }
         var marked = points
