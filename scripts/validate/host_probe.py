@@ -110,19 +110,10 @@ def product_us(x, w, n):
 
 
 def worker(rank, world, plan, args, variant, queue):
-    os.environ.update(VARIANTS[variant])
-    common.apply_safe_env()
-    gloo = args.cpu
-    if gloo:
-        device = torch.device("cpu")
-        dist.init_process_group("gloo", rank=rank, world_size=world)
-    else:
-        torch.cuda.set_device(rank)
-        device = torch.device("cuda", rank)
-        dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
-        torch.backends.cuda.enable_cudnn_sdp(False)
-        torch.backends.cuda.enable_mem_efficient_sdp(False)
-        torch.backends.cuda.enable_math_sdp(False)
+    """One rank of one variant: run the plan with its collectives timed, then the chains;
+    rank 0 puts every rank's figures on `queue`."""
+    os.environ.update(VARIANTS[variant])  # before the process group reads them
+    device, gloo = runner.join(rank, world, args.cpu)
     r = runner.Runner(plan, rank, device, gloo=gloo)
     timed = TimedDistributed(dist, skip=variant == "no-collectives")
     runner.dist = timed

@@ -880,22 +880,28 @@ def versions():
             "nccl": common.nccl_version_string(torch) if torch.cuda.is_available() else "none"}
 
 
+def join(rank, world, cpu):
+    """Join the process group as `rank` of `world`: NCCL on this rank's GPU, or gloo on CPU
+    (`cpu`, or no GPU); returns (device, gloo)."""
+    common.apply_safe_env()
+    gloo = cpu or not torch.cuda.is_available()
+    if gloo:
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+        return torch.device("cpu"), True
+    local = int(os.environ.get("LOCAL_RANK", rank))
+    torch.cuda.set_device(local)
+    device = torch.device("cuda", local)
+    dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
+    # Flash attention only: Strata prices causal flash attention.
+    torch.backends.cuda.enable_cudnn_sdp(False)
+    torch.backends.cuda.enable_mem_efficient_sdp(False)
+    torch.backends.cuda.enable_math_sdp(False)
+    return device, False
+
+
 def worker(rank, world, plan, args):
     """One rank: set up, warm up, time, gather, and (rank 0) write the result."""
-    common.apply_safe_env()
-    gloo = args.cpu or not torch.cuda.is_available()
-    local = int(os.environ.get("LOCAL_RANK", rank))
-    if gloo:
-        device = torch.device("cpu")
-        dist.init_process_group("gloo", rank=rank, world_size=world)
-    else:
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
-        dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
-        # Flash attention only: Strata prices causal flash attention.
-        torch.backends.cuda.enable_cudnn_sdp(False)
-        torch.backends.cuda.enable_mem_efficient_sdp(False)
-        torch.backends.cuda.enable_math_sdp(False)
+    device, gloo = join(rank, world, args.cpu)
     try:
         runner = Runner(plan, rank, device, gloo)
         cuda = device.type == "cuda"

@@ -252,6 +252,34 @@ class TestHostOps(unittest.TestCase):
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestHostProbe(unittest.TestCase):
+    """host_probe.py's stand-in for torch.distributed: the collectives are timed per kind
+    and thread (or skipped), everything else passes through untouched."""
+
+    def test_collectives_are_timed_by_thread_and_skipped_on_request(self):
+        import threading
+        import types
+        import host_probe
+        made = []
+        fake = types.SimpleNamespace(all_reduce=lambda x, group=None: made.append(x) or "done",
+                                     barrier=lambda: "barrier", get_rank=lambda: 3)
+        timed = host_probe.TimedDistributed(fake, skip=False)
+        self.assertEqual(timed.all_reduce(1), "done")
+        worker = threading.Thread(target=lambda: timed.all_reduce(2))
+        worker.start()
+        worker.join()
+        self.assertEqual(made, [1, 2])
+        self.assertEqual(sorted(timed.calls), ["all_reduce/autograd", "all_reduce/main"])
+        self.assertTrue(all(len(v) == 1 and v[0] >= 0 for v in timed.calls.values()))
+        self.assertIs(timed.barrier, fake.barrier)
+        self.assertEqual(timed.get_rank(), 3)
+        skipping = host_probe.TimedDistributed(fake, skip=True)
+        self.assertIsNone(skipping.all_reduce(4))
+        self.assertEqual(made, [1, 2])
+        self.assertEqual(list(skipping.calls), ["all_reduce/main"])
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestOnCPU(unittest.TestCase):
     """Tiny copies of plans through run.py --cpu (gloo): the same model and data in every
     layout, so the first losses agree."""
