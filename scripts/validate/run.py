@@ -1088,6 +1088,7 @@ def main(argv=None):
         plan = planlib.smoke(plan)
     if args.seq:
         plan["model"]["seq"] = args.seq
+        plan["strategy"] = f"{plan['strategy']} (seq {args.seq})"  # the result says it is not the plan as exported
     world = plan["gpus"]
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
         if int(os.environ["WORLD_SIZE"]) != world:
