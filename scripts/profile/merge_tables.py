@@ -37,7 +37,17 @@ SOFTWARE_KEYS = ("driver", "cuda", "torch", "nccl")
 
 
 class MergeError(Exception):
-    """Inputs that cannot be merged; the message says which file and what differs."""
+    """Inputs that cannot be merged: where (file, line, column; no file for a wrong command
+    line) and what differs, with what to do about it."""
+
+    def __init__(self, message, path=None, line=1, column=1):
+        super().__init__(message)
+        self.message, self.path, self.line, self.column = message, path, line, column
+
+    def __str__(self):
+        if self.path is None:
+            return f"merge_tables.py: error: {self.message}"
+        return f"{self.path}:{self.line}:{self.column}: error: {self.message}"
 
 
 def is_measurement(column):
@@ -55,36 +65,55 @@ def key_columns(columns):
     return [c for c in columns if not is_measurement(c)]
 
 
-def read_run(path):
-    """One input as (comments, header, rows): comments are (key, value) in file order, rows lists of cells.
+class Run:
+    """One input table: its comment lines as (key, value) in file order, its header and its
+    rows (lists of cells, kept as the text written, so a kept row is copied byte for byte),
+    and where each came from (line numbers; the column a comment's value starts at)."""
 
-    Cells are kept as the text written, so a kept row is copied byte for byte.
-    """
-    comments, header, rows = [], None, []
+    def __init__(self, path):
+        self.path = path
+        self.comments, self.header, self.rows = [], None, []
+        self.comment_at = {}  # key -> (line, column) of its first value
+        self.header_line = 1
+        self.row_lines = []
+
+    def at(self, key):
+        """(line, column) of the comment `key`'s value, or of the header when there is none."""
+        return self.comment_at.get(key, (self.header_line, 1))
+
+
+def read_run(path):
+    """Read one input table (a Run)."""
+    run = Run(path)
     try:
         with open(path) as f:
             lines = f.read().splitlines()
     except OSError as exc:
-        raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise MergeError(f"cannot read the table: {exc.strerror or exc}; check the path", path) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         if line.startswith("#"):
             key, _, value = line[1:].strip().partition(":")
-            comments.append((key.strip(), value.strip()))
+            key, value = key.strip(), value.strip()
+            run.comments.append((key, value))
+            run.comment_at.setdefault(key, (number, line.find(value) + 1 if value else len(line) + 1))
             continue
         cells = line.split(",")
-        if header is None:
-            header = cells
-        elif len(cells) != len(header):
-            raise MergeError(f"{path}:{number}: this row has {len(cells)} cells but the header has {len(header)}")
+        if run.header is None:
+            run.header, run.header_line = cells, number
+        elif len(cells) != len(run.header):
+            raise MergeError(f"this row has {len(cells)} cells but the header has {len(run.header)}; "
+                             "a table's rows must match its header", path, number)
         else:
-            rows.append(cells)
-    if header is None:
-        raise MergeError(f"{path}: no header row; is it a table written by scripts/profile/run.py?")
-    if "median_us" not in header:
-        raise MergeError(f"{path}: the header has no median_us column, so runs cannot be compared")
-    return comments, header, rows
+            run.rows.append(cells)
+            run.row_lines.append(number)
+    if run.header is None:
+        raise MergeError("no header row; give a table written by scripts/profile/run.py", path)
+    if "median_us" not in run.header:
+        raise MergeError("the header has no median_us column, so runs cannot be compared; "
+                         "give tables written by scripts/profile/run.py", path, run.header_line)
+    return run
 
 
 def first(comments, key):
@@ -102,43 +131,49 @@ def distinct(values):
 
 
 def merge(runs, command):
-    """Merge parsed runs [(path, (comments, header, rows)), ...] into the text of one table.
+    """Merge read runs [Run, ...] into the text of one table.
 
     Returns (text, kept) where kept[i] counts the rows taken from runs[i].
     Raises MergeError when the runs are not of one family and one GPU.
     """
     if len(runs) < 2:
         raise MergeError("give at least two tables to merge")
-    path0, (comments0, header0, _) = runs[0]
-    gpu0, units0 = first(comments0, "gpu"), first(comments0, "units")
+    run0 = runs[0]
+    header0 = run0.header
+    gpu0, units0 = first(run0.comments, "gpu"), first(run0.comments, "units")
     if gpu0 is None:
-        raise MergeError(f"{path0}: no '# gpu:' line, so the GPU it was measured on is unknown")
-    for path, (comments, header, _) in runs[1:]:
-        if header != header0:
-            raise MergeError(f"{path}: columns {','.join(header)} differ from {path0}'s {','.join(header0)}; "
-                             "merge only runs of one table family")
-        gpu = first(comments, "gpu")
+        raise MergeError("no '# gpu:' line, so the GPU it was measured on is unknown; "
+                         "give tables written by scripts/profile/run.py", run0.path)
+    for run in runs[1:]:
+        if run.header != header0:
+            raise MergeError(f"columns {','.join(run.header)} differ from {run0.path}'s {','.join(header0)}; "
+                             "merge only runs of one table family", run.path, run.header_line)
+        gpu = first(run.comments, "gpu")
         if gpu != gpu0:
-            raise MergeError(f"{path}: measured on '{gpu}', but {path0} on '{gpu0}'; merge only runs of one GPU")
-        if first(comments, "units") != units0:
-            raise MergeError(f"{path}: units '{first(comments, 'units')}' differ from {path0}'s '{units0}'")
+            raise MergeError(f"measured on '{gpu}', but {run0.path} on '{gpu0}'; merge only runs of one GPU",
+                             run.path, *run.at("gpu"))
+        if first(run.comments, "units") != units0:
+            raise MergeError(f"units '{first(run.comments, 'units')}' differ from {run0.path}'s '{units0}'; "
+                             "merge only tables in the same units", run.path, *run.at("units"))
 
     keys = [header0.index(c) for c in key_columns(header0)]
     median = header0.index("median_us")
     best = {}  # key -> (median, run index, cells)
-    for index, (path, (_, _, rows)) in enumerate(runs):
-        seen = set()
-        for cells in rows:
+    for index, run in enumerate(runs):
+        seen = {}
+        for cells, number in zip(run.rows, run.row_lines):
             key = tuple(cells[i] for i in keys)
+            case = dict(zip(key_columns(header0), key))
             if key in seen:
-                raise MergeError(f"{path}: two rows for {dict(zip(key_columns(header0), key))}; "
-                                 "a run must measure each case once")
-            seen.add(key)
+                raise MergeError(f"a second row for {case} (the first is on line {seen[key]}); "
+                                 "a run must measure each case once", run.path, number)
+            seen[key] = number
             try:
                 value = float(cells[median])
             except ValueError:
-                raise MergeError(f"{path}: median_us '{cells[median]}' of {dict(zip(key_columns(header0), key))} "
-                                 "is not a number") from None
+                column = sum(len(c) + 1 for c in cells[:median]) + 1
+                raise MergeError(f"median_us '{cells[median]}' of {case} is not a number; "
+                                 "fix or remeasure the row", run.path, number, column) from None
             if key not in best or value < best[key][0]:
                 best[key] = (value, index, cells)
 
@@ -153,10 +188,10 @@ def merge(runs, command):
 
     facts = {}
     for key in common.META_KEYS:
-        values = distinct(first(c, key) for _, (c, _, _) in runs if first(c, key) is not None)
+        values = distinct(first(r.comments, key) for r in runs if first(r.comments, key) is not None)
         facts[key] = ", ".join(values) if values else "unknown"
     facts["gpu"] = gpu0
-    counts = [first(c, "gpu_count") for _, (c, _, _) in runs]
+    counts = [first(r.comments, "gpu_count") for r in runs]
     if all(n is not None and n.isdigit() for n in counts):
         facts["gpu_count"] = str(max(int(n) for n in counts))
     facts["command"] = command
@@ -165,13 +200,13 @@ def merge(runs, command):
     lines.append(f"# units: {units0 or common.UNITS}")
     lines.append("# notes: merged runs; per case (" + ", ".join(key_columns(header0)) + ") the whole row of the run "
                  "with the smallest median_us (outside load only adds time); rows kept: "
-                 + ", ".join(f"{n} from {os.path.basename(p)}" for n, (p, _) in zip(kept, runs)))
-    for path, (comments, _, _) in runs:
-        lines.append(f"# merged_from: {path}; date {first(comments, 'date') or 'unknown'}; "
-                     f"command {first(comments, 'command') or 'unknown'}")
+                 + ", ".join(f"{n} from {os.path.basename(r.path)}" for n, r in zip(kept, runs)))
+    for r in runs:
+        lines.append(f"# merged_from: {r.path}; date {first(r.comments, 'date') or 'unknown'}; "
+                     f"command {first(r.comments, 'command') or 'unknown'}")
     # The runs' own remarks (skips, truncation, notes) still describe the cases they measured.
     standard = set(common.META_KEYS) | {"units"}
-    extra = distinct((k, v) for _, (c, _, _) in runs for k, v in c if k not in standard)
+    extra = distinct((k, v) for r in runs for k, v in r.comments if k not in standard)
     lines += [f"# {k}: {v}" for k, v in extra]
     lines.append(",".join(header0))
     lines += [",".join(cells) for cells in rows]
@@ -187,10 +222,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     command = " ".join(["python3", "scripts/profile/merge_tables.py"] + [shlex.quote(a) for a in argv])
     try:
-        runs = [(path, read_run(path)) for path in args.tables]
+        runs = [read_run(path) for path in args.tables]
         text, kept = merge(runs, command)
     except MergeError as exc:
-        print(f"merge_tables.py: error: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)
         return 2
     if args.out:
         os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
@@ -198,7 +233,7 @@ def main(argv=None):
         with open(tmp, "w") as f:
             f.write(text)
         os.replace(tmp, args.out)
-        print(f"{args.out}: {sum(kept)} rows; " + ", ".join(f"{n} from {path}" for n, (path, _) in zip(kept, runs)))
+        print(f"{args.out}: {sum(kept)} rows; " + ", ".join(f"{n} from {r.path}" for n, r in zip(kept, runs)))
     else:
         sys.stdout.write(text)
     return 0

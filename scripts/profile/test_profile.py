@@ -316,7 +316,8 @@ class TestMergeTables(unittest.TestCase):
             b = coll_table(d, "b.csv", "2026-01-02T00:00:00Z", self.NEW, gpu="NVIDIA H200")
             code, err = self.run_main(["--out", os.path.join(d, "m.csv"), a, b])
             self.assertEqual(code, 2)
-            self.assertEqual(err, f"merge_tables.py: error: {b}: measured on 'NVIDIA H200', but {a} on "
+            # The '# gpu:' line is the file's first; its value starts at column 8.
+            self.assertEqual(err, f"{b}:1:8: error: measured on 'NVIDIA H200', but {a} on "
                                   "'NVIDIA H100 80GB HBM3'; merge only runs of one GPU\n")
             self.assertFalse(os.path.exists(os.path.join(d, "m.csv")))
 
@@ -327,7 +328,8 @@ class TestMergeTables(unittest.TestCase):
             b = coll_table(d, "b.csv", "2026-01-02T00:00:00Z", [r.rsplit(",", 1)[0] for r in self.NEW], header=short)
             code, err = self.run_main([a, b])
             self.assertEqual(code, 2)
-            self.assertEqual(err, f"merge_tables.py: error: {b}: columns {short} differ from {a}'s {COLL_HEADER}; "
+            header_line = len(common.META_KEYS) + 2  # the metadata, the units, then the header
+            self.assertEqual(err, f"{b}:{header_line}:1: error: columns {short} differ from {a}'s {COLL_HEADER}; "
                                   "merge only runs of one table family\n")
 
     def test_rejects_a_case_measured_twice_in_one_run(self):
@@ -336,7 +338,21 @@ class TestMergeTables(unittest.TestCase):
             b = coll_table(d, "b.csv", "2026-01-02T00:00:00Z", self.NEW)
             code, err = self.run_main([a, b])
             self.assertEqual(code, 2)
-            self.assertIn(f"{a}: two rows for", err)
+            first, again = len(common.META_KEYS) + 3, len(common.META_KEYS) + 3 + len(self.OLD)
+            self.assertTrue(err.startswith(f"{a}:{again}:1: error: a second row for "), err)
+            self.assertIn(f"(the first is on line {first}); a run must measure each case once", err)
+
+    def test_points_at_a_median_that_is_not_a_number(self):
+        with tempfile.TemporaryDirectory() as d:
+            bad = self.NEW[0].split(",")
+            bad[6] = "fast"
+            a = coll_table(d, "a.csv", "2026-01-01T00:00:00Z", self.OLD)
+            b = coll_table(d, "b.csv", "2026-01-02T00:00:00Z", [",".join(bad)] + self.NEW[1:])
+            code, err = self.run_main([a, b])
+            self.assertEqual(code, 2)
+            column = len(",".join(bad[:6])) + 2  # the cell after six cells and their commas
+            self.assertTrue(err.startswith(f"{b}:{len(common.META_KEYS) + 3}:{column}: error: median_us 'fast' of "), err)
+            self.assertTrue(err.endswith("is not a number; fix or remeasure the row\n"), err)
 
     def test_needs_two_tables(self):
         with tempfile.TemporaryDirectory() as d:
