@@ -40,15 +40,48 @@ def main(argv=None):
     ap.add_argument("op", help="the CPU op to look inside, e.g. _ReduceFromTP")
     ap.add_argument("--top", type=int, default=12, help="nested events to list (default 12)")
     args = ap.parse_args(argv)
-    with gzip.open(args.trace) as f:
-        events = json.load(f)["traceEvents"]
+    try:
+        events = read_events(args.trace)
+    except TraceError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     calls, mean, nested = nested_times(events, args.op)
     if not calls:
-        sys.exit(f"host_ops.py: no '{args.op}' in {args.trace}")
+        print(f"{args.trace}: error: no CPU op named '{args.op}' in the trace; name one it has, "
+              f"most calls first: {', '.join(cpu_ops(events)[:8])}", file=sys.stderr)
+        return 2
     print(f"{args.op}: {calls} calls, {mean:.1f} us each")
     for (category, name), us in sorted(nested.items(), key=lambda kv: -kv[1])[:args.top]:
         print(f"  {us:8.1f} us  {category}  {name[:90]}")
+    return 0
+
+
+class TraceError(Exception):
+    """A trace that cannot be read; the message says where and what to give instead."""
+
+
+def read_events(path):
+    """The events of a Chrome trace (gzipped, as run.py --profile writes it, or plain)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt") as f:
+            trace = json.load(f)
+    except OSError as exc:
+        raise TraceError(f"{path}: error: cannot read the trace: {exc.strerror or exc}; check the path") from None
+    except json.JSONDecodeError as exc:
+        raise TraceError(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); "
+                         "give the .trace.json.gz that run.py --profile writes") from None
+    if not isinstance(trace, dict) or not isinstance(trace.get("traceEvents"), list):
+        raise TraceError(f"{path}:1:1: error: no traceEvents list, so not a Chrome trace; "
+                         "give the .trace.json.gz that run.py --profile writes")
+    return trace["traceEvents"]
+
+
+def cpu_ops(events):
+    """The names of the trace's CPU ops, most calls first (ties by name)."""
+    counts = collections.Counter(e["name"] for e in events if e.get("ph") == "X" and e.get("cat") == "cpu_op")
+    return [name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -250,6 +250,37 @@ class TestHostOps(unittest.TestCase):
         self.assertEqual((calls, mean), (2, 80))
         self.assertEqual(nested, {("cpu_op", "inner"): 40, ("cuda_runtime", "launch"): 5})
 
+    def run_main(self, args):
+        import contextlib
+        import io
+        err, out = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            code = host_ops.main(args)
+        return code, out.getvalue(), err.getvalue()
+
+    def test_bad_input_is_an_error_that_says_where_and_what_to_give(self):
+        with tempfile.TemporaryDirectory() as d:
+            trace = os.path.join(d, "t.json")
+            with open(trace, "w") as f:
+                json.dump({"traceEvents": [
+                    {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "ts": 0, "dur": 5, "tid": 1},
+                    {"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 9, "dur": 5, "tid": 1},
+                    {"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 20, "dur": 5, "tid": 1}]}, f)
+            code, out, err = self.run_main([trace, "_ReduceFromTP"])
+            self.assertEqual((code, out), (2, ""))
+            self.assertEqual(err, f"{trace}: error: no CPU op named '_ReduceFromTP' in the trace; name one it has, "
+                                  "most calls first: aten::add, aten::mm\n")
+            self.assertEqual(self.run_main([trace, "aten::add"])[:2], (0, "aten::add: 2 calls, 5.0 us each\n"))
+            broken = os.path.join(d, "broken.json")
+            with open(broken, "w") as f:
+                f.write('{"traceEvents": [\n  {"ph": }\n')
+            code, _, err = self.run_main([broken, "f"])
+            self.assertEqual(code, 2)
+            self.assertTrue(err.startswith(f"{broken}:2:10: error: not JSON ("), err)
+            code, _, err = self.run_main([os.path.join(d, "missing.json.gz"), "f"])
+            self.assertEqual(code, 2)
+            self.assertIn("missing.json.gz: error: cannot read the trace: No such file or directory; check the path", err)
+
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestHostProbe(unittest.TestCase):
