@@ -30,6 +30,15 @@ residual add it feeds.
                   all_to_all), at message sizes from 2 KiB to 64 MiB (`bytes`; 0 for the
                   ops above, whose host cost does not depend on size)
 
+In context an op costs more than in a chain of itself. So the script also times the
+runner's own LLaMA layer (run.Block) in a chain of layers and scales every op row by the
+ratio of that layer to the sum of its ops' rows (LLAMA_LAYER), per pass; and, on 2 GPUs,
+the layer with tensor parallelism against the same layer without: the difference per
+all-reduce, against the all-reduce's chain figure at the layer's message size, scales the
+all-reduce rows per pass and the other collectives' rows by the mean of the two. The
+layers are written as rows too (`layer_llama`, `layer_llama_tp2`) and the ratios as the
+table's `in_context` and `collectives_in_context` notes.
+
 Medians over repeats; p10 and p90 say how steady the host was.
 """
 
@@ -231,10 +240,18 @@ def measure_ops(repeats):
     return raw, medians
 
 
-def row_median(medians, op, index):
-    """An op's row (its chain element less what the element contains), from the medians."""
-    less = sum(medians[c][index] for c in CONTAINS.get(op, {}).get(index and "bwd" or "fwd", []))
-    return medians[op][index] - less
+PASS_INDEX = {"fwd": 0, "bwd": 1}  # where each pass is in a (forward, backward) sample
+
+
+def contained(medians, op, pass_name):
+    """What `op`'s chain element does besides the op itself in `pass_name`, in us: the
+    medians of the elements it contains (CONTAINS)."""
+    return sum(medians[c][PASS_INDEX[pass_name]] for c in CONTAINS.get(op, {}).get(pass_name, []))
+
+
+def row_median(medians, op, pass_name):
+    """An op's row as measured alone (its chain element less what the element contains)."""
+    return medians[op][PASS_INDEX[pass_name]] - contained(medians, op, pass_name)
 
 
 def write_ops(table, raw, medians, ratios):
@@ -242,9 +259,8 @@ def write_ops(table, raw, medians, ratios):
     the pass's in-context ratio (`measure_layers`)."""
     for op in OPS:
         for pass_name in PASSES.get(op, ("fwd", "bwd")):
-            index = 0 if pass_name == "fwd" else 1
-            # Subtract what the element contains (its medians), from every repeat.
-            less = sum(medians[c][index] for c in CONTAINS.get(op, {}).get(pass_name, []))
+            index = PASS_INDEX[pass_name]
+            less = contained(medians, op, pass_name)  # from every repeat
             values = [(r[index] - less) * ratios[pass_name] for r in raw[op]]
             stats = common.summarize(values)
             table.add(op=op, **{"pass": pass_name}, bytes=0, median_us=stats["median_us"], p10_us=stats["p10_us"],
@@ -301,17 +317,18 @@ def layer_slopes(blocks, repeats):
 
 def measure_layers(table, repeats, medians):
     """The runner's LLaMA layer in a chain of layers, against what its ops' rows add up to:
-    an op costs the host more among other ops than in a chain of itself (its code and data
-    are no longer warm in the CPU's caches), so the rows are scaled by the ratio, per pass.
-    Returns {pass: ratio}."""
+    an op costs the host more among a layer's other ops than in a chain of itself (a chain
+    keeps one op's code and data warm; scripts/validate/host_probe.py found the runner's
+    ops slowing down beside its collectives, too), so the rows are scaled by the ratio, per
+    pass. Returns {pass: ratio}."""
     runner = runner_module()
     alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
     blocks = runner_blocks(runner, "llama", alone, LONG)
     layer_slopes(blocks, 2)  # warm-up
     raw = layer_slopes(blocks, repeats)
     ratios = {}
-    for index, pass_name in ((0, "fwd"), (1, "bwd")):
-        rows = sum(row_median(medians, op, index) for op in LLAMA_LAYER)
+    for pass_name, index in PASS_INDEX.items():
+        rows = sum(row_median(medians, op, pass_name) for op in LLAMA_LAYER)
         stats = common.summarize([r[index] for r in raw])
         table.add(op="layer_llama", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
                   p10_us=stats["p10_us"], p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG,
@@ -349,9 +366,8 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
     # chain of layers: what its two all-reduces a pass cost the host in context.
     runner = runner_module()
-    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=False)
     gloo = DEVICE != "cuda"
-    alone.gloo = gloo
+    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=gloo)
     for name, group in (("layer_llama_tp", runner.Group(pg, range(world), rank, gloo)), ("layer_llama", alone)):
         blocks = runner_blocks(runner, "llama", group, LONG)
         layer_slopes(blocks, 2)
@@ -460,7 +476,7 @@ def measure_collectives(table, repeats, gpus):
         else:
             values[(op, pass_name, nbytes)] = [f for f, _ in samples]
     ratios = {}
-    for index, pass_name in ((0, "fwd"), (1, "bwd")):
+    for pass_name, index in PASS_INDEX.items():
         tp = common.percentile([r[index] for r in results[("layer_llama_tp", 0)]], 50)
         plain = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
         in_context = (tp - plain) / 2  # two all-reduces a layer, each pass
