@@ -7,9 +7,10 @@ For each variant the plan runs (run.py's Runner, a few iterations, at sequence -
 that the host bounds it) with every collective the runner calls through
 `torch.distributed` timed on the host (perf_counter before and after the call, per kind
 and per thread: the forward runs on the main thread, the backward on autograd's).  After
-the iterations, in the same processes, two chains are timed on the tensor-parallel (or
-expert-parallel) group: the collective alone, back to back, and the collective after a
-matrix product, so that a call's cost in a chain and in context can be compared.
+the iterations, in the same processes, three chains are timed on the tensor-parallel (or
+expert-parallel) group: an all-reduce alone, back to back; an all-reduce after a matrix
+product; the product alone. So a call's cost in a chain can be set beside its cost where
+the runner makes it.
 
 Variants ("base" is the runner as it is):
   base            nothing changed
@@ -27,6 +28,7 @@ import argparse
 import importlib.util
 import json
 import os
+import queue as queues
 import sys
 import threading
 import time
@@ -158,15 +160,19 @@ def worker(rank, world, plan, args, variant, queue):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("plan")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--iterations", type=int, default=4)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("plan", help="plan JSON from `simulate export`")
+    ap.add_argument("--out", required=True, help="result JSON (written after every variant)")
+    ap.add_argument("--seq", type=int, default=128, help="sequence length to run the plan's model at (default 128)")
+    ap.add_argument("--iterations", type=int, default=4, help="timed iterations per variant (default 4)")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed iterations first (default 2)")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, from: " + ", ".join(VARIANTS))
     ap.add_argument("--smoke", action="store_true", help="a small copy of the plan (plan.smoke)")
     ap.add_argument("--cpu", action="store_true", help="run on CPU with gloo (tests)")
     args = ap.parse_args(argv)
+    variants = args.variants.split(",")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        ap.error(f"unknown variant {unknown[0]!r}; known: {', '.join(VARIANTS)}")
     plan = planlib.load(args.plan)
     if args.smoke:
         plan = planlib.smoke(plan)
@@ -174,10 +180,9 @@ def main(argv=None):
     world = plan["gpus"]
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
-    results = {"plan": plan["strategy"], "seq": args.seq, "gpu": "cpu" if args.cpu else torch.cuda.get_device_name(0), "variants": {}}
-    for i, variant in enumerate(args.variants.split(",")):
-        if variant not in VARIANTS:
-            ap.error(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+    gpu = "cpu" if args.cpu else torch.cuda.get_device_name(0)
+    results = {"plan": plan["strategy"], "seq": args.seq, "gpu": gpu, "variants": {}}
+    for i, variant in enumerate(variants):
         os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(29700 + (os.getpid() + i) % 200))
         queue = ctx.Queue()
         procs = [ctx.Process(target=worker, args=(r, world, plan, args, variant, queue)) for r in range(world)]
@@ -187,7 +192,7 @@ def main(argv=None):
         while everyone is None:
             try:
                 everyone = queue.get(timeout=2)
-            except Exception:  # queue.Empty: fail fast when a rank died
+            except queues.Empty:  # fail fast when a rank died
                 if any(p.exitcode not in (None, 0) for p in procs):
                     for p in procs:
                         p.kill()
