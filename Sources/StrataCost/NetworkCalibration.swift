@@ -15,12 +15,14 @@ public struct NetworkCalibration: Sendable {
     /// The bus bandwidth the fit settled on, bytes per second per GPU, per link kind.
     public var busBandwidth: [Link.Kind: Double] = [:]
     /// What each fit got wrong, for `simulate calibrate`: every measured collective size
-    /// predicted from its two neighbours (the interpolation the executor uses), held out.
+    /// held out and predicted from the others by the curve the executor uses
+    /// (`curveSeconds`, after `withoutDisturbedSizes`).
     public var report: [Fit] = []
     /// Measured collective times on one node, by `op|gpus` (contiguous groups): (log bytes,
-    /// log seconds), sorted by size. NCCL changes protocol and channel count with message
-    /// size, so no single α–β line fits a collective from 1 KiB to 1 GiB; the measured curve,
-    /// interpolated in log–log, does (`measuredSeconds`).
+    /// log seconds), sorted by size, with disturbed sizes dropped (`withoutDisturbedSizes`).
+    /// NCCL changes protocol and channel count with message size, so no single α–β line fits
+    /// a collective from 1 KiB to 1 GiB; the measured curve, read between sizes by
+    /// `curveSeconds`, does (`measuredSeconds`).
     public var measured: [String: [(logBytes: Double, logSeconds: Double)]] = [:]
     /// How much longer a kernel takes while a collective shares its GPU, and how much longer
     /// a collective takes while a kernel does: medians of the measured slowdowns
@@ -42,20 +44,67 @@ public struct NetworkCalibration: Sendable {
 
     /// The measured time of `op` (`all_reduce`, `all_gather`, `reduce_scatter`,
     /// `all_to_all`, `send_recv`) on `gpus` GPUs of one node for `bytes` (nccl-tests'
-    /// convention), interpolated linearly in log bytes and log seconds between the two
-    /// nearest measured sizes; nil outside the measured sizes or without measurements.
+    /// convention), read off the measured curve by `curveSeconds`; nil outside the measured
+    /// sizes or without measurements.
     public func measuredSeconds(_ op: String, gpus: Int, bytes: Double) -> Double? {
         guard let curve = measured["\(op)|\(gpus)"], curve.count >= 2, bytes > 0 else { return nil }
-        return Self.interpolate(curve, at: log(bytes))
+        return Self.curveSeconds(curve, at: log(bytes))
     }
 
-    static func interpolate(_ curve: [(logBytes: Double, logSeconds: Double)], at x: Double) -> Double? {
+    /// A collective's time at `logBytes` between measured sizes: the median of three α–β
+    /// lines (time = latency + bytes / bandwidth, straight in bytes and seconds) — the chord
+    /// through the two measured sizes around it, the line through the two sizes below
+    /// extended up, and the line through the two above extended down. Each NCCL choice of
+    /// algorithm, protocol and channel count costs about a line, so between sizes 4× apart
+    /// the curve bends the way its neighbouring lines do: where both bend below the chord
+    /// (bandwidth still rising: the lower envelope of the lines, NCCL taking the faster
+    /// choice) the nearer of them is taken, where both bend above (a slower choice from the
+    /// next size on) likewise, and where they disagree the chord. Both lines through an end
+    /// of the interval agree there, so the curve passes through every measured size and is
+    /// continuous; it increases wherever the measured times do. Intervals at either end of
+    /// the curve, with one neighbouring line, use the chord. Log–log interpolation between
+    /// neighbours, used before, bends the wrong way where bandwidth still rises (it
+    /// overstated most held-out sizes from 8 MiB up, by up to 12 %) and cannot follow a
+    /// protocol change.
+    ///
+    /// `curve` is (log bytes, log seconds) sorted by size; nil outside its sizes.
+    /// - Complexity: O(n) in the measured sizes (a few dozen).
+    static func curveSeconds(_ curve: [(logBytes: Double, logSeconds: Double)], at x: Double) -> Double? {
         guard let first = curve.first, let last = curve.last, x >= first.logBytes - 1e-9, x <= last.logBytes + 1e-9 else { return nil }
         guard let upper = curve.firstIndex(where: { $0.logBytes >= x - 1e-12 }) else { return nil }
         if upper == 0 || abs(curve[upper].logBytes - x) < 1e-12 { return exp(curve[upper].logSeconds) }
-        let (a, b) = (curve[upper - 1], curve[upper])
-        let t = (x - a.logBytes) / (b.logBytes - a.logBytes)
-        return exp(a.logSeconds + t * (b.logSeconds - a.logSeconds))
+        let bytes = exp(x)
+        func point(_ index: Int) -> (bytes: Double, seconds: Double) { (exp(curve[index].logBytes), exp(curve[index].logSeconds)) }
+        func line(_ a: Int, _ b: Int) -> Double {
+            let (p, q) = (point(a), point(b))
+            return p.seconds + (q.seconds - p.seconds) * (bytes - p.bytes) / (q.bytes - p.bytes)
+        }
+        let chord = line(upper - 1, upper)
+        guard upper >= 2, upper + 1 < curve.count else { return chord }
+        let fromBelow = line(upper - 2, upper - 1), fromAbove = line(upper, upper + 1)
+        return max(min(chord, fromBelow), min(max(chord, fromBelow), fromAbove))
+    }
+
+    /// `curve` (sorted by size) without the sizes whose time exceeds that of some larger
+    /// size. More bytes never take less time on an idle node: such a size was disturbed
+    /// while measured (the 2 MiB all-to-all and reduce-scatter on two H100s: 2.4 and 1.5
+    /// times the 4 MiB time, in both measured runs), and kept it would bend the curve for
+    /// its neighbours too. The smallest size bounds the measured range, so it stays, lowered
+    /// to the fastest larger size's time.
+    /// - Complexity: O(n).
+    static func withoutDisturbedSizes(_ curve: [(logBytes: Double, logSeconds: Double)]) -> [(logBytes: Double, logSeconds: Double)] {
+        var kept: [(logBytes: Double, logSeconds: Double)] = []
+        var fastestLarger = Double.infinity
+        for index in curve.indices.reversed() {
+            let point = curve[index]
+            if index == 0 {
+                kept.append((point.logBytes, min(point.logSeconds, fastestLarger)))
+            } else if index == curve.count - 1 || point.logSeconds <= fastestLarger {
+                kept.append(point)
+            }
+            fastestLarger = min(fastestLarger, point.logSeconds)
+        }
+        return kept.reversed()
     }
 
     /// Fits NVLink's efficiency and step latency from the contiguous all-reduce,
@@ -81,6 +130,8 @@ public struct NetworkCalibration: Sendable {
             calibration.measured["\(op)|\(Int(gpus))", default: []].append((log(bytes), log(us * 1e-6)))
         }
         for key in calibration.measured.keys { calibration.measured[key]!.sort { $0.logBytes < $1.logBytes } }
+        let measuredAsIs = calibration.measured
+        for key in calibration.measured.keys { calibration.measured[key] = Self.withoutDisturbedSizes(calibration.measured[key]!) }
         let kinds: [(name: String, steps: (Double) -> Double, share: (Double) -> Double)] = [
             ("all_reduce", { 2 * ($0 - 1) }, { 2 * ($0 - 1) / $0 }),
             ("all_gather", { $0 - 1 }, { ($0 - 1) / $0 }),
@@ -107,14 +158,14 @@ public struct NetworkCalibration: Sendable {
         calibration.efficiency[.nvlink] = min(1, bandwidth / nominal.bytesPerSecond)
         calibration.busBandwidth[.nvlink] = bandwidth
         calibration.stepLatency[.nvlink] = latency
-        for key in calibration.measured.keys.sorted() {
-            let curve = calibration.measured[key]!
+        for key in measuredAsIs.keys.sorted() {
+            let curve = measuredAsIs[key]!
             let parts = key.split(separator: "|")
             guard curve.count >= 3, parts[0] != "send_recv" else { continue }
             for held in 1..<(curve.count - 1) {
                 var others = curve
                 others.remove(at: held)
-                guard let predicted = Self.interpolate(others, at: curve[held].logBytes) else { continue }
+                guard let predicted = Self.curveSeconds(Self.withoutDisturbedSizes(others), at: curve[held].logBytes) else { continue }
                 calibration.report.append(Fit(collective: String(parts[0]), gpus: Int(parts[1])!, bytes: exp(curve[held].logBytes),
                                               measuredSeconds: exp(curve[held].logSeconds), fittedSeconds: predicted))
             }
