@@ -899,6 +899,47 @@ def join(rank, world, cpu):
     return device, False
 
 
+class GpuSampler:
+    """Samples the GPU's SM clock (MHz) and power draw (W) from a background thread while
+    the timed iterations run (NVML through torch.cuda.clock_rate / power_draw), so that a
+    run slower than its kernels' tables can be told from a GPU running below its clocks.
+    Sampling never touches the CUDA stream; where NVML is missing it records nothing.
+    `read` (tests) returns one (MHz, W) sample."""
+
+    def __init__(self, device, interval_s=0.05, read=None):
+        self.read = read or (lambda: (float(torch.cuda.clock_rate(device)), float(torch.cuda.power_draw(device)) / 1e3))
+        self.interval_s, self.samples = interval_s, []
+        self._stop = None
+        self._thread = None
+
+    def start(self):
+        import threading
+        self._stop = threading.Event()
+
+        def loop():
+            while not self._stop.is_set():
+                try:
+                    self.samples.append(self.read())
+                except Exception:  # no NVML (pynvml) here: nothing to record
+                    return
+                self._stop.wait(self.interval_s)
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def medians(self):
+        """(median SM clock MHz, median power W), or (None, None) without samples."""
+        if not self.samples:
+            return None, None
+        return (planlib.summarize([c for c, _ in self.samples])["median_s"],
+                planlib.summarize([w for _, w in self.samples])["median_s"])
+
+
 def worker(rank, world, plan, args):
     """One rank: set up, warm up, time, gather, and (rank 0) write the result."""
     device, gloo = join(rank, world, args.cpu)
@@ -911,10 +952,12 @@ def worker(rank, world, plan, args):
                 torch.cuda.synchronize(device)
 
         times, host_times, host_split, losses = [], [], [], []
+        sampler = GpuSampler(device) if cuda else None
         for it in range(args.warmup + args.iterations):
             if it == args.warmup and cuda:
                 sync()
                 torch.cuda.reset_peak_memory_stats(device)
+                sampler.start()
             sync()
             dist.barrier()
             sync()
@@ -928,6 +971,9 @@ def worker(rank, world, plan, args):
                 host_times.append(issued - t0)
                 host_split.append((runner.host_forward_s, runner.host_backward_s))
             losses.append(loss)
+        if sampler is not None:
+            sampler.stop()
+        clock_mhz, power_w = sampler.medians() if sampler is not None else (None, None)
         if args.profile and cuda:
             profile_iteration(runner, sync, f"{args.profile}.rank{rank}")
         mine = {
@@ -940,6 +986,8 @@ def worker(rank, world, plan, args):
             "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0,
             "local_parameters": runner.local_parameters,
             "device": torch.cuda.get_device_name(device) if cuda else "cpu",
+            "sm_clock_mhz": clock_mhz,
+            "power_w": power_w,
         }
         everyone = [None] * world
         dist.all_gather_object(everyone, mine)
@@ -1038,6 +1086,10 @@ def write_result(plan, args, everyone):
         # the rest is gradient synchronisation, the optimizer step and zeroing).
         "host_forward_s": [planlib.summarize([f for f, _ in r["host_split"]])["median_s"] for r in everyone],
         "host_backward_s": [planlib.summarize([b for _, b in r["host_split"]])["median_s"] for r in everyone],
+        # Per rank, the median SM clock and power over the timed iterations (null without
+        # NVML): a GPU held below its clocks (power or heat) runs every kernel slower.
+        "sm_clock_mhz": [r["sm_clock_mhz"] for r in everyone],
+        "power_w": [r["power_w"] for r in everyone],
         "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
         "peak_reserved_bytes": [r["peak_reserved"] for r in everyone],
         "local_parameters": [r["local_parameters"] for r in everyone],

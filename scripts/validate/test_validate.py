@@ -283,6 +283,39 @@ class TestHostOps(unittest.TestCase):
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestGpuSampler(unittest.TestCase):
+    """run.GpuSampler: samples while running, medians of what it read, nothing (and no
+    error) where NVML cannot be read."""
+
+    def test_samples_until_stopped_and_gives_medians(self):
+        import time
+        import run
+        readings = iter([(1980.0, 650.0), (1755.0, 700.0), (1980.0, 690.0)])
+
+        def read():
+            try:
+                return next(readings)
+            except StopIteration:
+                raise RuntimeError("no more") from None
+        sampler = run.GpuSampler(None, interval_s=0.001, read=read)
+        sampler.start()
+        time.sleep(0.2)
+        sampler.stop()
+        self.assertEqual(sampler.samples, [(1980.0, 650.0), (1755.0, 700.0), (1980.0, 690.0)])
+        self.assertEqual(sampler.medians(), (1980.0, 690.0))
+
+    def test_no_nvml_records_nothing(self):
+        import run
+
+        def read():
+            raise ModuleNotFoundError("pynvml")
+        sampler = run.GpuSampler(None, read=read)
+        sampler.start()
+        sampler.stop()
+        self.assertEqual((sampler.samples, sampler.medians()), ([], (None, None)))
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestHostProbe(unittest.TestCase):
     """host_probe.py's stand-in for torch.distributed: the collectives are timed per kind
     and thread (or skipped), everything else passes through untouched."""
@@ -327,13 +360,18 @@ class TestOnCPU(unittest.TestCase):
             json.dump(plan, f)
         return path
 
+    def run_plan(self, path, out):
+        """run.py on CPU, one warm-up and one timed iteration; its stderr shown if it fails."""
+        done = subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out", out,
+                               "--cpu", "--iterations", "1", "--warmup", "1"], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 0, f"{path}: {done.stderr[-3000:]}")
+
     def test_layouts_agree(self):
         with tempfile.TemporaryDirectory() as d:
             losses = {}
             for name in ("llama-1b-base", "llama-1b-tp2", "llama-1b-fsdp4"):
                 out = os.path.join(d, name + ".out.json")
-                subprocess.run([sys.executable, os.path.join(HERE, "run.py"), self.tiny(name, d), "--out", out,
-                                "--cpu", "--iterations", "1", "--warmup", "1"], check=True, capture_output=True)
+                self.run_plan(self.tiny(name, d), out)
                 with open(out) as f:
                     losses[name] = json.load(f)["losses"][0]
         for name, loss in losses.items():
@@ -357,8 +395,7 @@ class TestOnCPU(unittest.TestCase):
                     with open(path, "w") as f:
                         json.dump(plan, f)
                 out = path + ".out.json"
-                subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out", out,
-                                "--cpu", "--iterations", "1", "--warmup", "1"], check=True, capture_output=True)
+                self.run_plan(path, out)
                 with open(out) as f:
                     result = json.load(f)
                 losses[(name, kernel)] = result["losses"][0]
