@@ -3,12 +3,14 @@ import StrataCore
 import StrataGraph
 
 /// Everything a run's result depends on, as content hashes: the strategy file and every
-/// file it imports, the topology, the `--set` values and the measured cost tables.
+/// file it imports, the topology, the `--set` values, the measured cost tables, and the
+/// simulator build that prices them.
 ///
 /// `simulate run` stores `sha256` as `run.inputs_sha256`; `simulate sweep` skips a point
-/// whose hash the database already has, so two runs share a hash exactly when they read
-/// the same bytes. The simulator's own version is not part of it: a newer simulator
-/// reuses results stored by an older one (use another database to start afresh).
+/// whose hash the database already has, so two runs share a hash exactly when the same
+/// build read the same bytes. A rebuilt simulator may price the same inputs differently
+/// (a new cost model, a fixed lowering), so it simulates again what an older build stored
+/// rather than reuse a result that build would no longer give.
 struct RunInputs: Hashable, Sendable {
     var strategySha256: String
     /// `path sha256` of each imported file, one per line.
@@ -21,11 +23,25 @@ struct RunInputs: Hashable, Sendable {
     /// The hash of the measured tables' folder, `"roofline"` when none were used, or
     /// `"unresolved: <--traces>"` for a point rejected before its tables were chosen.
     var costTablesDigest: String
+    /// The simulator build (`currentSimulator`).
+    var simulator: String = RunInputs.currentSimulator
 
     var sha256: String {
-        SHA256.hex(of: ["strata inputs v2", strategySha256, importsDigest, topologySha256, overridesJSON, costTablesDigest]
-            .joined(separator: "\n"))
+        SHA256.hex(of: ["strata inputs v3", strategySha256, importsDigest, topologySha256, overridesJSON, costTablesDigest,
+                        simulator].joined(separator: "\n"))
     }
+
+    /// This simulator build: its version and its executable's path, size and modification
+    /// time, which every rebuild changes. Not the executable's content hash: that would cost
+    /// more than a small run itself (27 MB against a 40 ms `simulate run`), and a rebuild of
+    /// unchanged code only costs a sweep its cache.
+    static let currentSimulator: String = {
+        let path = Bundle.main.executablePath ?? CommandLine.arguments.first ?? "unknown"
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(StrataVersion.current) \(path) \(size) \(modified)"
+    }()
 }
 
 extension RunInputs {

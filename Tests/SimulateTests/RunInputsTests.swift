@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 import Testing
 @testable import simulate
 
@@ -24,12 +25,21 @@ import Testing
     @Test func everyInputIsPartOfTheHash() {
         let base = RunInputs(strategySha256: "s", importsDigest: "", topologySha256: "t", overridesJSON: "{}",
                              costTablesDigest: "roofline")
-        var changed = [base, base, base, base, base]
+        var changed = [base, base, base, base, base, base]
         changed[0].strategySha256 = "s2"
         changed[1].importsDigest = "base.strata x"
         changed[2].topologySha256 = "t2"
         changed[3].overridesJSON = #"{"tp":"2"}"#
         changed[4].costTablesDigest = "abc"
-        #expect(Set(([base] + changed).map(\.sha256)).count == 6)
+        changed[5].simulator = "0.1.0 /elsewhere/simulate 1 0"
+        #expect(Set(([base] + changed).map(\.sha256)).count == 7)
+    }
+
+    /// This build is named by its version and its executable, the same every time it is asked.
+    @Test func theSimulatorBuildIsNamedByItsExecutable() {
+        let build = RunInputs.currentSimulator
+        #expect(build.hasPrefix(StrataVersion.current + " /"))
+        #expect(!build.contains(" -1 "), "the executable could not be read: \(build)")
+        #expect(RunInputs.currentSimulator == build)
     }
 }
