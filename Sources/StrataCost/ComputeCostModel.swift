@@ -97,15 +97,10 @@ public struct MeasuredCostModel: ComputeCostModel {
         /// The precision the op was measured in.
         var dtype: String
 
+        /// The bandwidth at `bytes` (`LogBytesInterpolation`); NaN for an empty curve.
         func bandwidth(at bytes: Double) -> Double {
-            guard let first = points.first, let last = points.last else { return .nan }
-            let x = log(max(bytes, 1))
-            if x <= first.logBytes { return first.bytesPerSecond }
-            if x >= last.logBytes { return last.bytesPerSecond }
-            let upper = points.firstIndex { $0.logBytes >= x }!
-            let (a, b) = (points[upper - 1], points[upper])
-            let t = (x - a.logBytes) / (b.logBytes - a.logBytes)
-            return a.bytesPerSecond + t * (b.bytesPerSecond - a.bytesPerSecond)
+            LogBytesInterpolation.value(at: bytes, count: points.count, logBytes: { points[$0].logBytes },
+                                        value: { points[$0].bytesPerSecond }) ?? .nan
         }
     }
 
@@ -203,13 +198,10 @@ public struct MeasuredCostModel: ComputeCostModel {
         for row in table.rows {
             guard let m = table.number(row, rows), let n = table.number(row, "n"), let k = table.number(row, "k"),
                   let us = table.number(row, "median_us"), let dtype = row["dtype"], us > 0, m > 0, n > 0, k > 0 else { continue }
-            var efficiency = 1.0, padding = 1.0, configuration = "", groups = 1
+            var (efficiency, padding, configuration) = (1.0, 1.0, ""), groups = 1
             if routed, let tokens = profiledTokens(table, row) {
                 groups = GroupedGemmTiling.groups(tokens)
-                let tiling = GroupedGemmTiling.configuration(kernel: kernel, experts: tokens.count, rows: Int(m), n: Int(n), k: Int(k))
-                efficiency = GroupedGemmTiling.efficiency(tokens: tokens, n: Int(n), configuration: tiling)
-                padding = GroupedGemmTiling.efficiency(tokens: tokens, n: Int(n), configuration: tiling, inWaves: false)
-                configuration = tiling.name
+                (efficiency, padding, configuration) = groupedTiling(kernel: kernel, tokens: tokens, n: Int(n), k: Int(k))
             }
             points[dtype, default: []].append(GemmPoint(logM: log(m), logN: log(n), logK: log(k),
                                                         flopsPerSecond: 2 * m * n * k / efficiency / (us * 1e-6 - floor),
@@ -270,8 +262,9 @@ public struct MeasuredCostModel: ComputeCostModel {
     }
 
     /// Inverse-distance interpolation of throughput over the four shapes nearest to
-    /// (log m, log n, log k, and for grouped rows log padding and log groups) — a harmonic mean of their throughputs, weighted by 1/d², so
-    /// time per FLOP is what is averaged; an exact shape returns its own throughput.
+    /// (log m, log n, log k, and for grouped rows log padding and log groups) — a harmonic
+    /// mean of their throughputs, weighted by 1/d², so time per FLOP is what is averaged; an
+    /// exact shape returns its own throughput.
     ///
     /// The throughputs are above the kernel floor (`GemmPoint`): a 1024 × 1024 × 512
     /// product takes 7.6 µs of which 2.1 µs any kernel takes, so averaging whole times
@@ -376,7 +369,14 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// were routed, so that its throughput is per useful FLOP.
     func groupedTiling(tokens: [Int], n: Int, k: Int) -> (efficiency: Double, padding: Double, configuration: String) {
         guard groupedGemmKnowsRouting else { return (1, 1, "") }
-        let tiling = GroupedGemmTiling.configuration(kernel: groupedKernel, experts: tokens.count, rows: tokens.reduce(0, +), n: n, k: k)
+        return Self.groupedTiling(kernel: groupedKernel, tokens: tokens, n: n, k: k)
+    }
+
+    /// The tiling of `tokens` rows per expert at `n` × `k` in `kernel`'s configuration for
+    /// them: one rule for a measured row (`gemmPoints`) and for a query.
+    static func groupedTiling(kernel: String?, tokens: [Int], n: Int, k: Int)
+        -> (efficiency: Double, padding: Double, configuration: String) {
+        let tiling = GroupedGemmTiling.configuration(kernel: kernel, experts: tokens.count, rows: tokens.reduce(0, +), n: n, k: k)
         return (GroupedGemmTiling.efficiency(tokens: tokens, n: n, configuration: tiling),
                 GroupedGemmTiling.efficiency(tokens: tokens, n: n, configuration: tiling, inWaves: false), tiling.name)
     }

@@ -59,14 +59,9 @@ public struct LaunchCosts: Sendable, Hashable {
         public var logBytes: [Double] = []
         public var seconds: [Double] = []
 
+        /// The seconds at `bytes` (`LogBytesInterpolation`); 0 for an empty curve.
         public func seconds(at bytes: Double) -> Double {
-            let x = log(max(bytes, 1))
-            guard let first = logBytes.first, let last = logBytes.last else { return 0 }
-            if x <= first { return seconds[0] }
-            if x >= last { return seconds[seconds.count - 1] }
-            let upper = logBytes.firstIndex { $0 >= x }!
-            let t = (x - logBytes[upper - 1]) / (logBytes[upper] - logBytes[upper - 1])
-            return seconds[upper - 1] + t * (seconds[upper] - seconds[upper - 1])
+            LogBytesInterpolation.value(at: bytes, count: logBytes.count, logBytes: { logBytes[$0] }, value: { seconds[$0] }) ?? 0
         }
     }
 
