@@ -24,18 +24,7 @@ struct OpShapes {
     }
 
     /// Whether op `index` belongs to a routed expert (not the router or a shared expert).
-    func isRoutedExpert(_ index: Int) -> Bool { hasAncestor(index, named: "experts") }
-
-    /// Whether a module above op `index` is called `name` (walking parents, not building
-    /// and searching the path string: this runs for every op of every program).
-    func hasAncestor(_ index: Int, named name: String) -> Bool {
-        var node = tree.modules.nodes[index].parent
-        while let current = node {
-            if tree.modules.nodes[current].name == name { return true }
-            node = tree.modules.nodes[current].parent
-        }
-        return false
-    }
+    func isRoutedExpert(_ index: Int) -> Bool { tree.modules.hasAncestor(index, named: "experts") }
 
     /// How many GPUs compute op `index` identically: the mesh axes that neither split any of
     /// its dimensions, nor hold other data (data-parallel replicas), nor other layers (the

@@ -107,6 +107,17 @@ public struct ModuleTree: Hashable, Sendable {
         return nodes.count - 1
     }
 
+    /// Whether a module above node `index` is called `name` (walking parents, not building
+    /// and searching the path string: the compiler asks for every op of every program).
+    public func hasAncestor(_ index: Int, named name: String) -> Bool {
+        var node = nodes[index].parent
+        while let current = node {
+            if nodes[current].name == name { return true }
+            node = nodes[current].parent
+        }
+        return false
+    }
+
     /// The dotted path of node `index`, such as `layers[3].mlp.fc1`; `model` for the root.
     public func path(of index: Int) -> String {
         var segments: [String] = []

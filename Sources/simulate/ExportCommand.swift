@@ -129,9 +129,11 @@ enum PlanExport {
         for index in tree.attributes.indices.dropFirst() {
             var a = tree.attributes[index]
             a.expertParallel = root.expertParallel
-            if index == expert || tree.modules.path(of: index).contains(".experts"), a.kernel == expertKernel { a.kernel = root.kernel }
+            // An expert (a module called `experts`) or anything inside one.
+            let withinExpert = tree.modules.nodes[index].name == "experts" || tree.modules.hasAncestor(index, named: "experts")
+            if withinExpert, a.kernel == expertKernel { a.kernel = root.kernel }
             if a != root, !differences.contains(tree.modules.path(of: index)) {
-                if tree.modules.path(of: index).contains(".experts[") && a.precision == root.precision { continue }
+                if withinExpert && a.precision == root.precision { continue }
                 differences.append(tree.modules.path(of: index))
             }
             if tree.sources[index]["split"] != nil || tree.sources[index]["place"] != nil || tree.sources[index]["tp_style"] != nil {
