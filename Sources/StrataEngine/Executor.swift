@@ -209,9 +209,9 @@ public struct Executor {
         // Per class, so every key is priced on this class's GPU.
         var priced: [PriceKey: (duration: SimTime, launches: Int, host: Double, outOfRange: String?)] = [:]
         let kernelFloor = SimTime(seconds: launch.kernelFloor)
-        /// A kernel's time (at least its launches' floor), launches and any reason its price
-        /// is extrapolated, counted once per task it prices.
-        /// With the host's seconds to issue it (`LaunchCosts.hostSeconds(family:pass:launches:)`).
+        /// A kernel's time (at least its launches' floor), its launches and the host's seconds
+        /// to issue it (`LaunchCosts.hostSeconds(family:pass:launches:)`), priced once per key;
+        /// a reason its price is extrapolated is counted once per task it prices.
         func price(_ key: PriceKey) -> (duration: SimTime, launches: Int, host: Double) {
             let price = priced[key] ?? {
                 let launches = costs.launches(family: key.family, pass: key.pass, work: key.work, kernel: key.kernel)
