@@ -48,8 +48,8 @@ public struct LaunchCosts: Sendable, Hashable {
     private var forwardByFamily: [String: Double] = [:]
     private var backwardByFamily: [String: Double] = [:]
     /// Host seconds per collective call by message size, by `kind/pass` (`host.csv` rows
-    /// with `bytes` > 0), since NCCL picks channels and protocol by size. On the H100 host
-    /// the figures do not grow with size: 40–94 µs an all-reduce from 2 KiB to 64 MiB.
+    /// with `bytes` > 0), since NCCL picks channels and protocol by size. On the shipped H100
+    /// table they hardly grow with it: 270–404 µs a forward all-reduce from 2 KiB to 64 MiB.
     public var collectiveCurves: [String: HostCurve] = [:]
 
     /// Host seconds measured at a few message sizes, interpolated linearly in log bytes and
