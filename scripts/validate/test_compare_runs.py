@@ -1,0 +1,53 @@
+"""compare_runs.py: each plan's change against the reference, and bad folders rejected
+with the file and what to give instead."""
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import compare_runs  # noqa: E402
+
+HEADER = "strategy,gpus,iteration_time_s,p10_s,p90_s\n"
+
+
+def folder(root, name, rows):
+    path = os.path.join(root, name)
+    os.makedirs(path)
+    with open(os.path.join(path, "measurements.csv"), "w") as f:
+        f.write("# gpu: NVIDIA H100 80GB HBM3\n" + HEADER + "".join(rows))
+    return path
+
+
+class TestCompareRuns(unittest.TestCase):
+    def run_main(self, args):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = compare_runs.main(args)
+        return code, out.getvalue()
+
+    def test_changes_against_the_reference(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = folder(d, "a", ["x,1,0.200,0,0\n", "y,2,0.100,0,0\n"])
+            b = folder(d, "b", ["x,1,0.210,0,0\n"])
+            code, out = self.run_main([a, b])
+            self.assertEqual(code, 0)
+            lines = out.splitlines()
+            self.assertEqual(lines[1].split(), ["x", "200.0", "ms", "+5.0", "%"])
+            self.assertEqual(lines[2].split(), ["y", "100.0", "ms", "-"])
+
+    def test_a_folder_without_measurements_is_an_error_with_the_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = folder(d, "a", ["x,1,0.200,0,0\n"])
+            with self.assertRaises(SystemExit) as raised:
+                self.run_main([a, os.path.join(d, "missing")])
+            self.assertEqual(str(raised.exception), f"{os.path.join(d, 'missing', 'measurements.csv')}: error: cannot read: "
+                                                    "No such file or directory; give a folder run_all.py wrote")
+
+
+if __name__ == "__main__":
+    unittest.main()
