@@ -274,16 +274,6 @@ LLAMA_LAYER = ["rms_norm", "gemm", "rope", "attention", "gemm", "add",
                "rms_norm", "gemm", "gemm", "swiglu", "gemm", "add"]
 
 
-def runner_module():
-    """scripts/validate/run.py (this folder has a run.py of its own, so load it by path)."""
-    import importlib.util
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "validate", "run.py")
-    spec = importlib.util.spec_from_file_location("validate_run", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def runner_blocks(runner, family, tp, k):
     """k of the runner's own transformer layers (run.Block) at this script's sizes, on the
     tensor-parallel group `tp` (a run.Group, or one of size 1)."""
@@ -321,7 +311,7 @@ def measure_layers(table, repeats, medians):
     keeps one op's code and data warm; scripts/validate/host_probe.py found the runner's
     ops slowing down beside its collectives, too), so the rows are scaled by the ratio, per
     pass. Returns {pass: ratio}."""
-    runner = runner_module()
+    runner = common.validation_runner()
     alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
     blocks = runner_blocks(runner, "llama", alone, LONG)
     layer_slopes(blocks, 2)  # warm-up
@@ -343,7 +333,7 @@ def runner_functions():
     """The validation runner's autograd Functions around tensor-parallel all-reduces
     (Megatron's g: all-reduce forward; f: all-reduce of the gradient backward), so the
     calls timed here are the runner's own."""
-    runner = runner_module()
+    runner = common.validation_runner()
     return runner._ReduceFromTP, runner._CopyToTP
 
 
@@ -365,7 +355,7 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
             results[(name, nbytes)] = samples
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
     # chain of layers: what its two all-reduces a pass cost the host in context.
-    runner = runner_module()
+    runner = common.validation_runner()
     gloo = DEVICE != "cuda"
     alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=gloo)
     for name, group in (("layer_llama_tp", runner.Group(pg, range(world), rank, gloo)), ("layer_llama", alone)):

@@ -25,7 +25,6 @@ iteration and the median microseconds per call by (kind, thread).
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import queue as queues
@@ -43,10 +42,7 @@ common.apply_safe_env()
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
-# scripts/profile/ (on the path through plan.py) has a run.py of its own: load this folder's.
-_spec = importlib.util.spec_from_file_location("validate_run", os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.py"))
-runner = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(runner)
+runner = common.validation_runner()  # this folder's run.py (scripts/profile/ has one too)
 
 VARIANTS = {
     "base": {},
