@@ -78,11 +78,12 @@ def apply_rope(x, cos, sin):
 
 
 class Chains:
-    """The chain elements: each takes the running activation y ([seq, batch, hidden]) and
-    the element's index, and returns the next activation; `params(K)` makes its leaves."""
+    """The chain elements: `step(op, y, p)` takes the running activation y ([seq, batch,
+    hidden]) and the element's leaves p, and returns the next activation; `params(op, k)`
+    makes the leaves of k elements."""
 
     def __init__(self):
-        s, b, h, d = SEQ, BATCH, HIDDEN, HEAD_DIM
+        s, b, d = SEQ, BATCH, HEAD_DIM
         pos = torch.arange(s, device=DEVICE, dtype=torch.float32)
         inv = 1.0 / (500000.0 ** (torch.arange(0, d, 2, device=DEVICE, dtype=torch.float32) / d))
         emb = torch.cat([torch.outer(pos, inv)] * 2, dim=-1)
@@ -274,14 +275,18 @@ LLAMA_LAYER = ["rms_norm", "gemm", "rope", "attention", "gemm", "add",
                "rms_norm", "gemm", "gemm", "swiglu", "gemm", "add"]
 
 
+def alone(runner):
+    """A process group of this rank by itself (no collectives), as the runner makes one."""
+    return runner.Group(None, [0], 0, DEVICE != "cuda")
+
+
 def runner_blocks(runner, family, tp, k):
     """k of the runner's own transformer layers (run.Block) at this script's sizes, on the
-    tensor-parallel group `tp` (a run.Group, or one of size 1)."""
+    tensor-parallel group `tp` (a run.Group, or `alone`)."""
     plan = {"model": {"family": family, "hidden": HIDDEN, "heads": HEADS, "kv_heads": HEADS // 2,
                       "ffn": 4 * HIDDEN, "vocab": VOCAB, "seq": SEQ, "tied_embeddings": False},
             "training": {"dropout": 0.0, "micro_batch": BATCH}, "parallel": {"recompute": "none"}}
-    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
-    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, alone, torch.device(DEVICE),
+    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, alone(runner), torch.device(DEVICE),
                       torch.bfloat16)
     rope = runner.rope_tables(c) if family == "llama" else None
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
@@ -312,8 +317,7 @@ def measure_layers(table, repeats, medians):
     ops slowing down beside its collectives, too), so the rows are scaled by the ratio, per
     pass. Returns {pass: ratio}."""
     runner = common.validation_runner()
-    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
-    blocks = runner_blocks(runner, "llama", alone, LONG)
+    blocks = runner_blocks(runner, "llama", alone(runner), LONG)
     layer_slopes(blocks, 2)  # warm-up
     raw = layer_slopes(blocks, repeats)
     ratios = {}
@@ -329,14 +333,6 @@ def measure_layers(table, repeats, medians):
     return ratios
 
 
-def runner_functions():
-    """The validation runner's autograd Functions around tensor-parallel all-reduces
-    (Megatron's g: all-reduce forward; f: all-reduce of the gradient backward), so the
-    calls timed here are the runner's own."""
-    runner = common.validation_runner()
-    return runner._ReduceFromTP, runner._CopyToTP
-
-
 def collective_rank(rank, world, port, repeats, queue, device="cuda"):
     global DEVICE
     DEVICE = device
@@ -349,16 +345,15 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
     else:  # tests: gloo on CPU
         dist.init_process_group("gloo", rank=rank, world_size=world)
     pg = dist.group.WORLD
+    runner = common.validation_runner()
     results = {}
     for nbytes in COLLECTIVE_BYTES:
-        for name, samples in collective_samples(dist, pg, world, nbytes // 2, repeats).items():
+        for name, samples in collective_samples(runner, dist, pg, world, nbytes // 2, repeats).items():
             results[(name, nbytes)] = samples
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
     # chain of layers: what its two all-reduces a pass cost the host in context.
-    runner = common.validation_runner()
-    gloo = DEVICE != "cuda"
-    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=gloo)
-    for name, group in (("layer_llama_tp", runner.Group(pg, range(world), rank, gloo)), ("layer_llama", alone)):
+    tp = runner.Group(pg, range(world), rank, DEVICE != "cuda")
+    for name, group in (("layer_llama_tp", tp), ("layer_llama", alone(runner))):
         blocks = runner_blocks(runner, "llama", group, LONG)
         layer_slopes(blocks, 2)
         results[(name, 0)] = layer_slopes(blocks, repeats)
@@ -367,8 +362,11 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
         queue.put(results)
 
 
-def collective_samples(dist, pg, world, n, repeats):
-    """{case: [(forward us, backward us)]} for collectives of n bf16 elements."""
+def collective_samples(runner, dist, pg, world, n, repeats):
+    """{case: [(forward us, backward us)]} for collectives of n bf16 elements; the
+    all-reduces through the validation runner's autograd Functions around tensor-parallel
+    all-reduces (Megatron's g: all-reduce forward; f: all-reduce of the gradient
+    backward), so the calls timed here are the runner's own."""
     x = torch.randn(n, device=DEVICE, dtype=torch.bfloat16)
     out_gather = torch.empty(n * world, device=DEVICE, dtype=torch.bfloat16)
     out_scatter = torch.empty(n // world, device=DEVICE, dtype=torch.bfloat16)
@@ -403,7 +401,7 @@ def collective_samples(dist, pg, world, n, repeats):
             return y
         return timed_graph(forward)
 
-    reduce_forward, reduce_backward = runner_functions()
+    reduce_forward, reduce_backward = runner._ReduceFromTP, runner._CopyToTP
     group = types.SimpleNamespace(pg=pg)  # what the runner's Functions take: a Group's pg
     cases = {
         "all_reduce/fwd": lambda k: autograd(reduce_forward, k),
