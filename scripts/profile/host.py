@@ -255,6 +255,15 @@ def row_median(medians, op, pass_name):
     return medians[op][PASS_INDEX[pass_name]] - contained(medians, op, pass_name)
 
 
+def add_row(table, op, pass_name, values, nbytes=0):
+    """One host.csv row from `values` (us, one per repeat): their median, p10 and p90.
+    Returns the median."""
+    stats = common.summarize(values)
+    table.add(op=op, **{"pass": pass_name}, bytes=nbytes, median_us=stats["median_us"], p10_us=stats["p10_us"],
+              p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
+    return stats["median_us"]
+
+
 def write_ops(table, raw, medians, ratios):
     """One row per op and pass: its chain element less what the element contains, times
     the pass's in-context ratio (`measure_layers`)."""
@@ -262,11 +271,8 @@ def write_ops(table, raw, medians, ratios):
         for pass_name in PASSES.get(op, ("fwd", "bwd")):
             index = PASS_INDEX[pass_name]
             less = contained(medians, op, pass_name)  # from every repeat
-            values = [(r[index] - less) * ratios[pass_name] for r in raw[op]]
-            stats = common.summarize(values)
-            table.add(op=op, **{"pass": pass_name}, bytes=0, median_us=stats["median_us"], p10_us=stats["p10_us"],
-                      p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
-            print(f"[host] {op}/{pass_name}: median {stats['median_us']:.1f} us", flush=True)
+            median = add_row(table, op, pass_name, [(r[index] - less) * ratios[pass_name] for r in raw[op]])
+            print(f"[host] {op}/{pass_name}: median {median:.1f} us", flush=True)
 
 
 # The ops Strata lowers a LLaMA layer into (UnitLowering.layer), by host.csv row: what it
@@ -323,12 +329,9 @@ def measure_layers(table, repeats, medians):
     ratios = {}
     for pass_name, index in PASS_INDEX.items():
         rows = sum(row_median(medians, op, pass_name) for op in LLAMA_LAYER)
-        stats = common.summarize([r[index] for r in raw])
-        table.add(op="layer_llama", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
-                  p10_us=stats["p10_us"], p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG,
-                  samples=len(raw))
-        ratios[pass_name] = stats["median_us"] / rows
-        print(f"[host] layer_llama/{pass_name}: median {stats['median_us']:.1f} us in context, "
+        layer = add_row(table, "layer_llama", pass_name, [r[index] for r in raw])
+        ratios[pass_name] = layer / rows
+        print(f"[host] layer_llama/{pass_name}: median {layer:.1f} us in context, "
               f"{rows:.1f} us from its ops' chains: x{ratios[pass_name]:.2f}", flush=True)
     return ratios
 
@@ -450,40 +453,31 @@ def measure_collectives(table, repeats, gpus):
     for p in procs:
         p.join(timeout=60)
     values = {}
-    for (name, nbytes), samples in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for (name, nbytes), samples in sorted(results.items()):
         if name in ("scale", "layer_llama", "layer_llama_tp"):
             continue
-        scale = results[("scale", nbytes)]
-        scale_f = common.percentile([f for f, _ in scale], 50)
-        scale_b = common.percentile([b for _, b in scale], 50)
         op, pass_name = name.split("/")
-        if pass_name == "fwd":
-            values[(op, pass_name, nbytes)] = [f - scale_f for f, _ in samples]
-        elif pass_name == "bwd":
-            values[(op, pass_name, nbytes)] = [b - scale_b for _, b in samples]
-        else:
+        if pass_name in PASS_INDEX:  # through autograd: less the chain without collectives
+            index = PASS_INDEX[pass_name]
+            less = common.percentile([s[index] for s in results[("scale", nbytes)]], 50)
+            values[(op, pass_name, nbytes)] = [s[index] - less for s in samples]
+        else:  # a plain call, timed in the forward slot
             values[(op, pass_name, nbytes)] = [f for f, _ in samples]
     ratios = {}
     for pass_name, index in PASS_INDEX.items():
-        tp = common.percentile([r[index] for r in results[("layer_llama_tp", 0)]], 50)
+        tp = add_row(table, f"layer_llama_tp{gpus}", pass_name, [r[index] for r in results[("layer_llama_tp", 0)]])
         plain = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
         in_context = (tp - plain) / 2  # two all-reduces a layer, each pass
         chain = at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items()
                           if (o, p) == ("all_reduce", pass_name)], TP_LAYER_BYTES)
         ratios[pass_name] = in_context / chain
-        stats = common.summarize([r[index] for r in results[("layer_llama_tp", 0)]])
-        table.add(op=f"layer_llama_tp{gpus}", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
-                  p10_us=stats["p10_us"], p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG,
-                  samples=len(results[("layer_llama_tp", 0)]))
         print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp:.1f} us, {plain:.1f} us without TP: "
               f"{in_context:.1f} us an all-reduce in context, {chain:.1f} us in a chain: x{ratios[pass_name]:.2f}",
               flush=True)
     ratios["call"] = (ratios["fwd"] + ratios["bwd"]) / 2
     for (op, pass_name, nbytes), v in values.items():
-        stats = common.summarize([x * ratios[pass_name] for x in v])
-        table.add(op=op, **{"pass": pass_name}, bytes=nbytes, median_us=stats["median_us"], p10_us=stats["p10_us"],
-                  p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(v))
-        print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {stats['median_us']:.1f} us", flush=True)
+        median = add_row(table, op, pass_name, [x * ratios[pass_name] for x in v], nbytes)
+        print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {median:.1f} us", flush=True)
     return ratios
 
 
