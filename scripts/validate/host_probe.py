@@ -141,11 +141,12 @@ def worker(rank, world, plan, args, variant, queue):
             chains = {"all_reduce alone": chain_us(group.pg, x, w, 64, False),
                       "product then all_reduce": chain_us(group.pg, x, w, 64, True),
                       "product alone": product_us(x, w, 64)}
-    median = planlib.summarize
-    mine = {"forward_s": median(forward)["median_s"], "backward_s": median(backward)["median_s"],
-            "iteration_s": median(wall)["median_s"],
-            "calls": {k: {"count_per_iteration": len(v) / args.iterations,
-                          "median_us": median(v)["median_s"] * 1e6} for k, v in sorted(timed.calls.items())},
+
+    def median(values):
+        return planlib.summarize(values)["median_s"]
+    mine = {"forward_s": median(forward), "backward_s": median(backward), "iteration_s": median(wall),
+            "calls": {k: {"count_per_iteration": len(v) / args.iterations, "median_us": median(v) * 1e6}
+                      for k, v in sorted(timed.calls.items())},
             "chains_us": chains}
     everyone = [None] * world
     dist.all_gather_object(everyone, mine)
