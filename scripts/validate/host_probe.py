@@ -166,6 +166,8 @@ def main(argv=None):
     ap.add_argument("--smoke", action="store_true", help="a small copy of the plan (plan.smoke)")
     ap.add_argument("--cpu", action="store_true", help="run on CPU with gloo (tests)")
     args = ap.parse_args(argv)
+    if args.iterations < 1 or args.warmup < 0:  # as run.py: a rank divides by --iterations
+        ap.error("--iterations must be at least 1 and --warmup at least 0")
     variants = args.variants.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
