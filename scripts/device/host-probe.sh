@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Device run (4 GPUs), back as $OUT/f.tar.gz: where tensor- and expert-parallel runs spend
 # their host time around collectives (scripts/validate/host_probe.py: each collective the
-# runner calls timed in place, under switches of PyTorch's and NCCL's environment), and
+# runner calls timed in place, under switches of PyTorch's and NCCL's environment); the
+# results are kept as traces/validation/h100-sxm/profiles/probe-*.json.
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version --format=csv

@@ -401,6 +401,28 @@ class DeviceContext:
 
 
 # --------------------------------------------------------------------------
+# The validation runner
+# --------------------------------------------------------------------------
+
+def validation_runner():
+    """scripts/validate/run.py as a module (needs torch), loaded by path once per process.
+
+    scripts/profile/ has a run.py of its own and both folders end up on sys.path, so
+    `import run` can find the wrong one; host.py (the runner's own ops and layers) and
+    scripts/validate/host_probe.py (the runner with its collectives timed) load it here.
+    """
+    import importlib.util
+    module = sys.modules.get("validate_run")
+    if module is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "validate", "run.py")
+        spec = importlib.util.spec_from_file_location("validate_run", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["validate_run"] = module
+    return module
+
+
+# --------------------------------------------------------------------------
 # Timing with CUDA events
 # --------------------------------------------------------------------------
 

@@ -78,11 +78,12 @@ def apply_rope(x, cos, sin):
 
 
 class Chains:
-    """The chain elements: each takes the running activation y ([seq, batch, hidden]) and
-    the element's index, and returns the next activation; `params(K)` makes its leaves."""
+    """The chain elements: `step(op, y, p)` takes the running activation y ([seq, batch,
+    hidden]) and the element's leaves p, and returns the next activation; `params(op, k)`
+    makes the leaves of k elements."""
 
     def __init__(self):
-        s, b, h, d = SEQ, BATCH, HIDDEN, HEAD_DIM
+        s, b, d = SEQ, BATCH, HEAD_DIM
         pos = torch.arange(s, device=DEVICE, dtype=torch.float32)
         inv = 1.0 / (500000.0 ** (torch.arange(0, d, 2, device=DEVICE, dtype=torch.float32) / d))
         emb = torch.cat([torch.outer(pos, inv)] * 2, dim=-1)
@@ -254,6 +255,15 @@ def row_median(medians, op, pass_name):
     return medians[op][PASS_INDEX[pass_name]] - contained(medians, op, pass_name)
 
 
+def add_row(table, op, pass_name, values, nbytes=0):
+    """One host.csv row from `values` (us, one per repeat): their median, p10 and p90.
+    Returns the median."""
+    stats = common.summarize(values)
+    table.add(op=op, **{"pass": pass_name}, bytes=nbytes, median_us=stats["median_us"], p10_us=stats["p10_us"],
+              p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
+    return stats["median_us"]
+
+
 def write_ops(table, raw, medians, ratios):
     """One row per op and pass: its chain element less what the element contains, times
     the pass's in-context ratio (`measure_layers`)."""
@@ -261,11 +271,8 @@ def write_ops(table, raw, medians, ratios):
         for pass_name in PASSES.get(op, ("fwd", "bwd")):
             index = PASS_INDEX[pass_name]
             less = contained(medians, op, pass_name)  # from every repeat
-            values = [(r[index] - less) * ratios[pass_name] for r in raw[op]]
-            stats = common.summarize(values)
-            table.add(op=op, **{"pass": pass_name}, bytes=0, median_us=stats["median_us"], p10_us=stats["p10_us"],
-                      p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
-            print(f"[host] {op}/{pass_name}: median {stats['median_us']:.1f} us", flush=True)
+            median = add_row(table, op, pass_name, [(r[index] - less) * ratios[pass_name] for r in raw[op]])
+            print(f"[host] {op}/{pass_name}: median {median:.1f} us", flush=True)
 
 
 # The ops Strata lowers a LLaMA layer into (UnitLowering.layer), by host.csv row: what it
@@ -274,24 +281,18 @@ LLAMA_LAYER = ["rms_norm", "gemm", "rope", "attention", "gemm", "add",
                "rms_norm", "gemm", "gemm", "swiglu", "gemm", "add"]
 
 
-def runner_module():
-    """scripts/validate/run.py (this folder has a run.py of its own, so load it by path)."""
-    import importlib.util
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "validate", "run.py")
-    spec = importlib.util.spec_from_file_location("validate_run", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def alone(runner):
+    """A process group of this rank by itself (no collectives), as the runner makes one."""
+    return runner.Group(None, [0], 0, DEVICE != "cuda")
 
 
 def runner_blocks(runner, family, tp, k):
     """k of the runner's own transformer layers (run.Block) at this script's sizes, on the
-    tensor-parallel group `tp` (a run.Group, or one of size 1)."""
+    tensor-parallel group `tp` (a run.Group, or `alone`)."""
     plan = {"model": {"family": family, "hidden": HIDDEN, "heads": HEADS, "kv_heads": HEADS // 2,
                       "ffn": 4 * HIDDEN, "vocab": VOCAB, "seq": SEQ, "tied_embeddings": False},
             "training": {"dropout": 0.0, "micro_batch": BATCH}, "parallel": {"recompute": "none"}}
-    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
-    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, alone, torch.device(DEVICE),
+    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, alone(runner), torch.device(DEVICE),
                       torch.bfloat16)
     rope = runner.rope_tables(c) if family == "llama" else None
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
@@ -321,30 +322,18 @@ def measure_layers(table, repeats, medians):
     keeps one op's code and data warm; scripts/validate/host_probe.py found the runner's
     ops slowing down beside its collectives, too), so the rows are scaled by the ratio, per
     pass. Returns {pass: ratio}."""
-    runner = runner_module()
-    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=DEVICE != "cuda")
-    blocks = runner_blocks(runner, "llama", alone, LONG)
+    runner = common.validation_runner()
+    blocks = runner_blocks(runner, "llama", alone(runner), LONG)
     layer_slopes(blocks, 2)  # warm-up
     raw = layer_slopes(blocks, repeats)
     ratios = {}
     for pass_name, index in PASS_INDEX.items():
         rows = sum(row_median(medians, op, pass_name) for op in LLAMA_LAYER)
-        stats = common.summarize([r[index] for r in raw])
-        table.add(op="layer_llama", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
-                  p10_us=stats["p10_us"], p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG,
-                  samples=len(raw))
-        ratios[pass_name] = stats["median_us"] / rows
-        print(f"[host] layer_llama/{pass_name}: median {stats['median_us']:.1f} us in context, "
+        layer = add_row(table, "layer_llama", pass_name, [r[index] for r in raw])
+        ratios[pass_name] = layer / rows
+        print(f"[host] layer_llama/{pass_name}: median {layer:.1f} us in context, "
               f"{rows:.1f} us from its ops' chains: x{ratios[pass_name]:.2f}", flush=True)
     return ratios
-
-
-def runner_functions():
-    """The validation runner's autograd Functions around tensor-parallel all-reduces
-    (Megatron's g: all-reduce forward; f: all-reduce of the gradient backward), so the
-    calls timed here are the runner's own."""
-    runner = runner_module()
-    return runner._ReduceFromTP, runner._CopyToTP
 
 
 def collective_rank(rank, world, port, repeats, queue, device="cuda"):
@@ -359,16 +348,15 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
     else:  # tests: gloo on CPU
         dist.init_process_group("gloo", rank=rank, world_size=world)
     pg = dist.group.WORLD
+    runner = common.validation_runner()
     results = {}
     for nbytes in COLLECTIVE_BYTES:
-        for name, samples in collective_samples(dist, pg, world, nbytes // 2, repeats).items():
+        for name, samples in collective_samples(runner, dist, pg, world, nbytes // 2, repeats).items():
             results[(name, nbytes)] = samples
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
     # chain of layers: what its two all-reduces a pass cost the host in context.
-    runner = runner_module()
-    gloo = DEVICE != "cuda"
-    alone = types.SimpleNamespace(size=1, index=0, pg=None, gloo=gloo)
-    for name, group in (("layer_llama_tp", runner.Group(pg, range(world), rank, gloo)), ("layer_llama", alone)):
+    tp = runner.Group(pg, range(world), rank, DEVICE != "cuda")
+    for name, group in (("layer_llama_tp", tp), ("layer_llama", alone(runner))):
         blocks = runner_blocks(runner, "llama", group, LONG)
         layer_slopes(blocks, 2)
         results[(name, 0)] = layer_slopes(blocks, repeats)
@@ -377,8 +365,11 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
         queue.put(results)
 
 
-def collective_samples(dist, pg, world, n, repeats):
-    """{case: [(forward us, backward us)]} for collectives of n bf16 elements."""
+def collective_samples(runner, dist, pg, world, n, repeats):
+    """{case: [(forward us, backward us)]} for collectives of n bf16 elements; the
+    all-reduces through the validation runner's autograd Functions around tensor-parallel
+    all-reduces (Megatron's g: all-reduce forward; f: all-reduce of the gradient
+    backward), so the calls timed here are the runner's own."""
     x = torch.randn(n, device=DEVICE, dtype=torch.bfloat16)
     out_gather = torch.empty(n * world, device=DEVICE, dtype=torch.bfloat16)
     out_scatter = torch.empty(n // world, device=DEVICE, dtype=torch.bfloat16)
@@ -413,7 +404,7 @@ def collective_samples(dist, pg, world, n, repeats):
             return y
         return timed_graph(forward)
 
-    reduce_forward, reduce_backward = runner_functions()
+    reduce_forward, reduce_backward = runner._ReduceFromTP, runner._CopyToTP
     group = types.SimpleNamespace(pg=pg)  # what the runner's Functions take: a Group's pg
     cases = {
         "all_reduce/fwd": lambda k: autograd(reduce_forward, k),
@@ -462,40 +453,31 @@ def measure_collectives(table, repeats, gpus):
     for p in procs:
         p.join(timeout=60)
     values = {}
-    for (name, nbytes), samples in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for (name, nbytes), samples in sorted(results.items()):
         if name in ("scale", "layer_llama", "layer_llama_tp"):
             continue
-        scale = results[("scale", nbytes)]
-        scale_f = common.percentile([f for f, _ in scale], 50)
-        scale_b = common.percentile([b for _, b in scale], 50)
         op, pass_name = name.split("/")
-        if pass_name == "fwd":
-            values[(op, pass_name, nbytes)] = [f - scale_f for f, _ in samples]
-        elif pass_name == "bwd":
-            values[(op, pass_name, nbytes)] = [b - scale_b for _, b in samples]
-        else:
+        if pass_name in PASS_INDEX:  # through autograd: less the chain without collectives
+            index = PASS_INDEX[pass_name]
+            less = common.percentile([s[index] for s in results[("scale", nbytes)]], 50)
+            values[(op, pass_name, nbytes)] = [s[index] - less for s in samples]
+        else:  # a plain call, timed in the forward slot
             values[(op, pass_name, nbytes)] = [f for f, _ in samples]
     ratios = {}
     for pass_name, index in PASS_INDEX.items():
-        tp = common.percentile([r[index] for r in results[("layer_llama_tp", 0)]], 50)
+        tp = add_row(table, f"layer_llama_tp{gpus}", pass_name, [r[index] for r in results[("layer_llama_tp", 0)]])
         plain = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
         in_context = (tp - plain) / 2  # two all-reduces a layer, each pass
         chain = at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items()
                           if (o, p) == ("all_reduce", pass_name)], TP_LAYER_BYTES)
         ratios[pass_name] = in_context / chain
-        stats = common.summarize([r[index] for r in results[("layer_llama_tp", 0)]])
-        table.add(op=f"layer_llama_tp{gpus}", **{"pass": pass_name}, bytes=0, median_us=stats["median_us"],
-                  p10_us=stats["p10_us"], p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG,
-                  samples=len(results[("layer_llama_tp", 0)]))
         print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp:.1f} us, {plain:.1f} us without TP: "
               f"{in_context:.1f} us an all-reduce in context, {chain:.1f} us in a chain: x{ratios[pass_name]:.2f}",
               flush=True)
     ratios["call"] = (ratios["fwd"] + ratios["bwd"]) / 2
     for (op, pass_name, nbytes), v in values.items():
-        stats = common.summarize([x * ratios[pass_name] for x in v])
-        table.add(op=op, **{"pass": pass_name}, bytes=nbytes, median_us=stats["median_us"], p10_us=stats["p10_us"],
-                  p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(v))
-        print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {stats['median_us']:.1f} us", flush=True)
+        median = add_row(table, op, pass_name, [x * ratios[pass_name] for x in v], nbytes)
+        print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {median:.1f} us", flush=True)
     return ratios
 
 

@@ -156,14 +156,15 @@ def merge(runs, command):
             raise MergeError(f"units '{first(run.comments, 'units')}' differ from {run0.path}'s '{units0}'; "
                              "merge only tables in the same units", run.path, *run.at("units"))
 
-    keys = [header0.index(c) for c in key_columns(header0)]
+    names = key_columns(header0)
+    keys = [header0.index(c) for c in names]
     median = header0.index("median_us")
     best = {}  # key -> (median, run index, cells)
     for index, run in enumerate(runs):
         seen = {}
         for cells, number in zip(run.rows, run.row_lines):
             key = tuple(cells[i] for i in keys)
-            case = dict(zip(key_columns(header0), key))
+            case = dict(zip(names, key))
             if key in seen:
                 raise MergeError(f"a second row for {case} (the first is on line {seen[key]}); "
                                  "a run must measure each case once", run.path, number)
@@ -182,9 +183,8 @@ def merge(runs, command):
         kept[index] += 1
 
     # The order Table writes: by every column left of median_us, numbers numerically.
-    order = header0[:median]
     rows = sorted((cells for _, _, cells in best.values()),
-                  key=lambda cells: tuple(common._sort_key_part(cells[header0.index(c)]) for c in order))
+                  key=lambda cells: tuple(common._sort_key_part(c) for c in cells[:median]))
 
     facts = {}
     for key in common.META_KEYS:
@@ -198,7 +198,7 @@ def merge(runs, command):
 
     lines = [f"# {key}: {facts[key]}" for key in common.META_KEYS]
     lines.append(f"# units: {units0 or common.UNITS}")
-    lines.append("# notes: merged runs; per case (" + ", ".join(key_columns(header0)) + ") the whole row of the run "
+    lines.append("# notes: merged runs; per case (" + ", ".join(names) + ") the whole row of the run "
                  "with the smallest median_us (outside load only adds time); rows kept: "
                  + ", ".join(f"{n} from {os.path.basename(r.path)}" for n, r in zip(kept, runs)))
     for r in runs:

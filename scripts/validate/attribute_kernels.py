@@ -13,8 +13,9 @@ does, and is how docs/accuracy.md found RoPE, gradient accumulation and the fp32
 
 import argparse
 import collections
-import gzip
-import json
+import sys
+
+from host_ops import TraceError, read_events
 
 GPU_CATEGORIES = ("kernel", "gpu_memcpy", "gpu_memset")
 LAUNCH_CATEGORIES = ("cuda_runtime", "cuda_driver")
@@ -52,13 +53,17 @@ def main(argv=None):
     parser.add_argument("trace", help="PATH.rankR.trace.json.gz from run.py --profile PATH")
     parser.add_argument("--top", type=int, default=45, help="how many ops to list (default 45)")
     args = parser.parse_args(argv)
-    with gzip.open(args.trace) as f:
-        events = [e for e in json.load(f)["traceEvents"] if e.get("ph") == "X"]
+    try:
+        events = [e for e in read_events(args.trace) if e.get("ph") == "X"]
+    except TraceError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     totals = attribute(events)
     print(f"attributed GPU time {sum(t for t, _ in totals.values()) / 1e3:.2f} ms")
     for name, (us, count) in sorted(totals.items(), key=lambda kv: -kv[1][0])[:args.top]:
         print(f"{us / 1e3:8.2f} ms {count:6d}  {name[:120]}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

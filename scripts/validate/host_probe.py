@@ -25,7 +25,6 @@ iteration and the median microseconds per call by (kind, thread).
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import queue as queues
@@ -43,10 +42,7 @@ common.apply_safe_env()
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
-# scripts/profile/ (on the path through plan.py) has a run.py of its own: load this folder's.
-_spec = importlib.util.spec_from_file_location("validate_run", os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.py"))
-runner = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(runner)
+runner = common.validation_runner()  # this folder's run.py (scripts/profile/ has one too)
 
 VARIANTS = {
     "base": {},
@@ -145,11 +141,12 @@ def worker(rank, world, plan, args, variant, queue):
             chains = {"all_reduce alone": chain_us(group.pg, x, w, 64, False),
                       "product then all_reduce": chain_us(group.pg, x, w, 64, True),
                       "product alone": product_us(x, w, 64)}
-    median = planlib.summarize
-    mine = {"forward_s": median(forward)["median_s"], "backward_s": median(backward)["median_s"],
-            "iteration_s": median(wall)["median_s"],
-            "calls": {k: {"count_per_iteration": len(v) / args.iterations,
-                          "median_us": median(v)["median_s"] * 1e6} for k, v in sorted(timed.calls.items())},
+
+    def median(values):
+        return planlib.summarize(values)["median_s"]
+    mine = {"forward_s": median(forward), "backward_s": median(backward), "iteration_s": median(wall),
+            "calls": {k: {"count_per_iteration": len(v) / args.iterations, "median_us": median(v) * 1e6}
+                      for k, v in sorted(timed.calls.items())},
             "chains_us": chains}
     everyone = [None] * world
     dist.all_gather_object(everyone, mine)
@@ -169,6 +166,8 @@ def main(argv=None):
     ap.add_argument("--smoke", action="store_true", help="a small copy of the plan (plan.smoke)")
     ap.add_argument("--cpu", action="store_true", help="run on CPU with gloo (tests)")
     args = ap.parse_args(argv)
+    if args.iterations < 1 or args.warmup < 0:  # as run.py: a rank divides by --iterations
+        ap.error("--iterations must be at least 1 and --warmup at least 0")
     variants = args.variants.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
