@@ -975,7 +975,7 @@ def worker(rank, world, plan, args):
             sampler.stop()
         clock_mhz, power_w = sampler.medians() if sampler is not None else (None, None)
         if args.profile and cuda:
-            profile_iteration(runner, sync, f"{args.profile}.rank{rank}")
+            profile_iteration(runner, sync, f"{args.profile}.rank{rank}", args.profile_lean)
         mine = {
             "rank": rank,
             "times": times,
@@ -1004,18 +1004,68 @@ def worker(rank, world, plan, args):
             pass
 
 
-def profile_iteration(runner, sync, path):
+def union_us(intervals):
+    """The time covered by at least one of the sorted (start, end, ...) intervals."""
+    total, end = 0.0, None
+    for s, t, *_ in intervals:
+        if end is None or s > end:
+            total += t - s
+            end = t
+        elif t > end:
+            total += t - end
+            end = t
+    return total
+
+
+def idle_split_us(gpu, launches):
+    """Split the GPU's idle gaps (between the union of its busy intervals) into the part
+    spent waiting for the host to launch the next kernel, and the rest (a dependency: a
+    peer's collective, another stream). `gpu` holds sorted (start, end, name, cat,
+    correlation) tuples, `launches` maps a correlation id to its launch call's end."""
+    waiting_host, other, end = 0.0, 0.0, None
+    for s, t, _, _, corr in gpu:
+        if end is not None and s > end:
+            launched = launches.get(corr)
+            host = min(s, launched) - end if launched is not None and launched > end else 0.0
+            waiting_host += host
+            other += (s - end) - host
+        end = t if end is None else max(end, t)
+    return waiting_host, other
+
+
+def write_timeline(path, gpu, launches, t0):
+    """PATH: a compact gzipped JSON timeline of one rank's profiled iteration, small enough
+    to bring back from a device run for every rank: kernel names once, then per GPU event
+    [start, duration, stream, name index, launch call end] in microseconds from t0."""
+    import gzip
+    names, rows = {}, []
+    for s, t, name, _, corr, stream in gpu:
+        index = names.setdefault(re.sub(r"<.*", "", name)[:120], len(names))
+        launched = launches.get(corr)
+        rows.append([round(s - t0, 1), round(t - s, 1), stream, index,
+                     None if launched is None else round(launched - t0, 1)])
+    with gzip.open(path, "wt") as f:
+        json.dump({"names": list(names), "events": rows}, f)
+
+
+def profile_iteration(runner, sync, path, lean=False):
     """One more iteration under torch.profiler: where the GPU's time goes, kernel by kernel.
 
     Writes PATH.json: the iteration's wall time, the time some kernel (or copy/memset)
-    ran (the union of their intervals), the kernel count, the host's launch calls, and
-    per kernel name its count and total time; and PATH.trace.json.gz, the full trace.
-    Answers whether a gap to Strata's prediction is extra GPU work or an idle GPU.
+    ran (the union of their intervals), split into compute, NCCL and both at once, the
+    GPU's idle time inside its span, the host's time blocked in synchronize calls, the
+    kernel count, the host's launch calls, and per kernel name its count and total time;
+    and PATH.trace.json.gz, the full trace. With `lean`, only the GPU's activity and the
+    launch calls are recorded, so the host runs nearly as fast as unprofiled, and the
+    GPU's idle time is split into waiting for the host and the rest; the trace is then
+    PATH.timeline.json.gz (`write_timeline`). Answers whether a gap to Strata's prediction
+    is extra GPU work, communication left exposed, or an idle GPU.
     """
     import gzip
     from torch.profiler import ProfilerActivity, profile
     sync()
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA], record_shapes=True) as prof:
+    activities = [ProfilerActivity.CUDA] if lean else [ProfilerActivity.CPU, ProfilerActivity.CUDA]
+    with profile(activities=activities, record_shapes=not lean) as prof:
         t0 = time.perf_counter()
         runner.iteration()
         sync()
@@ -1024,41 +1074,54 @@ def profile_iteration(runner, sync, path):
     prof.export_chrome_trace(trace)
     with open(trace) as f:
         events = json.load(f)["traceEvents"]
-    with open(trace, "rb") as f, gzip.open(trace + ".gz", "wb") as g:
-        g.write(f.read())
+    if not lean:
+        with open(trace, "rb") as f, gzip.open(trace + ".gz", "wb") as g:
+            g.write(f.read())
     os.remove(trace)
-    gpu = sorted((e["ts"], e["ts"] + e["dur"], e["name"], e.get("cat")) for e in events
-                 if e.get("ph") == "X" and e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset"))
-    busy, end = 0.0, None
-    for s, t, _, _ in gpu:
-        if end is None or s > end:
-            busy += t - s
-            end = t
-        elif t > end:
-            busy += t - end
-            end = t
+    runtime = [e for e in events if e.get("ph") == "X" and e.get("cat") == "cuda_runtime"]
+    launched = {e["args"]["correlation"]: e["ts"] + e["dur"] for e in runtime
+                if "correlation" in e.get("args", {})}
+    gpu = [(e["ts"], e["ts"] + e["dur"], e["name"], e.get("cat"), e.get("args", {}).get("correlation"),
+            e.get("args", {}).get("stream")) for e in events
+           if e.get("ph") == "X" and e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset")]
+    gpu.sort(key=lambda g: (g[0], g[1]))
+    if lean and gpu:
+        write_timeline(path + ".timeline.json.gz", gpu, launched, gpu[0][0])
+    busy = union_us(gpu)
+    idle_host, idle_other = idle_split_us([g[:5] for g in gpu], launched)
+    nccl = union_us([g for g in gpu if "nccl" in g[2].lower()])
+    compute = union_us([g for g in gpu if "nccl" not in g[2].lower()])
+    waits = [e for e in runtime if "Synchronize" in e["name"]]
     names = {}
-    for s, t, name, cat in gpu:
+    for s, t, name, cat, *_ in gpu:
         key = re.sub(r"<.*", "", name)[:120]
         entry = names.setdefault(key, {"count": 0, "us": 0.0, "cat": cat})
         entry["count"] += 1
         entry["us"] += t - s
-    launches = [e for e in events if e.get("ph") == "X" and e.get("cat") == "cuda_runtime"
-                and e["name"] in ("cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernelEx")]
+    launches = [e for e in runtime if e["name"] in ("cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernelEx")]
     summary = {
         "wall_us": (t1 - t0) * 1e6,
         "gpu_busy_us": busy,
         "gpu_span_us": (gpu[-1][1] - gpu[0][0]) if gpu else 0,
         "kernels": sum(1 for g in gpu if g[3] == "kernel"),
         "copies_and_sets": sum(1 for g in gpu if g[3] != "kernel"),
-        "kernel_us": sum(t - s for s, t, _, c in gpu if c == "kernel"),
+        "kernel_us": sum(t - s for s, t, _, c, *_ in gpu if c == "kernel"),
+        "compute_busy_us": compute,
+        "nccl_busy_us": nccl,
+        "overlap_us": compute + nccl - busy,
+        "idle_us": ((gpu[-1][1] - gpu[0][0]) - busy) if gpu else 0,
+        "idle_waiting_host_us": idle_host,
+        "idle_waiting_other_us": idle_other,
+        "host_sync_wait_us": sum(e["dur"] for e in waits),
         "launch_calls": len(launches),
         "launch_call_mean_us": (sum(e["dur"] for e in launches) / len(launches)) if launches else 0,
         "by_name": dict(sorted(names.items(), key=lambda kv: -kv[1]["us"])),
     }
     with open(path + ".json", "w") as f:
         json.dump(summary, f, indent=1)
-    print(f"[profile] wall {summary['wall_us'] / 1e3:.2f} ms, GPU busy {busy / 1e3:.2f} ms, "
+    print(f"[profile] wall {summary['wall_us'] / 1e3:.2f} ms, GPU busy {busy / 1e3:.2f} ms "
+          f"(compute {compute / 1e3:.2f}, NCCL {nccl / 1e3:.2f}, both {summary['overlap_us'] / 1e3:.2f}, "
+          f"idle {summary['idle_us'] / 1e3:.2f}: host {idle_host / 1e3:.2f}), "
           f"{summary['kernels']} kernels ({summary['kernel_us'] / 1e3:.2f} ms), "
           f"{summary['launch_calls']} launches of {summary['launch_call_mean_us']:.1f} us", flush=True)
 
@@ -1127,6 +1190,9 @@ def parse(argv=None):
     ap.add_argument("--date", default=None, help="date to record (default: now)")
     ap.add_argument("--profile", default=None, metavar="PATH",
                     help="after timing, profile one more iteration: PATH.rankR.json (kernel summary) and .trace.json.gz")
+    ap.add_argument("--profile-lean", action="store_true",
+                    help="with --profile: record only the GPU's activity and launch calls, which costs the host "
+                         "far less than recording every op, and write PATH.rankR.timeline.json.gz, not the full trace")
     args = ap.parse_args(argv)
     if args.iterations < 1 or args.warmup < 0:
         ap.error("--iterations must be at least 1 and --warmup at least 0")

@@ -316,6 +316,34 @@ class TestGpuSampler(unittest.TestCase):
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestProfileSummary(unittest.TestCase):
+    """The profile's arithmetic on a hand-made timeline: busy time is the union of the
+    intervals, and an idle gap is the host's fault only until the next kernel's launch."""
+
+    def test_union_counts_overlap_once(self):
+        import run
+        self.assertEqual(run.union_us([(0, 5), (3, 8), (10, 12)]), 10)
+
+    def test_idle_split_between_host_and_dependencies(self):
+        import run
+        # Gap 10-15: the next kernel's launch ended at 13, so 3 us waited for the host and
+        # 2 for something else; gap 20-30: launched at 5, long before, so all 10 are other.
+        gpu = [(0, 10, "a", "kernel", 1), (15, 20, "b", "kernel", 2), (30, 40, "nccl", "kernel", 3)]
+        self.assertEqual(run.idle_split_us(gpu, {1: -1, 2: 13, 3: 5}), (3, 12))
+
+    def test_timeline_keeps_names_once(self):
+        import gzip
+        import run
+        gpu = [(100, 110, "k<float>", "kernel", 1, 7), (115, 120, "k<half>", "kernel", 2, 7)]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "t.json.gz")
+            run.write_timeline(path, gpu, {1: 99}, 100)
+            with gzip.open(path, "rt") as f:
+                timeline = json.load(f)
+        self.assertEqual(timeline, {"names": ["k"], "events": [[0, 10, 7, 0, -1], [15, 5, 7, 0, None]]})
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestHostProbe(unittest.TestCase):
     """host_probe.py's stand-in for torch.distributed: the collectives are timed per kind
     and thread (or skipped), everything else passes through untouched."""
