@@ -880,9 +880,60 @@ def versions():
             "nccl": common.nccl_version_string(torch) if torch.cuda.is_available() else "none"}
 
 
-def join(rank, world, cpu):
+def gpu_local_cpus(device):
+    """The CPUs on the GPU's own NUMA node (sysfs's local_cpulist of its PCI device), or
+    None where they cannot be read."""
+    try:
+        props = torch.cuda.get_device_properties(device)
+        pci = f"{props.pci_domain_id:04x}:{props.pci_bus_id:02x}:{props.pci_device_id:02x}.0"
+        with open(f"/sys/bus/pci/devices/{pci}/local_cpulist") as f:
+            return parse_cpulist(f.read())
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def compact_cpulist(cpus):
+    """[0, 1, 2, 3, 8] -> '0-3,8'."""
+    runs, start, last = [], None, None
+    for c in sorted(cpus):
+        if start is not None and c == last + 1:
+            last = c
+            continue
+        if start is not None:
+            runs.append(f"{start}-{last}" if last > start else str(start))
+        start = last = c
+    if start is not None:
+        runs.append(f"{start}-{last}" if last > start else str(start))
+    return ",".join(runs)
+
+
+def parse_cpulist(text):
+    """'0-3,8,10-11' -> {0, 1, 2, 3, 8, 10, 11} (the kernel's cpulist format)."""
+    cpus = set()
+    for part in text.strip().split(","):
+        if part:
+            low, _, high = part.partition("-")
+            cpus.update(range(int(low), int(high or low) + 1))
+    return cpus
+
+
+def bind_to_gpu_cpus(device):
+    """Pin this process (and the threads it starts later: NCCL's, the sampler) to the CPUs
+    of its GPU's NUMA node, as `torchrun --numa-binding` or numactl do in production; a
+    rank left free can be scheduled across the socket from its GPU, where every launch
+    costs more. Returns the CPU list it bound to, or None where it could not."""
+    cpus = gpu_local_cpus(device)
+    allowed = os.sched_getaffinity(0)
+    if not cpus or not (cpus & allowed):
+        return None
+    os.sched_setaffinity(0, cpus & allowed)
+    return sorted(cpus & allowed)
+
+
+def join(rank, world, cpu, bind_cpus=False):
     """Join the process group as `rank` of `world`: NCCL on this rank's GPU, or gloo on CPU
-    (`cpu`, or no GPU); returns (device, gloo)."""
+    (`cpu`, or no GPU); with `bind_cpus`, first pin the process to its GPU's NUMA node's
+    CPUs (`bind_to_gpu_cpus`). Returns (device, gloo)."""
     common.apply_safe_env()
     gloo = cpu or not torch.cuda.is_available()
     if gloo:
@@ -891,6 +942,10 @@ def join(rank, world, cpu):
     local = int(os.environ.get("LOCAL_RANK", rank))
     torch.cuda.set_device(local)
     device = torch.device("cuda", local)
+    if bind_cpus:
+        bound = bind_to_gpu_cpus(device)
+        print(f"[run] rank {rank}: {'bound to CPUs ' + compact_cpulist(bound) if bound else 'not bound (no NUMA information)'}",
+              flush=True)
     dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
     # Flash attention only: Strata prices causal flash attention.
     torch.backends.cuda.enable_cudnn_sdp(False)
@@ -942,7 +997,7 @@ class GpuSampler:
 
 def worker(rank, world, plan, args):
     """One rank: set up, warm up, time, gather, and (rank 0) write the result."""
-    device, gloo = join(rank, world, args.cpu)
+    device, gloo = join(rank, world, args.cpu, args.bind_cpus)
     try:
         runner = Runner(plan, rank, device, gloo)
         cuda = device.type == "cuda"
@@ -1151,6 +1206,7 @@ def write_result(plan, args, everyone):
         "host_backward_s": [planlib.summarize([b for _, b in r["host_split"]])["median_s"] for r in everyone],
         # Per rank, the median SM clock and power over the timed iterations (null without
         # NVML): a GPU held below its clocks (power or heat) runs every kernel slower.
+        "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "sm_clock_mhz": [r["sm_clock_mhz"] for r in everyone],
         "power_w": [r["power_w"] for r in everyone],
         "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
@@ -1190,6 +1246,8 @@ def parse(argv=None):
     ap.add_argument("--date", default=None, help="date to record (default: now)")
     ap.add_argument("--profile", default=None, metavar="PATH",
                     help="after timing, profile one more iteration: PATH.rankR.json (kernel summary) and .trace.json.gz")
+    ap.add_argument("--bind-cpus", action="store_true",
+                    help="pin each rank to the CPUs of its GPU's NUMA node (as torchrun --numa-binding does)")
     ap.add_argument("--profile-lean", action="store_true",
                     help="with --profile: record only the GPU's activity and launch calls, which costs the host "
                          "far less than recording every op, and write PATH.rankR.timeline.json.gz, not the full trace")

@@ -331,6 +331,12 @@ class TestProfileSummary(unittest.TestCase):
         gpu = [(0, 10, "a", "kernel", 1), (15, 20, "b", "kernel", 2), (30, 40, "nccl", "kernel", 3)]
         self.assertEqual(run.idle_split_us(gpu, {1: -1, 2: 13, 3: 5}), (3, 12))
 
+    def test_cpulists_read_and_written(self):
+        import run
+        self.assertEqual(run.parse_cpulist("0-3,8,10-11\n"), {0, 1, 2, 3, 8, 10, 11})
+        self.assertEqual(run.compact_cpulist([11, 0, 1, 2, 3, 8, 10]), "0-3,8,10-11")
+        self.assertEqual(run.compact_cpulist([]), "")
+
     def test_timeline_keeps_names_once(self):
         import gzip
         import run
