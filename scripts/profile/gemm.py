@@ -11,6 +11,15 @@ what torch._scaled_mm requires of its second operand).
 Timed region: the one matmul call only; fp8/int8/int4 inputs are converted
 before timing (a real fp8 layer also pays a cast, which elementwise-style ops
 would model separately).
+
+L2 as in a model: the weight B is rotated among sets larger than L2, so it comes
+from memory, as a layer's weight does; the activation A is rewritten by an
+untimed kernel just before each timed product, so it sits in L2 as far as it
+fits, as the output of the op before a layer does (a norm, an activation, the
+gradient of the layer above). Timed with A cold as well (`--activations cold`,
+the method before 2026-11-28), products ran 5-20 us slower than the same
+shapes in the validation runner's profiles: about what reading A and B from
+memory costs (docs/cost-model.md).
 """
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
@@ -99,8 +108,10 @@ def low_precision_grid(quick=False):
     return sorted(shapes)
 
 
-def make_case(ctx, dtype, m, n, k):
-    """Build rotated input sets for one (dtype, shape); return (impl, call(i))."""
+def make_case(ctx, dtype, m, n, k, warm_activations=True):
+    """Build rotated input sets for one (dtype, shape); return (impl, call(i)). With
+    `warm_activations`, call(i) first rewrites set i's A in place (an untimed kernel that
+    leaves A in L2 as far as it fits) before it returns the product to time."""
     t, dev = ctx.torch, ctx.device
     if dtype == "bf16":
         set_bytes = 2 * (m * k + n * k)
@@ -130,26 +141,35 @@ def make_case(ctx, dtype, m, n, k):
             sz = (t.rand(k // INT4_GROUP, n, 2, device=dev, dtype=t.bfloat16) * 0.02 + 0.001)
             sets.append((x, wp, sz))
     one = t.ones((), device=dev, dtype=t.float32)
+    touch = [t_set[0].view(t.uint8) for t_set in sets] if warm_activations else None
+
+    def warm(i):
+        if touch is not None:
+            touch[i % nsets].bitwise_or_(0)  # reads and writes every byte of A; values unchanged
 
     if dtype == "bf16":
         impl = "torch.mm"
         def call(i):
             a, b = sets[i % nsets]
+            warm(i)
             return lambda: t.mm(a, b)
     elif dtype == "fp8_e4m3":
         impl = "torch._scaled_mm"
         def call(i):
             a, b = sets[i % nsets]
+            warm(i)
             return lambda: t._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=t.bfloat16)
     elif dtype == "int8":
         impl = "torch._int_mm"
         def call(i):
             a, b = sets[i % nsets]
+            warm(i)
             return lambda: t._int_mm(a, b)
     elif dtype == "int4":
         impl = "torch._weight_int4pack_mm"
         def call(i):
             x, wp, sz = sets[i % nsets]
+            warm(i)
             return lambda: t._weight_int4pack_mm(x, wp, INT4_GROUP, sz)
     else:
         raise ValueError(dtype)
@@ -161,13 +181,20 @@ IMPL_OF = {"bf16": "torch.mm", "fp8_e4m3": "torch._scaled_mm", "int8": "torch._i
 
 
 def main(argv=None):
-    args = common.family_parser(__doc__.splitlines()[0]).parse_args(argv)
+    parser = common.family_parser(__doc__.splitlines()[0])
+    parser.add_argument("--activations", choices=("warm", "cold"), default="warm",
+                        help="warm (default): A rewritten just before each product, in L2 as in a model; "
+                             "cold: A rotated from memory like B")
+    args = parser.parse_args(argv)
     common.install_sigterm_exit()
     ctx = common.DeviceContext(args)
     table = ctx.table("gemm.csv", COLUMNS)
     table.note("notes", "B is column-major (transpose of a row-major NxK weight, as nn.Linear); "
                "fp8 = e4m3 both operands, per-tensor scales, bf16 out; int8 = torch._int_mm int32 out "
                "(tflops column is TOPS); int4 = 4-bit weights, group 128, bf16 activations")
+    table.note("l2", "B rotated among sets larger than L2; " + (
+        "A rewritten by an untimed kernel just before each product (in L2 as far as it fits, as in a model)"
+        if args.activations == "warm" else "A rotated with B (cold)"))
     deadline = common.Deadline(args.budget_s)
     jobs = [(s, d) for s in gemm_grid(args.quick) for d in ("bf16", "fp8_e4m3")]
     jobs += [(s, d) for s in low_precision_grid(args.quick) for d in ("int8", "int4")]
@@ -180,7 +207,7 @@ def main(argv=None):
                 break
             done += 1
             try:
-                impl, call = make_case(ctx, dtype, m, n, k)
+                impl, call = make_case(ctx, dtype, m, n, k, warm_activations=args.activations == "warm")
                 st = common.bench(torch, call, ctx.clock_hz, target_s=0.03 if not args.quick else 0.01,
                                   min_iters=5, max_iters=50 if not args.quick else 10)
                 flops = 2.0 * m * n * k

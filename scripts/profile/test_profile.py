@@ -363,6 +363,25 @@ class TestMergeTables(unittest.TestCase):
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestGemmCaseOnCPU(unittest.TestCase):
+    """gemm.make_case: warming A rewrites it in place (the product is unchanged), and the
+    cold method leaves it alone."""
+
+    def test_warm_activations_keep_the_product(self):
+        import types
+        import torch
+        ctx = types.SimpleNamespace(torch=torch, device=torch.device("cpu"), l2_bytes=1 << 10)
+        for warm in (True, False):
+            torch.manual_seed(0)
+            impl, call = gemm.make_case(ctx, "bf16", 8, 16, 32, warm_activations=warm)
+            first = call(0)()
+            again = call(0)()  # the same set after its A was touched once more
+            self.assertEqual(impl, "torch.mm")
+            self.assertTrue(torch.equal(first, again))
+            self.assertEqual(tuple(first.shape), (8, 16))
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestHostOnCPU(unittest.TestCase):
     """host.py's chains on CPU: every op and pass gets a row, finite, with the composite
     rows' contents subtracted, and the runner's LLaMA layer timed in context and each row
