@@ -1,0 +1,163 @@
+"""Why kernels in the validation runner take other times than the same shapes in the tables.
+
+In the runner's profiles (docs/accuracy.md) LLaMA-1B's and GPT-350M's products ran 7-19 %
+faster than gemm.csv at the same shapes, and flash attention's forward ran about 10 %
+slower than attention.csv. Timing with the activation operand in L2 changed the products
+by under 2 % (gemm.py --activations), so this probe tests the two causes left, on one GPU:
+
+- products: the GPU's clock under the table's back-to-back loop (which holds the power
+  limit) against a loop where each product is followed by an untimed memory-bound kernel of
+  about the same length, as a layer's norms and activations follow its products; and
+  random-normal data against weights of a model's scale (std 0.02).
+- attention: the table's layout (q, k and v made separately, [b, s, h, d] transposed)
+  against the runner's (one fused QKV product, sequence-first, split and permuted; v a
+  strided view into it).
+
+Every case reports the median kernel time (CUDA events) and the median SM clock and power
+that NVML read while it ran. Writes one JSON file.
+    python3 scripts/validate/context_probe.py --out probe.json
+"""
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
+import common  # noqa: E402  (sets the NCCL/NVSHMEM safety variables before torch loads)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+class ClockSampler:
+    """NVML's SM clock (MHz) and power (W) every 2 ms on a background thread."""
+
+    def __init__(self):
+        self.samples, self._stop, self._thread = [], threading.Event(), None
+
+    def __enter__(self):
+        def loop():
+            while not self._stop.is_set():
+                try:
+                    self.samples.append((torch.cuda.clock_rate(), torch.cuda.power_draw() / 1e3))
+                except Exception:
+                    return
+                self._stop.wait(0.002)
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def medians(self):
+        if not self.samples:
+            return None, None
+        clocks = sorted(c for c, _ in self.samples)
+        watts = sorted(w for _, w in self.samples)
+        return clocks[len(clocks) // 2], watts[len(watts) // 2]
+
+
+def timed(fn, iterations, between=None):
+    """Median microseconds of fn() over `iterations` CUDA-event brackets, with `between()`
+    (untimed) after each; plus the median clock and power while they ran."""
+    for _ in range(3):
+        fn()
+        if between:
+            between()
+    torch.cuda.synchronize()
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
+    with ClockSampler() as sampler:
+        for i in range(iterations):
+            starts[i].record()
+            fn()
+            ends[i].record()
+            if between:
+                between()
+        torch.cuda.synchronize()
+    us = sorted(s.elapsed_time(e) * 1e3 for s, e in zip(starts, ends))
+    clock, watts = sampler.medians()
+    return {"median_us": us[len(us) // 2], "p10_us": us[len(us) // 10], "p90_us": us[9 * len(us) // 10],
+            "sm_clock_mhz": clock, "power_w": watts, "iterations": iterations}
+
+
+def products(report):
+    dev = "cuda"
+    filler_src = torch.randn(64 << 20, device=dev, dtype=torch.bfloat16)  # 128 MiB
+    filler_dst = torch.empty_like(filler_src)
+
+    def memory_bound():  # ~80-90 us of copying, like a norm or activation over big tensors
+        filler_dst.copy_(filler_src)
+
+    for m, n, k in [(4096, 8192, 2048), (4096, 2048, 8192), (8192, 1024, 1024), (8192, 4096, 1024)]:
+        sets = 8
+        for scale_name, scale in (("randn", 1.0), ("weights_std_0.02", 0.02)):
+            a = [torch.randn(m, k, device=dev, dtype=torch.bfloat16) for _ in range(sets)]
+            b = [(torch.randn(n, k, device=dev, dtype=torch.bfloat16) * scale).t() for _ in range(sets)]
+            state = {"i": 0}
+
+            def mm():
+                i = state["i"] = (state["i"] + 1) % sets
+                torch.mm(a[i], b[i])
+            for loop, between in (("back_to_back", None), ("with_memory_bound_between", memory_bound)):
+                r = timed(mm, 200, between)
+                r.update(m=m, n=n, k=k, data=scale_name, loop=loop)
+                report.append(r)
+                print(f"[probe] mm {m}x{n}x{k} {scale_name:16s} {loop:26s} {r['median_us']:8.1f} us "
+                      f"{r['sm_clock_mhz']} MHz {r['power_w']:.0f} W", flush=True)
+            del a, b
+            torch.cuda.empty_cache()
+
+
+def attention(report):
+    dev = "cuda"
+    for b, s, h, kv, d in [(1, 4096, 32, 8, 64), (4, 2048, 16, 16, 64)]:
+        hidden = h * d
+        width = (h + 2 * kv) * d
+        x = torch.randn(s, b, hidden, device=dev, dtype=torch.bfloat16)
+        w = torch.randn(width, hidden, device=dev, dtype=torch.bfloat16) * 0.02
+        qkv = F.linear(x, w)
+        q, k, v = qkv.split([h * d, kv * d, kv * d], dim=-1)
+        q = q.view(s, b, h, d).permute(1, 2, 0, 3)
+        k = k.view(s, b, kv, d).permute(1, 2, 0, 3)
+        v = v.view(s, b, kv, d).permute(1, 2, 0, 3)
+        runner = {"q": (q * 1.0), "k": (k * 1.0), "v": v}  # q, k rewritten as RoPE does; v a strided view
+        table = {"q": torch.randn(b, s, h, d, device=dev, dtype=torch.bfloat16).transpose(1, 2),
+                 "k": torch.randn(b, s, kv, d, device=dev, dtype=torch.bfloat16).transpose(1, 2),
+                 "v": torch.randn(b, s, kv, d, device=dev, dtype=torch.bfloat16).transpose(1, 2)}
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        for layout, t in (("table", table), ("runner", runner)):
+            def fwd(t=t):
+                with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
+                    return F.scaled_dot_product_attention(t["q"], t["k"], t["v"], is_causal=True,
+                                                          enable_gqa=h != kv)
+            r = timed(fwd, 100)
+            r.update(batch=b, seq=s, heads=h, kv_heads=kv, head_dim=d, layout=layout, pass_="fwd",
+                     strides={n: list(t[n].stride()) for n in t})
+            report.append(r)
+            print(f"[probe] attention b{b} s{s} h{h} kv{kv} {layout:7s} fwd {r['median_us']:8.1f} us "
+                  f"{r['sm_clock_mhz']} MHz strides q {t['q'].stride()} v {t['v'].stride()}", flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, help="JSON report")
+    args = ap.parse_args(argv)
+    if not torch.cuda.is_available():
+        sys.exit("context_probe.py: needs a CUDA GPU")
+    report = {"gpu": torch.cuda.get_device_name(0), "torch": torch.__version__,
+              "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cases": []}
+    products(report["cases"])
+    attention(report["cases"])
+    with open(args.out, "w") as f:
+        json.dump(report, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
