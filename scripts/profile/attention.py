@@ -10,7 +10,11 @@ it, else K/V are expanded with repeat_interleave inside the timed region
 (the `gqa` column says which).
 
 Tokens per micro-batch are held at 16384 (batch = 16384 / seq) up to 16K
-sequence length, then batch 1.  Tensors are laid out (batch, seq, heads,
+sequence length, then batch 1; up to 4K sequence length also at 4096 tokens
+(batch = 4096 / seq), where batch x heads gives the kernel few enough blocks
+that its last wave runs part-empty: LLaMA-1B's forward at batch 1, sequence
+4096, 32 heads ran about 10 % slower per unit of work in the validation runner
+than the 16384-token cases predicted.  Tensors are laid out (batch, seq, heads,
 dim) and transposed to SDPA's (batch, heads, seq, dim) view, as models do.
 
 Timed region: forward = the SDPA call; backward = autograd.grad of the output
@@ -30,7 +34,8 @@ except ImportError:
 
 SEQS = [1024, 2048, 4096, 8192, 16384, 32768]
 TOKENS_PER_BATCH = 16384
-HEADS = [(32, 32, 128), (32, 8, 128), (64, 8, 128), (32, 32, 64), (16, 4, 64)]  # heads, kv_heads, head_dim
+SMALL_BATCH_TOKENS = 4096  # a second, smaller micro-batch up to this sequence length
+HEADS = [(32, 32, 128), (32, 8, 128), (64, 8, 128), (32, 32, 64), (16, 16, 64), (16, 4, 64)]  # heads, kv_heads, head_dim
 COLUMNS = ["pass", "batch", "seq", "heads", "kv_heads", "head_dim", "causal", "gqa", "dtype", "impl",
            "median_us", "p10_us", "p90_us", "tflops", "samples"]
 
@@ -53,6 +58,8 @@ def grid(quick=False):
     for s in seqs:
         for h, kv, d in heads:
             out.append((max(1, TOKENS_PER_BATCH // s), s, h, kv, d))
+            if not quick and s <= SMALL_BATCH_TOKENS:
+                out.append((SMALL_BATCH_TOKENS // s, s, h, kv, d))
     return out
 
 
