@@ -5,6 +5,8 @@ extension MeasuredCostModel {
     struct AttentionPoint {
         var pass: String
         var sequence, headDim, lanes: Double
+        /// Query heads per key/value head: 1 without grouped-query attention.
+        var group: Double = 1
         var causal: Bool
         var seconds: Double
 
@@ -15,21 +17,34 @@ extension MeasuredCostModel {
     /// The measured cases' throughput of score work, fitted by a local plane in
     /// (log sequence, log head size, log batch × heads) to the eight nearest cases of the
     /// pass and taken at the query (`LocalLinearFit`, log throughput), times the query's
-    /// score work; a measured case returns its own time.
+    /// score work; a measured case returns its own time. The backward pass's plane has a
+    /// fourth axis, log query heads per key/value head (`group`).
     ///
     /// Throughput climbs with sequence length (the per-row softmax and output work, and
     /// the diagonal blocks, matter less as rows get longer), so the nearest case alone,
     /// or an average of neighbours, is biased wherever the query is not surrounded by
-    /// measurements; the plane follows the trend.
+    /// measurements; the plane follows the trend. It falls with few sequences: at 4096
+    /// tokens a micro-batch's blocks leave the last wave of the GPU part-empty (LLaMA-1B's
+    /// forward at batch 1 × 32 heads, sequence 4096, runs 19 % slower per unit of work
+    /// than at batch 4). Grouped-query attention costs the backward pass more: the flash
+    /// kernel writes key and value gradients for every query head and a second kernel sums
+    /// each group (16 heads sharing 4 took 14 % longer than 16 full heads at batch 4,
+    /// sequence 1024); the forward pass reads the shared heads in place and costs the same.
     ///
     /// - Complexity: O(*p* log *p*) for *p* cases.
     static func attentionSeconds(_ candidates: [AttentionPoint], lanes: Double, sequence s: Double, headDim d: Double,
-                                 causal: Bool) -> Double? {
+                                 group: Double = 1, causal: Bool) -> Double? {
+        func coordinates(_ sequence: Double, _ headDim: Double, _ lanes: Double, _ group: Double, _ pass: String?) -> [Double] {
+            let base = [log(sequence), log(headDim), log(lanes)]
+            return pass == "bwd" ? base + [log(max(1, group))] : base
+        }
+        let pass = candidates.first?.pass
         let samples = candidates.map { point in
-            LocalLinearFit.Sample(coordinates: [log(point.sequence), log(point.headDim), log(point.lanes)], value: log(point.rate))
+            LocalLinearFit.Sample(coordinates: coordinates(point.sequence, point.headDim, point.lanes, point.group, pass),
+                                  value: log(point.rate))
         }
         let fit = LocalLinearFit(neighbours: 8, ridge: 0.01)
-        guard let logRate = fit.value(at: [log(s), log(d), log(lanes)], from: samples) else { return nil }
+        guard let logRate = fit.value(at: coordinates(s, d, lanes, group, pass), from: samples) else { return nil }
         return AttentionTiles.work(lanes: lanes, sequence: s, headDim: d, causal: causal) / exp(logRate)
     }
 }

@@ -79,7 +79,8 @@ extension MeasuredCostModel {
             let errors = points.indices.compactMap { index -> Double? in
                 var others = points
                 let held = others.remove(at: index)
-                return Self.attentionSeconds(others, lanes: held.lanes, sequence: held.sequence, headDim: held.headDim, causal: held.causal)
+                return Self.attentionSeconds(others, lanes: held.lanes, sequence: held.sequence, headDim: held.headDim,
+                                             group: held.group, causal: held.causal)
                     .map { $0 / held.seconds - 1 }
             }
             if let error = InterpolationError(family: "\(prefix)attention \(pass)", precision: "bf16", errors: errors) { result.append(error) }

@@ -162,7 +162,9 @@ public struct MeasuredCostModel: ComputeCostModel {
                 guard let batch = table.number(row, "batch"), let seq = table.number(row, "seq"),
                       let heads = table.number(row, "heads"), let d = table.number(row, "head_dim"),
                       let us = table.number(row, "median_us"), let pass = row["pass"] else { continue }
+                let kvHeads = table.number(row, "kv_heads").map { max(1, $0) } ?? heads
                 attention.append(AttentionPoint(pass: pass, sequence: seq, headDim: d, lanes: batch * heads,
+                                                group: heads / kvHeads,
                                                 causal: table.number(row, "causal").map { $0 != 0 } ?? true, seconds: us * 1e-6))
             }
         }
@@ -351,10 +353,11 @@ public struct MeasuredCostModel: ComputeCostModel {
                                               padding: padding, groups: Double(GroupedGemmTiling.groups(tokens)),
                                               configuration: configuration) else { return nil }
             return kernelFloor + work.flops / efficiency / rate
-        case let .attention(batch, heads, sequence, headDim, causal):
+        case let .attention(batch, heads, kvHeads, sequence, headDim, causal):
             let wanted = pass == .forward ? "fwd" : "bwd"
             guard let scaled = Self.attentionSeconds(attention.filter { $0.pass == wanted }, lanes: Double(batch * heads),
-                                                     sequence: Double(sequence), headDim: Double(headDim), causal: causal) else { return nil }
+                                                     sequence: Double(sequence), headDim: Double(headDim),
+                                                     group: Double(heads) / Double(max(1, kvHeads)), causal: causal) else { return nil }
             return pass == .backwardInput || pass == .backwardWeight ? scaled / 2 : scaled
         default:
             guard let key = Self.elementwiseKey(family, pass), let curve = bandwidth[key] ?? bandwidth["copy_d2d/fwd"] else { return nil }

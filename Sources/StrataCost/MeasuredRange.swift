@@ -44,7 +44,7 @@ extension MeasuredCostModel {
                 return nil
             }
             return ownRange(family: .gemm(m: tokens.reduce(0, +), n: n, k: k), pass: pass, work: work)
-        case let .attention(_, _, sequence, headDim, _):
+        case let .attention(_, _, _, sequence, headDim, _):
             let wanted = pass == .forward ? "fwd" : "bwd"
             let measured = attention.filter { $0.pass == wanted }
             guard !measured.isEmpty else { return "attention \(wanted): no measured table (roofline)" }

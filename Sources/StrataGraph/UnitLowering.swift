@@ -119,7 +119,7 @@ struct UnitLowering {
     /// LLaMA's rotary embeddings on this GPU's queries and keys, before attention (GPT
     /// adds learned positions in its embedding instead).
     private func rope(_ core: Int) -> [LoweredStep] {
-        guard model.family == .llama, case let .attention(batch, heads, sequence, headDim, _) = shapes.local(core).family else { return [] }
+        guard model.family == .llama, case let .attention(batch, heads, _, sequence, headDim, _) = shapes.local(core).family else { return [] }
         let kvHeads = max(1, model.kvHeads / shapes.pieces("heads", of: core))
         let elements = batch * sequence * (heads + kvHeads) * headDim
         return [.op(index: core, op: OpCosts.rope("\(tree.modules.path(of: core)).rope", elements: elements,

@@ -7,8 +7,9 @@ public enum OpFamily: Hashable, Sendable {
     case gemm(m: Int, n: Int, k: Int)
     /// Several experts' `[tokens[i], k] × [k, n]` products in one kernel.
     case groupedGemm(tokens: [Int], n: Int, k: Int)
-    /// Fused (flash) attention over `batch × heads` sequences of length `sequence`.
-    case attention(batch: Int, heads: Int, sequence: Int, headDim: Int, causal: Bool)
+    /// Fused (flash) attention over `batch × heads` sequences of length `sequence`, the
+    /// query heads sharing `kvHeads` key/value heads (grouped-query attention where fewer).
+    case attention(batch: Int, heads: Int, kvHeads: Int, sequence: Int, headDim: Int, causal: Bool)
     case layerNorm
     case rmsNorm
     case gelu

@@ -59,7 +59,8 @@ public enum OpCosts {
         let logSumExpBytes = b * Double(heads) * q * 4
         return Op(
             name: name,
-            family: .attention(batch: batch, heads: heads, sequence: queryLength, headDim: headDim, causal: maskedFraction < 1),
+            family: .attention(batch: batch, heads: heads, kvHeads: kvHeads, sequence: queryLength, headDim: headDim,
+                               causal: maskedFraction < 1),
             // Read Q, K, V; write the output and the log-sum-exp.
             forward: Work(flops: forwardFLOPs, bytes: queryBytes + keyValueBytes + outputBytes + logSumExpBytes, precision: precision),
             // Read Q, K, V, the output and its gradient; write the gradients of Q, K, V.

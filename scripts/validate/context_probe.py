@@ -13,6 +13,9 @@ by under 2 % (gemm.py --activations), so this probe tests the two causes left, o
   against the runner's (one fused QKV product, sequence-first, split and permuted; v a
   strided view into it).
 
+- the clock: one product for about a second back to back, then with a spin kernel (idle
+  SMs, low power) between products, clock sampled every millisecond (`--only duty`).
+
 Every case reports the median kernel time (CUDA events) and the median SM clock and power
 that NVML read while it ran. Writes one JSON file.
     python3 scripts/validate/context_probe.py --out probe.json
@@ -33,10 +36,11 @@ import torch.nn.functional as F  # noqa: E402
 
 
 class ClockSampler:
-    """NVML's SM clock (MHz) and power (W) every 2 ms on a background thread."""
+    """NVML's SM clock (MHz) and power (W) every `interval_s` on a background thread."""
 
-    def __init__(self):
+    def __init__(self, interval_s=0.002):
         self.samples, self._stop, self._thread = [], threading.Event(), None
+        self.interval_s = interval_s
 
     def __enter__(self):
         def loop():
@@ -45,7 +49,7 @@ class ClockSampler:
                     self.samples.append((torch.cuda.clock_rate(), torch.cuda.power_draw() / 1e3))
                 except Exception:
                     return
-                self._stop.wait(0.002)
+                self._stop.wait(self.interval_s)
         self._thread = threading.Thread(target=loop, daemon=True)
         self._thread.start()
         return self
@@ -62,7 +66,7 @@ class ClockSampler:
         return clocks[len(clocks) // 2], watts[len(watts) // 2]
 
 
-def timed(fn, iterations, between=None):
+def timed(fn, iterations, between=None, interval_s=0.002):
     """Median microseconds of fn() over `iterations` CUDA-event brackets, with `between()`
     (untimed) after each; plus the median clock and power while they ran."""
     for _ in range(3):
@@ -72,7 +76,7 @@ def timed(fn, iterations, between=None):
     torch.cuda.synchronize()
     starts = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
     ends = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
-    with ClockSampler() as sampler:
+    with ClockSampler(interval_s) as sampler:
         for i in range(iterations):
             starts[i].record()
             fn()
@@ -83,7 +87,7 @@ def timed(fn, iterations, between=None):
     us = sorted(s.elapsed_time(e) * 1e3 for s, e in zip(starts, ends))
     clock, watts = sampler.medians()
     return {"median_us": us[len(us) // 2], "p10_us": us[len(us) // 10], "p90_us": us[9 * len(us) // 10],
-            "sm_clock_mhz": clock, "power_w": watts, "iterations": iterations}
+            "sm_clock_mhz": clock, "power_w": watts, "iterations": iterations, "clock_samples": len(sampler.samples)}
 
 
 def products(report):
@@ -112,6 +116,32 @@ def products(report):
                       f"{r['sm_clock_mhz']} MHz {r['power_w']:.0f} W", flush=True)
             del a, b
             torch.cuda.empty_cache()
+
+
+def duty_cycle(report):
+    """One product shape for about a second each: back to back, then each product followed
+    by an untimed spin kernel of about its length (torch.cuda._sleep: the SMs idle, the
+    power drops, L2 keeps its lines), sampling the clock every millisecond. If the table's
+    loop is slower because it holds the power limit, the clock says so."""
+    dev = "cuda"
+    m, n, k = 4096, 8192, 2048
+    sets = 8
+    a = [torch.randn(m, k, device=dev, dtype=torch.bfloat16) for _ in range(sets)]
+    b = [(torch.randn(n, k, device=dev, dtype=torch.bfloat16) * 0.02).t() for _ in range(sets)]
+    state = {"i": 0}
+
+    def mm():
+        i = state["i"] = (state["i"] + 1) % sets
+        torch.mm(a[i], b[i])
+    clock_hz = torch.cuda.clock_rate() * 1e6
+    for loop, between in (("back_to_back", None),
+                          ("spin_between", lambda: torch.cuda._sleep(int(170e-6 * clock_hz))),
+                          ("back_to_back_again", None)):
+        r = timed(mm, 5000, between, interval_s=0.001)
+        r.update(m=m, n=n, k=k, data="weights_std_0.02", loop=loop)
+        report.append(r)
+        print(f"[probe] duty {m}x{n}x{k} {loop:20s} {r['median_us']:8.1f} us {r['sm_clock_mhz']} MHz "
+              f"{r['power_w']:.0f} W ({r['clock_samples']} clock samples)", flush=True)
 
 
 def attention(report):
@@ -147,13 +177,18 @@ def attention(report):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="JSON report")
+    ap.add_argument("--only", choices=("products", "duty", "attention"), default=None, help="one part of the probe")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         sys.exit("context_probe.py: needs a CUDA GPU")
     report = {"gpu": torch.cuda.get_device_name(0), "torch": torch.__version__,
               "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cases": []}
-    products(report["cases"])
-    attention(report["cases"])
+    if args.only in (None, "products"):
+        products(report["cases"])
+    if args.only in (None, "duty"):
+        duty_cycle(report["cases"])
+    if args.only in (None, "attention"):
+        attention(report["cases"])
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)
     return 0
