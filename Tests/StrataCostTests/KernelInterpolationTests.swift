@@ -151,12 +151,32 @@ import Testing
         for point in model.attention {
             let predicted = try #require(MeasuredCostModel.attentionSeconds(model.attention.filter { $0.pass == point.pass },
                                                                             lanes: point.lanes, sequence: point.sequence,
-                                                                            headDim: point.headDim, causal: point.causal))
-            // Cases measured twice at one shape (grouped-query and plain heads) return the first.
+                                                                            headDim: point.headDim, group: point.group,
+                                                                            causal: point.causal))
+            // The backward pass tells grouped-query from plain heads, so every case returns
+            // its own time; the forward pass does not (it costs the same), and of cases
+            // measured at one shape with both it returns the first.
             let sameShape = model.attention.filter {
                 $0.pass == point.pass && $0.lanes == point.lanes && $0.sequence == point.sequence && $0.headDim == point.headDim
+                    && (point.pass == "fwd" || $0.group == point.group)
             }
             #expect(sameShape.contains { abs(predicted / $0.seconds - 1) < 1e-9 }, "\(point)")
+        }
+    }
+
+    /// FlashAttention's backward writes key and value gradients per query head and sums
+    /// each group after; its forward reads the shared heads in place. So grouped-query
+    /// attention must cost the backward more than plain heads, at shapes between the
+    /// measured ones too, and cost the forward the same.
+    @Test func groupedQueryCostsOnlyTheBackwardMore() throws {
+        let model = MeasuredCostModel(tables: try MeasuredTables(folder: Self.h100Folder))
+        for (lanes, sequence, headDim) in [(48.0, 1536.0, 64.0), (96.0, 3072.0, 96.0), (24.0, 6144.0, 128.0)] {
+            func seconds(_ pass: String, group: Double) throws -> Double {
+                try #require(MeasuredCostModel.attentionSeconds(model.attention.filter { $0.pass == pass }, lanes: lanes,
+                                                                sequence: sequence, headDim: headDim, group: group, causal: true))
+            }
+            #expect(try seconds("bwd", group: 4) > seconds("bwd", group: 1))
+            #expect(try seconds("fwd", group: 4) == seconds("fwd", group: 1))
         }
     }
 
