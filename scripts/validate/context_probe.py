@@ -144,6 +144,45 @@ def duty_cycle(report):
               f"{r['power_w']:.0f} W ({r['clock_samples']} clock samples)", flush=True)
 
 
+def kernels(report):
+    """Which kernel cuBLAS runs, and how long it takes under the profiler, for the same
+    product called as the tables call it (torch.mm on a [m, k] activation and a transposed
+    weight) and as the runner does (F.linear on a sequence-first [s, 1, k] activation, after
+    an RMS norm that writes it), 40 calls each."""
+    from torch.profiler import ProfilerActivity, profile
+    dev = "cuda"
+    m, n, k = 4096, 8192, 2048
+    sets = 8
+    a = [torch.randn(m, k, device=dev, dtype=torch.bfloat16) for _ in range(sets)]
+    w = [torch.randn(n, k, device=dev, dtype=torch.bfloat16) * 0.02 for _ in range(sets)]
+    x = [t.view(m, 1, k) for t in a]
+    norm_w = torch.ones(k, device=dev, dtype=torch.bfloat16)
+
+    def table_call(i):
+        torch.mm(a[i % sets], w[i % sets].t())
+
+    def runner_call(i):
+        h = F.rms_norm(x[i % sets], (k,), norm_w)
+        F.linear(h, w[i % sets])
+    for name, call in (("table_mm", table_call), ("runner_norm_linear", runner_call)):
+        for i in range(5):
+            call(i)
+        torch.cuda.synchronize()
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for i in range(40):
+                call(i)
+            torch.cuda.synchronize()
+        by_kernel = {}
+        for e in prof.events():
+            if e.device_type.name == "CUDA":
+                by_kernel.setdefault(e.name[:90], []).append(e.time_range.elapsed_us())
+        for kname, times in by_kernel.items():
+            times.sort()
+            r = {"case": name, "kernel": kname, "count": len(times), "median_us": times[len(times) // 2], "m": m, "n": n, "k": k}
+            report.append(r)
+            print(f"[probe] kernels {name:20s} {len(times):3d} x {times[len(times) // 2]:8.1f} us  {kname}", flush=True)
+
+
 def attention(report):
     dev = "cuda"
     for b, s, h, kv, d in [(1, 4096, 32, 8, 64), (4, 2048, 16, 16, 64)]:
@@ -177,7 +216,7 @@ def attention(report):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="JSON report")
-    ap.add_argument("--only", choices=("products", "duty", "attention"), default=None, help="one part of the probe")
+    ap.add_argument("--only", choices=("products", "duty", "kernels", "attention"), default=None, help="one part of the probe")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         sys.exit("context_probe.py: needs a CUDA GPU")
@@ -187,6 +226,8 @@ def main(argv=None):
         products(report["cases"])
     if args.only in (None, "duty"):
         duty_cycle(report["cases"])
+    if args.only in (None, "kernels"):
+        kernels(report["cases"])
     if args.only in (None, "attention"):
         attention(report["cases"])
     with open(args.out, "w") as f:
