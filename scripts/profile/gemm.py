@@ -20,11 +20,22 @@ gradient of the layer above). Timed with A cold as well (`--activations cold`,
 the method before 2026-11-28), products ran 5-20 us slower than the same
 shapes in the validation runner's profiles: about what reading A and B from
 memory costs (docs/cost-model.md).
+
+Clock as in a model: a GPU running products back to back reaches its power limit
+and lowers its clock (an H100 at 700 W: 4096x8192x2048 took 212 us at 1545 MHz
+after a second of them, 187 us with idle gaps at 1980 MHz;
+traces/validation/h100-sxm/profiles/context-probe-duty.json), while a model's
+products alternate with norms, activations and attention, which draw less: the
+validation runs held 1920-1980 MHz. So each shape is timed in one short burst
+(`--burst-ms`, default 5 ms of products) after an idle pause (`--cooldown-ms`),
+not in the 30 ms bursts of the tables before 2026-11-28, which ran the same
+product 5 % slower than the runner did.
 """
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
 
 import sys
+import time
 
 try:
     import torch
@@ -182,6 +193,11 @@ IMPL_OF = {"bf16": "torch.mm", "fp8_e4m3": "torch._scaled_mm", "int8": "torch._i
 
 def main(argv=None):
     parser = common.family_parser(__doc__.splitlines()[0])
+    parser.add_argument("--burst-ms", type=float, default=5.0,
+                        help="milliseconds of back-to-back products timed per shape (default 5: short enough that "
+                             "the clock does not drop to the power limit)")
+    parser.add_argument("--cooldown-ms", type=float, default=20.0,
+                        help="idle milliseconds before each shape's timed burst (default 20)")
     parser.add_argument("--activations", choices=("warm", "cold"), default="warm",
                         help="warm (default): A rewritten just before each product, in L2 as in a model; "
                              "cold: A rotated from memory like B")
@@ -192,6 +208,8 @@ def main(argv=None):
     table.note("notes", "B is column-major (transpose of a row-major NxK weight, as nn.Linear); "
                "fp8 = e4m3 both operands, per-tensor scales, bf16 out; int8 = torch._int_mm int32 out "
                "(tflops column is TOPS); int4 = 4-bit weights, group 128, bf16 activations")
+    table.note("clock", f"each shape timed in one burst of about {args.burst_ms:g} ms of products after "
+               f"{args.cooldown_ms:g} ms idle, so the clock stays below the power limit's")
     table.note("l2", "B rotated among sets larger than L2; " + (
         "A rewritten by an untimed kernel just before each product (in L2 as far as it fits, as in a model)"
         if args.activations == "warm" else "A rotated with B (cold)"))
@@ -208,7 +226,9 @@ def main(argv=None):
             done += 1
             try:
                 impl, call = make_case(ctx, dtype, m, n, k, warm_activations=args.activations == "warm")
-                st = common.bench(torch, call, ctx.clock_hz, target_s=0.03 if not args.quick else 0.01,
+                torch.cuda.synchronize()
+                time.sleep(args.cooldown_ms / 1e3)
+                st = common.bench(torch, call, ctx.clock_hz, target_s=args.burst_ms / 1e3,
                                   min_iters=5, max_iters=50 if not args.quick else 10)
                 flops = 2.0 * m * n * k
                 table.add(m=m, n=n, k=k, dtype=dtype, impl=impl, tflops=flops / st["median_us"] / 1e6, **st)
