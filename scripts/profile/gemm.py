@@ -12,24 +12,18 @@ Timed region: the one matmul call only; fp8/int8/int4 inputs are converted
 before timing (a real fp8 layer also pays a cast, which elementwise-style ops
 would model separately).
 
-L2 as in a model: the weight B is rotated among sets larger than L2, so it comes
-from memory, as a layer's weight does; the activation A is rewritten by an
-untimed kernel just before each timed product, so it sits in L2 as far as it
-fits, as the output of the op before a layer does (a norm, an activation, the
-gradient of the layer above). Timed with A cold as well (`--activations cold`,
-the method before 2026-11-28), products ran 5-20 us slower than the same
-shapes in the validation runner's profiles: about what reading A and B from
-memory costs (docs/cost-model.md).
-
-Clock as in a model: a GPU running products back to back reaches its power limit
-and lowers its clock (an H100 at 700 W: 4096x8192x2048 took 212 us at 1545 MHz
-after a second of them, 187 us with idle gaps at 1980 MHz;
-traces/validation/h100-sxm/profiles/context-probe-duty.json), while a model's
-products alternate with norms, activations and attention, which draw less: the
-validation runs held 1920-1980 MHz. So each shape is timed in one short burst
-(`--burst-ms`, default 5 ms of products) after an idle pause (`--cooldown-ms`),
-not in the 30 ms bursts of the tables before 2026-11-28, which ran the same
-product 5 % slower than the runner did.
+L2 and clock as in a model: the weight B is rotated among sets larger than L2,
+so it comes from memory, as a layer's weight does; the activation A is rewritten
+by an untimed kernel just before each timed product, so it sits in L2 as far as
+it fits, as the output of the op before a layer does (`--activations`, default
+warm). Each shape is timed in one short burst (`--burst-ms`, default 5 ms of
+products) after an idle pause (`--cooldown-ms`, default 20 ms), since a GPU
+running products back to back for long reaches its power limit and lowers its
+clock (an H100 after a second of 4096x8192x2048: 1545 MHz and 212 us a call;
+with idle gaps 1980 MHz and 187 us). Neither choice moved the quick grid on one
+GPU by more than 2.5 % against A cold or 30 ms bursts back to back (the tables
+before 2026-11-28); runs on different H100s differ by 2-5 %, which is why
+gemm.csv merges several (docs/cost-model.md).
 """
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
