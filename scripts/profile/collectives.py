@@ -33,7 +33,6 @@ import common  # first: sets the NCCL/NVSHMEM safety variables before torch load
 import datetime
 import math
 import os
-import socket
 import sys
 
 try:
@@ -69,12 +68,6 @@ def message_sizes(quick=False):
     if quick:
         return [1 << s for s in range(10, 27, 4)]
     return [1 << s for s in range(10, 31)]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Ranks:
@@ -366,7 +359,7 @@ def main(argv=None):
     share = {"collectives": 0.65, "interference": 0.35}
     total_share = sum(share[f] for f in families)
     opts = {
-        "port": free_port(), "out": args.out, "quick": args.quick, "families": families,
+        "port": common.free_port(), "out": args.out, "quick": args.quick, "families": families,
         "budget_s": budget,
         "coll_budget_s": budget * share["collectives"] / total_share,
         "intf_budget_s": budget * share["interference"] / total_share,

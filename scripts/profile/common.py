@@ -401,6 +401,44 @@ class DeviceContext:
 
 
 # --------------------------------------------------------------------------
+# Rendezvous ports
+# --------------------------------------------------------------------------
+
+RENDEZVOUS_PORTS = range(20000, 32000)  # below Linux's ephemeral range (32768-60999)
+
+
+def free_port(rng=None):
+    """A TCP port on 127.0.0.1 that is free now, for a process group's rendezvous.
+
+    Drawn below the kernel's ephemeral range, so that no outgoing connection (NCCL's
+    bootstrap sockets, another run's store clients) is handed it between this check and
+    the store's bind; a port the kernel picked for `bind(0)` comes from that range, and
+    one such port was taken in that gap on 2026-11-28 (EADDRINUSE). Callers still retry
+    on EADDRINUSE (`address_in_use`): a port is only ever free at the moment it is checked.
+    """
+    import random
+    import socket
+    rng = rng or random.Random()
+    for _ in range(200):
+        port = rng.randrange(RENDEZVOUS_PORTS.start, RENDEZVOUS_PORTS.stop)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # every draw taken: let the kernel pick
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def address_in_use(exc):
+    """Whether a failed spawn died because the rendezvous port was taken."""
+    text = str(exc)
+    return "EADDRINUSE" in text or "address already in use" in text.lower()
+
+
+# --------------------------------------------------------------------------
 # The validation runner
 # --------------------------------------------------------------------------
 

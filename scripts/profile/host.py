@@ -445,7 +445,7 @@ def measure_collectives(table, repeats, gpus):
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    port = 29500 + os.getpid() % 1000
+    port = common.free_port()
     procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE)) for r in range(gpus)]
     for p in procs:
         p.start()

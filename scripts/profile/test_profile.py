@@ -137,6 +137,34 @@ class TestTable(unittest.TestCase):
         self.assertEqual(common.format_value(0.1234567), "0.123457")
 
 
+class TestRendezvousPorts(unittest.TestCase):
+    """common.free_port draws below the ephemeral range and skips ports in use;
+    address_in_use recognises the store's error in a spawned rank's traceback."""
+
+    def test_port_below_ephemeral_range_and_free(self):
+        import random
+        import socket
+        port = common.free_port(random.Random(7))
+        self.assertIn(port, common.RENDEZVOUS_PORTS)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # free: binds
+
+    def test_taken_port_is_skipped(self):
+        import random
+        import socket
+        first = common.free_port(random.Random(11))
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", first))
+            held.listen()
+            self.assertNotEqual(common.free_port(random.Random(11)), first)
+
+    def test_address_in_use_text(self):
+        self.assertTrue(common.address_in_use(RuntimeError(
+            "DistNetworkError: The server socket has failed to listen ... code: -98, name: EADDRINUSE")))
+        self.assertTrue(common.address_in_use(OSError("[Errno 98] Address already in use")))
+        self.assertFalse(common.address_in_use(RuntimeError("CUDA out of memory")))
+
+
 class TestGrids(unittest.TestCase):
     def test_gemm_grid_size_and_alignment(self):
         g = gemm.gemm_grid()

@@ -182,7 +182,7 @@ def main(argv=None):
     gpu = "cpu" if args.cpu else torch.cuda.get_device_name(0)
     results = {"plan": plan["strategy"], "seq": args.seq, "gpu": gpu, "variants": {}}
     for i, variant in enumerate(variants):
-        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(29700 + (os.getpid() + i) % 200))
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(common.free_port()))
         queue = ctx.Queue()
         procs = [ctx.Process(target=worker, args=(r, world, plan, args, variant, queue)) for r in range(world)]
         for p in procs:

@@ -17,6 +17,7 @@ memory over the timed iterations, the losses and the software versions.
 
 import argparse
 import contextlib
+import glob
 import json
 import math
 import re
@@ -1274,13 +1275,22 @@ def main(argv=None):
     if not args.cpu and torch.cuda.is_available() and torch.cuda.device_count() < world:
         sys.exit(f"run.py: the plan needs {world} GPUs, {torch.cuda.device_count()} are visible")
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
-    if "MASTER_PORT" not in os.environ:
-        import socket
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            os.environ["MASTER_PORT"] = str(s.getsockname()[1])
     import torch.multiprocessing as mp
-    mp.spawn(_spawned, args=(world, plan, args), nprocs=world, join=True)
+    chosen = "MASTER_PORT" not in os.environ
+    for attempt in range(3):
+        if chosen:
+            os.environ["MASTER_PORT"] = str(common.free_port())
+        try:
+            mp.spawn(_spawned, args=(world, plan, args), nprocs=world, join=True)
+            return 0
+        except Exception as exc:  # torch.multiprocessing.ProcessRaisedException
+            # The port was free when chosen and taken before the store bound it: nothing
+            # ran yet, so run again on another (a port the caller named is theirs to fix).
+            if not (chosen and attempt < 2 and common.address_in_use(exc)):
+                raise
+            print(f"[run] rendezvous port {os.environ['MASTER_PORT']} was taken; trying another", flush=True)
+            for stale in glob.glob(args.out + ".rank*.error"):
+                os.remove(stale)
     return 0
 
 
