@@ -858,6 +858,7 @@ class Runner:
                 continue
             kind, m = step
             tokens, targets = self.batches[m]
+            t0 = time.perf_counter()
             if kind == "F":
                 x = tokens if role.is_first else inputs[m].requires_grad_()
                 out = self.model(x, targets if role.is_last else None)
@@ -865,6 +866,7 @@ class Runner:
                     out = out / M
                     loss += out.detach()
                 outputs[m] = out
+                self.host_forward_s += time.perf_counter() - t0
             else:
                 out = outputs.pop(m)
                 if role.is_last:
@@ -873,6 +875,7 @@ class Runner:
                     torch.autograd.backward(out, grad_out.pop(m))
                 if not role.is_first:
                     grad_in[m] = inputs.pop(m).grad
+                self.host_backward_s += time.perf_counter() - t0
         return loss
 
 

@@ -412,6 +412,19 @@ class TestOnCPU(unittest.TestCase):
             self.assertAlmostEqual(loss, losses["llama-1b-base"], delta=2e-3, msg=name)
             self.assertTrue(math.isfinite(loss))
 
+    def test_pipelined_runs_split_their_host_time(self):
+        """A pipeline's ranks report the host time of their forward and backward steps,
+        not zeros, as the other layouts do."""
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "gpipe2.out.json")
+            self.run_plan(self.tiny("gpt-350m-gpipe2", d), out)
+            with open(out) as f:
+                result = json.load(f)
+        self.assertEqual(len(result["host_forward_s"]), 2)
+        for forward, backward in zip(result["host_forward_s"], result["host_backward_s"]):
+            self.assertGreater(forward, 0)
+            self.assertGreater(backward, 0)
+
     def test_grouped_and_looped_experts_agree(self):
         """The experts as one grouped product per projection (the plans' expert_kernel) or
         as a loop of per-expert MLPs: the same weights, so the same first loss, also with
