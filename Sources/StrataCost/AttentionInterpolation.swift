@@ -30,21 +30,25 @@ extension MeasuredCostModel {
     /// kernel writes key and value gradients for every query head and a second kernel sums
     /// each group (16 heads sharing 4 took 14 % longer than 16 full heads at batch 4,
     /// sequence 1024); the forward pass reads the shared heads in place and costs the same.
+    /// `candidates` are one pass's cases (callers filter them), which says whether the
+    /// plane has the grouped-query axis.
     ///
     /// - Complexity: O(*p* log *p*) for *p* cases.
     static func attentionSeconds(_ candidates: [AttentionPoint], lanes: Double, sequence s: Double, headDim d: Double,
                                  group: Double = 1, causal: Bool) -> Double? {
-        func coordinates(_ sequence: Double, _ headDim: Double, _ lanes: Double, _ group: Double, _ pass: String?) -> [Double] {
-            let base = [log(sequence), log(headDim), log(lanes)]
-            return pass == "bwd" ? base + [log(max(1, group))] : base
+        let groupAxis = candidates.first?.pass == "bwd"
+        func coordinates(sequence: Double, headDim: Double, lanes: Double, group: Double) -> [Double] {
+            let plane = [log(sequence), log(headDim), log(lanes)]
+            return groupAxis ? plane + [log(max(1, group))] : plane
         }
-        let pass = candidates.first?.pass
         let samples = candidates.map { point in
-            LocalLinearFit.Sample(coordinates: coordinates(point.sequence, point.headDim, point.lanes, point.group, pass),
+            LocalLinearFit.Sample(coordinates: coordinates(sequence: point.sequence, headDim: point.headDim,
+                                                           lanes: point.lanes, group: point.group),
                                   value: log(point.rate))
         }
         let fit = LocalLinearFit(neighbours: 8, ridge: 0.01)
-        guard let logRate = fit.value(at: coordinates(s, d, lanes, group, pass), from: samples) else { return nil }
+        guard let logRate = fit.value(at: coordinates(sequence: s, headDim: d, lanes: lanes, group: group),
+                                      from: samples) else { return nil }
         return AttentionTiles.work(lanes: lanes, sequence: s, headDim: d, causal: causal) / exp(logRate)
     }
 }
