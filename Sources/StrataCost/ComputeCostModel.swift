@@ -119,6 +119,8 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// before its work, so that small products are not priced at a large one's throughput.
     let kernelFloor: Double
     let attention: [AttentionPoint]
+    /// LayerNorm's and RMSNorm's measured cases, by op and pass (`normSeconds`).
+    let norms: [String: [NormPoint]]
     let bandwidth: [String: BandwidthCurve]
     let fallback = RooflineCostModel()
     /// The attention implementation whose rows are used.
@@ -179,6 +181,7 @@ public struct MeasuredCostModel: ComputeCostModel {
                 dtypes["\(op)/\(pass)"] = row["dtype"] ?? "?"
             }
         }
+        norms = Self.normPoints(tables.tables["elementwise"])
         bandwidth = Dictionary(uniqueKeysWithValues: curves.map { key, points in
             (key, BandwidthCurve(points: points.sorted { $0.0 < $1.0 }, dtype: dtypes[key]!))
         })
@@ -359,11 +362,22 @@ public struct MeasuredCostModel: ComputeCostModel {
                                                      sequence: Double(sequence), headDim: Double(headDim),
                                                      group: Double(heads) / Double(max(1, kvHeads)), causal: causal) else { return nil }
             return pass == .backwardInput || pass == .backwardWeight ? scaled / 2 : scaled
+        case let .layerNorm(tokens, hidden), let .rmsNorm(tokens, hidden):
+            if let key = Self.elementwiseKey(family, pass), let points = norms[key], !points.isEmpty {
+                return Self.normSeconds(points, tokens: Double(tokens), hidden: Double(hidden), bytes: work.bytes)
+            }
+            return memoryBoundSeconds(family: family, pass: pass, work: work)
         default:
-            guard let key = Self.elementwiseKey(family, pass), let curve = bandwidth[key] ?? bandwidth["copy_d2d/fwd"] else { return nil }
-            let rate = curve.bandwidth(at: work.bytes)
-            return rate.isFinite && rate > 0 ? work.bytes / rate : nil
+            return memoryBoundSeconds(family: family, pass: pass, work: work)
         }
+    }
+
+    /// A memory-bound op's bytes at the bandwidth its op and pass reached at that size
+    /// (the device copy's where the op was not measured).
+    func memoryBoundSeconds(family: OpFamily, pass: KernelPass, work: Work) -> Double? {
+        guard let key = Self.elementwiseKey(family, pass), let curve = bandwidth[key] ?? bandwidth["copy_d2d/fwd"] else { return nil }
+        let rate = curve.bandwidth(at: work.bytes)
+        return rate.isFinite && rate > 0 ? work.bytes / rate : nil
     }
 
     /// A grouped product's tiling efficiency (in whole waves where the kernel's are known),

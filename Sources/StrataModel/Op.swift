@@ -10,8 +10,10 @@ public enum OpFamily: Hashable, Sendable {
     /// Fused (flash) attention over `batch × heads` sequences of length `sequence`, the
     /// query heads sharing `kvHeads` key/value heads (grouped-query attention where fewer).
     case attention(batch: Int, heads: Int, kvHeads: Int, sequence: Int, headDim: Int, causal: Bool)
-    case layerNorm
-    case rmsNorm
+    /// LayerNorm over `tokens` rows of `hidden` (a mean and a deviation per row).
+    case layerNorm(tokens: Int, hidden: Int)
+    /// RMSNorm over `tokens` rows of `hidden`.
+    case rmsNorm(tokens: Int, hidden: Int)
     case gelu
     case swiglu
     case add

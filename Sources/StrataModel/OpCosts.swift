@@ -78,7 +78,7 @@ public enum OpCosts {
         let statistics = layerNorm ? 2.0 : 1.0
         let vectors = layerNorm ? 2.0 : 1.0
         return Op(
-            name: name, family: layerNorm ? .layerNorm : .rmsNorm,
+            name: name, family: layerNorm ? .layerNorm(tokens: tokens, hidden: hidden) : .rmsNorm(tokens: tokens, hidden: hidden),
             forward: Work(flops: (layerNorm ? 8 : 4) * t * h, bytes: 2 * t * h * e + vectors * h * e, precision: .fp32),
             backward: Work(flops: (layerNorm ? 12 : 8) * t * h, bytes: 3 * t * h * e + 2 * vectors * h * e, precision: .fp32),
             savedBytes: Int64(t * h * e + statistics * t * 4),

@@ -32,7 +32,7 @@ import Testing
         // One of the backward's two products: half of it.
         #expect(abs(costs.hostSeconds(family: gemm, pass: .backwardInput, launches: 1) - 40e-6) < 1e-15)
         // A family the table does not have: the launch costs of its pass.
-        #expect(costs.hostSeconds(family: .rmsNorm, pass: .forward, launches: 2) == LaunchCosts.defaults.forwardOp * 2)
+        #expect(costs.hostSeconds(family: .rmsNorm(tokens: 4096, hidden: 4096), pass: .forward, launches: 2) == LaunchCosts.defaults.forwardOp * 2)
         // The optimizer (no pass) is plain ops.
         #expect(costs.hostSeconds(family: .optimizerStep, pass: nil, launches: 3) == LaunchCosts.defaults.plainOp * 3)
         // A grouped product without a grouped kernel loops over experts: a product each.

@@ -180,6 +180,28 @@ import Testing
         }
     }
 
+    /// Norms are read from their (rows, width) plane: every measured case returns its own
+    /// time, the disturbed LayerNorm forward (2,048 × 1,024 at 123.8 µs) is isolated and lent
+    /// to none, and a width between measured rows costs between them.
+    @Test func normsReproduceTheirCasesAndIsolateTheDisturbedOne() throws {
+        let model = MeasuredCostModel(tables: try MeasuredTables(folder: Self.h100Folder))
+        for (key, points) in model.norms {
+            for point in points {
+                let predicted = try #require(MeasuredCostModel.normSeconds(points, tokens: point.tokens, hidden: point.hidden,
+                                                                           bytes: point.bytes))
+                #expect(abs(predicted / point.seconds - 1) < 1e-9, "\(key) \(point)")
+            }
+        }
+        let forward = try #require(model.norms["layer_norm/fwd"])
+        #expect(forward.filter(\.isolated).map { [$0.tokens, $0.hidden] } == [[2048, 1024]])
+        let backward = try #require(model.norms["layer_norm/bwd"])
+        let below = try #require(backward.first { $0.tokens == 4096 && $0.hidden == 1024 })
+        let above = try #require(backward.first { $0.tokens == 16384 && $0.hidden == 1024 })
+        let between = try #require(MeasuredCostModel.normSeconds(backward, tokens: 8192, hidden: 1024,
+                                                                 bytes: (below.bytes + above.bytes) / 2))
+        #expect(between > below.seconds && between < above.seconds)
+    }
+
     @Test func localPlaneIsExactOnPlanesAndAtSamples() {
         for seed in 0..<1_000 {
             var random = SplitMix64(seed: UInt64(seed))
