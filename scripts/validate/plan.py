@@ -28,12 +28,22 @@ class PlanError(Exception):
 # --------------------------------------------------------------------------
 
 def load(path):
-    """The plan in `path` as a dict (the JSON of `simulate export`), checked by `unsupported`."""
-    with open(path) as f:
-        plan = json.load(f)
+    """The plan in `path` as a dict (the JSON of `simulate export`), checked by `unsupported`.
+    Raises PlanError, `file[:line:col]: error:` with the reason and the fix, for a file that
+    cannot be read, is not JSON, or holds a plan this runner cannot execute."""
+    export = "give the JSON that `simulate export STRATEGY --json` writes"
+    try:
+        with open(path) as f:
+            plan = json.load(f)
+    except OSError as exc:
+        raise PlanError(f"{path}: error: cannot read the plan ({exc.strerror}); {export}") from None
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{path}:{exc.lineno}:{exc.colno}: error: the plan is not JSON ({exc.msg}); {export}") from None
+    if not isinstance(plan, dict):
+        raise PlanError(f"{path}:1:1: error: the plan is a JSON {type(plan).__name__}, not an object; {export}")
     problems = unsupported(plan)
     if problems:
-        raise PlanError(f"{path}: " + "; ".join(problems))
+        raise PlanError(f"{path}: error: this runner cannot execute the plan exactly: " + "; ".join(problems))
     return plan
 
 

@@ -1263,7 +1263,11 @@ def parse(argv=None):
 
 def main(argv=None):
     args = parse(argv)
-    plan = planlib.load(args.plan)
+    try:
+        plan = planlib.load(args.plan)
+    except planlib.PlanError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if args.smoke:
         plan = planlib.smoke(plan)
     if args.seq:

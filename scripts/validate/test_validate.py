@@ -66,6 +66,29 @@ class TestPlans(unittest.TestCase):
         finally:
             os.remove(f.name)
 
+    def test_unreadable_plans_are_located_errors(self):
+        """A missing file, broken JSON or a JSON that is not an object: `file[:line:col]:
+        error:` with the reason and what to give instead."""
+        with tempfile.TemporaryDirectory() as d:
+            missing = os.path.join(d, "missing.json")
+            with self.assertRaises(planlib.PlanError) as caught:
+                planlib.load(missing)
+            self.assertTrue(str(caught.exception).startswith(f"{missing}: error: cannot read the plan"))
+            broken = os.path.join(d, "broken.json")
+            with open(broken, "w") as f:
+                f.write('{"gpus": 2,\n  "mesh": [}\n')
+            with self.assertRaises(planlib.PlanError) as caught:
+                planlib.load(broken)
+            self.assertTrue(str(caught.exception).startswith(f"{broken}:2:12: error: the plan is not JSON"),
+                            str(caught.exception))
+            self.assertIn("simulate export", str(caught.exception))
+            array = os.path.join(d, "array.json")
+            with open(array, "w") as f:
+                f.write("[]")
+            with self.assertRaises(planlib.PlanError) as caught:
+                planlib.load(array)
+            self.assertIn(f"{array}:1:1: error: the plan is a JSON list", str(caught.exception))
+
     def test_roles_of_tp_dp(self):
         plan = load_plan("llama-1b-tp2-dp2")
         r3 = planlib.Role(plan, 3)
@@ -411,6 +434,17 @@ class TestOnCPU(unittest.TestCase):
         for name, loss in losses.items():
             self.assertAlmostEqual(loss, losses["llama-1b-base"], delta=2e-3, msg=name)
             self.assertTrue(math.isfinite(loss))
+
+    def test_a_plan_that_cannot_be_read_is_bad_input(self):
+        """run.py on a missing plan: its located error on stderr and exit status 2, no
+        traceback."""
+        with tempfile.TemporaryDirectory() as d:
+            missing = os.path.join(d, "missing.json")
+            done = subprocess.run([sys.executable, os.path.join(HERE, "run.py"), missing, "--out",
+                                   os.path.join(d, "out.json"), "--cpu"], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertTrue(done.stderr.startswith(f"{missing}: error: cannot read the plan"), done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
 
     def test_pipelined_runs_split_their_host_time(self):
         """A pipeline's ranks report the host time of their forward and backward steps,
