@@ -17,6 +17,7 @@ memory over the timed iterations, the losses and the software versions.
 
 import argparse
 import contextlib
+import gc
 import glob
 import json
 import math
@@ -1012,11 +1013,15 @@ def worker(rank, world, plan, args):
 
         times, host_times, host_split, losses = [], [], [], []
         sampler = GpuSampler(device) if cuda else None
+        if args.manual_gc:
+            gc.disable()
         for it in range(args.warmup + args.iterations):
             if it == args.warmup and cuda:
                 sync()
                 torch.cuda.reset_peak_memory_stats(device)
                 sampler.start()
+            if args.manual_gc:
+                gc.collect()  # between iterations, untimed, as Megatron-LM's --manual-gc does
             sync()
             dist.barrier()
             sync()
@@ -1032,6 +1037,8 @@ def worker(rank, world, plan, args):
             losses.append(loss)
         if sampler is not None:
             sampler.stop()
+        if args.manual_gc:
+            gc.enable()
         clock_mhz, power_w = sampler.medians() if sampler is not None else (None, None)
         if args.profile and cuda:
             profile_iteration(runner, sync, f"{args.profile}.rank{rank}", args.profile_lean)
@@ -1211,6 +1218,7 @@ def write_result(plan, args, everyone):
         # Per rank, the median SM clock and power over the timed iterations (null without
         # NVML): a GPU held below its clocks (power or heat) runs every kernel slower.
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
+        "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
         "sm_clock_mhz": [r["sm_clock_mhz"] for r in everyone],
         "power_w": [r["power_w"] for r in everyone],
         "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
@@ -1252,6 +1260,9 @@ def parse(argv=None):
                     help="after timing, profile one more iteration: PATH.rankR.json (kernel summary) and .trace.json.gz")
     ap.add_argument("--bind-cpus", action="store_true",
                     help="pin each rank to the CPUs of its GPU's NUMA node (as torchrun --numa-binding does)")
+    ap.add_argument("--manual-gc", action="store_true",
+                    help="no automatic garbage collection during iterations, one collection between them "
+                         "(Megatron-LM's --manual-gc): a collection inside an iteration stalls that rank's host")
     ap.add_argument("--profile-lean", action="store_true",
                     help="with --profile: record only the GPU's activity and launch calls, which costs the host "
                          "far less than recording every op, and write PATH.rankR.timeline.json.gz, not the full trace")
