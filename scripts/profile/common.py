@@ -432,6 +432,23 @@ def free_port(rng=None):
         return s.getsockname()[1]
 
 
+def first_result(queue, procs, what, timeout_s=400.0):
+    """The first item a group of processes puts on `queue`. Exits with `what` as soon as one
+    of them dies (its traceback is already on standard error) or after `timeout_s`, killing
+    the rest, rather than leaving the caller blocked until its own timeout."""
+    import queue as queues
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return queue.get(timeout=1)
+        except queues.Empty:
+            died = any(p.exitcode not in (None, 0) for p in procs)
+            if died or time.monotonic() > deadline:
+                for p in procs:
+                    p.kill()
+                sys.exit(f"{what} " + ("failed (see its traceback above)" if died else f"gave no result in {timeout_s:.0f} s"))
+
+
 def address_in_use(exc):
     """Whether a failed spawn died because the rendezvous port was taken."""
     text = str(exc)

@@ -449,7 +449,7 @@ def measure_collectives(table, repeats, gpus):
     procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE)) for r in range(gpus)]
     for p in procs:
         p.start()
-    results = queue.get(timeout=400)
+    results = common.first_result(queue, procs, "host.py: a collective rank", timeout_s=400)
     for p in procs:
         p.join(timeout=60)
     values = {}

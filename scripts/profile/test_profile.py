@@ -165,6 +165,32 @@ class TestRendezvousPorts(unittest.TestCase):
         self.assertFalse(common.address_in_use(RuntimeError("CUDA out of memory")))
 
 
+class TestFirstResult(unittest.TestCase):
+    """common.first_result: the first item put on the queue, or an exit as soon as one of
+    the processes dies, not after the timeout."""
+
+    def test_returns_what_is_put(self):
+        import multiprocessing
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        queue.put({"ok": 1})
+        self.assertEqual(common.first_result(queue, [], "test", timeout_s=5), {"ok": 1})
+
+    def test_a_dead_process_ends_the_wait(self):
+        import multiprocessing
+        import time
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        dead = ctx.Process(target=sys.exit, args=(3,))
+        dead.start()
+        dead.join()
+        started = time.monotonic()
+        with self.assertRaises(SystemExit) as caught:
+            common.first_result(queue, [dead], "a test rank", timeout_s=60)
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertIn("a test rank failed", str(caught.exception))
+
+
 class TestGrids(unittest.TestCase):
     def test_gemm_grid_size_and_alignment(self):
         g = gemm.gemm_grid()

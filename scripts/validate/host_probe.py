@@ -27,7 +27,6 @@ iteration and the median microseconds per call by (kind, thread).
 import argparse
 import json
 import os
-import queue as queues
 import sys
 import threading
 import time
@@ -191,15 +190,7 @@ def main(argv=None):
         procs = [ctx.Process(target=worker, args=(r, world, plan, args, variant, queue)) for r in range(world)]
         for p in procs:
             p.start()
-        everyone = None
-        while everyone is None:
-            try:
-                everyone = queue.get(timeout=2)
-            except queues.Empty:  # fail fast when a rank died
-                if any(p.exitcode not in (None, 0) for p in procs):
-                    for p in procs:
-                        p.kill()
-                    sys.exit(f"host_probe.py: a rank of variant {variant} failed (see its traceback above)")
+        everyone = common.first_result(queue, procs, f"host_probe.py: a rank of variant {variant}", timeout_s=600)
         for p in procs:
             p.join(timeout=60)
         results["variants"][variant] = everyone
