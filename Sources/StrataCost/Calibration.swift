@@ -87,23 +87,21 @@ extension MeasuredCostModel {
         }
         for key in bandwidth.keys.sorted() {
             let curve = bandwidth[key]!
-            if let points = norms[key], !points.isEmpty {
-                // Norms are read from their (rows, width) plane, not the bytes curve.
-                let errors = points.indices.compactMap { index -> Double? in
+            let errors: [Double]
+            if let points = norms[key] {  // norms: their (rows, width) plane
+                errors = points.indices.compactMap { index -> Double? in
                     var others = points
                     let held = others.remove(at: index)
                     return Self.normSeconds(others, tokens: held.tokens, hidden: held.hidden, bytes: held.bytes)
                         .map { $0 / held.seconds - 1 }
                 }
-                let family = key.replacingOccurrences(of: "/", with: " ")
-                if let error = InterpolationError(family: prefix + family, precision: curve.dtype, errors: errors) { result.append(error) }
-                continue
-            }
-            let errors = curve.points.indices.compactMap { index -> Double? in
-                var others = curve
-                let held = others.points.remove(at: index)
-                guard !others.points.isEmpty else { return nil }
-                return held.bytesPerSecond / others.bandwidth(at: exp(held.logBytes)) - 1
+            } else {  // the other ops: their bytes curve
+                errors = curve.points.indices.compactMap { index -> Double? in
+                    var others = curve
+                    let held = others.points.remove(at: index)
+                    guard !others.points.isEmpty else { return nil }
+                    return held.bytesPerSecond / others.bandwidth(at: exp(held.logBytes)) - 1
+                }
             }
             let family = key.replacingOccurrences(of: "/", with: " ")
             if let error = InterpolationError(family: prefix + family, precision: curve.dtype, errors: errors) { result.append(error) }

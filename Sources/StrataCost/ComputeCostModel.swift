@@ -363,7 +363,7 @@ public struct MeasuredCostModel: ComputeCostModel {
                                                      group: Double(heads) / Double(max(1, kvHeads)), causal: causal) else { return nil }
             return pass == .backwardInput || pass == .backwardWeight ? scaled / 2 : scaled
         case let .layerNorm(tokens, hidden), let .rmsNorm(tokens, hidden):
-            if let key = Self.elementwiseKey(family, pass), let points = norms[key], !points.isEmpty {
+            if let key = Self.elementwiseKey(family, pass), let points = norms[key] {
                 return Self.normSeconds(points, tokens: Double(tokens), hidden: Double(hidden), bytes: work.bytes)
             }
             return memoryBoundSeconds(family: family, pass: pass, work: work)

@@ -38,4 +38,12 @@ public struct CriticalPath: Hashable, Sendable {
 
     /// The path's length: the iteration time.
     public var total: SimTime { shares.reduce(.zero) { $0 + $1.time } }
+
+    /// The fraction of the path's length spent on `kind` (`launch`: waiting for the host);
+    /// 0 for an empty path or a kind not on it.
+    public func fraction(of kind: String) -> Double {
+        let length = total.seconds
+        guard length > 0, let share = shares.first(where: { $0.kind == kind }) else { return 0 }
+        return share.time.seconds / length
+    }
 }

@@ -40,11 +40,9 @@ struct ValidateCommand: ParsableCommand {
             let options = try StrategyOptions.parse([file])
             let (_, resolved) = try Pipeline(options: options).resolve()
             let (_, result, metrics, _) = try Pipeline.simulate(resolved, traces: traces)
-            let path = result.criticalPath
-            let launch = path.shares.first { $0.kind == "launch" }?.time.seconds ?? 0
             rows.append(ValidationRow(strategy: measurement.strategy, gpus: measurement.gpus,
                                       measuredSeconds: measurement.seconds, predictedSeconds: metrics.iterationTimeSeconds,
-                                      hostShare: path.total.seconds > 0 ? launch / path.total.seconds : 0,
+                                      hostShare: result.criticalPath.fraction(of: "launch"),
                                       measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes)))
         }
         print(ValidationReport.render(rows, source: path))
@@ -122,19 +120,15 @@ enum ValidationReport {
                 : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element }.joined(separator: "  ")
         }
         guard !rows.isEmpty else { return "no measurements in \(source)" }
-        let time = rows.map { abs($0.timeError) }, memory = rows.map { abs($0.memoryError) }
         lines.append("")
-        lines.append("time:   mean |error| \(Format.percent(time.reduce(0, +) / Double(time.count))), max \(Format.percent(time.max()!))")
+        lines.append("time:   " + meanAndMax(rows.map { abs($0.timeError) }))
         let gpuPaced = rows.filter { $0.hostShare < hostPacedShare }.map { abs($0.timeError) }
         let hostPaced = rows.filter { $0.hostShare >= hostPacedShare }.map { abs($0.timeError) }
         if !gpuPaced.isEmpty, !hostPaced.isEmpty {
-            func summary(_ errors: [Double]) -> String {
-                "mean |error| \(Format.percent(errors.reduce(0, +) / Double(errors.count))), max \(Format.percent(errors.max()!)) over \(errors.count)"
-            }
-            lines.append("        host under \(Format.percent(hostPacedShare)) of the critical path: \(summary(gpuPaced)); " +
-                         "the rest: \(summary(hostPaced))")
+            lines.append("        host under \(Format.percent(hostPacedShare)) of the critical path: " +
+                         "\(meanAndMax(gpuPaced)) over \(gpuPaced.count); the rest: \(meanAndMax(hostPaced)) over \(hostPaced.count)")
         }
-        lines.append("memory: mean |error| \(Format.percent(memory.reduce(0, +) / Double(memory.count))), max \(Format.percent(memory.max()!))")
+        lines.append("memory: " + meanAndMax(rows.map { abs($0.memoryError) }))
         lines.append("rank agreement by time: Kendall τ = \(Format.fixed(kendallTau(rows.map(\.measuredSeconds), rows.map(\.predictedSeconds)), 3)) over \(rows.count) strategies")
         return lines.joined(separator: "\n")
     }
@@ -142,6 +136,11 @@ enum ValidationReport {
     /// The host share of the critical path from which a prediction counts as paced by the
     /// host in the summary.
     static let hostPacedShare = 0.1
+
+    /// "mean |error| 3.4 %, max 5.4 %" of non-empty absolute errors.
+    private static func meanAndMax(_ errors: [Double]) -> String {
+        "mean |error| \(Format.percent(errors.reduce(0, +) / Double(errors.count))), max \(Format.percent(errors.max()!))"
+    }
 
     private static func signed(_ fraction: Double) -> String {
         (fraction >= 0 ? "+" : "") + Format.percent(fraction)
