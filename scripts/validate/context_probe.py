@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
@@ -35,40 +34,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 
-class ClockSampler:
-    """NVML's SM clock (MHz) and power (W) every `interval_s` on a background thread."""
-
-    def __init__(self, interval_s=0.002):
-        self.samples, self._stop, self._thread = [], threading.Event(), None
-        self.interval_s = interval_s
-
-    def __enter__(self):
-        def loop():
-            while not self._stop.is_set():
-                try:
-                    self.samples.append((torch.cuda.clock_rate(), torch.cuda.power_draw() / 1e3))
-                except Exception:
-                    return
-                self._stop.wait(self.interval_s)
-        self._thread = threading.Thread(target=loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def medians(self):
-        if not self.samples:
-            return None, None
-        clocks = sorted(c for c, _ in self.samples)
-        watts = sorted(w for _, w in self.samples)
-        return clocks[len(clocks) // 2], watts[len(watts) // 2]
-
-
 def timed(fn, iterations, between=None, interval_s=0.002):
-    """Median microseconds of fn() over `iterations` CUDA-event brackets, with `between()`
-    (untimed) after each; plus the median clock and power while they ran."""
+    """Median (p10, p90) microseconds of fn() over `iterations` CUDA-event brackets, with
+    `between()` (untimed) after each; plus the median clock and power NVML read while they
+    ran (the validation runner's `GpuSampler`, every `interval_s`)."""
     for _ in range(3):
         fn()
         if between:
@@ -76,18 +45,21 @@ def timed(fn, iterations, between=None, interval_s=0.002):
     torch.cuda.synchronize()
     starts = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
     ends = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
-    with ClockSampler(interval_s) as sampler:
-        for i in range(iterations):
-            starts[i].record()
-            fn()
-            ends[i].record()
-            if between:
-                between()
-        torch.cuda.synchronize()
-    us = sorted(s.elapsed_time(e) * 1e3 for s, e in zip(starts, ends))
+    sampler = common.validation_runner().GpuSampler(None, interval_s=interval_s)
+    sampler.start()
+    for i in range(iterations):
+        starts[i].record()
+        fn()
+        ends[i].record()
+        if between:
+            between()
+    torch.cuda.synchronize()
+    sampler.stop()
     clock, watts = sampler.medians()
-    return {"median_us": us[len(us) // 2], "p10_us": us[len(us) // 10], "p90_us": us[9 * len(us) // 10],
-            "sm_clock_mhz": clock, "power_w": watts, "iterations": iterations, "clock_samples": len(sampler.samples)}
+    result = common.summarize([s.elapsed_time(e) * 1e3 for s, e in zip(starts, ends)])
+    result.pop("samples")
+    return {**result, "sm_clock_mhz": clock, "power_w": watts, "iterations": iterations,
+            "clock_samples": len(sampler.samples)}
 
 
 def products(report):

@@ -171,14 +171,7 @@ def main(argv=None):
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         ap.error(f"unknown variant {unknown[0]!r}; known: {', '.join(VARIANTS)}")
-    try:
-        plan = planlib.load(args.plan)
-    except planlib.PlanError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    if args.smoke:
-        plan = planlib.smoke(plan)
-    plan["model"]["seq"] = args.seq
+    plan = planlib.load_for_run(args.plan, args.smoke, args.seq)
     world = plan["gpus"]
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")

@@ -47,6 +47,22 @@ def load(path):
     return plan
 
 
+def load_for_run(path, small=False, seq=None):
+    """The plan in `path` as a runner executes it: its small copy (`smoke`) with `small`,
+    its model at sequence `seq` when given. A plan that cannot be loaded (`load`) is bad
+    input: its located error goes to standard error and the process exits with status 2."""
+    try:
+        plan = load(path)
+    except PlanError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+    if small:
+        plan = smoke(plan)
+    if seq:
+        plan["model"]["seq"] = seq
+    return plan
+
+
 def unsupported(plan):
     """Every reason this runner cannot execute `plan` exactly, as sentences (empty: it can)."""
     out = []

@@ -1274,15 +1274,8 @@ def parse(argv=None):
 
 def main(argv=None):
     args = parse(argv)
-    try:
-        plan = planlib.load(args.plan)
-    except planlib.PlanError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    if args.smoke:
-        plan = planlib.smoke(plan)
+    plan = planlib.load_for_run(args.plan, args.smoke, args.seq)
     if args.seq:
-        plan["model"]["seq"] = args.seq
         plan["strategy"] = f"{plan['strategy']} (seq {args.seq})"  # the result says it is not the plan as exported
     world = plan["gpus"]
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:

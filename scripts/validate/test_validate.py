@@ -31,6 +31,12 @@ import run_all  # noqa: E402
 PLANS = os.path.join(HERE, "..", "..", "traces", "validation", "h100-sxm", "plans")
 
 
+def load_runner():
+    """scripts/validate/run.py, loaded by path: scripts/profile has a run.py too, and both
+    folders are on sys.path when the two suites run in one process."""
+    return planlib.common.validation_runner()
+
+
 def load_plan(name):
     with open(os.path.join(PLANS, name + ".json")) as f:
         return json.load(f)
@@ -312,7 +318,7 @@ class TestGpuSampler(unittest.TestCase):
 
     def test_samples_until_stopped_and_gives_medians(self):
         import time
-        run = planlib.common.validation_runner()  # by path: scripts/profile has a run.py too
+        run = load_runner()
         readings = iter([(1980.0, 650.0), (1755.0, 700.0), (1980.0, 690.0)])
 
         def read():
@@ -328,7 +334,7 @@ class TestGpuSampler(unittest.TestCase):
         self.assertEqual(sampler.medians(), (1980.0, 690.0))
 
     def test_no_nvml_records_nothing(self):
-        run = planlib.common.validation_runner()  # by path: scripts/profile has a run.py too
+        run = load_runner()
 
         def read():
             raise ModuleNotFoundError("pynvml")
@@ -344,25 +350,25 @@ class TestProfileSummary(unittest.TestCase):
     intervals, and an idle gap is the host's fault only until the next kernel's launch."""
 
     def test_union_counts_overlap_once(self):
-        run = planlib.common.validation_runner()  # by path: scripts/profile has a run.py too
+        run = load_runner()
         self.assertEqual(run.union_us([(0, 5), (3, 8), (10, 12)]), 10)
 
     def test_idle_split_between_host_and_dependencies(self):
-        run = planlib.common.validation_runner()  # by path: scripts/profile has a run.py too
+        run = load_runner()
         # Gap 10-15: the next kernel's launch ended at 13, so 3 us waited for the host and
         # 2 for something else; gap 20-30: launched at 5, long before, so all 10 are other.
         gpu = [(0, 10, "a", "kernel", 1), (15, 20, "b", "kernel", 2), (30, 40, "nccl", "kernel", 3)]
         self.assertEqual(run.idle_split_us(gpu, {1: -1, 2: 13, 3: 5}), (3, 12))
 
     def test_cpulists_read_and_written(self):
-        run = planlib.common.validation_runner()  # by path: scripts/profile has a run.py too
+        run = load_runner()
         self.assertEqual(run.parse_cpulist("0-3,8,10-11\n"), {0, 1, 2, 3, 8, 10, 11})
         self.assertEqual(run.compact_cpulist([11, 0, 1, 2, 3, 8, 10]), "0-3,8,10-11")
         self.assertEqual(run.compact_cpulist([]), "")
 
     def test_timeline_keeps_names_once(self):
         import gzip
-        run = planlib.common.validation_runner()  # by path: scripts/profile has a run.py too
+        run = load_runner()
         gpu = [(100, 110, "k<float>", "kernel", 1, 7), (115, 120, "k<half>", "kernel", 2, 7)]
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "t.json.gz")
