@@ -49,5 +49,24 @@ class TestCompareRuns(unittest.TestCase):
                                                     "No such file or directory; give a folder run_all.py wrote")
 
 
+    def test_run_results_by_folder_or_glob_in_milliseconds(self):
+        """run.py's result files stand in for a measurements.csv, named after their plan up
+        to the first dot; files without a median (profile summaries) are passed over."""
+        with tempfile.TemporaryDirectory() as d:
+            a = folder(d, "a", ["x,1,0.200,0,0\n", "y,2,0.100,0,0\n"])
+            runs = os.path.join(d, "runs")
+            os.makedirs(runs)
+            for name, body in (("x.r1.json", '{"median_s": 0.25}'), ("x.r2.json", '{"median_s": 0.3}'),
+                               ("x.rank0.json", '{"wall_us": 1}')):
+                with open(os.path.join(runs, name), "w") as f:
+                    f.write(body)
+            code, out = self.run_main(["--ms", a, os.path.join(runs, "*.r2.json")])
+            self.assertEqual(code, 0)
+            self.assertEqual(out.splitlines()[1].split(), ["x", "200.0", "ms", "300.0", "ms"])
+            with self.assertRaises(SystemExit) as raised:
+                self.run_main([a, os.path.join(runs, "*.r9.json")])
+            self.assertIn("*.r9.json: error: no measurements.csv and no run.py result files", str(raised.exception))
+
+
 if __name__ == "__main__":
     unittest.main()
