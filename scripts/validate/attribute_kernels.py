@@ -2,6 +2,7 @@
 """GPU time of a profiled runner iteration, by the autograd op that launched each kernel.
 
     python3 scripts/validate/attribute_kernels.py PATH.rank0.trace.json.gz [--top N]
+    python3 scripts/validate/attribute_kernels.py PATH.rank0.trace.json.gz --list nvjet [--top N]
 
 Reads the Chrome trace `run.py --profile PATH` writes and sums each kernel's (and each
 copy's and memset's) GPU time under the op that launched it: the autograd node for backward
@@ -9,6 +10,8 @@ kernels (`MulBackward0`, `ScaledDotProductFlashAttentionBackward0`, ...), else t
 `aten::` op on the launching thread (`aten::linear > aten::addmm`). Kernel names alone do
 not say which model op they belong to (`vectorized_elementwise_kernel` serves dozens); this
 does, and is how docs/accuracy.md found RoPE, gradient accumulation and the fp32 loss.
+With `--list NAME`, lists instead the first kernels whose name contains NAME, in the order
+they ran, with each one's time: one layer's products one by one, to set beside the tables.
 """
 
 import argparse
@@ -51,13 +54,19 @@ def attribute(events):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("trace", help="PATH.rankR.trace.json.gz from run.py --profile PATH")
-    parser.add_argument("--top", type=int, default=45, help="how many ops to list (default 45)")
+    parser.add_argument("--top", type=int, default=45, help="how many ops (or kernels) to list (default 45)")
+    parser.add_argument("--list", metavar="NAME", help="list the kernels whose name contains NAME, in order")
     args = parser.parse_args(argv)
     try:
         events = [e for e in read_events(args.trace) if e.get("ph") == "X"]
     except TraceError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.list:
+        kernels = sorted((e for e in events if e.get("cat") == "kernel" and args.list in e["name"]), key=lambda e: e["ts"])
+        for e in kernels[:args.top]:
+            print(f"{e['dur']:9.1f} us  {e['name'][:100]}")
+        return 0
     totals = attribute(events)
     print(f"attributed GPU time {sum(t for t, _ in totals.values()) / 1e3:.2f} ms")
     for name, (us, count) in sorted(totals.items(), key=lambda kv: -kv[1][0])[:args.top]:

@@ -267,6 +267,30 @@ class TestTable(unittest.TestCase):
                                               "b,2,0.25,0.2,0.3,10,200,400,10.9,9.5"])
 
 
+class TestAttributeKernels(unittest.TestCase):
+    """attribute_kernels.py --list: the matching kernels in the order they ran, each with
+    its own time."""
+
+    def test_list_in_launch_order(self):
+        import contextlib
+        import io
+        import attribute_kernels
+
+        def kernel(name, ts, dur):
+            return {"ph": "X", "cat": "kernel", "name": name, "ts": ts, "dur": dur, "args": {"correlation": ts}}
+        with tempfile.TemporaryDirectory() as d:
+            trace = os.path.join(d, "t.json")
+            with open(trace, "w") as f:
+                json.dump({"traceEvents": [kernel("nvjet_b", 20, 45.0), kernel("elementwise", 10, 3.0),
+                                           kernel("nvjet_a", 5, 170.5), kernel("nvjet_c", 30, 60.0)]}, f)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = attribute_kernels.main([trace, "--list", "nvjet", "--top", "2"])
+        self.assertEqual(code, 0)
+        self.assertEqual([line.split() for line in out.getvalue().splitlines()],
+                         [["170.5", "us", "nvjet_a"], ["45.0", "us", "nvjet_b"]])
+
+
 class TestHostOps(unittest.TestCase):
     def test_nested_events_are_summed_per_call_on_the_same_thread(self):
         def x(name, ts, dur, tid=1, cat="cpu_op"):
