@@ -62,6 +62,25 @@ def timed(fn, iterations, between=None, interval_s=0.002):
             "clock_samples": len(sampler.samples)}
 
 
+def rotated_operands(m, n, k, weight_scale, sets=8):
+    """`sets` random [m, k] activations and [n, k] weights (times `weight_scale`), bf16, so
+    that consecutive products read operands from memory as a model's layers do."""
+    a = [torch.randn(m, k, device="cuda", dtype=torch.bfloat16) for _ in range(sets)]
+    w = [torch.randn(n, k, device="cuda", dtype=torch.bfloat16) * weight_scale for _ in range(sets)]
+    return a, w
+
+
+def rotating_product(a, w):
+    """A zero-argument call that runs torch.mm on the next set of `a` and `w` (transposed,
+    as the tables time nn.Linear's product) each time."""
+    state = {"i": 0}
+
+    def mm():
+        i = state["i"] = (state["i"] + 1) % len(a)
+        torch.mm(a[i], w[i].t())
+    return mm
+
+
 def products(report):
     dev = "cuda"
     filler_src = torch.randn(64 << 20, device=dev, dtype=torch.bfloat16)  # 128 MiB
@@ -71,22 +90,16 @@ def products(report):
         filler_dst.copy_(filler_src)
 
     for m, n, k in [(4096, 8192, 2048), (4096, 2048, 8192), (8192, 1024, 1024), (8192, 4096, 1024)]:
-        sets = 8
         for scale_name, scale in (("randn", 1.0), ("weights_std_0.02", 0.02)):
-            a = [torch.randn(m, k, device=dev, dtype=torch.bfloat16) for _ in range(sets)]
-            b = [(torch.randn(n, k, device=dev, dtype=torch.bfloat16) * scale).t() for _ in range(sets)]
-            state = {"i": 0}
-
-            def mm():
-                i = state["i"] = (state["i"] + 1) % sets
-                torch.mm(a[i], b[i])
+            a, w = rotated_operands(m, n, k, scale)
+            mm = rotating_product(a, w)
             for loop, between in (("back_to_back", None), ("with_memory_bound_between", memory_bound)):
                 r = timed(mm, 200, between)
                 r.update(m=m, n=n, k=k, data=scale_name, loop=loop)
                 report.append(r)
                 print(f"[probe] mm {m}x{n}x{k} {scale_name:16s} {loop:26s} {r['median_us']:8.1f} us "
                       f"{r['sm_clock_mhz']} MHz {r['power_w']:.0f} W", flush=True)
-            del a, b
+            del a, w, mm
             torch.cuda.empty_cache()
 
 
@@ -95,16 +108,8 @@ def duty_cycle(report):
     by an untimed spin kernel of about its length (torch.cuda._sleep: the SMs idle, the
     power drops, L2 keeps its lines), sampling the clock every millisecond. If the table's
     loop is slower because it holds the power limit, the clock says so."""
-    dev = "cuda"
     m, n, k = 4096, 8192, 2048
-    sets = 8
-    a = [torch.randn(m, k, device=dev, dtype=torch.bfloat16) for _ in range(sets)]
-    b = [(torch.randn(n, k, device=dev, dtype=torch.bfloat16) * 0.02).t() for _ in range(sets)]
-    state = {"i": 0}
-
-    def mm():
-        i = state["i"] = (state["i"] + 1) % sets
-        torch.mm(a[i], b[i])
+    mm = rotating_product(*rotated_operands(m, n, k, 0.02))
     clock_hz = torch.cuda.clock_rate() * 1e6
     for loop, between in (("back_to_back", None),
                           ("spin_between", lambda: torch.cuda._sleep(int(170e-6 * clock_hz))),
@@ -122,20 +127,18 @@ def kernels(report):
     weight) and as the runner does (F.linear on a sequence-first [s, 1, k] activation, after
     an RMS norm that writes it), 40 calls each."""
     from torch.profiler import ProfilerActivity, profile
-    dev = "cuda"
     m, n, k = 4096, 8192, 2048
-    sets = 8
-    a = [torch.randn(m, k, device=dev, dtype=torch.bfloat16) for _ in range(sets)]
-    w = [torch.randn(n, k, device=dev, dtype=torch.bfloat16) * 0.02 for _ in range(sets)]
+    a, w = rotated_operands(m, n, k, 0.02)
     x = [t.view(m, 1, k) for t in a]
-    norm_w = torch.ones(k, device=dev, dtype=torch.bfloat16)
+    norm_w = torch.ones(k, device="cuda", dtype=torch.bfloat16)
+    table_mm = rotating_product(a, w)
 
     def table_call(i):
-        torch.mm(a[i % sets], w[i % sets].t())
+        table_mm()
 
     def runner_call(i):
-        h = F.rms_norm(x[i % sets], (k,), norm_w)
-        F.linear(h, w[i % sets])
+        h = F.rms_norm(x[i % len(x)], (k,), norm_w)
+        F.linear(h, w[i % len(w)])
     for name, call in (("table_mm", table_call), ("runner_norm_linear", runner_call)):
         for i in range(5):
             call(i)
