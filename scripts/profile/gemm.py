@@ -146,38 +146,21 @@ def make_case(ctx, dtype, m, n, k, warm_activations=True):
             sz = (t.rand(k // INT4_GROUP, n, 2, device=dev, dtype=t.bfloat16) * 0.02 + 0.001)
             sets.append((x, wp, sz))
     one = t.ones((), device=dev, dtype=t.float32)
-    touch = [t_set[0].view(t.uint8) for t_set in sets] if warm_activations else None
-
-    def warm(i):
-        if touch is not None:
-            touch[i % nsets].bitwise_or_(0)  # reads and writes every byte of A; values unchanged
-
-    if dtype == "bf16":
-        impl = "torch.mm"
-        def call(i):
-            a, b = sets[i % nsets]
-            warm(i)
-            return lambda: t.mm(a, b)
-    elif dtype == "fp8_e4m3":
-        impl = "torch._scaled_mm"
-        def call(i):
-            a, b = sets[i % nsets]
-            warm(i)
-            return lambda: t._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=t.bfloat16)
-    elif dtype == "int8":
-        impl = "torch._int_mm"
-        def call(i):
-            a, b = sets[i % nsets]
-            warm(i)
-            return lambda: t._int_mm(a, b)
-    elif dtype == "int4":
-        impl = "torch._weight_int4pack_mm"
-        def call(i):
-            x, wp, sz = sets[i % nsets]
-            warm(i)
-            return lambda: t._weight_int4pack_mm(x, wp, INT4_GROUP, sz)
-    else:
+    products = {
+        "bf16": lambda a, b: t.mm(a, b),
+        "fp8_e4m3": lambda a, b: t._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=t.bfloat16),
+        "int8": lambda a, b: t._int_mm(a, b),
+        "int4": lambda x, wp, sz: t._weight_int4pack_mm(x, wp, INT4_GROUP, sz),
+    }
+    if dtype not in products:
         raise ValueError(dtype)
+    product, impl = products[dtype], IMPL_OF[dtype]
+
+    def call(i):
+        operands = sets[i % nsets]
+        if warm_activations:
+            operands[0].view(t.uint8).bitwise_or_(0)  # rewrites every byte of A in L2; values unchanged
+        return lambda: product(*operands)
     return impl, call
 
 
