@@ -179,6 +179,8 @@ def main(argv=None):
                         help="warm (default): A rewritten just before each product, in L2 as in a model; "
                              "cold: A rotated from memory like B")
     args = parser.parse_args(argv)
+    if args.burst_ms <= 0 or args.cooldown_ms < 0:
+        parser.error("--burst-ms must be above 0 and --cooldown-ms at least 0")
     common.install_sigterm_exit()
     ctx = common.DeviceContext(args)
     table = ctx.table("gemm.csv", COLUMNS)

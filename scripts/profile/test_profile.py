@@ -418,8 +418,17 @@ class TestMergeTables(unittest.TestCase):
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestGemmCaseOnCPU(unittest.TestCase):
-    """gemm.make_case: warming A rewrites it in place (the product is unchanged), and the
-    cold method leaves it alone."""
+    """gemm.make_case: with A warmed before each product or not, a set's product is the
+    same every time it is called (the warming leaves A's values as they were)."""
+
+    def test_bursts_and_pauses_must_be_positive(self):
+        import contextlib
+        import io
+        for flags in (["--burst-ms", "0"], ["--cooldown-ms", "-1"]):
+            with contextlib.redirect_stderr(io.StringIO()) as err, self.assertRaises(SystemExit) as raised:
+                gemm.main(["--out", "unused"] + flags)
+            self.assertEqual(raised.exception.code, 2)
+            self.assertIn("--burst-ms must be above 0 and --cooldown-ms at least 0", err.getvalue())
 
     def test_warm_activations_keep_the_product(self):
         import types

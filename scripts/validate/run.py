@@ -1267,6 +1267,8 @@ def parse(argv=None):
                     help="with --profile: record only the GPU's activity and launch calls, which costs the host "
                          "far less than recording every op, and write PATH.rankR.timeline.json.gz, not the full trace")
     args = ap.parse_args(argv)
+    if args.profile_lean and not args.profile:
+        ap.error("--profile-lean changes how --profile PATH profiles; give --profile PATH too")
     if args.iterations < 1 or args.warmup < 0:
         ap.error("--iterations must be at least 1 and --warmup at least 0")
     return args

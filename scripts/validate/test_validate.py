@@ -384,6 +384,15 @@ class TestProfileSummary(unittest.TestCase):
         gpu = [(0, 10, "a", "kernel", 1), (15, 20, "b", "kernel", 2), (30, 40, "nccl", "kernel", 3)]
         self.assertEqual(run.idle_split_us(gpu, {1: -1, 2: 13, 3: 5}), (3, 12))
 
+    def test_lean_profile_without_a_profile_is_a_usage_error(self):
+        import contextlib
+        import io
+        run = load_runner()
+        with contextlib.redirect_stderr(io.StringIO()) as err, self.assertRaises(SystemExit) as raised:
+            run.parse(["p.json", "--out", "o.json", "--profile-lean"])
+        self.assertEqual(raised.exception.code, 2)
+        self.assertIn("give --profile PATH too", err.getvalue())
+
     def test_cpulists_read_and_written(self):
         run = load_runner()
         self.assertEqual(run.parse_cpulist("0-3,8,10-11\n"), {0, 1, 2, 3, 8, 10, 11})
