@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Device run (4 GPUs), back as $OUT/ab.tar.gz: the validation runner with and without one
+# Device run (4 GPUs, or 2 with 2-GPU PLANS), back as $OUT/ab.tar.gz: the validation runner with and without one
 # of its switches, each plan alternately, twice, on one machine, after the machine's CPU
 # and GPU layout (host.txt). FLAG names the switch (required), PLANS the plans, BUDGET the
 # seconds to stop starting runs at.

@@ -1000,6 +1000,49 @@ class GpuSampler:
                 planlib.summarize([w for _, w in self.samples])["median_s"])
 
 
+class GcPauses:
+    """Records the garbage collector's pauses inside the timed iterations (through
+    `gc.callbacks`). A full collection stalls a rank's host for milliseconds; its GPU
+    drains, and on a data-parallel or pipelined run the other ranks wait for it. So a run
+    slower than its GPU work can be told from one whose host stalled. `clock` (tests)
+    replaces time.perf_counter."""
+
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
+        self.iterations = []  # per timed iteration: [(generation, seconds), ...]
+        self.counting = False
+        self._started = None
+
+    def _callback(self, phase, info):
+        if phase == "start":
+            self._started = self.clock() if self.counting else None
+        elif phase == "stop" and self._started is not None:
+            self.iterations[-1].append((info["generation"], self.clock() - self._started))
+            self._started = None
+
+    def __enter__(self):
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._callback)
+
+    def begin_iteration(self):
+        self.iterations.append([])
+        self.counting = True
+
+    def end_iteration(self):
+        self.counting = False
+
+    def summary(self):
+        """Per timed iteration the seconds paused, the longest pause, and how many
+        collections of each generation (0, 1, 2) ran in all the timed iterations."""
+        pauses = [p for it in self.iterations for p in it]
+        return {"pause_s": [sum((s for _, s in it), 0.0) for it in self.iterations],
+                "longest_s": max((s for _, s in pauses), default=0.0),
+                "collections": [sum(1 for g, _ in pauses if g == gen) for gen in range(3)]}
+
+
 def worker(rank, world, plan, args):
     """One rank: set up, warm up, time, gather, and (rank 0) write the result."""
     device, gloo = join(rank, world, args.cpu, args.bind_cpus)
@@ -1015,26 +1058,30 @@ def worker(rank, world, plan, args):
         sampler = GpuSampler(device) if cuda else None
         if args.manual_gc:
             gc.disable()
-        for it in range(args.warmup + args.iterations):
-            if it == args.warmup and cuda:
+        with GcPauses() as collector:
+            for it in range(args.warmup + args.iterations):
+                if it == args.warmup and cuda:
+                    sync()
+                    torch.cuda.reset_peak_memory_stats(device)
+                    sampler.start()
+                if args.manual_gc:
+                    gc.collect()  # between iterations, untimed, as Megatron-LM's --manual-gc does
                 sync()
-                torch.cuda.reset_peak_memory_stats(device)
-                sampler.start()
-            if args.manual_gc:
-                gc.collect()  # between iterations, untimed, as Megatron-LM's --manual-gc does
-            sync()
-            dist.barrier()
-            sync()
-            t0 = time.perf_counter()
-            loss = runner.iteration()
-            issued = time.perf_counter()
-            sync()
-            t1 = time.perf_counter()
-            if it >= args.warmup:
-                times.append(t1 - t0)
-                host_times.append(issued - t0)
-                host_split.append((runner.host_forward_s, runner.host_backward_s))
-            losses.append(loss)
+                dist.barrier()
+                sync()
+                if it >= args.warmup:
+                    collector.begin_iteration()
+                t0 = time.perf_counter()
+                loss = runner.iteration()
+                issued = time.perf_counter()
+                sync()
+                t1 = time.perf_counter()
+                collector.end_iteration()
+                if it >= args.warmup:
+                    times.append(t1 - t0)
+                    host_times.append(issued - t0)
+                    host_split.append((runner.host_forward_s, runner.host_backward_s))
+                losses.append(loss)
         if sampler is not None:
             sampler.stop()
         if args.manual_gc:
@@ -1054,6 +1101,7 @@ def worker(rank, world, plan, args):
             "device": torch.cuda.get_device_name(device) if cuda else "cpu",
             "sm_clock_mhz": clock_mhz,
             "power_w": power_w,
+            "gc": collector.summary(),
         }
         everyone = [None] * world
         dist.all_gather_object(everyone, mine)
@@ -1219,6 +1267,13 @@ def write_result(plan, args, everyone):
         # NVML): a GPU held below its clocks (power or heat) runs every kernel slower.
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
+        # Per rank, the garbage collector's pauses inside the timed iterations: the median
+        # and the largest total per iteration, the longest single pause, and the count of
+        # collections by generation (0, 1, 2).
+        "gc_pause_median_s": [planlib.summarize(r["gc"]["pause_s"])["median_s"] for r in everyone],
+        "gc_pause_max_s": [max(r["gc"]["pause_s"], default=0.0) for r in everyone],
+        "gc_longest_pause_s": [r["gc"]["longest_s"] for r in everyone],
+        "gc_collections": [r["gc"]["collections"] for r in everyone],
         "sm_clock_mhz": [r["sm_clock_mhz"] for r in everyone],
         "power_w": [r["power_w"] for r in everyone],
         "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
@@ -1236,6 +1291,8 @@ def write_result(plan, args, everyone):
     print(f"[run] {plan['strategy']}: median {result['median_s']:.4f} s, host issue "
           f"{'/'.join(f'{h:.4f}' for h in result['host_issue_s'])} s, "
           f"peak {max(result['peak_allocated_bytes']) / 2**30:.2f} GiB allocated, "
+          f"gc pauses up to {max(result['gc_pause_max_s']) * 1e3:.1f} ms an iteration "
+          f"({'/'.join(str(sum(c)) for c in result['gc_collections'])} collections), "
           f"loss {losses[0]:.3f} -> {losses[-1]:.3f}", flush=True)
 
 

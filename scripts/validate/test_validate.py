@@ -369,6 +369,46 @@ class TestGpuSampler(unittest.TestCase):
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestGcPauses(unittest.TestCase):
+    """run.GcPauses counts the collector's pauses inside timed iterations only, per
+    iteration and by generation, and unhooks itself."""
+
+    def test_pauses_inside_iterations_only(self):
+        import gc
+        run = load_runner()
+        ticks = iter([0.0, 0.004, 1.0, 1.002, 2.0, 2.010, 3.0, 3.5])
+        with run.GcPauses(clock=lambda: next(ticks)) as pauses:
+            pauses.begin_iteration()
+            pauses._callback("start", {"generation": 0})
+            pauses._callback("stop", {"generation": 0})   # 4 ms
+            pauses._callback("start", {"generation": 2})
+            pauses._callback("stop", {"generation": 2})   # 2 ms
+            pauses.end_iteration()
+            pauses.begin_iteration()
+            pauses._callback("start", {"generation": 1})
+            pauses._callback("stop", {"generation": 1})   # 10 ms
+            pauses.end_iteration()
+            pauses._callback("start", {"generation": 2})  # between iterations: not counted
+            pauses._callback("stop", {"generation": 2})
+            self.assertIn(pauses._callback, gc.callbacks)
+        self.assertNotIn(pauses._callback, gc.callbacks)
+        summary = pauses.summary()
+        self.assertEqual([round(s, 6) for s in summary["pause_s"]], [0.006, 0.01])
+        self.assertAlmostEqual(summary["longest_s"], 0.01)
+        self.assertEqual(summary["collections"], [1, 1, 1])
+
+    def test_a_real_collection_is_seen(self):
+        import gc
+        run = load_runner()
+        with run.GcPauses() as pauses:
+            pauses.begin_iteration()
+            gc.collect()
+            pauses.end_iteration()
+        self.assertEqual(pauses.summary()["collections"][2], 1)
+        self.assertGreater(pauses.summary()["pause_s"][0], 0.0)
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestProfileSummary(unittest.TestCase):
     """The profile's arithmetic on a hand-made timeline: busy time is the union of the
     intervals, and an idle gap is the host's fault only until the next kernel's launch."""
