@@ -6,6 +6,6 @@
 # runs say whether a collection stalled a host.
 set -x
 BUDGET=90 bash scripts/device/collectives-2gpu.sh
-FLAG=--manual-gc BUDGET=${AB_BUDGET:-540} \
+FLAG=--manual-gc BUDGET=${AB_BUDGET:-370} \
   PLANS="gpt-350m-base gpt-350m-ddp2 gpt-350m-gpipe2 llama-1b-tp2 moe-ep2" \
   bash scripts/device/runner-ab.sh
