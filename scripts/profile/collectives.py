@@ -22,6 +22,14 @@ Timing: a barrier, then per-iteration CUDA events on each rank (launches
 queued behind a short spin kernel so host overhead stays out), median /
 p10 / p90 per rank, and the row holds the maximum over all ranks of each.
 
+nccl_choices.csv (with --nccl-choices): for every collective row NCCL logs a choice
+for (all-reduce, all-gather, reduce-scatter; all-to-all and send/recv are point-to-point
+and log none), the algorithm, protocol and channel count NCCL picked, read from its
+NCCL_DEBUG_SUBSYS=TUNING log on global rank 0 while that row was timed (the most common
+choice among the row's calls).  NCCL switches protocol with message size (LL, LL128,
+Simple), each with its own latency and bandwidth, so a curve through the measured sizes
+bends at the switch; Strata draws its lines through sizes of one choice.
+
 interference.csv: a bf16 GEMM and an all-reduce on separate CUDA streams of
 each rank; each alone, then both at once over a window of many iterations;
 the overlapped per-op times (ops wholly inside the overlap window) against
@@ -30,10 +38,13 @@ each alone give the slowdown of each side.
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
 
+import collections
 import datetime
 import math
 import os
+import re
 import sys
+import tempfile
 
 try:
     import torch
@@ -45,6 +56,11 @@ COLL_COLUMNS = ["op", "gpus", "group", "bytes", "dtype", "impl", "median_us", "p
                 "algbw_GBps", "busbw_GBps", "samples"]
 INTF_COLUMNS = ["gpus", "group", "victim", "gemm_m", "gemm_n", "gemm_k", "coll_op", "coll_bytes", "dtype",
                 "impl", "alone_median_us", "median_us", "p10_us", "p90_us", "slowdown", "samples"]
+CHOICE_COLUMNS = ["op", "gpus", "group", "bytes", "algorithm", "protocol", "channels", "calls"]
+NCCL_FUNCS = {"all_reduce": "AllReduce", "all_gather": "AllGather", "reduce_scatter": "ReduceScatter"}
+# NCCL's tuning line (src/enqueue.cc, NCCL_DEBUG_SUBSYS=TUNING), one per collective on rank 0
+# of its communicator: "AllReduce: 2097152 Bytes -> Algo RING proto SIMPLE channel{Lo..Hi}={0..23}".
+TUNING_LINE = re.compile(r"NCCL INFO (\w+): (\d+) Bytes -> Algo (\w+) proto (\w+) channel\{Lo\.\.Hi\}=\{(\d+)\.\.(\d+)\}")
 GEMM_SHAPES = [(8192, 8192, 8192), (4096, 4096, 4096)]
 INTF_BYTES = [64 << 20, 1 << 30]
 
@@ -160,6 +176,43 @@ def collective_call(ctx, op, nbytes, pg, members):
     return lambda i: fns[i % len(fns)]
 
 
+def nccl_choice(log_text, op, nbytes, gpus):
+    """The (algorithm, protocol, channels, calls) NCCL chose most often for `op` of `nbytes`
+    (nccl-tests' bytes) in `log_text`, a stretch of its TUNING log; None where it logged no
+    such call (point-to-point ops, or no log). NCCL logs all-gather and reduce-scatter by
+    their per-rank count, so their lines name nbytes / gpus."""
+    func = NCCL_FUNCS.get(op)
+    if func is None:
+        return None
+    logged = nbytes if op == "all_reduce" else nbytes // gpus
+    seen = collections.Counter()
+    for m in TUNING_LINE.finditer(log_text):
+        if m.group(1) == func and int(m.group(2)) == logged:
+            seen[(m.group(3), m.group(4), int(m.group(6)) - int(m.group(5)) + 1)] += 1
+    if not seen:
+        return None
+    (algorithm, protocol, channels), calls = seen.most_common(1)[0]
+    return algorithm, protocol, channels, calls
+
+
+class NcclLog:
+    """Global rank 0's NCCL debug file, read a row at a time: `mark()` before a row's calls,
+    `since(mark)` after them gives what NCCL logged in between (NCCL flushes every line)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def mark(self):
+        return os.path.getsize(self.path) if os.path.exists(self.path) else 0
+
+    def since(self, mark):
+        if not os.path.exists(self.path):
+            return ""
+        with open(self.path, errors="replace") as f:
+            f.seek(mark)
+            return f.read()
+
+
 def time_collective(ctx, call, target_s=0.05, min_iters=10, max_iters=100):
     """Warm up, agree on an iteration count, barrier, time per iteration; return max over ranks."""
     host, gpu = common.estimate(torch, call, iters=5)
@@ -172,7 +225,10 @@ def time_collective(ctx, call, target_s=0.05, min_iters=10, max_iters=100):
     return {"median_us": med, "p10_us": p10, "p90_us": p90, "samples": n}
 
 
-def run_collectives(ctx, table):
+def run_collectives(ctx, table, choices=None):
+    """Time every op and size on every partition into `table` (rank 0); with `choices`
+    (rank 0, --nccl-choices) also record what NCCL chose for each row."""
+    log = NcclLog(ctx.opts["nccl_log"]) if choices is not None else None
     deadline = common.Deadline(ctx.opts["coll_budget_s"])
     sizes = message_sizes(ctx.opts["quick"])
     for gpus, kind, partition in group_partitions(ctx.world):
@@ -185,8 +241,14 @@ def run_collectives(ctx, table):
                                    f"bytes={nbytes}; later rows not measured")
                     return
                 try:
+                    mark = log.mark() if log else 0
                     call = collective_call(ctx, op, nbytes, pg, members)
                     st = time_collective(ctx, call)
+                    choice = nccl_choice(log.since(mark), op, nbytes, gpus) if log else None
+                    if choice is not None:
+                        algorithm, protocol, channels, calls = choice
+                        choices.add(op=op, gpus=gpus, group=kind, bytes=nbytes, algorithm=algorithm,
+                                    protocol=protocol, channels=channels, calls=calls)
                     if table is not None:
                         algbw = nbytes / st["median_us"] / 1e3
                         table.add(op=op, gpus=gpus, group=kind, bytes=nbytes, dtype="bf16", impl="nccl",
@@ -312,6 +374,9 @@ def worker(rank, world, opts):
         os.makedirs(out_dir, exist_ok=True)
         if "collectives" in opts["families"]:
             tables["collectives"] = common.Table(os.path.join(out_dir, "collectives.csv"), COLL_COLUMNS, meta)
+        if "collectives" in opts["families"] and opts.get("nccl_log_dir"):
+            tables["nccl_choices"] = common.Table(os.path.join(out_dir, "nccl_choices.csv"), CHOICE_COLUMNS, meta)
+            opts["nccl_log"] = os.path.join(opts["nccl_log_dir"], f"nccl.{os.getpid()}.log")
         if "interference" in opts["families"]:
             tables["interference"] = common.Table(os.path.join(out_dir, "interference.csv"), INTF_COLUMNS, meta)
         names = [torch.cuda.get_device_name(i) for i in range(world)]
@@ -321,7 +386,7 @@ def worker(rank, world, opts):
     try:
         if "collectives" in opts["families"]:
             try:
-                run_collectives(ctx, tables.get("collectives"))
+                run_collectives(ctx, tables.get("collectives"), tables.get("nccl_choices"))
             finally:
                 if "collectives" in tables:
                     tables["collectives"].write()
@@ -346,6 +411,9 @@ def worker(rank, world, opts):
 def main(argv=None):
     p = common.family_parser(__doc__.splitlines()[0])
     p.add_argument("--families", default="collectives,interference")
+    p.add_argument("--nccl-choices", action="store_true",
+                   help="also write nccl_choices.csv: the algorithm, protocol and channels NCCL chose for "
+                        "each collective row, from its TUNING log (NCCL_DEBUG=INFO, to a file)")
     args = p.parse_args(argv)
     common.install_sigterm_exit()
     import torch.multiprocessing as mp
@@ -365,7 +433,14 @@ def main(argv=None):
         "intf_budget_s": budget * share["interference"] / total_share,
         "command": args.command or " ".join([os.path.basename(sys.executable)] + sys.argv),
         "date": args.date or common.utc_now_iso(),
+        "nccl_log_dir": None,
     }
+    if args.nccl_choices:
+        # Set before the ranks start, so every rank's NCCL reads them at init; only the log
+        # file (one per process, %p its pid) changes, the collectives themselves do not.
+        opts["nccl_log_dir"] = tempfile.mkdtemp(prefix="nccl-choices-")
+        os.environ.update(NCCL_DEBUG="INFO", NCCL_DEBUG_SUBSYS="TUNING",
+                          NCCL_DEBUG_FILE=os.path.join(opts["nccl_log_dir"], "nccl.%p.log"))
     mp.spawn(worker, args=(world, opts), nprocs=world, join=True)
     return 0
 

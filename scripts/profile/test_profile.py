@@ -262,6 +262,34 @@ class TestGrids(unittest.TestCase):
         self.assertEqual(sizes[0], 1024)
         self.assertEqual(sizes[-1], 1 << 30)
 
+    def test_nccl_choice_is_the_rows_most_common_logged_choice(self):
+        log = "\n".join([
+            "host:1:2 [0] NCCL INFO AllReduce: 4 Bytes -> Algo TREE proto LL channel{Lo..Hi}={0..0}",
+            "host:1:2 [0] NCCL INFO AllReduce: 2097152 Bytes -> Algo RING proto SIMPLE channel{Lo..Hi}={0..23}",
+            "host:1:2 [0] NCCL INFO AllReduce: 2097152 Bytes -> Algo RING proto SIMPLE channel{Lo..Hi}={0..23}",
+            "host:1:2 [0] NCCL INFO AllReduce: 2097152 Bytes -> Algo RING proto LL128 channel{Lo..Hi}={0..15}",
+            "host:1:2 [0] NCCL INFO AllGather: 1048576 Bytes -> Algo RING proto LL128 channel{Lo..Hi}={0..7}",
+        ])
+        # the barrier's 4-byte all-reduce is another size; the row's calls outvote a stray one
+        self.assertEqual(collectives.nccl_choice(log, "all_reduce", 2097152, 2), ("RING", "SIMPLE", 24, 2))
+        # all-gather is logged by its per-rank count: 2 MiB gathered on 2 GPUs is 1 MiB each
+        self.assertEqual(collectives.nccl_choice(log, "all_gather", 2097152, 2), ("RING", "LL128", 8, 1))
+        # point-to-point ops log no choice, nor does a size NCCL never logged
+        self.assertIsNone(collectives.nccl_choice(log, "all_to_all", 2097152, 2))
+        self.assertIsNone(collectives.nccl_choice(log, "reduce_scatter", 2097152, 2))
+        self.assertIsNone(collectives.nccl_choice("", "all_reduce", 2097152, 2))
+
+    def test_nccl_log_reads_what_came_after_the_mark(self):
+        with tempfile.TemporaryDirectory() as d:
+            log = collectives.NcclLog(os.path.join(d, "nccl.1.log"))
+            self.assertEqual((log.mark(), log.since(0)), (0, ""))
+            with open(log.path, "w") as f:
+                f.write("before\n")
+            mark = log.mark()
+            with open(log.path, "a") as f:
+                f.write("after\n")
+            self.assertEqual(log.since(mark), "after\n")
+
     def test_run_plan_fits(self):
         steps = run.plan(common.FAMILIES, 540, False, 4)
         self.assertEqual(steps[-1][0], "collectives")
