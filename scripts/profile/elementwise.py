@@ -9,7 +9,11 @@ bytes / median time.
 ops (pass fwd and bwd where training runs both):
   layer_norm, rms_norm   x [tokens, hidden] bf16 (F.layer_norm, F.rms_norm)
   gelu                   x [tokens, hidden] bf16, tanh approximation; hidden = the MLP width
-  swiglu                 silu(gate) * up from one [tokens, 2*hidden] bf16 tensor (eager, 2 kernels)
+  swiglu                 silu(gate) * up on two contiguous [tokens, hidden] bf16 tensors (eager, 2
+                         kernels), as a model with separate gate and up products runs it (Strata
+                         lowers LLaMA's gate and up as two products; halves of one fused
+                         [tokens, 2*hidden] product are strided views, which PyTorch's eager kernels
+                         read at about half the bandwidth)
   softmax                over the last dim of [tokens, vocab] bf16
   cross_entropy          F.cross_entropy(logits.float()) on bf16 logits [tokens, vocab]: the cast,
                          log_softmax and nll in fp32, as training code runs it
@@ -50,7 +54,7 @@ def bytes_moved(op, pass_, tokens=0, hidden=0, vocab=0, numel=0, elem=2):
         return 2 * n * elem + params if pass_ == "fwd" else 3 * n * elem + 2 * params
     if op == "gelu":
         return 2 * n * elem if pass_ == "fwd" else 3 * n * elem
-    if op == "swiglu":  # n = tokens * ffn width; input holds gate and up (2n)
+    if op == "swiglu":  # n = tokens * ffn width; reads gate and up (2n), writes n
         return 3 * n * elem if pass_ == "fwd" else 5 * n * elem
     if op == "softmax":
         n = tokens * vocab
@@ -131,7 +135,7 @@ def grid(quick=False):
 
 
 IMPL = {"layer_norm": "F.layer_norm", "rms_norm": "F.rms_norm", "gelu": "F.gelu(tanh)",
-        "swiglu": "eager:F.silu*mul", "softmax": "torch.softmax", "cross_entropy": "F.cross_entropy(logits.float())",
+        "swiglu": "eager:F.silu(gate)*up", "softmax": "torch.softmax", "cross_entropy": "F.cross_entropy(logits.float())",
         "rope": "eager:slice+neg+cat+mul+mul+add", "accumulate": "Tensor.add_",
         "embedding": "F.embedding", "adamw": "torch.optim.AdamW(fused=True)",
         "copy_d2d": "Tensor.copy_", "copy_h2d": "Tensor.copy_(pinned)", "copy_d2h": "Tensor.copy_(pinned)"}
@@ -157,8 +161,9 @@ def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
                 sets.append((x, w, b, rnd(tokens, hidden) if grad else None))
             elif op == "gelu":
                 sets.append((rnd(tokens, hidden, req=grad), None, None, rnd(tokens, hidden) if grad else None))
-            elif op == "swiglu":
-                sets.append((rnd(tokens, 2 * hidden, req=grad), None, None, rnd(tokens, hidden) if grad else None))
+            elif op == "swiglu":  # gate in x, up in w
+                sets.append((rnd(tokens, hidden, req=grad), rnd(tokens, hidden, req=grad), None,
+                             rnd(tokens, hidden) if grad else None))
             elif op == "softmax":
                 sets.append((rnd(tokens, vocab, req=grad), None, None, rnd(tokens, vocab) if grad else None))
             else:  # cross_entropy
@@ -173,8 +178,7 @@ def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
             if op == "gelu":
                 return F.gelu(x, approximate="tanh")
             if op == "swiglu":
-                g, u = x.chunk(2, dim=-1)
-                return F.silu(g) * u
+                return F.silu(x) * w
             if op == "softmax":
                 return t.softmax(x, dim=-1)
             return F.cross_entropy(x.float(), w)
