@@ -269,7 +269,8 @@ class TestTable(unittest.TestCase):
 
 class TestAttributeKernels(unittest.TestCase):
     """attribute_kernels.py --list: the matching kernels in the order they ran, each with
-    its own time."""
+    its own time; --kernels-of: one op's kernels by name, and a located error for an op
+    that launched none."""
 
     def test_list_in_launch_order(self):
         import contextlib
@@ -289,6 +290,43 @@ class TestAttributeKernels(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertEqual([line.split() for line in out.getvalue().splitlines()],
                          [["170.5", "us", "nvjet_a"], ["45.0", "us", "nvjet_b"]])
+
+
+    def test_kernels_of_one_op_by_name(self):
+        import contextlib
+        import io
+        import attribute_kernels
+
+        def op(name, ts, dur, tid=1):
+            return {"ph": "X", "cat": "cpu_op", "name": name, "ts": ts, "dur": dur, "tid": tid}
+
+        def launch(ts, corr, tid=1):
+            return {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": ts, "dur": 1,
+                    "tid": tid, "args": {"correlation": corr}}
+
+        def kernel(name, corr, dur):
+            return {"ph": "X", "cat": "kernel", "name": name, "ts": 1000 + corr, "dur": dur,
+                    "args": {"correlation": corr}}
+        events = [op("autograd::engine::evaluate_function: SdpaBackward0", 0, 100),
+                  launch(10, 1), launch(20, 2), launch(30, 3),
+                  op("aten::add", 200, 10), launch(205, 4),
+                  kernel("flash_bwd", 1, 40.0), kernel("copy", 2, 3.0), kernel("copy", 3, 2.0),
+                  kernel("add", 4, 7.0)]
+        with tempfile.TemporaryDirectory() as d:
+            trace = os.path.join(d, "t.json")
+            with open(trace, "w") as f:
+                json.dump({"traceEvents": events}, f)
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = attribute_kernels.main([trace, "--kernels-of", "SdpaBackward0"])
+            with contextlib.redirect_stderr(err):
+                missing = attribute_kernels.main([trace, "--kernels-of", "NoSuchOp"])
+        self.assertEqual(code, 0)
+        self.assertEqual([line.split()[:4] for line in out.getvalue().splitlines()],
+                         [["attributed", "GPU", "time", "0.04"], ["0.04", "ms", "1", "flash_bwd"],
+                          ["0.01", "ms", "2", "copy"]])
+        self.assertEqual(missing, 2)
+        self.assertIn("no kernel was launched by 'NoSuchOp'", err.getvalue())
 
 
 class TestHostOps(unittest.TestCase):
