@@ -6,7 +6,8 @@
 #   FLAG=--bind-cpus: pin each rank to its GPU's NUMA node (run 2026-11-28, 01:58 UTC:
 #     traces/validation/h100-sxm/bind-cpus-2026-11-28T01-58/, by this script's first form, which
 #     named the pinned runs *.bound.json)
-#   FLAG=--manual-gc: collect garbage only between iterations (not yet run)
+#   FLAG=--manual-gc: collect garbage only between iterations (run 2026-11-28, 03:39 UTC, on
+#     2 H200s through gc-and-collectives-2gpu.sh: traces/validation/h200-sxm/manual-gc-2026-11-28T03-39/)
 set -x
 : "${FLAG:?name the run.py switch to compare, e.g. FLAG=--manual-gc}"
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
