@@ -162,10 +162,14 @@ public struct MeasuredTables: Sendable {
         subfolders(of: traces).filter { holdsTables((traces as NSString).appendingPathComponent($0)) }
     }
 
-    /// The folder of measured tables for `gpuID` under `traces`, if it exists.
+    /// The folder of measured tables for `gpuID` under `traces`, if it holds any table. A
+    /// GPU folder with no CSV of its own (only `runs/` kept for later, say) is no table
+    /// set: that GPU is priced like one without a folder (transferred or roofline), not as
+    /// "measured" from nothing.
     public static func folder(for gpuID: String, under traces: String) -> String? {
         let folder = (traces as NSString).appendingPathComponent(gpuID)
         var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue ? folder : nil
+        return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue
+            && holdsTables(folder) ? folder : nil
     }
 }

@@ -124,14 +124,24 @@ public enum OpCosts {
     }
 
     /// The token embedding (and, for GPT, the learned positions): gather one row per token
-    /// from `vocabularyRows` rows, add the position row, write; backward scatter-adds.
+    /// from `vocabularyRows` rows, add the position row, write. Backward writes each table's
+    /// gradient dense, as PyTorch's and Megatron-LM's (vocabulary-parallel) embeddings do:
+    /// zero all `vocabularyRows` (and `positionRows`) rows, then scatter-add the tokens'
+    /// output gradients into them. So backward moves the whole table twice however few
+    /// tokens there are: LLaMA-3's 128,256 × 2,048 rows are 1 GB a micro-batch. Bytes count
+    /// as `scripts/profile/elementwise.py` counts them for the measured `embedding` rows
+    /// (8-byte token ids read, rows read and written; backward: ids and output gradient
+    /// read, the dense gradient zeroed and written), since the measured bandwidth is read
+    /// off at this byte count.
     public static func embedding(_ name: String, tokens: Int, hidden: Int, vocabularyRows: Int, positionRows: Int,
                                  precision: Precision) -> Op {
         let t = Double(tokens), h = Double(hidden), e = precision.bytesPerElement
-        let passes: Double = positionRows > 0 ? 4 : 2
+        let lookups: Double = positionRows > 0 ? 2 : 1
+        let tableRows = Double(vocabularyRows + positionRows)
         return Op(name: name, family: .embedding,
-                  forward: Work(flops: t * h, bytes: passes * t * h * e, precision: precision),
-                  backward: Work(flops: 2 * t * h, bytes: passes * t * h * e, precision: precision),
+                  forward: Work(flops: t * h, bytes: lookups * (8 * t + 2 * t * h * e), precision: precision),
+                  backward: Work(flops: 2 * t * h, bytes: lookups * (8 * t + t * h * e) + 2 * tableRows * h * e,
+                                 precision: precision),
                   savedBytes: Int64(t) * 8,
                   parameters: Int64(vocabularyRows + positionRows) * Int64(hidden))
     }

@@ -50,9 +50,11 @@ import Testing
         func residual() {
             total += 2 * roofline(flops: t * h, bytes: 3 * t * h * e, peak: fp32Peak)
         }
-        // Embedding: gather and add position rows; backward scatters into both tables.
-        total += roofline(flops: t * h, bytes: 4 * t * h * e, peak: bf16Peak)
-        total += roofline(flops: 2 * t * h, bytes: 4 * t * h * e, peak: bf16Peak)
+        // Embedding: read the token ids and gather and add position rows; backward reads the
+        // ids and the output gradient for both tables and writes both tables' gradients
+        // dense (zeroed, then accumulated): 128 + 32 rows of 64.
+        total += roofline(flops: t * h, bytes: 2 * (8 * t + 2 * t * h * e), peak: bf16Peak)
+        total += roofline(flops: 2 * t * h, bytes: 2 * (8 * t + t * h * e) + 2 * (128 + 32) * h * e, peak: bf16Peak)
         // The layer.
         layerNorm()
         gemm(t, 3 * h, h)

@@ -329,6 +329,59 @@ class TestAttributeKernels(unittest.TestCase):
         self.assertIn("no kernel was launched by 'NoSuchOp'", err.getvalue())
 
 
+class TestTransferCheck(unittest.TestCase):
+    """transfer_check.py: each measured row becomes the `simulate cost` query Strata would
+    answer, rows Strata does not price are skipped with the reason, and errors come out
+    per family against a stand-in simulate."""
+
+    def test_rows_become_queries(self):
+        import transfer_check as tc
+        self.assertEqual(tc.cost_query("gemm", {"m": "8", "n": "16", "k": "32", "dtype": "fp8_e4m3"}),
+                         ("gemm fp8_e4m3", ["gemm", "m=8", "n=16", "k=32", "dtype=fp8_e4m3"]))
+        row = {"pass": "bwd", "batch": "1", "seq": "4096", "heads": "16", "kv_heads": "4", "head_dim": "64",
+               "causal": "1", "impl": "sdpa-flash"}
+        self.assertEqual(tc.cost_query("attention", row)[1],
+                         ["attention", "batch=1", "heads=16", "kv_heads=4", "seq=4096", "head_dim=64", "causal=true",
+                          "pass=backward"])
+        self.assertEqual(tc.cost_query("attention", dict(row, impl="sdpa-cudnn")),
+                         (None, "attention sdpa-cudnn (Strata prices FlashAttention)"))
+        self.assertEqual(tc.cost_query("elementwise", {"op": "embedding", "pass": "bwd", "tokens": "2048",
+                                                        "hidden": "1024", "vocab": "32000"})[1],
+                         ["embedding", "tokens=2048", "hidden=1024", "vocab=32000", "pass=backward"])
+        self.assertEqual(tc.cost_query("elementwise", {"op": "rope", "pass": "fwd"}), (None, "rope (no simulate cost op)"))
+
+    def test_errors_per_family_against_a_stand_in(self):
+        import contextlib
+        import io
+        import transfer_check as tc
+        with tempfile.TemporaryDirectory() as d:
+            def table(name, header, rows):
+                with open(os.path.join(d, name), "w") as f:
+                    f.write("# gpu: test\n" + header + "\n" + "\n".join(rows) + "\n")
+            table("gemm-x.csv", "m,n,k,dtype,impl,median_us", ["8,8,8,bf16,torch.mm,10", "8,8,16,bf16,torch.mm,20"])
+            table("attention-x.csv", "pass,batch,seq,heads,kv_heads,head_dim,causal,gqa,dtype,impl,median_us",
+                  ["fwd,1,128,2,2,64,1,,bf16,sdpa-cudnn,5"])
+            table("elementwise-x.csv", "op,pass,tokens,hidden,vocab,numel,median_us", ["rope,fwd,8,8,0,64,1"])
+            stand_in = os.path.join(d, "simulate")
+            with open(stand_in, "w") as f:  # answers 11 us for every query
+                f.write("#!/bin/sh\necho '{\"seconds\": 1.1e-05, \"costs\": \"transferred from x\"}'\n")
+            os.chmod(stand_in, 0o755)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = tc.main([d, "--suffix=-x", "--topology", "t.xml", "--simulate", stand_in])
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                missing = tc.main([d, "--suffix=-y", "--topology", "t.xml", "--simulate", stand_in])
+        self.assertEqual(code, 0)
+        lines = out.getvalue().splitlines()
+        self.assertEqual(lines[0], "priced by: transferred from x (2 rows)")
+        # +10 % and -45 %: median of |error| 27.5 %, mean signed -17.5 %
+        self.assertEqual(lines[2].split(), ["gemm", "bf16", "2", "27.5%", "41.5%", "-17.5%"])
+        self.assertIn("skipped    1: rope (no simulate cost op)", lines)
+        self.assertEqual(missing, 2)
+        self.assertIn("gemm-y.csv: error: cannot read the table", err.getvalue())
+
+
 class TestHostOps(unittest.TestCase):
     def test_nested_events_are_summed_per_call_on_the_same_thread(self):
         def x(name, ts, dur, tid=1, cat="cpu_op"):
