@@ -411,7 +411,7 @@ public struct MeasuredCostModel: ComputeCostModel {
         case .gradientAccumulation: "accumulate"
         case .embedding: "embedding"
         case .optimizerStep: "adamw"
-        case .add, .dropout, .moePermute, .moeUnpermute: "copy_d2d"
+        case .add, .dropout, .moePermute, .moeUnpermute, .copy: "copy_d2d"
         default: nil
         }
         guard let name else { return nil }

@@ -467,8 +467,16 @@ struct ProgramBuilder {
     private mutating func flush(after task: Int?, onlyFull: Bool) {
         for bucket in pendingGradients.drain(onlyFull: onlyFull) {
             let kind: CollectiveKind = bucket.key.sharded ? .reduceScatter : .allReduce
-            gradientTasks.append(emit("gradients \(kind.rawValue) \(bucket.key.axes.joined(separator: ","))", .gradientSync,
-                                      collective(kind, bucket.key.axes, bucket.bytes, "gradients"), after: [task]))
+            let axes = bucket.key.axes.joined(separator: ",")
+            var ready = task
+            if bucket.key.sharded, fsdpLike {
+                // FSDP2 concatenates the unit's unsharded gradients into the reduce-scatter's
+                // flat input first (chunk_cat): every gradient byte read and written.
+                let concatenation = OpCosts.copy("gradients \(axes) chunk_cat", bytes: bucket.bytes)
+                ready = emit("gradients chunk_cat \(axes)", .compute, kernel(concatenation, .backward), after: [task])
+            }
+            gradientTasks.append(emit("gradients \(kind.rawValue) \(axes)", .gradientSync,
+                                      collective(kind, bucket.key.axes, bucket.bytes, "gradients"), after: [ready]))
         }
     }
 
@@ -487,10 +495,17 @@ struct ProgramBuilder {
         }
         guard bytes > 0 else { return nil }
         let total = Int64(Double(bytes) * Double(mesh.size(of: axes)) / Double(max(1, mesh.size(of: axes) - 1)))
-        let task = emit("parameter all_gather \(tree.modules.path(of: unit.node)) \(label)", .parameterGather,
-                        collective(.allGather, axes, total, "parameters of \(tree.modules.path(of: unit.node))"),
+        let path = tree.modules.path(of: unit.node)
+        let task = emit("parameter all_gather \(path) \(label)", .parameterGather,
+                        collective(.allGather, axes, total, "parameters of \(path)"),
                         after: [anchor], allocates: bytes)
-        return (task, bytes)
+        guard fsdpLike else { return (task, bytes) }
+        // FSDP2 gathers into one flat buffer and copies it out into the unit's parameter
+        // tensors on the compute stream before the unit runs (split_with_sizes_copy):
+        // every gathered byte read and written (measured on the validation runner:
+        // docs/accuracy.md). A ZeRO-3 subtree outside FSDP is gathered without it.
+        let copyOut = OpCosts.copy("\(path) parameters copy-out", bytes: total)
+        return (emit("parameter copy-out \(path) \(label)", .compute, kernel(copyOut, .forward), after: [task]), bytes)
     }
 }
 

@@ -30,6 +30,10 @@ public enum OpFamily: Hashable, Sendable {
     case moePermute
     /// The experts' rows scaled by their gate weights and summed back into token order.
     case moeUnpermute
+    /// Bytes copied from one buffer to another with no arithmetic: FSDP's gathered
+    /// parameters copied out into the unit's tensors, its gradients copied into the
+    /// reduce-scatter's buffer.
+    case copy
 
     public var name: String {
         switch self {
@@ -49,6 +53,7 @@ public enum OpFamily: Hashable, Sendable {
         case .optimizerStep: "optimizer_step"
         case .moePermute: "moe_permute"
         case .moeUnpermute: "moe_unpermute"
+        case .copy: "copy"
         }
     }
 

@@ -123,6 +123,16 @@ public enum OpCosts {
                   savedBytes: 0, parameters: 0)
     }
 
+    /// `bytes` read from one device buffer and written to another, the same forward and
+    /// backward: FSDP2's copy of an all-gather's flat output into the unit's parameter
+    /// tensors before the unit runs (`split_with_sizes_copy`), and of the unsharded
+    /// gradients into the reduce-scatter's flat input (`chunk_cat`). Priced on the
+    /// device copy's measured bandwidth.
+    public static func copy(_ name: String, bytes: Int64) -> Op {
+        let work = Work(flops: 0, bytes: 2 * Double(bytes), precision: .fp32)
+        return Op(name: name, family: .copy, forward: work, backward: work, savedBytes: 0, parameters: 0)
+    }
+
     /// The token embedding (and, for GPT, the learned positions): gather one row per token
     /// from `vocabularyRows` rows, add the position row, write. Backward writes each table's
     /// gradient dense, as PyTorch's and Megatron-LM's (vocabulary-parallel) embeddings do:

@@ -172,6 +172,45 @@ import Testing
         }
     }
 
+    /// FSDP2 gathers a unit's parameters into one flat buffer and copies them out into the
+    /// unit's tensors on the compute stream before the unit runs, and concatenates the
+    /// unsharded gradients into one buffer before each reduce-scatter (chunk_cat): a copy
+    /// reading and writing every gathered parameter byte, and every gradient byte, which
+    /// the unit's first op (or the reduce-scatter) waits for. A ZeRO-3 subtree without
+    /// FSDP gathers with no copy.
+    @Test(arguments: [("strategies/small/fsdp-dp4.strata", true), ("strategies/small/zero3-dp4.strata", false)])
+    func fsdpCopiesGatheredParametersOutAndGradientsIn(_ file: String, copies: Bool) throws {
+        let (_, graph) = try CompileSupport.compile(file: file)
+        let tasks = graph.program(of: 0).tasks
+        func copied(_ task: GraphTask) -> Double? {
+            if case let .compute(kernel) = task.action, kernel.family == .copy { kernel.work.bytes } else { nil }
+        }
+        let copyTasks = tasks.filter { copied($0) != nil }
+        #expect(copyTasks.isEmpty == !copies, "\(file)")
+        for task in tasks {
+            guard case let .collective(call) = task.action, call.kind == .allGather || call.kind == .reduceScatter else { continue }
+            let consumers = copyTasks.filter { $0.dependencies.contains(task.id) }
+            let feeders = copyTasks.filter { task.dependencies.contains($0.id) }
+            if !copies {
+                #expect(consumers.isEmpty && feeders.isEmpty)
+            } else if call.label.hasPrefix("parameters of ") {
+                #expect(consumers.count == 1, "\(task.name)")
+                if let copy = consumers.first {
+                    #expect(copy.stream == .compute && copy.name.hasPrefix("parameter copy-out"))
+                    #expect(copied(copy) == 2 * Double(call.bytes), "\(copy.name)")
+                    // The unit's first op waits for the copy, not for the gather itself.
+                    #expect(tasks.contains { $0.dependencies.contains(copy.id) && $0.stream == .compute })
+                }
+            } else if call.label == "gradients" {
+                #expect(feeders.count == 1, "\(task.name)")
+                if let concatenation = feeders.first {
+                    #expect(concatenation.name.hasPrefix("gradients chunk_cat"))
+                    #expect(copied(concatenation) == 2 * Double(call.bytes), "\(concatenation.name)")
+                }
+            }
+        }
+    }
+
     // MARK: Pipeline parallelism
 
     /// Pipeline transfers (Huang et al. 2019; Narayanan et al. 2021 §2.2): each forward
