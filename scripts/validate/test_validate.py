@@ -382,6 +382,32 @@ class TestTransferCheck(unittest.TestCase):
         self.assertIn("gemm-y.csv: error: cannot read the table", err.getvalue())
 
 
+class TestKernelDiff(unittest.TestCase):
+    """kernel_diff.py: a rank's kernels against its share of the single-GPU run's, NCCL's
+    left out, most added first; an unreadable summary is a located error."""
+
+    def test_added_kernels_against_the_share(self):
+        import kernel_diff
+        run = {"copy_out": (68, 7600.0), "gemm": (10, 1200.0), "ncclDevKernel_AllGather": (68, 31000.0)}
+        base = {"gemm": (40, 4000.0), "rope": (8, 80.0)}
+        self.assertEqual(kernel_diff.added(run, base, 4),
+                         [(7600.0, "copy_out", 68, 0.0), (200.0, "gemm", 10, 10.0), (-20.0, "rope", 0, 2.0)])
+
+    def test_a_summary_that_cannot_be_read_is_bad_input(self):
+        import contextlib
+        import io
+        import kernel_diff
+        with tempfile.TemporaryDirectory() as d:
+            broken = os.path.join(d, "x.rank0.json")
+            with open(broken, "w") as f:
+                f.write('{"wall_us": 1,\n  oops}')
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                code = kernel_diff.main([broken, broken])
+        self.assertEqual(code, 2)
+        self.assertTrue(err.getvalue().startswith(f"{broken}:2:3: error: not JSON"), err.getvalue())
+
+
 class TestHostOps(unittest.TestCase):
     def test_nested_events_are_summed_per_call_on_the_same_thread(self):
         def x(name, ts, dur, tid=1, cat="cpu_op"):
