@@ -398,8 +398,9 @@ public struct MeasuredCostModel: ComputeCostModel {
                 GroupedGemmTiling.efficiency(tokens: tokens, n: n, configuration: tiling, inWaves: false), tiling.name)
     }
 
-    /// The elementwise table's `op/pass` for a memory-bound family (nil for families the
-    /// profiler does not measure, such as dropout and residual adds, which use the copy).
+    /// The elementwise table's `op/pass` for a memory-bound family: dropout, residual adds
+    /// and copies read the device copy's curve; an op whose rows a table lacks (MoE's
+    /// permutations in tables older than 2026-11-28) falls back to it too.
     static func elementwiseKey(_ family: OpFamily, _ pass: KernelPass) -> String? {
         let name: String? = switch family {
         case .layerNorm: "layer_norm"
@@ -411,7 +412,9 @@ public struct MeasuredCostModel: ComputeCostModel {
         case .gradientAccumulation: "accumulate"
         case .embedding: "embedding"
         case .optimizerStep: "adamw"
-        case .add, .dropout, .moePermute, .moeUnpermute, .copy: "copy_d2d"
+        case .moePermute: "moe_permute"
+        case .moeUnpermute: "moe_unpermute"
+        case .add, .dropout, .copy: "copy_d2d"
         default: nil
         }
         guard let name else { return nil }

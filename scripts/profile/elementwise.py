@@ -19,6 +19,13 @@ ops (pass fwd and bwd where training runs both):
                          log_softmax and nll in fp32, as training code runs it
   rope                   rotary embeddings applied to q and k ([tokens, hidden] each, head_dim 128,
                          on the head-major view of a fused qkv) the eager way: slice, neg, cat, 2 mul, add
+  moe_permute            a MoE layer's tokens into expert order as the validation runner does it: the
+                         router's softmax in fp32 over [tokens, experts] logits (`vocab` holds the
+                         experts), the gate weight of each of `numel` token-expert assignments
+                         gathered, and the tokens' rows gathered (index_select), top-2; bwd:
+                         their gradients (index_add into the tokens' rows, the softmax's)
+  moe_unpermute          the way back: each assignment's row scaled by its gate weight and added
+                         into its token's row (index_add into zeros); bwd: both gradients
   accumulate             grad.add_(new) on bf16 gradients of numel elements (autograd's AccumulateGrad
                          when a micro-batch's gradient is added to the kept one)
   embedding              F.embedding of tokens ids into a [vocab, hidden] bf16 table;
@@ -69,6 +76,14 @@ def bytes_moved(op, pass_, tokens=0, hidden=0, vocab=0, numel=0, elem=2):
         return 4 * n * elem
     if op == "accumulate":
         return 3 * numel * elem  # read the kept gradient and the new one, write the sum
+    if op == "moe_permute":
+        # Strata's count (OpCosts.moePermute), both passes: the assignments' rows read and
+        # written, the fp32 logits read and probabilities written
+        return 2 * numel * hidden * elem + 8 * tokens * vocab
+    if op == "moe_unpermute":
+        # Strata's count (OpCosts.moeUnpermute), both passes: the rows read, scaled and
+        # added (read, write), and the tokens' output rows written
+        return 3 * numel * hidden * elem + n * elem
     if op == "embedding":
         ids = tokens * 8
         # fwd: gather rows (read + write tokens x hidden); bwd: read dy, zero and write the table grad
@@ -87,7 +102,7 @@ def numel_of(op, tokens=0, hidden=0, vocab=0, numel=0):
     other per-token ops, parameters for adamw, bytes for copies."""
     if op in ("softmax", "cross_entropy"):
         return tokens * vocab
-    if op in ("adamw", "copy_d2d", "copy_h2d", "copy_d2h", "accumulate"):
+    if op in ("adamw", "copy_d2d", "copy_h2d", "copy_d2h", "accumulate", "moe_permute", "moe_unpermute"):
         return numel
     return tokens * hidden
 
@@ -122,6 +137,11 @@ def grid(quick=False):
                                                      (128256, 4096), (128256, 8192)]):
             for p in ("fwd", "bwd"):
                 cases.append(("embedding", p, dict(tokens=t, hidden=h, vocab=v)))
+        # MoE routing, top-2: 8 experts of hidden 1024 (the validation models) to 64 of 4096
+        for experts, h in ([(8, 1024)] if quick else [(8, 1024), (64, 1024), (8, 4096), (64, 4096)]):
+            for op in ("moe_permute", "moe_unpermute"):
+                for p in ("fwd", "bwd"):
+                    cases.append((op, p, dict(tokens=t, hidden=h, vocab=experts, numel=2 * t)))
     for numel in ([1 << 24] if quick else [1 << 20, 1 << 24, 1 << 27, 1 << 30, 3 << 30]):
         cases.append(("adamw", "step", dict(numel=numel)))
     for shift in (range(20, 31, 4) if quick else range(20, 33, 2)):
@@ -137,6 +157,7 @@ def grid(quick=False):
 IMPL = {"layer_norm": "F.layer_norm", "rms_norm": "F.rms_norm", "gelu": "F.gelu(tanh)",
         "swiglu": "eager:F.silu(gate)*up", "softmax": "torch.softmax", "cross_entropy": "F.cross_entropy(logits.float())",
         "rope": "eager:slice+neg+cat+mul+mul+add", "accumulate": "Tensor.add_",
+        "moe_permute": "softmax(fp32)+gather+index_select", "moe_unpermute": "mul+index_add",
         "embedding": "F.embedding", "adamw": "torch.optim.AdamW(fused=True)",
         "copy_d2d": "Tensor.copy_", "copy_h2d": "Tensor.copy_(pinned)", "copy_d2h": "Tensor.copy_(pinned)"}
 
@@ -223,6 +244,38 @@ def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
                 qkv, q, k, dys = sets[i % nsets]
                 ys = (rope(q), rope(k))
                 return lambda: t.autograd.grad(ys, (qkv,), dys)
+        return "bf16", call
+
+    if op in ("moe_permute", "moe_unpermute"):
+        # numel token-expert assignments over `tokens` tokens and `vocab` experts, slots in
+        # token order as the runner lays them out (slot s is token s mod tokens)
+        slot_token = t.arange(numel, device=dev) % tokens
+        slot_expert = t.randint(0, vocab, (numel,), device=dev)
+        sets = []
+        for _ in range(nsets):
+            if op == "moe_permute":
+                dys = (rnd(numel, hidden), t.randn(numel, device=dev)) if grad else None
+                sets.append((rnd(tokens, hidden, req=grad), rnd(tokens, vocab, req=grad), dys))
+            else:
+                gate = t.rand(numel, device=dev, dtype=t.float32, requires_grad=grad)
+                sets.append((rnd(numel, hidden, req=grad), gate, rnd(tokens, hidden) if grad else None))
+
+        def forward(a, b):
+            if op == "moe_permute":
+                probs = t.softmax(b.float(), dim=-1)
+                return a.index_select(0, slot_token), probs[slot_token, slot_expert]
+            scaled = a * b.unsqueeze(1).to(a.dtype)
+            return t.zeros(tokens, hidden, device=dev, dtype=bf).index_add(0, slot_token, scaled)
+
+        if not grad:
+            def call(i):
+                a, b, _ = sets[i % nsets]
+                return lambda: forward(a, b)
+        else:
+            def call(i):
+                a, b, dys = sets[i % nsets]
+                ys = forward(a, b)
+                return lambda: t.autograd.grad(ys, (a, b), dys)
         return "bf16", call
 
     if op == "accumulate":
