@@ -380,6 +380,30 @@ public struct MeasuredCostModel: ComputeCostModel {
         return rate.isFinite && rate > 0 ? work.bytes / rate : nil
     }
 
+    /// The part of a memory-bound op's time on this GPU that does not grow with its bytes
+    /// (the launch, a wave's latency, a reduction's last pass): the intercept of the line
+    /// time = α + bytes / β through its two smallest measured sizes (the median time at
+    /// each), kept within [0, the smaller size's time]. The device copy's where the op has
+    /// no rows; nil for the families priced otherwise (products, attention). Another GPU's
+    /// price keeps it and scales only the rest (`TransferredCostModel`).
+    public func fixedSeconds(family: OpFamily, pass: KernelPass) -> Double? {
+        guard !family.countsAsModelFLOPs, let key = Self.elementwiseKey(family, pass), let curve = bandwidth[key] ?? bandwidth["copy_d2d/fwd"] else { return nil }
+        var sizes: [(bytes: Double, seconds: [Double])] = []
+        for point in curve.points {
+            let bytes = exp(point.logBytes), seconds = bytes / point.bytesPerSecond
+            if let last = sizes.last, abs(last.bytes - bytes) <= 1e-9 * bytes {
+                sizes[sizes.count - 1].seconds.append(seconds)
+            } else {
+                if sizes.count == 2 { break }
+                sizes.append((bytes, [seconds]))
+            }
+        }
+        guard sizes.count == 2 else { return nil }
+        let (b1, t1) = (sizes[0].bytes, InterpolationError.percentile(sizes[0].seconds, 0.5))
+        let (b2, t2) = (sizes[1].bytes, InterpolationError.percentile(sizes[1].seconds, 0.5))
+        return min(t1, max(0, (t1 * b2 - t2 * b1) / (b2 - b1)))
+    }
+
     /// A grouped product's tiling efficiency (in whole waves where the kernel's are known),
     /// its padding (blocks one by one) and tile configuration in this model's grouped
     /// kernel (`GroupedGemmTiling`); 1, 1 and none where the table does not say how its rows

@@ -115,10 +115,16 @@ import Testing
             let there = Self.gemmSeconds(transferred, m, n, k, gpu: target)
             #expect(abs(there / here - 4) < 1e-9, "\(m)×\(n)×\(k)")
         }
+        // A memory-bound op keeps its fixed part: the line through the two measured sizes,
+        // 10 µs at 16 MB and 100 µs at 256 MB, starts at (10 × 256 − 100 × 16) / 240 = 4 µs;
+        // only the rest takes four times as long.
         let norm = OpCosts.norm("n", tokens: 4096, hidden: 4096, layerNorm: false, precision: .bf16)
+        let fixed = try #require(source.fixedSeconds(family: norm.family, pass: .forward))
+        #expect(abs(fixed - 4e-6) < 1e-12)
+        #expect(source.fixedSeconds(family: .gemm(m: 1, n: 1, k: 1), pass: .forward) == nil)
         let here = source.seconds(family: norm.family, pass: .forward, work: norm.forward, gpu: measured)
         let there = transferred.seconds(family: norm.family, pass: .forward, work: norm.forward, gpu: target)
-        #expect(abs(there / here - 4) < 1e-9)
+        #expect(abs(there - (fixed + (here - fixed) * 4)) < 1e-12)
         // Never faster than the target's roofline.
         let op = OpCosts.gemm("g", m: 8192, n: 8192, k: 8192, bias: false, precision: .bf16)
         #expect(transferred.seconds(family: op.family, pass: .forward, work: op.forward, gpu: target)
