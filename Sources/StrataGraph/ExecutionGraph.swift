@@ -63,15 +63,22 @@ public struct ComputeKernel: Hashable, Sendable {
     /// that computes the weight gradient), simulated as this task's tail like the
     /// accumulation and priced at the device copy's bandwidth, as residual adds are.
     public var reducesBias = false
+    /// The copies an attention backward makes to lay its output and output gradient out
+    /// batch-first (PyTorch's flash backward calls `contiguous()` on both): in the
+    /// sequence-first layout Megatron-LM and the validation runner use, they are strided
+    /// once a micro-batch holds more than one sequence. Simulated as this task's tail,
+    /// priced at the device copy's bandwidth, inside the attention's autograd node.
+    public var layoutCopies: Work? = nil
 
     /// The bias gradient's reduction, when `reducesBias`.
     public var biasGradient: Work? { Op.biasGradient(family: family, hasBias: reducesBias, precision: work.precision) }
 
     /// Calls `body` with each kernel simulated as this task's tail, in launch order, and the
-    /// family that prices it: the bias reduction (at the device copy's bandwidth, as
-    /// residual adds are), then the gradient's accumulation. No array is built: the
-    /// executor walks every compute task.
+    /// family that prices it: an attention backward's layout copies, the bias reduction (at
+    /// the device copy's bandwidth, as residual adds are), then the gradient's
+    /// accumulation. No array is built: the executor walks every compute task.
     public func forEachTail(_ body: (_ family: OpFamily, _ work: Work) -> Void) {
+        if let layoutCopies { body(.copy, layoutCopies) }
         if let biasGradient { body(.add, biasGradient) }
         if let accumulation { body(.gradientAccumulation, accumulation) }
     }

@@ -108,6 +108,12 @@ struct ProgramBuilder {
         var kernel = ComputeKernel(op: op.name, family: op.family, pass: pass, work: work, modelFLOPs: model,
                                    kernel: index.flatMap { tree.attributes[$0].kernel })
         kernel.reducesBias = op.hasBias && (pass == .backward || pass == .backwardWeight)
+        if case let .attention(batch, heads, _, sequence, headDim, _) = op.family, batch > 1,
+           pass == .backward || pass == .backwardInput {
+            // The output and its gradient, each read and written once.
+            kernel.layoutCopies = Work(flops: 0, bytes: 2 * 2 * Double(batch * heads * sequence * headDim) * work.precision.bytesPerElement,
+                                       precision: .fp32)
+        }
         return .compute(kernel)
     }
 
