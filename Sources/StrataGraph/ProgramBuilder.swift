@@ -111,8 +111,8 @@ struct ProgramBuilder {
         if case let .attention(batch, heads, _, sequence, headDim, _) = op.family, batch > 1,
            pass == .backward || pass == .backwardInput {
             // The output and its gradient, each read and written once.
-            kernel.layoutCopies = Work(flops: 0, bytes: 2 * 2 * Double(batch * heads * sequence * headDim) * work.precision.bytesPerElement,
-                                       precision: .fp32)
+            let outputBytes = Double(batch * heads * sequence * headDim) * work.precision.bytesPerElement
+            kernel.layoutCopies = Work(flops: 0, bytes: 2 * 2 * outputBytes, precision: .fp32)
         }
         return .compute(kernel)
     }
