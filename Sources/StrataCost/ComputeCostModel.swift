@@ -425,7 +425,7 @@ public struct MeasuredCostModel: ComputeCostModel {
 
     /// The elementwise table's `op/pass` for a memory-bound family: dropout, residual adds
     /// and copies read the device copy's curve; an op whose rows a table lacks (MoE's
-    /// permutations in tables older than 2026-11-28) falls back to it too.
+    /// permutations and the layout copy in tables older than 2026-11-28) falls back to it.
     static func elementwiseKey(_ family: OpFamily, _ pass: KernelPass) -> String? {
         let name: String? = switch family {
         case .layerNorm: "layer_norm"
@@ -439,11 +439,12 @@ public struct MeasuredCostModel: ComputeCostModel {
         case .optimizerStep: "adamw"
         case .moePermute: "moe_permute"
         case .moeUnpermute: "moe_unpermute"
+        case .layoutCopy: "layout_copy"
         case .add, .dropout, .copy: "copy_d2d"
         default: nil
         }
         guard let name else { return nil }
-        if name == "copy_d2d" || name == "accumulate" { return "\(name)/fwd" }
+        if name == "copy_d2d" || name == "accumulate" || name == "layout_copy" { return "\(name)/fwd" }
         return "\(name)/\(family == .optimizerStep ? "step" : (pass == .forward ? "fwd" : "bwd"))"
     }
 

@@ -67,7 +67,8 @@ public struct ComputeKernel: Hashable, Sendable {
     /// batch-first (PyTorch's flash backward calls `contiguous()` on both): in the
     /// sequence-first layout Megatron-LM and the validation runner use, they are strided
     /// once a micro-batch holds more than one sequence. Simulated as this task's tail,
-    /// priced at the device copy's bandwidth, inside the attention's autograd node.
+    /// priced at the measured transposing copy's bandwidth (`layout_copy`), inside the
+    /// attention's autograd node.
     public var layoutCopies: Work? = nil
 
     /// The bias gradient's reduction, when `reducesBias`.
@@ -78,7 +79,7 @@ public struct ComputeKernel: Hashable, Sendable {
     /// the device copy's bandwidth, as residual adds are), then the gradient's
     /// accumulation. No array is built: the executor walks every compute task.
     public func forEachTail(_ body: (_ family: OpFamily, _ work: Work) -> Void) {
-        if let layoutCopies { body(.copy, layoutCopies) }
+        if let layoutCopies { body(.layoutCopy, layoutCopies) }
         if let biasGradient { body(.add, biasGradient) }
         if let accumulation { body(.gradientAccumulation, accumulation) }
     }

@@ -34,6 +34,10 @@ public enum OpFamily: Hashable, Sendable {
     /// parameters copied out into the unit's tensors, its gradients copied into the
     /// reduce-scatter's buffer.
     case copy
+    /// A sequence-first tensor made contiguous batch-first (a transposing copy): what
+    /// PyTorch's flash backward does to its output and output gradient when a micro-batch
+    /// holds more than one sequence.
+    case layoutCopy
 
     public var name: String {
         switch self {
@@ -54,6 +58,7 @@ public enum OpFamily: Hashable, Sendable {
         case .moePermute: "moe_permute"
         case .moeUnpermute: "moe_unpermute"
         case .copy: "copy"
+        case .layoutCopy: "layout_copy"
         }
     }
 

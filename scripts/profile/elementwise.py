@@ -26,6 +26,11 @@ ops (pass fwd and bwd where training runs both):
                          their gradients (index_add into the tokens' rows, the softmax's)
   moe_unpermute          the way back: each assignment's row scaled by its gate weight and added
                          into its token's row (index_add into zeros); bwd: both gradients
+  layout_copy            a [seq, batch, width] bf16 tensor made contiguous batch-first,
+                         x.transpose(0, 1).contiguous() (`tokens` = seq x batch, `vocab` holds the
+                         batch): what PyTorch's flash backward does to its output and output
+                         gradient in the sequence-first layout when a micro-batch holds more than
+                         one sequence
   accumulate             grad.add_(new) on bf16 gradients of numel elements (autograd's AccumulateGrad
                          when a micro-batch's gradient is added to the kept one)
   embedding              F.embedding of tokens ids into a [vocab, hidden] bf16 table;
@@ -76,6 +81,8 @@ def bytes_moved(op, pass_, tokens=0, hidden=0, vocab=0, numel=0, elem=2):
         return 4 * n * elem
     if op == "accumulate":
         return 3 * numel * elem  # read the kept gradient and the new one, write the sum
+    if op == "layout_copy":
+        return 2 * n * elem  # every element read and written once
     if op == "moe_permute":
         # Strata's count (OpCosts.moePermute), both passes: the assignments' rows read and
         # written, the fp32 logits read and probabilities written
@@ -142,6 +149,10 @@ def grid(quick=False):
             for op in ("moe_permute", "moe_unpermute"):
                 for p in ("fwd", "bwd"):
                     cases.append((op, p, dict(tokens=t, hidden=h, vocab=experts, numel=2 * t)))
+    # sequence-first activations made batch-first: (seq, batch) x width, 4 to 64 MiB and more
+    for seq, batch in ([(2048, 4)] if quick else [(1024, 8), (2048, 2), (2048, 4), (4096, 2), (4096, 8)]):
+        for width in ([1024] if quick else [1024, 2048, 4096]):
+            cases.append(("layout_copy", "fwd", dict(tokens=seq * batch, hidden=width, vocab=batch)))
     for numel in ([1 << 24] if quick else [1 << 20, 1 << 24, 1 << 27, 1 << 30, 3 << 30]):
         cases.append(("adamw", "step", dict(numel=numel)))
     for shift in (range(20, 31, 4) if quick else range(20, 33, 2)):
@@ -159,7 +170,8 @@ IMPL = {"layer_norm": "F.layer_norm", "rms_norm": "F.rms_norm", "gelu": "F.gelu(
         "rope": "eager:slice+neg+cat+mul+mul+add", "accumulate": "Tensor.add_",
         "moe_permute": "softmax(fp32)+gather+index_select", "moe_unpermute": "mul+index_add",
         "embedding": "F.embedding", "adamw": "torch.optim.AdamW(fused=True)",
-        "copy_d2d": "Tensor.copy_", "copy_h2d": "Tensor.copy_(pinned)", "copy_d2h": "Tensor.copy_(pinned)"}
+        "copy_d2d": "Tensor.copy_", "copy_h2d": "Tensor.copy_(pinned)", "copy_d2h": "Tensor.copy_(pinned)",
+        "layout_copy": "transpose(0,1).contiguous()"}
 
 
 def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
@@ -278,6 +290,15 @@ def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
                 return lambda: t.autograd.grad(ys, (a, b), dys)
         return "bf16", call
 
+    if op == "layout_copy":
+        batch = vocab
+        sets = [rnd(tokens // batch, batch, hidden) for _ in range(nsets)]
+
+        def call(i):
+            x = sets[i % nsets]
+            return lambda: x.transpose(0, 1).contiguous()
+        return "bf16", call
+
     if op == "accumulate":
         sets = [(rnd(numel), rnd(numel)) for _ in range(nsets)]
 
@@ -340,12 +361,18 @@ def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
 
 
 def main(argv=None):
-    args = common.family_parser(__doc__.splitlines()[0]).parse_args(argv)
+    parser = common.family_parser(__doc__.splitlines()[0])
+    parser.add_argument("--ops", default="", help="measure only these ops (comma-separated; default: all)")
+    args = parser.parse_args(argv)
+    wanted = [op for op in args.ops.split(",") if op]
+    unknown = sorted(set(wanted) - set(IMPL))
+    if unknown:
+        parser.error(f"unknown op(s) {', '.join(unknown)}; the ops are {', '.join(sorted(IMPL))}")
     common.install_sigterm_exit()
     ctx = common.DeviceContext(args)
     table = ctx.table("elementwise.csv", COLUMNS)
     deadline = common.Deadline(args.budget_s)
-    cases = grid(args.quick)
+    cases = [case for case in grid(args.quick) if not wanted or case[0] in wanted]
     done = 0
     try:
         for op, pass_, dims in cases:
