@@ -171,7 +171,7 @@ IMPL = {"layer_norm": "F.layer_norm", "rms_norm": "F.rms_norm", "gelu": "F.gelu(
         "moe_permute": "softmax(fp32)+gather+index_select", "moe_unpermute": "mul+index_add",
         "embedding": "F.embedding", "adamw": "torch.optim.AdamW(fused=True)",
         "copy_d2d": "Tensor.copy_", "copy_h2d": "Tensor.copy_(pinned)", "copy_d2h": "Tensor.copy_(pinned)",
-        "layout_copy": "transpose(0,1).contiguous()"}
+        "layout_copy": "transpose+contiguous"}
 
 
 def make_call(ctx, op, pass_, tokens=0, hidden=0, vocab=0, numel=0):
