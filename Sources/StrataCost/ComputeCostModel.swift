@@ -387,8 +387,8 @@ public struct MeasuredCostModel: ComputeCostModel {
     /// no rows; nil for the families priced otherwise (products, attention). Another GPU's
     /// price keeps it and scales only the rest (`TransferredCostModel`).
     public func fixedSeconds(family: OpFamily, pass: KernelPass) -> Double? {
-        guard !family.countsAsModelFLOPs, let key = Self.elementwiseKey(family, pass),
-              let curve = bandwidth[key] ?? bandwidth["copy_d2d/fwd"] else { return nil }
+        guard let key = Self.elementwiseKey(family, pass), let curve = bandwidth[key] ?? bandwidth["copy_d2d/fwd"]
+        else { return nil }
         var sizes: [(bytes: Double, seconds: [Double])] = []
         for point in curve.points {
             let bytes = exp(point.logBytes), seconds = bytes / point.bytesPerSecond

@@ -15,10 +15,11 @@ extension MeasuredCostModel {
     ///
     /// A norm is two kernels whose cost is not set by the bytes alone: the backward pass
     /// reduces the weight's (and LayerNorm's shift's) gradient over every row, which runs
-    /// slower per byte when rows are narrow. On the H100 table LayerNorm's backward moves
-    /// 1,099 GB/s over 2,048 rows of 2,048 but 876 GB/s over 4,096 rows of 1,024, the same
-    /// bytes; read by bytes alone, as the other memory-bound ops are, its held-out error
-    /// was 8.9 % / 23.6 % (median / p90).
+    /// slower per byte when rows are narrow. In the shipped H100 table LayerNorm's backward
+    /// moves 1,113 GB/s over 2,048 rows of 2,048 but 871 GB/s over 4,096 rows of 1,024, the
+    /// same bytes (`traces/h100-sxm/elementwise.csv`, its `GBps` column); read by bytes
+    /// alone, as the other memory-bound ops are, its held-out error was 8.9 % / 23.6 %
+    /// (median / p90, on the 2026-11-27 table).
     ///
     /// - Complexity: O(*p* log *p*) for *p* cases.
     static func normSeconds(_ points: [NormPoint], tokens: Double, hidden: Double, bytes: Double) -> Double? {
@@ -49,9 +50,10 @@ extension MeasuredCostModel {
     }
 
     /// Marks, worst first, the cases whose bandwidth is more than half off what the other
-    /// lending cases predict, until none is: a disturbed measurement (the H100 table timed
-    /// LayerNorm's forward over 2,048 rows of 1,024 at 123.8 µs, 68 GB/s, where its
-    /// neighbours run at 1,100–1,600 GB/s), which a local plane would otherwise tilt its
+    /// lending cases predict, until none is: a disturbed measurement (the 2026-11-27 H100
+    /// table, `runs/elementwise-2026-11-27T20.csv`, timed LayerNorm's forward over 2,048
+    /// rows of 1,024 at 123.8 µs, 68 GB/s, where its neighbours ran at 1,100–1,600 GB/s;
+    /// the runs since timed it at 9.9 and 10.1 µs), which a local plane would otherwise tilt its
     /// neighbours' predictions towards. Worst first, so that the neighbours it spoils are
     /// not marked with it.
     static func isolateNormAnomalies(_ points: [NormPoint]) -> [NormPoint] {

@@ -35,22 +35,27 @@ public struct TransferredCostModel: ComputeCostModel {
 
     /// The share of the measured GPU's roofline that `work` reaches there, in (0, 1].
     public func attainment(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Double {
+        attainment(work: work, there: source.seconds(family: family, pass: pass, work: work, gpu: measured, kernel: kernel))
+    }
+
+    /// The same for a kernel that takes `there` seconds on the measured GPU.
+    private func attainment(work: Work, there: Double) -> Double {
         let ideal = Roofline.seconds(for: work, on: measured)
-        let actual = source.seconds(family: family, pass: pass, work: work, gpu: measured, kernel: kernel)
-        guard ideal > 0, actual > 0, ideal.isFinite, actual.isFinite else { return 1 }
+        guard ideal > 0, there > 0, ideal.isFinite, there.isFinite else { return 1 }
         // Faster than the roofline means the table and the op count work differently; cap.
-        return min(1, ideal / actual)
+        return min(1, ideal / there)
     }
 
     public func seconds(family: OpFamily, pass: KernelPass, work: Work, gpu: GPUSpec, kernel: String?) -> Double {
-        let scaled = Roofline.seconds(for: work, on: gpu) / attainment(family: family, pass: pass, work: work, kernel: kernel)
-        guard let fixed = source.fixedSeconds(family: family, pass: pass), fixed > 0 else { return scaled }
         let there = source.seconds(family: family, pass: pass, work: work, gpu: measured, kernel: kernel)
-        guard there.isFinite, there > 0 else { return scaled }
+        let roofline = Roofline.seconds(for: work, on: gpu)
+        let scaled = roofline / attainment(work: work, there: there)
+        guard let fixed = source.fixedSeconds(family: family, pass: pass), fixed > 0, there.isFinite, there > 0
+        else { return scaled }
         // The fixed part as measured, the rest at the scaled rate; never faster than the
         // target's roofline.
         let kept = min(fixed, there)
-        return max(Roofline.seconds(for: work, on: gpu), kept + (there - kept) * scaled / there)
+        return max(roofline, kept + (there - kept) * scaled / there)
     }
 
     public func launches(family: OpFamily, pass: KernelPass, work: Work, kernel: String?) -> Int {

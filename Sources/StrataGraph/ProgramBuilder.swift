@@ -509,7 +509,8 @@ struct ProgramBuilder {
         // FSDP2 gathers into one flat buffer and copies it out into the unit's parameter
         // tensors on the compute stream before the unit runs (split_with_sizes_copy):
         // every gathered byte read and written (measured on the validation runner:
-        // docs/accuracy.md). A ZeRO-3 subtree outside FSDP is gathered without it.
+        // docs/cost-model.md, "Other collectives and transfers"). A ZeRO-3 subtree outside
+        // FSDP is gathered without it.
         let copyOut = OpCosts.copy("\(path) parameters copy-out", bytes: total)
         return (emit("parameter copy-out \(path) \(label)", .compute, kernel(copyOut, .forward), after: [task]), bytes)
     }
