@@ -28,7 +28,7 @@ and log none), the algorithm, protocol and channel count NCCL picked, read from 
 NCCL_DEBUG_SUBSYS=TUNING log on global rank 0 while that row was timed (the most common
 choice among the row's calls).  NCCL switches protocol with message size (LL, LL128,
 Simple), each with its own latency and bandwidth, so a curve through the measured sizes
-bends at the switch; Strata draws its lines through sizes of one choice.
+bends at the switch; the table says where (Strata does not read it: docs/accuracy.md).
 
 interference.csv: a bf16 GEMM and an all-reduce on separate CUDA streams of
 each rank; each alone, then both at once over a window of many iterations;

@@ -13,7 +13,7 @@ ops (pass fwd and bwd where training runs both):
                          kernels), as a model with separate gate and up products runs it (Strata
                          lowers LLaMA's gate and up as two products; halves of one fused
                          [tokens, 2*hidden] product are strided views, which PyTorch's eager kernels
-                         read at about half the bandwidth)
+                         read far slower: docs/cost-model.md, "SwiGLU")
   softmax                over the last dim of [tokens, vocab] bf16
   cross_entropy          F.cross_entropy(logits.float()) on bf16 logits [tokens, vocab]: the cast,
                          log_softmax and nll in fp32, as training code runs it

@@ -21,6 +21,10 @@ import os
 import sys
 
 
+class SourceError(Exception):
+    """A source with no measurements to read: where, and what to give instead."""
+
+
 def read_times(source):
     """{plan: iteration seconds} of `source`: a folder's measurements.csv, else the run.py
     result files of a folder or a glob."""
@@ -32,9 +36,9 @@ def read_times(source):
                 rows = csv.DictReader(line for line in f if not line.startswith("#"))
                 return {row["strategy"]: float(row["iteration_time_s"]) for row in rows}
         except OSError as exc:
-            raise SystemExit(f"{path}: error: cannot read: {exc.strerror or exc}; give a folder run_all.py wrote") from None
+            raise SourceError(f"{path}: error: cannot read: {exc.strerror or exc}; give a folder run_all.py wrote") from None
         except (KeyError, ValueError) as exc:
-            raise SystemExit(f"{path}: error: no strategy and numeric iteration_time_s columns ({exc}); "
+            raise SourceError(f"{path}: error: no strategy and numeric iteration_time_s columns ({exc}); "
                              "give a measurements.csv run_all.py wrote") from None
     times = {}
     for result in sorted(glob.glob(os.path.join(source, "*.json") if os.path.isdir(source) else source)):
@@ -46,7 +50,7 @@ def read_times(source):
         if isinstance(seconds, (int, float)):
             times[os.path.basename(result).split(".")[0]] = float(seconds)
     if not times:
-        raise SystemExit(f"{source}: error: no measurements.csv and no run.py result files (*.json with median_s); "
+        raise SourceError(f"{source}: error: no measurements.csv and no run.py result files (*.json with median_s); "
                          "give a folder run_all.py wrote, or a folder or glob of run.py results")
     return times
 
@@ -65,8 +69,12 @@ def main(argv=None):
     ap.add_argument("others", nargs="+", help="folders or globs of run.py results to compare with it")
     ap.add_argument("--ms", action="store_true", help="print the others' times, not their change")
     args = ap.parse_args(argv)
-    reference = read_times(args.reference)
-    others = [(label(source), read_times(source)) for source in args.others]
+    try:
+        reference = read_times(args.reference)
+        others = [(label(source), read_times(source)) for source in args.others]
+    except SourceError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     widths = [max(26, len(name) + 2) for name, _ in others]
     print("strategy".ljust(20) + "reference".rjust(12) + "".join(name.rjust(w) for (name, _), w in zip(others, widths)))
     for strategy, seconds in sorted(reference.items()):

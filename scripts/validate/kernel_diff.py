@@ -20,19 +20,23 @@ import json
 import sys
 
 
+class SummaryError(Exception):
+    """A profile summary that cannot be read: where, and what to give instead."""
+
+
 def load(path):
     """{kernel name: (calls, microseconds)} of a profile summary."""
     try:
         with open(path) as f:
             summary = json.load(f)
     except OSError as exc:
-        raise SystemExit(f"{path}: error: cannot read the profile summary: {exc.strerror}; "
+        raise SummaryError(f"{path}: error: cannot read the profile summary: {exc.strerror}; "
                          "give a PATH.rankR.json that run.py --profile wrote") from None
     except json.JSONDecodeError as exc:
-        raise SystemExit(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); "
+        raise SummaryError(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); "
                          "give a PATH.rankR.json that run.py --profile wrote") from None
     if not isinstance(summary, dict) or "by_name" not in summary:
-        raise SystemExit(f"{path}: error: no 'by_name' kernel times; give a PATH.rankR.json that run.py --profile wrote")
+        raise SummaryError(f"{path}: error: no 'by_name' kernel times; give a PATH.rankR.json that run.py --profile wrote")
     return {name: (entry["count"], entry["us"]) for name, entry in summary["by_name"].items()}
 
 
@@ -61,7 +65,7 @@ def main(argv=None):
         ap.error("--share must be positive")
     try:
         run, base = load(args.run), load(args.base)
-    except SystemExit as exc:
+    except SummaryError as exc:
         print(exc, file=sys.stderr)
         return 2
     outside = lambda kernels: sum(us for name, (_, us) in kernels.items() if "nccl" not in name.lower())

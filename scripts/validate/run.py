@@ -1135,9 +1135,9 @@ def idle_split_us(gpu, launches):
     """Split the GPU's idle gaps (between the union of its busy intervals) into the part
     spent waiting for the host to launch the next kernel, and the rest (a dependency: a
     peer's collective, another stream). `gpu` holds sorted (start, end, name, cat,
-    correlation) tuples, `launches` maps a correlation id to its launch call's end."""
+    correlation, ...) tuples, `launches` maps a correlation id to its launch call's end."""
     waiting_host, other, end = 0.0, 0.0, None
-    for s, t, _, _, corr in gpu:
+    for s, t, _, _, corr, *_ in gpu:
         if end is not None and s > end:
             launched = launches.get(corr)
             host = min(s, launched) - end if launched is not None and launched > end else 0.0
@@ -1202,7 +1202,7 @@ def profile_iteration(runner, sync, path, lean=False):
     if lean and gpu:
         write_timeline(path + ".timeline.json.gz", gpu, launched, gpu[0][0])
     busy = union_us(gpu)
-    idle_host, idle_other = idle_split_us([g[:5] for g in gpu], launched)
+    idle_host, idle_other = idle_split_us(gpu, launched)
     nccl = union_us([g for g in gpu if "nccl" in g[2].lower()])
     compute = union_us([g for g in gpu if "nccl" not in g[2].lower()])
     waits = [e for e in runtime if "Synchronize" in e["name"]]
@@ -1263,8 +1263,6 @@ def write_result(plan, args, everyone):
         # the rest is gradient synchronisation, the optimizer step and zeroing).
         "host_forward_s": [planlib.summarize([f for f, _ in r["host_split"]])["median_s"] for r in everyone],
         "host_backward_s": [planlib.summarize([b for _, b in r["host_split"]])["median_s"] for r in everyone],
-        # Per rank, the median SM clock and power over the timed iterations (null without
-        # NVML): a GPU held below its clocks (power or heat) runs every kernel slower.
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
         # Per rank, the garbage collector's pauses inside the timed iterations: the median
@@ -1274,6 +1272,8 @@ def write_result(plan, args, everyone):
         "gc_pause_max_s": [max(r["gc"]["pause_s"], default=0.0) for r in everyone],
         "gc_longest_pause_s": [r["gc"]["longest_s"] for r in everyone],
         "gc_collections": [r["gc"]["collections"] for r in everyone],
+        # Per rank, the median SM clock and power over the timed iterations (null without
+        # NVML): a GPU held below its clocks (power or heat) runs every kernel slower.
         "sm_clock_mhz": [r["sm_clock_mhz"] for r in everyone],
         "power_w": [r["power_w"] for r in everyone],
         "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
@@ -1361,7 +1361,6 @@ def main(argv=None):
             print(f"[run] rendezvous port {os.environ['MASTER_PORT']} was taken; trying another", flush=True)
             for stale in glob.glob(args.out + ".rank*.error"):
                 os.remove(stale)
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ def folder(root, name, rows):
 
 
 class TestCompareRuns(unittest.TestCase):
-    def run_main(self, args):
+    def run_main(self, args, stderr=None):
         out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(stderr or io.StringIO()):
             code = compare_runs.main(args)
         return code, out.getvalue()
 
@@ -43,10 +43,11 @@ class TestCompareRuns(unittest.TestCase):
     def test_a_folder_without_measurements_is_an_error_with_the_file(self):
         with tempfile.TemporaryDirectory() as d:
             a = folder(d, "a", ["x,1,0.200,0,0\n"])
-            with self.assertRaises(SystemExit) as raised:
-                self.run_main([a, os.path.join(d, "missing")])
-            self.assertEqual(str(raised.exception), f"{os.path.join(d, 'missing', 'measurements.csv')}: error: cannot read: "
-                                                    "No such file or directory; give a folder run_all.py wrote")
+            err = io.StringIO()
+            code, _ = self.run_main([a, os.path.join(d, "missing")], err)
+            self.assertEqual(code, 2)
+            self.assertEqual(err.getvalue().strip(), f"{os.path.join(d, 'missing', 'measurements.csv')}: error: cannot read: "
+                                                     "No such file or directory; give a folder run_all.py wrote")
 
 
     def test_run_results_by_folder_or_glob_in_milliseconds(self):
@@ -63,9 +64,10 @@ class TestCompareRuns(unittest.TestCase):
             code, out = self.run_main(["--ms", a, os.path.join(runs, "*.r2.json")])
             self.assertEqual(code, 0)
             self.assertEqual(out.splitlines()[1].split(), ["x", "200.0", "ms", "300.0", "ms"])
-            with self.assertRaises(SystemExit) as raised:
-                self.run_main([a, os.path.join(runs, "*.r9.json")])
-            self.assertIn("*.r9.json: error: no measurements.csv and no run.py result files", str(raised.exception))
+            err = io.StringIO()
+            code, _ = self.run_main([a, os.path.join(runs, "*.r9.json")], err)
+            self.assertEqual(code, 2)
+            self.assertIn("*.r9.json: error: no measurements.csv and no run.py result files", err.getvalue())
 
 
 if __name__ == "__main__":
