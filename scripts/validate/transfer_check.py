@@ -20,11 +20,13 @@ unreadable input.
 import argparse
 import collections
 import concurrent.futures
-import csv
 import json
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
+import common  # noqa: E402  (scripts/profile/common.py: percentiles as the tables report them)
 
 PASSES = {"fwd": "forward", "bwd": "backward"}
 # elementwise.csv op -> (simulate cost op, the dimension columns it takes as keys)
@@ -43,13 +45,11 @@ class CheckError(Exception):
 
 
 def read_table(path):
-    """The data rows of a profiler CSV (comment lines skipped) as dicts."""
+    """The data rows of a profiler CSV as dicts (`common.read_table`)."""
     try:
-        with open(path) as f:
-            lines = [line for line in f if not line.startswith("#")]
+        _, _, _, rows = common.read_table(path)
     except OSError as exc:
         raise CheckError(f"{path}: error: cannot read the table: {exc.strerror}; check the path and --suffix") from None
-    rows = list(csv.DictReader(lines))
     if not rows:
         raise CheckError(f"{path}: error: no rows; give a table scripts/profile/ wrote")
     return rows
@@ -84,14 +84,6 @@ def predict(simulate, topology, args):
         return None, (done.stderr.strip().splitlines() or ["simulate cost failed"])[0]
     answer = json.loads(done.stdout)
     return answer["seconds"], answer["costs"]
-
-
-def percentile(values, q):
-    """Linear interpolation between order statistics, as `simulate calibrate` reports."""
-    s = sorted(values)
-    pos = q * (len(s) - 1)
-    i = int(pos)
-    return s[i] + (s[min(i + 1, len(s) - 1)] - s[i]) * (pos - i)
 
 
 def check(folder, suffix, topology, simulate, jobs=4):
@@ -134,7 +126,7 @@ def main(argv=None):
     for group in sorted(errors):
         e = errors[group]
         a = [abs(x) for x in e]
-        print(f"{group:<22} {len(e):>5} {100 * percentile(a, 0.5):>12.1f}% {100 * percentile(a, 0.9):>9.1f}% "
+        print(f"{group:<22} {len(e):>5} {common.percentile(a, 50) * 100:>12.1f}% {common.percentile(a, 90) * 100:>9.1f}% "
               f"{100 * sum(e) / len(e):>+8.1f}%")
     for reason, n in sorted(skipped.items()):
         print(f"skipped {n:>4}: {reason}")
