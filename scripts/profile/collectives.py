@@ -30,6 +30,12 @@ choice among the row's calls).  NCCL switches protocol with message size (LL, LL
 Simple), each with its own latency and bandwidth, so a curve through the measured sizes
 bends at the switch; the table says where (Strata does not read it: docs/accuracy.md).
 
+collectives_held_out.csv (with --held-out): the same ops but send/recv, on the contiguous
+groups only, at sizes between the grid's: 2^(s + 1/2) bytes rounded down to a whole 4 KiB
+(a whole 256 bytes below 16 KiB), for every power of two 2^s from 1 KiB to 512 MiB.  `simulate calibrate` predicts each from
+the whole grid and reports the error: the message sizes a training job sends fall anywhere,
+not on powers of two, and these are sizes the fit has never seen.
+
 interference.csv: a bf16 GEMM and an all-reduce on separate CUDA streams of
 each rank; each alone, then both at once over a window of many iterations;
 the overlapped per-op times (ops wholly inside the overlap window) against
@@ -84,6 +90,19 @@ def message_sizes(quick=False):
     if quick:
         return [1 << s for s in range(10, 27, 4)]
     return [1 << s for s in range(10, 31)]
+
+
+HELD_OUT_OPS = ["all_reduce", "all_gather", "reduce_scatter", "all_to_all"]
+
+
+def held_out_sizes(quick=False):
+    """Sizes between the grid's powers of two, for scoring the fit: 2^(s + 1/2) rounded down to
+    a whole 4 KiB (so every group size's share is whole bf16 elements; a whole 256 bytes below
+    16 KiB, where 4 KiB would fall on the grid), for 2^s from 1 KiB to 512 MiB (three sizes
+    when quick)."""
+    exponents = [10, 20, 22] if quick else range(10, 30)
+    unit = lambda s: 4096 if s >= 14 else 256
+    return [int(2 ** (s + 0.5)) // unit(s) * unit(s) for s in exponents]
 
 
 class Ranks:
@@ -225,15 +244,19 @@ def time_collective(ctx, call, target_s=0.05, min_iters=10, max_iters=100):
     return {"median_us": med, "p10_us": p10, "p90_us": p90, "samples": n}
 
 
-def run_collectives(ctx, table, choices=None):
+def run_collectives(ctx, table, choices=None, held_out=False):
     """Time every op and size on every partition into `table` (rank 0); with `choices`
-    (rank 0, --nccl-choices) also record what NCCL chose for each row."""
+    (rank 0, --nccl-choices) also record what NCCL chose for each row. With `held_out`, the
+    sizes between the grid's on the contiguous groups instead (collectives_held_out.csv)."""
     log = NcclLog(ctx.opts["nccl_log"]) if choices is not None else None
     deadline = common.Deadline(ctx.opts["coll_budget_s"])
-    sizes = message_sizes(ctx.opts["quick"])
-    for gpus, kind, partition in group_partitions(ctx.world):
+    sizes = held_out_sizes(ctx.opts["quick"]) if held_out else message_sizes(ctx.opts["quick"])
+    partitions = group_partitions(ctx.world)
+    if held_out:
+        partitions = [p for p in partitions if p[1] == "contiguous"]
+    for gpus, kind, partition in partitions:
         pg, members = build_groups(ctx, partition)
-        for op in OPS:
+        for op in (HELD_OUT_OPS if held_out else OPS):
             for nbytes in sizes:
                 if ctx.out_of_time(deadline):
                     if table is not None:
@@ -373,7 +396,8 @@ def worker(rank, world, opts):
         out_dir = os.path.join(opts["out"], common.gpu_id(name))
         os.makedirs(out_dir, exist_ok=True)
         if "collectives" in opts["families"]:
-            tables["collectives"] = common.Table(os.path.join(out_dir, "collectives.csv"), COLL_COLUMNS, meta)
+            name = "collectives_held_out.csv" if opts["held_out"] else "collectives.csv"
+            tables["collectives"] = common.Table(os.path.join(out_dir, name), COLL_COLUMNS, meta)
         if "collectives" in opts["families"] and opts.get("nccl_log_dir"):
             tables["nccl_choices"] = common.Table(os.path.join(out_dir, "nccl_choices.csv"), CHOICE_COLUMNS, meta)
             opts["nccl_log"] = os.path.join(opts["nccl_log_dir"], f"nccl.{os.getpid()}.log")
@@ -386,7 +410,7 @@ def worker(rank, world, opts):
     try:
         if "collectives" in opts["families"]:
             try:
-                run_collectives(ctx, tables.get("collectives"), tables.get("nccl_choices"))
+                run_collectives(ctx, tables.get("collectives"), tables.get("nccl_choices"), opts["held_out"])
             finally:
                 if "collectives" in tables:
                     tables["collectives"].write()
@@ -414,7 +438,12 @@ def main(argv=None):
     p.add_argument("--nccl-choices", action="store_true",
                    help="also write nccl_choices.csv: the algorithm, protocol and channels NCCL chose for "
                         "each collective row, from its TUNING log (NCCL_DEBUG=INFO, to a file)")
+    p.add_argument("--held-out", action="store_true",
+                   help="measure the sizes between the grid's instead (collectives_held_out.csv), for "
+                        "`simulate calibrate` to score the fit on sizes it has not seen")
     args = p.parse_args(argv)
+    if args.held_out and args.nccl_choices:
+        p.error("--held-out and --nccl-choices: NCCL's choices are recorded for the grid's sizes only")
     common.install_sigterm_exit()
     import torch.multiprocessing as mp
     visible = torch.cuda.device_count()
@@ -434,6 +463,7 @@ def main(argv=None):
         "command": args.command or " ".join([os.path.basename(sys.executable)] + sys.argv),
         "date": args.date or common.utc_now_iso(),
         "nccl_log_dir": None,
+        "held_out": args.held_out,
     }
     if args.nccl_choices:
         # Set before the ranks start, so every rank's NCCL reads them at init; only the log

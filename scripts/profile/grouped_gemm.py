@@ -14,6 +14,10 @@ this alignment); the int8 kernel needs more than 16 rows, so an expert with 16
 tokens runs 32 rows there.  Inputs are converted to the low-precision format
 before timing; the timed region is the expert computation only.
 
+With --held-out the table is grouped_gemm_held_out.csv: the two grouped kernels only, at
+8,192 tokens, between the grid's 4,096 and 16,384, for `simulate calibrate` to score the
+fit on shapes it has not seen (predicted from the whole grouped_gemm.csv).
+
 Times are device time with launches queued ahead of the GPU (see common.py);
 host_us is what the host spent issuing one iteration, which bounds a
 per-expert loop when it exceeds the device time.
@@ -38,6 +42,7 @@ CONFIGS = [
     (2, 2, 1024, 2816),    # and 4 (each GPU receives every GPU's rows for its experts)
 ]
 TOKENS = [4096, 16384]
+HELD_OUT_TOKENS = [8192]
 DISTRIBUTIONS = ["balanced", "zipf"]
 ZIPF_S = 1.2
 UNIT = 16
@@ -93,10 +98,11 @@ def mixed_assignment(counts):
     return out
 
 
-def grid(quick=False):
-    """(experts, topk, hidden, ffn, tokens, distribution, projection) cases."""
+def grid(quick=False, held_out=False):
+    """(experts, topk, hidden, ffn, tokens, distribution, projection) cases: the grid's, or
+    with `held_out` the token counts between its (HELD_OUT_TOKENS)."""
     configs = CONFIGS[:1] if quick else CONFIGS
-    tokens = [4096] if quick else TOKENS
+    tokens = HELD_OUT_TOKENS if held_out else [4096] if quick else TOKENS
     dists = DISTRIBUTIONS
     out = []
     for e, k, h, f in configs:
@@ -176,18 +182,24 @@ class Case:
 
 
 def main(argv=None):
-    args = common.family_parser(__doc__.splitlines()[0]).parse_args(argv)
+    p = common.family_parser(__doc__.splitlines()[0])
+    p.add_argument("--held-out", action="store_true",
+                   help="the grouped kernels at token counts between the grid's instead "
+                        "(grouped_gemm_held_out.csv), for `simulate calibrate` to score the fit")
+    args = p.parse_args(argv)
     common.install_sigterm_exit()
     ctx = common.DeviceContext(args)
-    table = ctx.table("grouped_gemm.csv", COLUMNS)
+    table = ctx.table("grouped_gemm_held_out.csv" if args.held_out else "grouped_gemm.csv", COLUMNS)
     table.note("notes", f"per-expert token counts in multiples of {UNIT}; zipf s={ZIPF_S}, expert 0 hottest; "
                "up: k=hidden n=ffn, down: k=ffn n=hidden; mixed = hottest quarter bf16, then fp8, int8, "
                "coldest int4; tflops = useful 2*m_total*n*k / time")
     deadline = common.Deadline(args.budget_s)
-    cases = grid(args.quick)
+    cases = grid(args.quick, args.held_out)
     variants = [("bf16", "torch._grouped_mm"), ("fp8_e4m3", "torch._scaled_grouped_mm"),
                 ("bf16", "loop"), ("fp8_e4m3", "loop"), ("int8", "loop"), ("int4", "loop"),
                 ("mixed", "loop")]
+    if args.held_out:
+        variants = variants[:2]
     if not hasattr(torch, "_grouped_mm"):
         table.skip("torch._grouped_mm bf16", "torch has no attribute _grouped_mm in this build")
     if not hasattr(torch, "_scaled_grouped_mm"):
