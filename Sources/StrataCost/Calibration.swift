@@ -65,11 +65,7 @@ extension MeasuredCostModel {
                 let errors = points.indices.compactMap { index -> Double? in
                     var others = points
                     let held = others.remove(at: index)
-                    guard let rate = Self.throughput(at: held, from: others) else { return nil }
-                    // Time is the floor plus the work (the held row's time above the floor
-                    // at its own rate) at the interpolated rate.
-                    let work = (held.seconds - kernelFloor) * held.flopsPerSecond
-                    return (kernelFloor + work / rate) / held.seconds - 1
+                    return relativeError(of: held, from: others)
                 }
                 if let error = InterpolationError(family: prefix + family, precision: dtype, errors: errors) { result.append(error) }
             }
@@ -110,11 +106,60 @@ extension MeasuredCostModel {
     }
 }
 
+extension MeasuredCostModel {
+    /// The relative error of a product's time predicted from `points` at `held`'s shape:
+    /// the kernel floor plus the held row's work (its time above the floor at its own rate)
+    /// at the interpolated rate. Nil where `points` gives no rate.
+    func relativeError(of held: GemmPoint, from points: [GemmPoint]) -> Double? {
+        guard let rate = Self.throughput(at: held, from: points) else { return nil }
+        let work = (held.seconds - kernelFloor) * held.flopsPerSecond
+        return (kernelFloor + work / rate) / held.seconds - 1
+    }
+
+    /// Errors on shapes measured apart from the tables the model was fitted to:
+    /// `grouped_gemm_held_out.csv` (`grouped_gemm.py --held-out`: the grouped kernels at
+    /// token counts between the grid's), each row predicted from every row of its kernel's
+    /// `grouped_gemm.csv` by the interpolation a run uses. Leave-one-out predicts a grid row
+    /// across twice the grid's spacing, with its nearest neighbour gone; these rows sit
+    /// where a run's queries do, between measured shapes. One family per kernel and
+    /// precision that has both tables, in the order of `leaveOneOutErrors`.
+    public func heldOutErrors(_ tables: MeasuredTables) -> [InterpolationError] {
+        guard let table = tables.tables["grouped_gemm_held_out"] else { return [] }
+        let heldOut = MeasuredTables(folder: tables.folder, tables: ["grouped_gemm": table]).stockGroupedKernels
+        var result: [InterpolationError] = []
+        for name in kernelNames {
+            guard let kernel = kernels[name], let rows = heldOut[name]?.tables["grouped_gemm"] else { continue }
+            let points = Self.gemmPoints(rows, rows: "m_total", floor: kernel.kernelFloor,
+                                         routed: kernel.groupedGemmKnowsRouting, kernel: name)
+            for dtype in points.keys.sorted() {
+                guard let fitted = kernel.groupedGemm[dtype] else { continue }
+                let errors = points[dtype]!.compactMap { kernel.relativeError(of: $0, from: fitted) }
+                if let error = InterpolationError(family: "kernel \(name): grouped_gemm", precision: dtype, errors: errors) {
+                    result.append(error)
+                }
+            }
+        }
+        return result
+    }
+}
+
 extension NetworkCalibration {
     /// The collective fit's error per (collective, GPUs): rows, mean and largest
-    /// |relative error| over the message sizes measured.
+    /// |relative error| over the message sizes measured, every grid size held out in turn
+    /// (`report`).
     public var errorsByCollective: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
                                      medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)] {
+        Self.summarize(report)
+    }
+
+    /// The same for the sizes measured between the grid's (`heldOutReport`).
+    public var heldOutErrorsByCollective: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
+                                            medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)] {
+        Self.summarize(heldOutReport)
+    }
+
+    static func summarize(_ report: [Fit]) -> [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
+                                               medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)] {
         var keys: [String] = []
         var groups: [String: [Fit]] = [:]
         for fit in report {

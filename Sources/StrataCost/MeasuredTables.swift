@@ -82,6 +82,7 @@ public struct MeasuredTables: Sendable {
         "attention": ["pass", "batch", "seq", "heads", "head_dim", "impl", "median_us"],
         "elementwise": ["op", "pass", "bytes", "median_us"],
         "collectives": ["op", "gpus", "group", "bytes", "median_us"],
+        "collectives_held_out": ["op", "gpus", "group", "bytes", "median_us"],
         "launch": ["metric", "median_us"],
     ]
     static let textColumns: Set<String> = ["metric", "dtype", "pass", "impl", "op", "group", "distribution", "kernel", "gqa"]

@@ -18,6 +18,10 @@ public struct NetworkCalibration: Sendable {
     /// held out and predicted from the others by the curve the executor uses
     /// (`curveSeconds`, after `withoutDisturbedSizes`).
     public var report: [Fit] = []
+    /// The same for the sizes measured between the grid's (`collectives_held_out.csv`,
+    /// `collectives.py --held-out`), each predicted from every grid size by the curve the
+    /// executor uses: sizes the fit has not seen, as a training job's messages are.
+    public var heldOutReport: [Fit] = []
     /// Measured collective times on one node, by `op|gpus` (contiguous groups): (log bytes,
     /// log seconds), sorted by size, with disturbed sizes dropped (`withoutDisturbedSizes`).
     /// NCCL changes protocol and channel count with message size, so no single α–β line fits
@@ -169,6 +173,16 @@ public struct NetworkCalibration: Sendable {
                 calibration.report.append(Fit(collective: String(parts[0]), gpus: Int(parts[1])!, bytes: exp(curve[held].logBytes),
                                               measuredSeconds: exp(curve[held].logSeconds), fittedSeconds: predicted))
             }
+        }
+        if let heldOut = tables.tables["collectives_held_out"] {
+            for row in heldOut.rows where row["group"] == "contiguous" && row["op"] != "send_recv" {
+                guard let op = row["op"], let gpus = heldOut.number(row, "gpus"), let bytes = heldOut.number(row, "bytes"),
+                      let us = heldOut.number(row, "median_us"), us > 0,
+                      let predicted = calibration.measuredSeconds(op, gpus: Int(gpus), bytes: bytes) else { continue }
+                calibration.heldOutReport.append(Fit(collective: op, gpus: Int(gpus), bytes: bytes, measuredSeconds: us * 1e-6,
+                                                     fittedSeconds: predicted))
+            }
+            calibration.heldOutReport.sort { ($0.collective, $0.gpus, $0.bytes) < ($1.collective, $1.gpus, $1.bytes) }
         }
         return calibration
     }

@@ -16,7 +16,10 @@ struct CalibrateCommand: ParsableCommand {
             pass, each memory-bound op, each custom kernel's tables) it predicts every measured \
             row from the other rows — leave-one-out — and prints the mean and largest |error|. \
             For the collectives it prints the fitted NVLink efficiency and step latency and the \
-            fit's error per collective and GPU count. Errors are (predicted − measured) / measured.
+            fit's error per collective and GPU count. Where the folder also holds shapes measured \
+            between the grid's (collectives_held_out.csv, grouped_gemm_held_out.csv, from the \
+            profiler's --held-out), it predicts each of them from all the grid's rows and prints \
+            those errors too. Errors are (predicted − measured) / measured.
             """
     )
 
@@ -61,6 +64,10 @@ struct CalibrateCommand: ParsableCommand {
         var stepLatencyUs: Double?
         var families: [Family]
         var collectives: [Collective]
+        /// Shapes measured between the grid's, predicted from all of it (empty without
+        /// `*_held_out.csv` tables).
+        var heldOutFamilies: [Family]
+        var heldOutCollectives: [Collective]
     }
 
     func run() throws {
@@ -119,21 +126,28 @@ struct CalibrateCommand: ParsableCommand {
         // The fitted bandwidth and the fit's errors do not depend on the nominal figure;
         // only the efficiency (their ratio) does.
         let network = NetworkCalibration.fit(tables, nominal: nominal?.0 ?? Bandwidth(bytesPerSecond: .greatestFiniteMagnitude))
-        let families = model.leaveOneOutErrors().map {
-            GPUReport.Family(family: $0.family, dtype: $0.precision, rows: $0.rows, meanAbsError: $0.meanAbsolute,
-                             maxAbsError: $0.maxAbsolute, meanError: $0.meanSigned, medianAbsError: $0.medianAbsolute,
-                             p90AbsError: $0.p90Absolute)
+        func families(_ errors: [InterpolationError]) -> [GPUReport.Family] {
+            errors.map {
+                GPUReport.Family(family: $0.family, dtype: $0.precision, rows: $0.rows, meanAbsError: $0.meanAbsolute,
+                                 maxAbsError: $0.maxAbsolute, meanError: $0.meanSigned, medianAbsError: $0.medianAbsolute,
+                                 p90AbsError: $0.p90Absolute)
+            }
         }
-        let collectives = network.errorsByCollective.map {
-            GPUReport.Collective(collective: $0.collective, gpus: $0.gpus, sizes: $0.rows, meanAbsError: $0.meanAbsolute,
-                                 maxAbsError: $0.maxAbsolute, medianAbsErrorFrom1MiB: $0.medianAtLeast1MiB,
-                                 p90AbsErrorFrom1MiB: $0.p90AtLeast1MiB)
+        func collectives(_ errors: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
+                                     medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)]) -> [GPUReport.Collective] {
+            errors.map {
+                GPUReport.Collective(collective: $0.collective, gpus: $0.gpus, sizes: $0.rows, meanAbsError: $0.meanAbsolute,
+                                     maxAbsError: $0.maxAbsolute, medianAbsErrorFrom1MiB: $0.medianAtLeast1MiB,
+                                     p90AbsErrorFrom1MiB: $0.p90AtLeast1MiB)
+            }
         }
         return GPUReport(gpu: id, folder: Resolver.normalized(folder), tables: tables.tables.keys.sorted(), kernels: model.kernelNames,
                          nominalNVLinkGBps: nominal.map { $0.0.bytesPerSecond / 1e9 }, nominalFrom: nominal?.1,
                          nvlinkBusGBps: network.busBandwidth[.nvlink].map { $0 / 1e9 },
                          nvlinkEfficiency: nominal == nil ? nil : network.efficiency[.nvlink],
-                         stepLatencyUs: network.stepLatency[.nvlink].map { $0 * 1e6 }, families: families, collectives: collectives)
+                         stepLatencyUs: network.stepLatency[.nvlink].map { $0 * 1e6 }, families: families(model.leaveOneOutErrors()),
+                         collectives: collectives(network.errorsByCollective), heldOutFamilies: families(model.heldOutErrors(tables)),
+                         heldOutCollectives: collectives(network.heldOutErrorsByCollective))
     }
 
     static func percent(_ value: Double, signed: Bool = false) -> String {
@@ -145,10 +159,7 @@ struct CalibrateCommand: ParsableCommand {
                      + (report.kernels.isEmpty ? "" : "; kernels \(report.kernels.joined(separator: ", "))")]
         lines.append("")
         lines.append("Kernel interpolation, leave-one-out: each measured row predicted from the others")
-        lines.append(textTable(["family", "dtype", "rows", "median |err|", "p90 |err|", "mean |err|", "max |err|", "mean err"], report.families.map {
-            [$0.family, $0.dtype, "\($0.rows)", percent($0.medianAbsError), percent($0.p90AbsError), percent($0.meanAbsError),
-             percent($0.maxAbsError), percent($0.meanError, signed: true)]
-        }, numeric: [false, false, true, true, true, true, true, true]))
+        lines.append(familyTable(report.families))
         lines.append("")
         if let bus = report.nvlinkBusGBps, let latency = report.stepLatencyUs {
             var fit = "Collective fit (NVLink): bus bandwidth \(Format.fixed(bus, 1)) GB/s"
@@ -156,14 +167,35 @@ struct CalibrateCommand: ParsableCommand {
                 fit += " = \(percent(efficiency)) of nominal \(Format.fixed(nominal, 1)) GB/s (\(from))"
             }
             lines.append(fit + ", \(Format.fixed(latency, 2)) us per step")
-            lines.append(textTable(["collective", "gpus", "sizes", "median ≥1MiB", "p90 ≥1MiB", "mean |err|", "max |err|"], report.collectives.map {
-                [$0.collective, "\($0.gpus)", "\($0.sizes)", percent($0.medianAbsErrorFrom1MiB), percent($0.p90AbsErrorFrom1MiB),
-                 percent($0.meanAbsError), percent($0.maxAbsError)]
-            }, numeric: [false, true, true, true, true, true, true]))
+            lines.append(collectiveTable(report.collectives))
         } else {
             lines.append("Collective fit: no collectives.csv with all-reduce, all-gather or reduce-scatter rows; links keep their nominal figures")
         }
+        if !report.heldOutFamilies.isEmpty {
+            lines.append("")
+            lines.append("Held-out shapes: measured between the grid's (*_held_out.csv), each predicted from all the grid's rows")
+            lines.append(familyTable(report.heldOutFamilies))
+        }
+        if !report.heldOutCollectives.isEmpty {
+            lines.append("")
+            lines.append("Held-out collective sizes: measured between the grid's powers of two (collectives_held_out.csv), each predicted from all of them")
+            lines.append(collectiveTable(report.heldOutCollectives))
+        }
         return lines.joined(separator: "\n")
+    }
+
+    static func familyTable(_ families: [GPUReport.Family]) -> String {
+        textTable(["family", "dtype", "rows", "median |err|", "p90 |err|", "mean |err|", "max |err|", "mean err"], families.map {
+            [$0.family, $0.dtype, "\($0.rows)", percent($0.medianAbsError), percent($0.p90AbsError), percent($0.meanAbsError),
+             percent($0.maxAbsError), percent($0.meanError, signed: true)]
+        }, numeric: [false, false, true, true, true, true, true, true])
+    }
+
+    static func collectiveTable(_ collectives: [GPUReport.Collective]) -> String {
+        textTable(["collective", "gpus", "sizes", "median ≥1MiB", "p90 ≥1MiB", "mean |err|", "max |err|"], collectives.map {
+            [$0.collective, "\($0.gpus)", "\($0.sizes)", percent($0.medianAbsErrorFrom1MiB), percent($0.p90AbsErrorFrom1MiB),
+             percent($0.meanAbsError), percent($0.maxAbsError)]
+        }, numeric: [false, true, true, true, true, true, true])
     }
 
     /// Columns padded to their widest cell, numbers right-aligned, under a rule.

@@ -106,7 +106,7 @@ import Testing
             #expect(abs(seconds / measured - 1) < 1e-9, "\(row)")
             checked += 1
         }
-        #expect(checked == 96)
+        #expect(checked == 144)
         // The same 24,576 rows over 64 experts, one row of blocks each or spread Zipf-wise:
         // the skewed routing pads more and costs more.
         let price = { (tokens: [Int]) -> Double in

@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
-# Device run (4 H100s), back under $OUT: the shapes `simulate calibrate` scores its fits on
+# Device run (1, 2 or 4 H100s), back under $OUT: the shapes `simulate calibrate` scores its fits on
 # without having fitted them. collectives_held_out.csv: every collective but send/recv on the
 # contiguous groups of 2 and 4 GPUs at the sizes between the grid's powers of two
 # (collectives.py --held-out); grouped_gemm_held_out.csv: the two grouped kernels at 8,192
 # tokens, between the grid's 4,096 and 16,384 (grouped_gemm.py --held-out). Then, if time
 # is left, the collectives grid once more (collectives.csv), to merge with the runs in
-# traces/h100-sxm/runs/. Stops with status 3 on any GPU but an H100: the tables are the
-# H100's.
+# traces/h100-sxm/runs/. PARTS picks among collectives, grouped and grid (default all
+# three; collectives and grid need 2 GPUs or more and use them all). Stops with status 3 on
+# any GPU but an H100: the tables are the H100's.
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv
 nvidia-smi --query-gpu=name --format=csv,noheader | grep -qv "H100" && { echo "not all H100s: stopping"; exit 3; }
+parts=${PARTS:-collectives,grouped,grid}
+gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)
 mkdir -p "$OUT/t"
-timeout 200 python3 scripts/profile/collectives.py --out "$OUT/t" --gpus 4 --families collectives --held-out \
-  --budget-s 150 --command "python3 scripts/profile/collectives.py --out traces --gpus 4 --families collectives --held-out --budget-s 150" 2>&1 | tail -4
-timeout 160 python3 scripts/profile/grouped_gemm.py --out "$OUT/t" --held-out --budget-s 110 \
-  --command "python3 scripts/profile/grouped_gemm.py --out traces --held-out --budget-s 110" 2>&1 | tail -3
+if [[ $parts == *collectives* ]]; then
+  timeout 200 python3 scripts/profile/collectives.py --out "$OUT/t" --gpus $gpus --families collectives --held-out \
+    --budget-s 150 --command "python3 scripts/profile/collectives.py --out traces --gpus $gpus --families collectives --held-out --budget-s 150" 2>&1 | tail -4
+fi
+if [[ $parts == *grouped* ]]; then
+  timeout 160 python3 scripts/profile/grouped_gemm.py --out "$OUT/t" --held-out --budget-s 110 \
+    --command "python3 scripts/profile/grouped_gemm.py --out traces --held-out --budget-s 110" 2>&1 | tail -3
+fi
 cp "$OUT"/t/*/*.csv "$OUT/"; rm -rf "$OUT/t"; grep -c "" "$OUT"/*.csv
 grep -E "truncated|skip" "$OUT"/*.csv | head
 left=$((560 - SECONDS))
-if [ $left -gt 150 ]; then
+if [[ $parts == *grid* ]] && [ $left -gt 150 ]; then
   budget=$((left - 60))
-  timeout $((left - 10)) python3 scripts/profile/collectives.py --out "$OUT/g" --gpus 4 --families collectives --budget-s $budget \
-    --command "python3 scripts/profile/collectives.py --out traces --gpus 4 --families collectives --budget-s $budget" 2>&1 | tail -3
+  timeout $((left - 10)) python3 scripts/profile/collectives.py --out "$OUT/g" --gpus $gpus --families collectives --budget-s $budget \
+    --command "python3 scripts/profile/collectives.py --out traces --gpus $gpus --families collectives --budget-s $budget" 2>&1 | tail -3
   cp "$OUT"/g/*/collectives.csv "$OUT/" && rm -rf "$OUT/g"; grep -c "" "$OUT/collectives.csv"; grep truncated "$OUT/collectives.csv"
 fi
 ls -la "$OUT"
