@@ -262,6 +262,27 @@ class TestGrids(unittest.TestCase):
         self.assertEqual(sizes[0], 1024)
         self.assertEqual(sizes[-1], 1 << 30)
 
+    def test_held_out_sizes_fall_strictly_between_the_grids_and_divide_into_ranks(self):
+        grid = collectives.message_sizes()
+        held = collectives.held_out_sizes()
+        self.assertEqual(len(held), 20)
+        for size in held:
+            below = max(g for g in grid if g < size)
+            self.assertLess(size, 2 * below)  # one between each pair of grid sizes
+            self.assertEqual(size % (2 * 4 * 32), 0)  # whole bf16 elements for 4 ranks
+        self.assertEqual(len(set(held)), len(held))
+        self.assertEqual(collectives.HELD_OUT_OPS, ["all_reduce", "all_gather", "reduce_scatter", "all_to_all"])
+
+    def test_grouped_held_out_cases_sit_between_the_grids_token_counts(self):
+        grid_tokens = {case[4] for case in grouped_gemm.grid()}
+        held_tokens = {case[4] for case in grouped_gemm.grid(held_out=True)}
+        self.assertEqual(grid_tokens, {4096, 8192, 16384})
+        self.assertEqual(held_tokens, {5792, 11584})
+        for tokens in held_tokens:
+            self.assertEqual(tokens % grouped_gemm.UNIT, 0)
+            self.assertTrue(any(a < tokens < b for a, b in [(4096, 8192), (8192, 16384)]))
+        self.assertEqual(len(grouped_gemm.grid(held_out=True)), 2 * len(grouped_gemm.grid()) // 3)
+
     def test_nccl_choice_is_the_rows_most_common_logged_choice(self):
         log = "\n".join([
             "host:1:2 [0] NCCL INFO AllReduce: 4 Bytes -> Algo TREE proto LL channel{Lo..Hi}={0..0}",
