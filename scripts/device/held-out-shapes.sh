@@ -2,8 +2,10 @@
 # Device run (1, 2 or 4 H100s), back under $OUT: the shapes `simulate calibrate` scores its fits on
 # without having fitted them. collectives_held_out.csv: every collective but send/recv on the
 # contiguous groups of 2 and 4 GPUs at the sizes between the grid's powers of two
-# (collectives.py --held-out); grouped_gemm_held_out.csv: the two grouped kernels at 8,192
-# tokens, between the grid's 4,096 and 16,384 (grouped_gemm.py --held-out). Then, if time
+# (collectives.py --held-out, twice: collectives_held_out-1.csv and -2.csv, to merge);
+# grouped_gemm_held_out.csv: the two grouped kernels at 5,792 and 11,584 tokens, between the
+# grid's 4,096, 8,192 and 16,384 (grouped_gemm.py --held-out; its first run, at 8,192, is
+# traces/h100-sxm/runs/grouped_gemm-2026-11-28T05-40-8192-tokens.csv). Then, if time
 # is left, the collectives grid once more (collectives.csv), to merge with the runs in
 # traces/h100-sxm/runs/. PARTS picks among collectives, grouped and grid (default all
 # three; collectives and grid need 2 GPUs or more and use them all). Stops with status 3 on
@@ -16,14 +18,19 @@ parts=${PARTS:-collectives,grouped,grid}
 gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)
 mkdir -p "$OUT/t"
 if [[ $parts == *collectives* ]]; then
-  timeout 200 python3 scripts/profile/collectives.py --out "$OUT/t" --gpus $gpus --families collectives --held-out \
-    --budget-s 150 --command "python3 scripts/profile/collectives.py --out traces --gpus $gpus --families collectives --held-out --budget-s 150" 2>&1 | tail -4
+  # Twice, to merge (merge_tables.py keeps each size's smaller median): a single run holds a
+  # disturbed size or two (median several times its p10), as the grid's runs do.
+  for round in 1 2; do
+    timeout 200 python3 scripts/profile/collectives.py --out "$OUT/t$round" --gpus $gpus --families collectives --held-out \
+      --budget-s 100 --command "python3 scripts/profile/collectives.py --out traces --gpus $gpus --families collectives --held-out --budget-s 100" 2>&1 | tail -2
+    cp "$OUT"/t$round/*/collectives_held_out.csv "$OUT/collectives_held_out-$round.csv"; rm -rf "$OUT/t$round"
+  done
 fi
 if [[ $parts == *grouped* ]]; then
   timeout 160 python3 scripts/profile/grouped_gemm.py --out "$OUT/t" --held-out --budget-s 110 \
     --command "python3 scripts/profile/grouped_gemm.py --out traces --held-out --budget-s 110" 2>&1 | tail -3
 fi
-cp "$OUT"/t/*/*.csv "$OUT/"; rm -rf "$OUT/t"; grep -c "" "$OUT"/*.csv
+cp "$OUT"/t/*/*.csv "$OUT/" 2>/dev/null; rm -rf "$OUT/t"; grep -c "" "$OUT"/*.csv
 grep -E "truncated|skip" "$OUT"/*.csv | head
 left=$((560 - SECONDS))
 if [[ $parts == *grid* ]] && [ $left -gt 150 ]; then
