@@ -23,11 +23,24 @@ public struct InterpolationError: Sendable, Hashable {
     /// Median and 90th percentile of |relative error|, the figures issue 6's targets use.
     public var medianAbsolute: Double
     public var p90Absolute: Double
+    /// Every row scored, in table order: what `simulate calibrate --worst` lists.
+    public var scored: [ScoredRow]
 
-    init?(family: String, precision: String, errors: [Double]) {
-        guard !errors.isEmpty else { return nil }
+    /// One scored row: its shape as the table gives it, its measured time and the time
+    /// predicted without it (or, held out, from the whole grid).
+    public struct ScoredRow: Sendable, Hashable {
+        public var shape: String
+        public var measuredSeconds: Double
+        public var predictedSeconds: Double
+        public var error: Double { predictedSeconds / measuredSeconds - 1 }
+    }
+
+    init?(family: String, precision: String, scored: [ScoredRow]) {
+        guard !scored.isEmpty else { return nil }
         self.family = family
         self.precision = precision
+        self.scored = scored
+        let errors = scored.map(\.error)
         rows = errors.count
         meanAbsolute = errors.map(abs).reduce(0, +) / Double(errors.count)
         maxAbsolute = errors.map(abs).max()!
@@ -62,58 +75,68 @@ extension MeasuredCostModel {
         for (family, table) in [("gemm", gemm), ("grouped_gemm", groupedGemm)] {
             for dtype in table.keys.sorted() {
                 let points = table[dtype]!
-                let errors = points.indices.compactMap { index -> Double? in
+                let scored = points.indices.compactMap { index -> InterpolationError.ScoredRow? in
                     var others = points
                     let held = others.remove(at: index)
-                    return relativeError(of: held, from: others)
+                    return scoredRow(held, from: others)
                 }
-                if let error = InterpolationError(family: prefix + family, precision: dtype, errors: errors) { result.append(error) }
+                if let error = InterpolationError(family: prefix + family, precision: dtype, scored: scored) { result.append(error) }
             }
         }
         for pass in ["fwd", "bwd"] {
             let points = attention.filter { $0.pass == pass }
-            let errors = points.indices.compactMap { index -> Double? in
+            let scored = points.indices.compactMap { index -> InterpolationError.ScoredRow? in
                 var others = points
                 let held = others.remove(at: index)
                 return Self.attentionSeconds(others, lanes: held.lanes, sequence: held.sequence, headDim: held.headDim,
                                              group: held.group, causal: held.causal)
-                    .map { $0 / held.seconds - 1 }
+                    .map { .init(shape: "batch×heads=\(Int(held.lanes)) seq=\(Int(held.sequence)) head_dim=\(Int(held.headDim))"
+                                 + (held.group > 1 ? " group=\(Int(held.group))" : "") + (held.causal ? " causal" : ""),
+                                 measuredSeconds: held.seconds, predictedSeconds: $0) }
             }
-            if let error = InterpolationError(family: "\(prefix)attention \(pass)", precision: "bf16", errors: errors) { result.append(error) }
+            if let error = InterpolationError(family: "\(prefix)attention \(pass)", precision: "bf16", scored: scored) { result.append(error) }
         }
         for key in bandwidth.keys.sorted() {
             let curve = bandwidth[key]!
-            let errors: [Double]
+            let scored: [InterpolationError.ScoredRow]
             if let points = norms[key] {  // norms: their (rows, width) plane
-                errors = points.indices.compactMap { index -> Double? in
+                scored = points.indices.compactMap { index -> InterpolationError.ScoredRow? in
                     var others = points
                     let held = others.remove(at: index)
                     return Self.normSeconds(others, tokens: held.tokens, hidden: held.hidden, bytes: held.bytes)
-                        .map { $0 / held.seconds - 1 }
+                        .map { .init(shape: "tokens=\(Int(held.tokens)) hidden=\(Int(held.hidden))", measuredSeconds: held.seconds,
+                                     predictedSeconds: $0) }
                 }
             } else {  // the other ops: their bytes curve
-                errors = curve.points.indices.compactMap { index -> Double? in
+                scored = curve.points.indices.compactMap { index -> InterpolationError.ScoredRow? in
                     var others = curve
                     let held = others.points.remove(at: index)
                     guard !others.points.isEmpty else { return nil }
-                    return held.bytesPerSecond / others.bandwidth(at: exp(held.logBytes)) - 1
+                    let bytes = exp(held.logBytes)
+                    return .init(shape: "bytes=\(Int(bytes.rounded()))", measuredSeconds: bytes / held.bytesPerSecond,
+                                 predictedSeconds: bytes / others.bandwidth(at: bytes))
                 }
             }
             let family = key.replacingOccurrences(of: "/", with: " ")
-            if let error = InterpolationError(family: prefix + family, precision: curve.dtype, errors: errors) { result.append(error) }
+            if let error = InterpolationError(family: prefix + family, precision: curve.dtype, scored: scored) { result.append(error) }
         }
         return result
     }
 }
 
 extension MeasuredCostModel {
-    /// The relative error of a product's time predicted from `points` at `held`'s shape:
-    /// the kernel floor plus the held row's work (its time above the floor at its own rate)
-    /// at the interpolated rate. Nil where `points` gives no rate.
-    func relativeError(of held: GemmPoint, from points: [GemmPoint]) -> Double? {
+    /// A product's time predicted from `points` at `held`'s shape, beside its measured
+    /// time: the kernel floor plus the held row's work (its time above the floor at its own
+    /// rate) at the interpolated rate. Nil where `points` gives no rate.
+    func scoredRow(_ held: GemmPoint, from points: [GemmPoint]) -> InterpolationError.ScoredRow? {
         guard let rate = Self.throughput(at: held, from: points) else { return nil }
         let work = (held.seconds - kernelFloor) * held.flopsPerSecond
-        return (kernelFloor + work / rate) / held.seconds - 1
+        var shape = "m=\(Int(exp(held.logM).rounded())) n=\(Int(exp(held.logN).rounded())) k=\(Int(exp(held.logK).rounded()))"
+        if !held.configuration.isEmpty {
+            shape = "rows=" + shape.dropFirst(2) + " experts=\(Int(exp(held.logGroups).rounded()))"
+                + " padding=\(Format.fixed(exp(held.logPadding), 3)) \(held.configuration)"
+        }
+        return .init(shape: shape, measuredSeconds: held.seconds, predictedSeconds: kernelFloor + work / rate)
     }
 
     /// Errors on shapes measured apart from the tables the model was fitted to:
@@ -133,8 +156,8 @@ extension MeasuredCostModel {
                                          routed: kernel.groupedGemmKnowsRouting, kernel: name)
             for dtype in points.keys.sorted() {
                 guard let fitted = kernel.groupedGemm[dtype] else { continue }
-                let errors = points[dtype]!.compactMap { kernel.relativeError(of: $0, from: fitted) }
-                if let error = InterpolationError(family: "kernel \(name): grouped_gemm", precision: dtype, errors: errors) {
+                let scored = points[dtype]!.compactMap { kernel.scoredRow($0, from: fitted) }
+                if let error = InterpolationError(family: "kernel \(name): grouped_gemm", precision: dtype, scored: scored) {
                     result.append(error)
                 }
             }

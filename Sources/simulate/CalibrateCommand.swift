@@ -30,6 +30,9 @@ struct CalibrateCommand: ParsableCommand {
                                valueName: "path"))
     var topology: String?
 
+    @Option(help: ArgumentHelp("Also list the N rows each section predicts worst, with their shapes and times.", valueName: "n"))
+    var worst: Int?
+
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
@@ -68,14 +71,33 @@ struct CalibrateCommand: ParsableCommand {
         /// `*_held_out.csv` tables).
         var heldOutFamilies: [Family]
         var heldOutCollectives: [Collective]
+        /// One row as scored, for `--worst`.
+        struct Row: Codable {
+            var family: String
+            var dtype: String
+            var shape: String
+            var measuredUs: Double
+            var predictedUs: Double
+            var error: Double
+        }
+        /// With `--worst N`: each section's N worst rows by |error| (leave-one-out, held-out,
+        /// collectives leave-one-out, collectives held-out), worst first; absent otherwise.
+        var worstLeaveOneOut: [Row]?
+        var worstHeldOut: [Row]?
+        var worstCollectives: [Row]?
+        var worstHeldOutCollectives: [Row]?
     }
 
     func run() throws {
         let folders = try Self.gpuFolders(traces)
         var nominalTopology: (cluster: Cluster, path: String)?
         if let topology { nominalTopology = (try TopologyLoader.load(path: topology), topology) }
+        if let worst, worst < 1 {
+            throw DiagnosticError(Diagnostic(file: "--worst", "'\(worst)' rows: the count must be at least 1",
+                                             help: "pass how many rows to list, such as --worst 10"))
+        }
         let reports = try folders.map { id, folder throws(DiagnosticError) in
-            try Self.report(id: id, folder: folder, traces: traces, topology: nominalTopology)
+            try Self.report(id: id, folder: folder, traces: traces, topology: nominalTopology, worst: worst)
         }
         if json {
             let encoder = JSONEncoder()
@@ -104,7 +126,7 @@ struct CalibrateCommand: ParsableCommand {
         return ids.map { ($0, (directory as NSString).appendingPathComponent($0)) }
     }
 
-    static func report(id: String, folder: String, traces: String, topology: (cluster: Cluster, path: String)?)
+    static func report(id: String, folder: String, traces: String, topology: (cluster: Cluster, path: String)?, worst: Int? = nil)
         throws(DiagnosticError) -> GPUReport {
         let tables = try MeasuredTables(folder: folder)
         guard !tables.tables.isEmpty else {
@@ -141,13 +163,40 @@ struct CalibrateCommand: ParsableCommand {
                                      p90AbsErrorFrom1MiB: $0.p90AtLeast1MiB)
             }
         }
-        return GPUReport(gpu: id, folder: Resolver.normalized(folder), tables: tables.tables.keys.sorted(), kernels: model.kernelNames,
-                         nominalNVLinkGBps: nominal.map { $0.0.bytesPerSecond / 1e9 }, nominalFrom: nominal?.1,
-                         nvlinkBusGBps: network.busBandwidth[.nvlink].map { $0 / 1e9 },
-                         nvlinkEfficiency: nominal == nil ? nil : network.efficiency[.nvlink],
-                         stepLatencyUs: network.stepLatency[.nvlink].map { $0 * 1e6 }, families: families(model.leaveOneOutErrors()),
-                         collectives: collectives(network.errorsByCollective), heldOutFamilies: families(model.heldOutErrors(tables)),
-                         heldOutCollectives: collectives(network.heldOutErrorsByCollective))
+        let leaveOneOut = model.leaveOneOutErrors(), heldOut = model.heldOutErrors(tables)
+        var report = GPUReport(gpu: id, folder: Resolver.normalized(folder), tables: tables.tables.keys.sorted(), kernels: model.kernelNames,
+                               nominalNVLinkGBps: nominal.map { $0.0.bytesPerSecond / 1e9 }, nominalFrom: nominal?.1,
+                               nvlinkBusGBps: network.busBandwidth[.nvlink].map { $0 / 1e9 },
+                               nvlinkEfficiency: nominal == nil ? nil : network.efficiency[.nvlink],
+                               stepLatencyUs: network.stepLatency[.nvlink].map { $0 * 1e6 }, families: families(leaveOneOut),
+                               collectives: collectives(network.errorsByCollective), heldOutFamilies: families(heldOut),
+                               heldOutCollectives: collectives(network.heldOutErrorsByCollective))
+        if let worst {
+            func rows(_ errors: [InterpolationError]) -> [GPUReport.Row] {
+                errors.flatMap { family in
+                    family.scored.map {
+                        GPUReport.Row(family: family.family, dtype: family.precision, shape: $0.shape, measuredUs: $0.measuredSeconds * 1e6,
+                                      predictedUs: $0.predictedSeconds * 1e6, error: $0.error)
+                    }
+                }
+            }
+            func rows(_ fits: [NetworkCalibration.Fit]) -> [GPUReport.Row] {
+                fits.map {
+                    GPUReport.Row(family: $0.collective, dtype: "bf16", shape: "gpus=\($0.gpus) bytes=\(Int($0.bytes.rounded()))",
+                                  measuredUs: $0.measuredSeconds * 1e6, predictedUs: $0.fittedSeconds * 1e6, error: $0.error)
+                }
+            }
+            // Worst first; ties in table order, so the list is the same on every run.
+            func worstOf(_ rows: [GPUReport.Row]) -> [GPUReport.Row] {
+                Array(rows.enumerated().sorted { (abs($0.element.error), -$0.offset) > (abs($1.element.error), -$1.offset) }
+                    .prefix(worst).map(\.element))
+            }
+            report.worstLeaveOneOut = worstOf(rows(leaveOneOut))
+            report.worstHeldOut = worstOf(rows(heldOut))
+            report.worstCollectives = worstOf(rows(network.report))
+            report.worstHeldOutCollectives = worstOf(rows(network.heldOutReport))
+        }
+        return report
     }
 
     static func percent(_ value: Double, signed: Bool = false) -> String {
@@ -160,6 +209,7 @@ struct CalibrateCommand: ParsableCommand {
         lines.append("")
         lines.append("Kernel interpolation, leave-one-out: each measured row predicted from the others")
         lines.append(familyTable(report.families))
+        if let worst = report.worstLeaveOneOut { lines.append(worstTable(worst)) }
         lines.append("")
         if let bus = report.nvlinkBusGBps, let latency = report.stepLatencyUs {
             var fit = "Collective fit (NVLink): bus bandwidth \(Format.fixed(bus, 1)) GB/s"
@@ -168,6 +218,7 @@ struct CalibrateCommand: ParsableCommand {
             }
             lines.append(fit + ", \(Format.fixed(latency, 2)) us per step")
             lines.append(collectiveTable(report.collectives))
+            if let worst = report.worstCollectives { lines.append(worstTable(worst)) }
         } else {
             lines.append("Collective fit: no collectives.csv with all-reduce, all-gather or reduce-scatter rows; links keep their nominal figures")
         }
@@ -175,11 +226,13 @@ struct CalibrateCommand: ParsableCommand {
             lines.append("")
             lines.append("Held-out shapes: measured between the grid's (*_held_out.csv), each predicted from all the grid's rows")
             lines.append(familyTable(report.heldOutFamilies))
+            if let worst = report.worstHeldOut { lines.append(worstTable(worst)) }
         }
         if !report.heldOutCollectives.isEmpty {
             lines.append("")
             lines.append("Held-out collective sizes: measured between the grid's powers of two (collectives_held_out.csv), each predicted from all of them")
             lines.append(collectiveTable(report.heldOutCollectives))
+            if let worst = report.worstHeldOutCollectives { lines.append(worstTable(worst)) }
         }
         return lines.joined(separator: "\n")
     }
@@ -189,6 +242,14 @@ struct CalibrateCommand: ParsableCommand {
             [$0.family, $0.dtype, "\($0.rows)", percent($0.medianAbsError), percent($0.p90AbsError), percent($0.meanAbsError),
              percent($0.maxAbsError), percent($0.meanError, signed: true)]
         }, numeric: [false, false, true, true, true, true, true, true])
+    }
+
+    /// A section's worst rows under its table.
+    static func worstTable(_ rows: [GPUReport.Row]) -> String {
+        "  worst \(rows.count):\n" + textTable(["family", "dtype", "shape", "measured", "predicted", "err"], rows.map {
+            [$0.family, $0.dtype, $0.shape, Format.fixed($0.measuredUs, 1) + " us", Format.fixed($0.predictedUs, 1) + " us",
+             percent($0.error, signed: true)]
+        }, numeric: [false, false, false, true, true, true])
     }
 
     static func collectiveTable(_ collectives: [GPUReport.Collective]) -> String {

@@ -11,6 +11,8 @@ import Testing
         ("help-cost", ["cost", "--help"]),
         ("calibrate-traces", ["calibrate", "--traces", "traces"]),
         ("calibrate-gpu-folder-json", ["calibrate", "--traces", "traces/h100-sxm", "--topology", "topologies/dgx-h100.xml", "--json"]),
+        // Each section's worst rows, worst first, with the shapes a user can measure again.
+        ("calibrate-worst", ["calibrate", "--traces", "traces/h100-sxm", "--worst", "3"]),
         ("cost-gemm", ["cost", "gemm", "m=8192", "n=6144", "k=2048", "dtype=bf16", h100]),
         ("cost-gemm-backward-fp8", ["cost", "gemm", "m=8192", "n=6144", "k=2048", "dtype=fp8", "pass=backward", h100]),
         ("cost-gemm-kernel", ["cost", "gemm", "m=4096", "n=4096", "k=2048", "kernel=example-illustrative", h100]),
@@ -41,6 +43,7 @@ import Testing
         ("cost-error-precision-gpu-lacks", ["cost", "gemm", "m=8", "n=8", "k=8", "dtype=fp8", "--topology", "topologies/dgx-a100-superpod.xml"]),
         ("calibrate-error-missing-folder", ["calibrate", "--traces", "Tests/Fixtures/no-such-traces"]),
         ("calibrate-error-no-tables", ["calibrate", "--traces", "topologies"]),
+        ("calibrate-error-worst-zero", ["calibrate", "--traces", "traces", "--worst", "0"]),
     ])
     func badInputIsDiagnosed(name: String, arguments: [String]) throws {
         let output = try Golden.run(arguments)
