@@ -140,16 +140,30 @@ extension MeasuredCostModel {
     }
 
     /// Errors on shapes measured apart from the tables the model was fitted to:
+    /// `gemm_held_out.csv` (`gemm.py --held-out`: products of models the grid lacks, at
+    /// token counts between its), each row predicted from every row of `gemm.csv`, and
     /// `grouped_gemm_held_out.csv` (`grouped_gemm.py --held-out`: the grouped kernels at
     /// token counts between the grid's), each row predicted from every row of its kernel's
-    /// `grouped_gemm.csv` by the interpolation a run uses. Leave-one-out predicts a grid row
+    /// `grouped_gemm.csv`, by the interpolation a run uses. Leave-one-out predicts a grid row
     /// across twice the grid's spacing, with its nearest neighbour gone; these rows sit
     /// where a run's queries do, between measured shapes. One family per kernel and
     /// precision that has both tables, in the order of `leaveOneOutErrors`.
     public func heldOutErrors(_ tables: MeasuredTables) -> [InterpolationError] {
-        guard let table = tables.tables["grouped_gemm_held_out"] else { return [] }
-        let heldOut = MeasuredTables(folder: tables.folder, tables: ["grouped_gemm": table]).stockGroupedKernels
         var result: [InterpolationError] = []
+        // Products: `gemm_held_out.csv` beside the stock tables and in each kernel's folder.
+        let productTables = [("", self, tables.tables["gemm_held_out"])]
+            + kernelNames.map { ("kernel \($0): ", kernels[$0]!, tables.kernels[$0]?.tables["gemm_held_out"]) }
+        for (prefix, model, table) in productTables {
+            guard let table else { continue }
+            let points = Self.gemmPoints(table, rows: "m", floor: model.kernelFloor)
+            for dtype in points.keys.sorted() {
+                guard let fitted = model.gemm[dtype] else { continue }
+                let scored = points[dtype]!.compactMap { model.scoredRow($0, from: fitted) }
+                if let error = InterpolationError(family: prefix + "gemm", precision: dtype, scored: scored) { result.append(error) }
+            }
+        }
+        guard let table = tables.tables["grouped_gemm_held_out"] else { return result }
+        let heldOut = MeasuredTables(folder: tables.folder, tables: ["grouped_gemm": table]).stockGroupedKernels
         for name in kernelNames {
             guard let kernel = kernels[name], let rows = heldOut[name]?.tables["grouped_gemm"] else { continue }
             let points = Self.gemmPoints(rows, rows: "m_total", floor: kernel.kernelFloor,

@@ -79,6 +79,7 @@ public struct MeasuredTables: Sendable {
     /// Columns the cost model reads from each table, all numeric except the listed text ones.
     static let requiredColumns: [String: [String]] = [
         "gemm": ["m", "n", "k", "dtype", "median_us"],
+        "gemm_held_out": ["m", "n", "k", "dtype", "median_us"],
         "attention": ["pass", "batch", "seq", "heads", "head_dim", "impl", "median_us"],
         "elementwise": ["op", "pass", "bytes", "median_us"],
         "collectives": ["op", "gpus", "group", "bytes", "median_us"],

@@ -43,6 +43,25 @@ import Testing
         #expect(calibration.errorsByCollective.first?.rows == grid.count - 2)
     }
 
+    /// A held-out product at a grid shape is predicted as that shape's row: exactly where
+    /// it took the same time, −1/11 where it took 10 % longer; a precision the grid lacks is
+    /// not scored.
+    @Test func productsAtGridShapesScoreTheirTimeDifference() throws {
+        let grid = CalibratedCostTests.gemmTable([(4096, 4096, 4096, "bf16", 200), (8192, 4096, 4096, "bf16", 390),
+                                                  (4096, 8192, 4096, "bf16", 395), (4096, 4096, 8192, "bf16", 400)])
+        let heldOut = CalibratedCostTests.gemmTable([(4096, 4096, 4096, "bf16", 220), (8192, 4096, 4096, "bf16", 390),
+                                                     (4096, 4096, 4096, "int8", 100)])
+        let folder = try CalibratedCostTests.tables(["h100-sxm/gemm.csv": grid, "h100-sxm/gemm_held_out.csv": heldOut])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tables = try MeasuredTables(folder: folder.appendingPathComponent("h100-sxm").path)
+        let errors = MeasuredCostModel(tables: tables).heldOutErrors(tables)
+        #expect(errors.map(\.family) == ["gemm"])
+        let scored = try #require(errors.first?.scored)
+        #expect(scored.map(\.shape) == ["m=4096 n=4096 k=4096", "m=8192 n=4096 k=4096"])
+        #expect(abs(scored[0].error - (200.0 / 220 - 1)) < 1e-9)
+        #expect(abs(scored[1].error) < 1e-9)
+    }
+
     /// A held-out grouped row at a grid row's very shape is predicted as that row: exactly
     /// where it took the same time, and at −1/11 where it took 10 % longer (its work is the
     /// same; the interpolated rate is the grid row's). Rows of a kernel without a grid table

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Device run (1, 2 or 4 H100s), back under $OUT: the shapes `simulate calibrate` scores its fits on
-# without having fitted them. collectives_held_out.csv: every collective but send/recv on the
-# contiguous groups of 2 and 4 GPUs at the sizes between the grid's powers of two
-# (collectives.py --held-out, twice: collectives_held_out-1.csv and -2.csv, to merge);
-# grouped_gemm_held_out.csv: the two grouped kernels at 5,792 and 11,584 tokens, between the
-# grid's 4,096, 8,192 and 16,384 (grouped_gemm.py --held-out; its first run, at 8,192, is
-# traces/h100-sxm/runs/grouped_gemm-2026-11-28T05-40-8192-tokens.csv). Then, if time
-# is left, the collectives grid once more (collectives.csv), to merge with the runs in
-# traces/h100-sxm/runs/. PARTS picks among collectives, grouped and grid (default all
-# three; collectives and grid need 2 GPUs or more and use them all). Stops with status 3 on
-# any GPU but an H100: the tables are the H100's.
+# Device run (1, 2 or 4 H100s), back under $OUT: the shapes `simulate calibrate` scores its
+# fits on without having fitted them, each part picked by PARTS (default
+# collectives,gemm,grouped,grid; collectives and grid need 2 GPUs or more and use them all):
+# - collectives: every collective but send/recv on the contiguous groups of 2 and 4 GPUs at
+#   the sizes between the grid's powers of two (collectives.py --held-out), twice, as
+#   collectives_held_out-1.csv and -2.csv, to merge;
+# - gemm: bf16 and fp8 products of models the grid lacks (gemm.py --held-out), twice, as
+#   gemm_held_out-1.csv and -2.csv, to merge;
+# - grouped: the two grouped kernels at 5,792 and 11,584 tokens, between the grid's 4,096,
+#   8,192 and 16,384 (grouped_gemm.py --held-out), as grouped_gemm_held_out.csv; its first
+#   run, at 8,192, is traces/h100-sxm/runs/grouped_gemm-2026-11-28T05-40-8192-tokens.csv;
+# - grid: if time is left, the collectives grid once more (collectives.csv), to merge with
+#   the runs in traces/h100-sxm/runs/.
+# Stops with status 3 on any GPU but an H100: the tables are the H100's.
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv
 nvidia-smi --query-gpu=name --format=csv,noheader | grep -qv "H100" && { echo "not all H100s: stopping"; exit 3; }
-parts=${PARTS:-collectives,grouped,grid}
+parts=${PARTS:-collectives,gemm,grouped,grid}
 gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)
 mkdir -p "$OUT/t"
 if [[ $parts == *collectives* ]]; then
@@ -24,6 +27,14 @@ if [[ $parts == *collectives* ]]; then
     timeout 200 python3 scripts/profile/collectives.py --out "$OUT/t$round" --gpus $gpus --families collectives --held-out \
       --budget-s 100 --command "python3 scripts/profile/collectives.py --out traces --gpus $gpus --families collectives --held-out --budget-s 100" 2>&1 | tail -2
     cp "$OUT"/t$round/*/collectives_held_out.csv "$OUT/collectives_held_out-$round.csv"; rm -rf "$OUT/t$round"
+  done
+fi
+if [[ $parts == *gemm* ]]; then
+  # Twice, to merge, as the grid's runs are.
+  for round in 1 2; do
+    timeout 200 python3 scripts/profile/gemm.py --out "$OUT/p$round" --held-out --budget-s 150 \
+      --command "python3 scripts/profile/gemm.py --out traces --held-out --budget-s 150" 2>&1 | tail -1
+    cp "$OUT"/p$round/*/gemm_held_out.csv "$OUT/gemm_held_out-$round.csv"; rm -rf "$OUT/p$round"
   done
 fi
 if [[ $parts == *grouped* ]]; then

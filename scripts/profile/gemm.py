@@ -24,6 +24,12 @@ with idle gaps 1980 MHz and 187 us). Neither choice moved the quick grid on one
 GPU by more than 2.5 % against A cold or 30 ms bursts back to back (the tables
 before 2026-11-28); runs on different H100s differ by 2-5 %, which is why
 gemm.csv merges several (docs/cost-model.md).
+
+With --held-out the table is gemm_held_out.csv: bf16 and fp8 products of models the grid
+never saw (LLaMA-3 8B, LLaMA-3.2 3B and Mistral-NeMo 12B widths, as `layer_shapes` cuts
+them at each TP degree) at 2,048 and 8,192 tokens, between the grid's 1,024, 4,096 and
+16,384; shapes the grid has are left out. A run never reads it; `simulate calibrate`
+predicts each from the whole grid and prints the errors.
 """
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
@@ -50,6 +56,13 @@ TOKENS = [1024, 4096, 16384]
 CUBES = [1024, 2048, 4096, 8192, 16384]
 # Vocabularies of the language-model head (GPT-2's padded, LLaMA-2's, LLaMA-3's).
 VOCABULARIES = [50304, 32000, 128256]
+# Held-out models and token counts (`--held-out`): widths and MLPs the grid lacks.
+HELD_OUT_MODELS = [
+    ("llama3-8b", 4096, 32, 8, 14336, True),
+    ("llama3.2-3b", 3072, 24, 8, 8192, True),
+    ("mistral-nemo-12b", 5120, 32, 8, 14336, True),
+]
+HELD_OUT_TOKENS = [2048, 8192]
 COLUMNS = ["m", "n", "k", "dtype", "impl", "median_us", "p10_us", "p90_us", "tflops", "samples"]
 INT4_GROUP = 128
 
@@ -93,6 +106,20 @@ def gemm_grid(quick=False):
     for c in cubes:
         shapes.add((c, c, c))
     return sorted(shapes)
+
+
+def held_out_grid(quick=False):
+    """Sorted unique (m, n, k) of HELD_OUT_MODELS' layers at HELD_OUT_TOKENS, TP 1 to 8 for
+    widths of 4,096 and more (1 and 2 below), none of them a shape of `gemm_grid`."""
+    models = HELD_OUT_MODELS[:1] if quick else HELD_OUT_MODELS
+    grid = set(gemm_grid())
+    shapes = set()
+    for _, h, heads, kv, ffn, gated in models:
+        for tp in [t for t in TP_DEGREES if h >= 4096 or t <= 2]:
+            for n, k in layer_shapes(h, heads, kv, ffn, gated, tp):
+                for m in HELD_OUT_TOKENS[:1] if quick else HELD_OUT_TOKENS:
+                    shapes.add((m, n, k))
+    return sorted(shapes - grid)
 
 
 def low_precision_grid(quick=False):
@@ -178,12 +205,15 @@ def main(argv=None):
     parser.add_argument("--activations", choices=("warm", "cold"), default="warm",
                         help="warm (default): A rewritten just before each product, in L2 as in a model; "
                              "cold: A rotated from memory like B")
+    parser.add_argument("--held-out", action="store_true",
+                        help="bf16 and fp8 products of models and token counts the grid lacks instead "
+                             "(gemm_held_out.csv), for `simulate calibrate` to score the fit on shapes it has not seen")
     args = parser.parse_args(argv)
     if args.burst_ms <= 0 or args.cooldown_ms < 0:
         parser.error("--burst-ms must be above 0 and --cooldown-ms at least 0")
     common.install_sigterm_exit()
     ctx = common.DeviceContext(args)
-    table = ctx.table("gemm.csv", COLUMNS)
+    table = ctx.table("gemm_held_out.csv" if args.held_out else "gemm.csv", COLUMNS)
     table.note("notes", "B is column-major (transpose of a row-major NxK weight, as nn.Linear); "
                "fp8 = e4m3 both operands, per-tensor scales, bf16 out; int8 = torch._int_mm int32 out "
                "(tflops column is TOPS); int4 = 4-bit weights, group 128, bf16 activations")
@@ -193,8 +223,11 @@ def main(argv=None):
         "A rewritten by an untimed kernel just before each product (in L2 as far as it fits, as in a model)"
         if args.activations == "warm" else "A rotated with B (cold)"))
     deadline = common.Deadline(args.budget_s)
-    jobs = [(s, d) for s in gemm_grid(args.quick) for d in ("bf16", "fp8_e4m3")]
-    jobs += [(s, d) for s in low_precision_grid(args.quick) for d in ("int8", "int4")]
+    if args.held_out:
+        jobs = [(s, d) for s in held_out_grid(args.quick) for d in ("bf16", "fp8_e4m3")]
+    else:
+        jobs = [(s, d) for s in gemm_grid(args.quick) for d in ("bf16", "fp8_e4m3")]
+        jobs += [(s, d) for s in low_precision_grid(args.quick) for d in ("int8", "int4")]
     done = 0
     try:
         for (m, n, k), dtype in jobs:

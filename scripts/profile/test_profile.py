@@ -273,6 +273,16 @@ class TestGrids(unittest.TestCase):
         self.assertEqual(len(set(held)), len(held))
         self.assertEqual(collectives.HELD_OUT_OPS, ["all_reduce", "all_gather", "reduce_scatter", "all_to_all"])
 
+    def test_gemm_held_out_shapes_are_not_the_grids_and_lie_inside_its_range(self):
+        grid = gemm.gemm_grid()
+        held = gemm.held_out_grid()
+        self.assertEqual(len(held), 78)
+        self.assertFalse(set(held) & set(grid))
+        for m, n, k in held:
+            self.assertIn(m, gemm.HELD_OUT_TOKENS)
+            self.assertTrue(min(g[0] for g in grid) < m < max(g[0] for g in grid))
+        self.assertEqual(held, sorted(held))
+
     def test_grouped_held_out_cases_sit_between_the_grids_token_counts(self):
         grid_tokens = {case[4] for case in grouped_gemm.grid()}
         held_tokens = {case[4] for case in grouped_gemm.grid(held_out=True)}
