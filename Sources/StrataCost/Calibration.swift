@@ -88,11 +88,7 @@ extension MeasuredCostModel {
             let scored = points.indices.compactMap { index -> InterpolationError.ScoredRow? in
                 var others = points
                 let held = others.remove(at: index)
-                return Self.attentionSeconds(others, lanes: held.lanes, sequence: held.sequence, headDim: held.headDim,
-                                             group: held.group, causal: held.causal)
-                    .map { .init(shape: "batch×heads=\(Int(held.lanes)) seq=\(Int(held.sequence)) head_dim=\(Int(held.headDim))"
-                                 + (held.group > 1 ? " group=\(Int(held.group))" : "") + (held.causal ? " causal" : ""),
-                                 measuredSeconds: held.seconds, predictedSeconds: $0) }
+                return Self.scoredRow(held, from: others)
             }
             if let error = InterpolationError(family: "\(prefix)attention \(pass)", precision: "bf16", scored: scored) { result.append(error) }
         }
@@ -125,6 +121,15 @@ extension MeasuredCostModel {
 }
 
 extension MeasuredCostModel {
+    /// An attention case's time predicted from `points` (of its pass), beside its measured
+    /// time; nil where they give none.
+    static func scoredRow(_ held: AttentionPoint, from points: [AttentionPoint]) -> InterpolationError.ScoredRow? {
+        attentionSeconds(points, lanes: held.lanes, sequence: held.sequence, headDim: held.headDim, group: held.group, causal: held.causal)
+            .map { .init(shape: "batch×heads=\(Int(held.lanes)) seq=\(Int(held.sequence)) head_dim=\(Int(held.headDim))"
+                         + (held.group > 1 ? " group=\(Int(held.group))" : "") + (held.causal ? " causal" : ""),
+                         measuredSeconds: held.seconds, predictedSeconds: $0) }
+    }
+
     /// A product's time predicted from `points` at `held`'s shape, beside its measured
     /// time: the kernel floor plus the held row's work (its time above the floor at its own
     /// rate) at the interpolated rate. Nil where `points` gives no rate.
@@ -141,7 +146,9 @@ extension MeasuredCostModel {
 
     /// Errors on shapes measured apart from the tables the model was fitted to:
     /// `gemm_held_out.csv` (`gemm.py --held-out`: products of models the grid lacks, at
-    /// token counts between its), each row predicted from every row of `gemm.csv`, and
+    /// token counts between its), each row predicted from every row of `gemm.csv`;
+    /// `attention_held_out.csv` (`attention.py --held-out`: sequence lengths and head shapes
+    /// the grid lacks), each case from every case of `attention.csv` of its pass; and
     /// `grouped_gemm_held_out.csv` (`grouped_gemm.py --held-out`: the grouped kernels at
     /// token counts between the grid's), each row predicted from every row of its kernel's
     /// `grouped_gemm.csv`, by the interpolation a run uses. Leave-one-out predicts a grid row
@@ -161,6 +168,13 @@ extension MeasuredCostModel {
                 let scored = points[dtype]!.compactMap { model.scoredRow($0, from: fitted) }
                 if let error = InterpolationError(family: prefix + "gemm", precision: dtype, scored: scored) { result.append(error) }
             }
+        }
+        // Attention: `attention_held_out.csv`, the run's implementation's rows, per pass.
+        let attentionHeldOut = Self.attentionPoints(tables.tables["attention_held_out"], implementation: attentionImplementation)
+        for pass in ["fwd", "bwd"] {
+            let fitted = attention.filter { $0.pass == pass }
+            let scored = attentionHeldOut.filter { $0.pass == pass }.compactMap { Self.scoredRow($0, from: fitted) }
+            if let error = InterpolationError(family: "attention \(pass)", precision: "bf16", scored: scored) { result.append(error) }
         }
         guard let table = tables.tables["grouped_gemm_held_out"] else { return result }
         let heldOut = MeasuredTables(folder: tables.folder, tables: ["grouped_gemm": table]).stockGroupedKernels

@@ -157,20 +157,8 @@ public struct MeasuredCostModel: ComputeCostModel {
         } ?? false
         groupedGemm = isKernel ? Self.gemmPoints(grouped, rows: "m_total", floor: self.kernelFloor,
                                                  routed: groupedGemmKnowsRouting, kernel: kernel) : [:]
-        var attention: [AttentionPoint] = []
-        if let table = tables.tables["attention"] {
-            // A kernel's table is all its own implementation; the stock one mixes backends.
-            for row in table.rows where isKernel || row["impl"] == attentionImplementation {
-                guard let batch = table.number(row, "batch"), let seq = table.number(row, "seq"),
-                      let heads = table.number(row, "heads"), let d = table.number(row, "head_dim"),
-                      let us = table.number(row, "median_us"), let pass = row["pass"] else { continue }
-                let kvHeads = table.number(row, "kv_heads").map { max(1, $0) } ?? heads
-                attention.append(AttentionPoint(pass: pass, sequence: seq, headDim: d, lanes: batch * heads,
-                                                group: heads / kvHeads,
-                                                causal: table.number(row, "causal").map { $0 != 0 } ?? true, seconds: us * 1e-6))
-            }
-        }
-        self.attention = attention
+        // A kernel's table is all its own implementation; the stock one mixes backends.
+        attention = Self.attentionPoints(tables.tables["attention"], implementation: isKernel ? nil : attentionImplementation)
         var curves: [String: [(Double, Double)]] = [:]
         var dtypes: [String: String] = [:]
         if let table = tables.tables["elementwise"] {
@@ -191,6 +179,21 @@ public struct MeasuredCostModel: ComputeCostModel {
         kernels = Dictionary(uniqueKeysWithValues: kernelTables.map { name, tables in
             (name, MeasuredCostModel(tables: tables, attentionImplementation: attentionImplementation, kernelFloor: kernelFloor, kernel: name))
         })
+    }
+
+    /// The measured attention cases of `table`, those of `implementation` only where one is
+    /// named (the stock table mixes backends; a kernel's is all its own).
+    static func attentionPoints(_ table: MeasuredTables.Table?, implementation: String?) -> [AttentionPoint] {
+        guard let table else { return [] }
+        return table.rows.compactMap { row -> AttentionPoint? in
+            guard implementation == nil || row["impl"] == implementation,
+                  let batch = table.number(row, "batch"), let seq = table.number(row, "seq"),
+                  let heads = table.number(row, "heads"), let d = table.number(row, "head_dim"),
+                  let us = table.number(row, "median_us"), let pass = row["pass"] else { return nil }
+            let kvHeads = table.number(row, "kv_heads").map { max(1, $0) } ?? heads
+            return AttentionPoint(pass: pass, sequence: seq, headDim: d, lanes: batch * heads, group: heads / kvHeads,
+                                  causal: table.number(row, "causal").map { $0 != 0 } ?? true, seconds: us * 1e-6)
+        }
     }
 
     /// Each row's throughput above `floor`, by precision; with `routed`, per scheduled FLOP

@@ -81,6 +81,7 @@ public struct MeasuredTables: Sendable {
         "gemm": ["m", "n", "k", "dtype", "median_us"],
         "gemm_held_out": ["m", "n", "k", "dtype", "median_us"],
         "attention": ["pass", "batch", "seq", "heads", "head_dim", "impl", "median_us"],
+        "attention_held_out": ["pass", "batch", "seq", "heads", "head_dim", "impl", "median_us"],
         "elementwise": ["op", "pass", "bytes", "median_us"],
         "collectives": ["op", "gpus", "group", "bytes", "median_us"],
         "collectives_held_out": ["op", "gpus", "group", "bytes", "median_us"],

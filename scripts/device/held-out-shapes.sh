@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Device run (1, 2 or 4 H100s), back under $OUT: the shapes `simulate calibrate` scores its
 # fits on without having fitted them, each part picked by PARTS (default
-# collectives,gemm,grouped,grid; collectives and grid need 2 GPUs or more and use them all):
+# collectives,gemm,attention,grouped,grid; collectives and grid need 2 GPUs or more and use them all):
 # - collectives: every collective but send/recv on the contiguous groups of 2 and 4 GPUs at
 #   the sizes between the grid's powers of two (collectives.py --held-out), twice, as
 #   collectives_held_out-1.csv and -2.csv, to merge;
 # - gemm: bf16 and fp8 products of models the grid lacks (gemm.py --held-out), twice, as
 #   gemm_held_out-1.csv and -2.csv, to merge;
+# - attention: sequence lengths and head shapes the grid lacks (attention.py --held-out),
+#   twice, as attention_held_out-1.csv and -2.csv, to merge;
 # - grouped: the two grouped kernels at 5,792 and 11,584 tokens, between the grid's 4,096,
 #   8,192 and 16,384 (grouped_gemm.py --held-out), as grouped_gemm_held_out.csv; its first
 #   run, at 8,192, is traces/h100-sxm/runs/grouped_gemm-2026-11-28T05-40-8192-tokens.csv;
@@ -17,7 +19,7 @@ set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv
 nvidia-smi --query-gpu=name --format=csv,noheader | grep -qv "H100" && { echo "not all H100s: stopping"; exit 3; }
-parts=${PARTS:-collectives,gemm,grouped,grid}
+parts=${PARTS:-collectives,gemm,attention,grouped,grid}
 gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)
 mkdir -p "$OUT/t"
 if [[ $parts == *collectives* ]]; then
@@ -29,14 +31,15 @@ if [[ $parts == *collectives* ]]; then
     cp "$OUT"/t$round/*/collectives_held_out.csv "$OUT/collectives_held_out-$round.csv"; rm -rf "$OUT/t$round"
   done
 fi
-if [[ $parts == *gemm* ]]; then
+for family in gemm attention; do
+  [[ $parts == *$family* ]] || continue
   # Twice, to merge, as the grid's runs are.
   for round in 1 2; do
-    timeout 200 python3 scripts/profile/gemm.py --out "$OUT/p$round" --held-out --budget-s 150 \
-      --command "python3 scripts/profile/gemm.py --out traces --held-out --budget-s 150" 2>&1 | tail -1
-    cp "$OUT"/p$round/*/gemm_held_out.csv "$OUT/gemm_held_out-$round.csv"; rm -rf "$OUT/p$round"
+    timeout 200 python3 scripts/profile/$family.py --out "$OUT/p$round" --held-out --budget-s 150 \
+      --command "python3 scripts/profile/$family.py --out traces --held-out --budget-s 150" 2>&1 | tail -1
+    cp "$OUT"/p$round/*/${family}_held_out.csv "$OUT/${family}_held_out-$round.csv"; rm -rf "$OUT/p$round"
   done
-fi
+done
 if [[ $parts == *grouped* ]]; then
   timeout 160 python3 scripts/profile/grouped_gemm.py --out "$OUT/t" --held-out --budget-s 110 \
     --command "python3 scripts/profile/grouped_gemm.py --out traces --held-out --budget-s 110" 2>&1 | tail -3

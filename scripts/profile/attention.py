@@ -17,6 +17,12 @@ that its last wave runs part-empty: LLaMA-1B's forward at batch 1, sequence
 than the 16384-token cases predicted.  Tensors are laid out (batch, seq, heads,
 dim) and transposed to SDPA's (batch, heads, seq, dim) view, as models do.
 
+With --held-out the table is attention_held_out.csv: the same measurements at sequence
+lengths between the grid's (3072, 6144, 12288, 24576) and head shapes it lacks (24 heads
+over 8 key/value heads of 128, LLaMA-3.2 3B's; 40 full heads of 128, LLaMA-2 13B's; 12 of
+64, GPT-2 small's), 16384 tokens a micro-batch. A run never reads it; `simulate
+calibrate` predicts each case from the whole grid and prints the errors.
+
 Timed region: forward = the SDPA call; backward = autograd.grad of the output
 w.r.t. q, k, v (the forward that builds the graph runs untimed just before).
 tflops counts causal work: forward 2*2*b*h*s*s*d/2, backward 2.5x that.
@@ -36,6 +42,8 @@ SEQS = [1024, 2048, 4096, 8192, 16384, 32768]
 TOKENS_PER_BATCH = 16384
 SMALL_BATCH_TOKENS = 4096  # a second, smaller micro-batch up to this sequence length
 HEADS = [(32, 32, 128), (32, 8, 128), (64, 8, 128), (32, 32, 64), (16, 16, 64), (16, 4, 64)]  # heads, kv_heads, head_dim
+HELD_OUT_SEQS = [3072, 6144, 12288, 24576]
+HELD_OUT_HEADS = [(24, 8, 128), (40, 40, 128), (12, 12, 64)]
 COLUMNS = ["pass", "batch", "seq", "heads", "kv_heads", "head_dim", "causal", "gqa", "dtype", "impl",
            "median_us", "p10_us", "p90_us", "tflops", "samples"]
 
@@ -49,6 +57,14 @@ def attention_flops(batch, seq, heads, head_dim, pass_, causal=True):
     if causal:
         fwd /= 2.0
     return fwd if pass_ == "fwd" else 2.5 * fwd
+
+
+def held_out_grid(quick=False):
+    """(batch, seq, heads, kv_heads, head_dim) cases the grid lacks: its sequence lengths'
+    midpoints, head shapes of other models, 16384 tokens a micro-batch (batch 1 above)."""
+    seqs = HELD_OUT_SEQS[:1] if quick else HELD_OUT_SEQS
+    heads = HELD_OUT_HEADS[:1] if quick else HELD_OUT_HEADS
+    return [(max(1, TOKENS_PER_BATCH // s), s, h, kv, d) for s in seqs for h, kv, d in heads]
 
 
 def grid(quick=False):
@@ -110,12 +126,16 @@ def make_call(ctx, backend, b, s, h, kv, d, pass_, gqa_mode):
 
 
 def main(argv=None):
-    args = common.family_parser(__doc__.splitlines()[0]).parse_args(argv)
+    parser = common.family_parser(__doc__.splitlines()[0])
+    parser.add_argument("--held-out", action="store_true",
+                        help="sequence lengths and head shapes the grid lacks instead (attention_held_out.csv), "
+                             "for `simulate calibrate` to score the fit on cases it has not seen")
+    args = parser.parse_args(argv)
     common.install_sigterm_exit()
     ctx = common.DeviceContext(args)
-    table = ctx.table("attention.csv", COLUMNS)
+    table = ctx.table("attention_held_out.csv" if args.held_out else "attention.csv", COLUMNS)
     deadline = common.Deadline(args.budget_s)
-    cases = grid(args.quick)
+    cases = held_out_grid(args.quick) if args.held_out else grid(args.quick)
     impls = backends()
     gqa_choice = {}  # impl -> 'enable_gqa' or 'repeat', decided by the first GQA case
     done = 0
