@@ -62,6 +62,34 @@ import Testing
         #expect(abs(scored[1].error) < 1e-9)
     }
 
+    /// A held-out attention case at a grid case's shape is predicted as that case, per
+    /// pass, from the run's implementation's rows only; another backend's rows are not scored.
+    @Test func attentionCasesAtGridShapesScoreTheirTimeDifference() throws {
+        let lines = try String(contentsOfFile: CalibratedCostTests.h100Folder + "/attention.csv", encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let header = lines.prefix { $0.hasPrefix("#") } + [lines.first { !$0.hasPrefix("#") }!]
+        let columns = header.last!.split(separator: ",").map(String.init)
+        let (pass, impl, median) = (columns.firstIndex(of: "pass")!, columns.firstIndex(of: "impl")!, columns.firstIndex(of: "median_us")!)
+        let flash = lines.filter { !$0.hasPrefix("#") }.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            .filter { $0[impl] == "sdpa-flash" }
+        let forward = try #require(flash.first { $0[pass] == "fwd" }), backward = try #require(flash.first { $0[pass] == "bwd" })
+        var slower = backward
+        slower[median] = "\(Double(backward[median])! * 1.1)"
+        var otherBackend = forward
+        otherBackend[impl] = "sdpa-cudnn"
+        otherBackend[median] = "\(Double(forward[median])! * 2)"
+        let heldOut = (header + [forward, slower, otherBackend].map { $0.joined(separator: ",") }).joined(separator: "\n") + "\n"
+        let folder = try CalibratedCostTests.tables(["h100-sxm/attention.csv": lines.joined(separator: "\n") + "\n",
+                                                     "h100-sxm/attention_held_out.csv": heldOut])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tables = try MeasuredTables(folder: folder.appendingPathComponent("h100-sxm").path)
+        let errors = MeasuredCostModel(tables: tables).heldOutErrors(tables)
+        #expect(errors.map(\.family) == ["attention fwd", "attention bwd"])
+        #expect(errors.map(\.rows) == [1, 1])
+        #expect(abs(errors[0].maxAbsolute) < 1e-9)
+        #expect(abs(errors[1].meanSigned - (1 / 1.1 - 1)) < 1e-9)
+    }
+
     /// A held-out grouped row at a grid row's very shape is predicted as that row: exactly
     /// where it took the same time, and at −1/11 where it took 10 % longer (its work is the
     /// same; the interpolated rate is the grid row's). Rows of a kernel without a grid table

@@ -283,6 +283,16 @@ class TestGrids(unittest.TestCase):
             self.assertTrue(min(g[0] for g in grid) < m < max(g[0] for g in grid))
         self.assertEqual(held, sorted(held))
 
+    def test_attention_held_out_cases_are_not_the_grids(self):
+        grid = {(s, h, kv, d) for _, s, h, kv, d in attention.grid()}
+        held = attention.held_out_grid()
+        self.assertEqual(len(held), 12)
+        for b, s, h, kv, d in held:
+            self.assertNotIn((s, h, kv, d), grid)
+            self.assertNotIn(s, attention.SEQS)
+            self.assertTrue(min(attention.SEQS) < s < max(attention.SEQS))
+            self.assertEqual(b, max(1, attention.TOKENS_PER_BATCH // s))
+
     def test_grouped_held_out_cases_sit_between_the_grids_token_counts(self):
         grid_tokens = {case[4] for case in grouped_gemm.grid()}
         held_tokens = {case[4] for case in grouped_gemm.grid(held_out=True)}
