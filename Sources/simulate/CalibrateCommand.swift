@@ -17,9 +17,11 @@ struct CalibrateCommand: ParsableCommand {
             row from the other rows — leave-one-out — and prints the mean and largest |error|. \
             For the collectives it prints the fitted NVLink efficiency and step latency and the \
             fit's error per collective and GPU count. Where the folder also holds shapes measured \
-            between the grid's (collectives_held_out.csv, grouped_gemm_held_out.csv, from the \
-            profiler's --held-out), it predicts each of them from all the grid's rows and prints \
-            those errors too. Errors are (predicted − measured) / measured.
+            apart from the grid (gemm_held_out.csv, attention_held_out.csv, \
+            grouped_gemm_held_out.csv, collectives_held_out.csv: the profiler's --held-out), it \
+            predicts each of them from all the grid's rows and prints those errors too. With \
+            --worst N it lists each section's N worst rows. Errors are (predicted − measured) / \
+            measured.
             """
     )
 
