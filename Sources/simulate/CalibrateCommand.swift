@@ -226,7 +226,7 @@ struct CalibrateCommand: ParsableCommand {
         }
         if !report.heldOutFamilies.isEmpty {
             lines.append("")
-            lines.append("Held-out shapes: measured between the grid's (*_held_out.csv), each predicted from all the grid's rows")
+            lines.append("Held-out shapes: measured apart from the grid (*_held_out.csv), each predicted from all the grid's rows")
             lines.append(familyTable(report.heldOutFamilies))
             if let worst = report.worstHeldOut { lines.append(worstTable(worst)) }
         }
