@@ -151,44 +151,54 @@ extension MeasuredCostModel {
     /// the grid lacks), each case from every case of `attention.csv` of its pass; and
     /// `grouped_gemm_held_out.csv` (`grouped_gemm.py --held-out`: the grouped kernels at
     /// token counts between the grid's), each row predicted from every row of its kernel's
-    /// `grouped_gemm.csv`, by the interpolation a run uses. Leave-one-out predicts a grid row
-    /// across twice the grid's spacing, with its nearest neighbour gone; these rows sit
-    /// where a run's queries do, between measured shapes. One family per kernel and
-    /// precision that has both tables, in the order of `leaveOneOutErrors`.
+    /// `grouped_gemm.csv`, by the interpolation a run uses; a custom kernel's folder may
+    /// hold any of them for its own tables. Leave-one-out predicts a grid row across twice
+    /// the grid's spacing, with its nearest neighbour gone; these rows sit where a run's
+    /// queries do, between measured shapes. One family per model, kind and precision that
+    /// has both tables, in the order of `leaveOneOutErrors`.
     public func heldOutErrors(_ tables: MeasuredTables) -> [InterpolationError] {
-        var result: [InterpolationError] = []
-        // Products: `gemm_held_out.csv` beside the stock tables and in each kernel's folder.
-        let productTables = [("", self, tables.tables["gemm_held_out"])]
-            + kernelNames.map { ("kernel \($0): ", kernels[$0]!, tables.kernels[$0]?.tables["gemm_held_out"]) }
-        for (prefix, model, table) in productTables {
-            guard let table else { continue }
-            let points = Self.gemmPoints(table, rows: "m", floor: model.kernelFloor)
-            for dtype in points.keys.sorted() {
-                guard let fitted = model.gemm[dtype] else { continue }
-                let scored = points[dtype]!.compactMap { model.scoredRow($0, from: fitted) }
-                if let error = InterpolationError(family: prefix + "gemm", precision: dtype, scored: scored) { result.append(error) }
-            }
-        }
-        // Attention: `attention_held_out.csv`, the run's implementation's rows, per pass.
-        let attentionHeldOut = Self.attentionPoints(tables.tables["attention_held_out"], implementation: attentionImplementation)
-        for pass in ["fwd", "bwd"] {
-            let fitted = attention.filter { $0.pass == pass }
-            let scored = attentionHeldOut.filter { $0.pass == pass }.compactMap { Self.scoredRow($0, from: fitted) }
-            if let error = InterpolationError(family: "attention \(pass)", precision: "bf16", scored: scored) { result.append(error) }
-        }
-        guard let table = tables.tables["grouped_gemm_held_out"] else { return result }
-        let heldOut = MeasuredTables(folder: tables.folder, tables: ["grouped_gemm": table]).stockGroupedKernels
+        var result = ownHeldOutErrors(tables.tables, prefix: "")
+        // The stock grouped table's kernels take their rows of the stock held-out table; a
+        // kernel folder's own held-out tables come with it.
+        let stockGrouped = tables.tables["grouped_gemm_held_out"].map {
+            MeasuredTables(folder: tables.folder, tables: ["grouped_gemm": $0]).stockGroupedKernels
+        } ?? [:]
         for name in kernelNames {
-            guard let kernel = kernels[name], let rows = heldOut[name]?.tables["grouped_gemm"] else { continue }
-            let points = Self.gemmPoints(rows, rows: "m_total", floor: kernel.kernelFloor,
-                                         routed: kernel.groupedGemmKnowsRouting, kernel: name)
-            for dtype in points.keys.sorted() {
-                guard let fitted = kernel.groupedGemm[dtype] else { continue }
-                let scored = points[dtype]!.compactMap { kernel.scoredRow($0, from: fitted) }
-                if let error = InterpolationError(family: "kernel \(name): grouped_gemm", precision: dtype, scored: scored) {
-                    result.append(error)
-                }
+            var own = tables.kernels[name]?.tables ?? [:]
+            if own["grouped_gemm_held_out"] == nil, let rows = stockGrouped[name]?.tables["grouped_gemm"] {
+                own["grouped_gemm_held_out"] = rows
             }
+            result += kernels[name]!.ownHeldOutErrors(own, prefix: "kernel \(name): ", kernel: name)
+        }
+        return result
+    }
+
+    /// The held-out tables among `tables` scored against this model's own rows: products,
+    /// attention per pass (the model's implementation's rows), and grouped products of
+    /// `kernel`.
+    func ownHeldOutErrors(_ tables: [String: MeasuredTables.Table], prefix: String, kernel: String? = nil) -> [InterpolationError] {
+        var result: [InterpolationError] = []
+        func score(_ points: [String: [GemmPoint]], against fitted: [String: [GemmPoint]], family: String) {
+            for dtype in points.keys.sorted() {
+                guard let grid = fitted[dtype] else { continue }
+                let scored = points[dtype]!.compactMap { scoredRow($0, from: grid) }
+                if let error = InterpolationError(family: prefix + family, precision: dtype, scored: scored) { result.append(error) }
+            }
+        }
+        if let table = tables["gemm_held_out"] {
+            score(Self.gemmPoints(table, rows: "m", floor: kernelFloor), against: gemm, family: "gemm")
+        }
+        if let table = tables["attention_held_out"] {
+            let heldOut = Self.attentionPoints(table, implementation: kernel == nil ? attentionImplementation : nil)
+            for pass in ["fwd", "bwd"] {
+                let fitted = attention.filter { $0.pass == pass }
+                let scored = heldOut.filter { $0.pass == pass }.compactMap { Self.scoredRow($0, from: fitted) }
+                if let error = InterpolationError(family: "\(prefix)attention \(pass)", precision: "bf16", scored: scored) { result.append(error) }
+            }
+        }
+        if let table = tables["grouped_gemm_held_out"], let kernel {
+            score(Self.gemmPoints(table, rows: "m_total", floor: kernelFloor, routed: groupedGemmKnowsRouting, kernel: kernel),
+                  against: groupedGemm, family: "grouped_gemm")
         }
         return result
     }

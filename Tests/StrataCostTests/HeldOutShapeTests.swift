@@ -62,6 +62,22 @@ import Testing
         #expect(abs(scored[1].error) < 1e-9)
     }
 
+    /// A custom kernel's folder holds its own held-out tables, scored against its own rows
+    /// under its name; the stock rows are not lent to it.
+    @Test func aKernelsHeldOutTablesScoreItsOwnRows() throws {
+        let folder = try CalibratedCostTests.tables([
+            "h100-sxm/gemm.csv": CalibratedCostTests.gemmTable([(4096, 4096, 4096, "bf16", 200)]),
+            "h100-sxm/kernels/fast/gemm.csv": CalibratedCostTests.gemmTable([(4096, 4096, 4096, "bf16", 100),
+                                                                             (8192, 4096, 4096, "bf16", 190)]),
+            "h100-sxm/kernels/fast/gemm_held_out.csv": CalibratedCostTests.gemmTable([(4096, 4096, 4096, "bf16", 125)]),
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tables = try MeasuredTables(folder: folder.appendingPathComponent("h100-sxm").path)
+        let errors = MeasuredCostModel(tables: tables).heldOutErrors(tables)
+        #expect(errors.map(\.family) == ["kernel fast: gemm"])
+        #expect(abs(try #require(errors.first).meanSigned - (100.0 / 125 - 1)) < 1e-9)
+    }
+
     /// A held-out attention case at a grid case's shape is predicted as that case, per
     /// pass, from the run's implementation's rows only; another backend's rows are not scored.
     @Test func attentionCasesAtGridShapesScoreTheirTimeDifference() throws {
