@@ -11,7 +11,7 @@ simulator needs three figures to tell the two apart:
                      (the queue is filled behind a sleep kernel, so the host is not the limit)
   gpu_kernel_gap     GPU idle time between one kernel's end and the next one's start when
                      the next is already queued: real kernels (a bf16 product and an
-                     elementwise add of ~10 us each, alternating) queued behind a sleep
+                     elementwise add of about 5 us each, alternating) queued behind a sleep
                      kernel, their start and end read from the profiler's kernel records;
                      the median gap of each repeat (the GPU's front end setting up the next
                      kernel, which a kernel's own duration leaves out)
@@ -21,7 +21,7 @@ simulator needs three figures to tell the two apart:
                      1 ms (a count of kernels, not microseconds, in the median column)
   gpu_event_overhead how much longer the same kernels time between a pair of CUDA events,
                      one pair per kernel as the other tables time them, than the profiler's
-                     record of their duration: the part of the gap the tables already hold
+                     record of their duration: what a table's time holds beyond the kernel
 
 Each is the median over repeats of (time for N ops) / N, and for gpu_kernel_gap of the
 repeats' median gaps.
