@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import host_ops  # noqa: E402
+import kernel_gaps  # noqa: E402
 import plan as planlib  # noqa: E402
 import run_all  # noqa: E402
 
@@ -232,6 +233,26 @@ class TestRouting(unittest.TestCase):
                 start += n
             back = planlib.inverse(order)
             self.assertEqual([grouped[i] for i in back], received)
+
+
+class TestKernelGaps(unittest.TestCase):
+    def test_gaps_split_by_whether_the_next_kernel_was_queued(self):
+        # [start, duration, stream, name, launch end]: the second kernel was launched before
+        # the first ended (a 1.5 us front-end gap), the third after (the GPU waited), the
+        # fourth has no launch matched, and the fifth overlaps the fourth (no gap).
+        events = [[0.0, 10.0, 7, 0, 1.0], [11.5, 5.0, 7, 0, 4.0], [30.0, 2.0, 7, 0, 29.0],
+                  [34.0, 6.0, 7, 1, None], [39.0, 1.0, 7, 0, 30.0]]
+        queued, waiting, unknown = kernel_gaps.gaps(events)
+        self.assertEqual(queued, [1.5])
+        self.assertEqual(waiting, [13.5])
+        self.assertEqual(unknown, [2.0])
+
+    def test_unreadable_timeline_is_a_located_error_with_status_2(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "x.timeline.json.gz")
+            with open(path, "w") as f:
+                f.write("not gzip")
+            self.assertEqual(kernel_gaps.main([path]), 2)
 
 
 class TestStatistics(unittest.TestCase):

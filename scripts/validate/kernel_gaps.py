@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""The GPU's idle time between consecutive kernels of a profiled iteration, split by whether
+the next kernel was already queued: the lean timelines `run.py --profile PATH --profile-lean`
+writes (PATH.rankR.timeline.json.gz).
+
+    python3 scripts/validate/kernel_gaps.py \\
+        traces/validation/h100-sxm/profiles/lean-2026-11-28T01-52/gpt-350m-base.rank0.timeline.json.gz
+
+Per timeline: the GPU events, then the gaps where the next kernel's launch call had
+returned before the previous event ended (the GPU's own front end between queued kernels:
+count, total, median and p90), the gaps where it had not (the GPU waiting for the host:
+count and total), and those before an event whose launch the profile did not match. docs/accuracy.md sets the first beside what the tables hold. No torch.
+Exit status 2 on unreadable input.
+"""
+
+import argparse
+import gzip
+import json
+import sys
+
+
+class TimelineError(Exception):
+    """A timeline that cannot be read: where, and what to give instead."""
+
+
+def load(path):
+    """The timeline's events, [start, duration, stream, name index, launch end] in microseconds."""
+    try:
+        with gzip.open(path, "rt") as f:
+            timeline = json.load(f)
+    except (OSError, EOFError) as exc:
+        raise TimelineError(f"{path}: error: cannot read the timeline: {exc}; "
+                            "give a PATH.rankR.timeline.json.gz that run.py --profile-lean wrote") from None
+    except json.JSONDecodeError as exc:
+        raise TimelineError(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); "
+                            "give a PATH.rankR.timeline.json.gz that run.py --profile-lean wrote") from None
+    if not isinstance(timeline, dict) or not isinstance(timeline.get("events"), list):
+        raise TimelineError(f"{path}: error: no 'events' list; give a PATH.rankR.timeline.json.gz that run.py --profile-lean wrote")
+    return sorted(timeline["events"])
+
+
+def percentile(values, q):
+    """The q quantile (0..1) by linear interpolation between closest ranks."""
+    values = sorted(values)
+    if not values:
+        return 0.0
+    position = q * (len(values) - 1)
+    low, high = int(position), min(int(position) + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def gaps(events):
+    """(queued gaps, host-wait gaps, unknown gaps) in microseconds: each positive gap between
+    one event's end and the next one's start, by whether the next one's launch call had
+    already returned; unknown where the profile matched no launch call to it (cuBLAS's and
+    NCCL's launches through the driver)."""
+    queued, waiting, unknown = [], [], []
+    for before, after in zip(events, events[1:]):
+        end = before[0] + before[1]
+        gap = after[0] - end
+        if gap <= 0:
+            continue
+        launched = after[4]
+        (unknown if launched is None else queued if launched < end else waiting).append(gap)
+    return queued, waiting, unknown
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("timelines", nargs="+", help="PATH.rankR.timeline.json.gz files")
+    args = parser.parse_args(argv)
+    try:
+        for path in args.timelines:
+            events = load(path)
+            queued, waiting, unknown = gaps(events)
+            print(f"{path}: {len(events)} GPU events; queued next: {len(queued)} gaps, {sum(queued) / 1e3:.1f} ms, "
+                  f"median {percentile(queued, 0.5):.2f} us, p90 {percentile(queued, 0.9):.2f} us; "
+                  f"waiting for the host: {len(waiting)} gaps, {sum(waiting) / 1e3:.1f} ms; "
+                  f"launch not matched: {len(unknown)} gaps, {sum(unknown) / 1e3:.1f} ms")
+    except TimelineError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
