@@ -9,7 +9,10 @@ writes (PATH.rankR.timeline.json.gz).
 Per timeline: the GPU events, then the gaps where the next kernel's launch call had
 returned before the previous event ended (the GPU's own front end between queued kernels:
 count, total, median and p90), the gaps where it had not (the GPU waiting for the host:
-count and total), and those before an event whose launch the profile did not match. docs/accuracy.md sets the first beside what the tables hold. No torch.
+count and total), and those before an event whose launch the profile did not match. With
+`--spacing NAME`, also the time between the launches of successive kernels whose name
+contains NAME: how fast the host issued, say, each micro-batch's forward (`gather`, the
+embedding's kernel, on a pipeline's first stage). docs/accuracy.md sets the first beside what the tables hold. No torch.
 Exit status 2 on unreadable input.
 """
 
@@ -65,13 +68,27 @@ def gaps(events):
     return queued, waiting, unknown
 
 
+def spacing(path, events, name):
+    """Milliseconds between the launches of successive kernels whose name contains `name`
+    (the embedding's gather starts each micro-batch's forward on a first stage)."""
+    with gzip.open(path, "rt") as f:
+        names = json.load(f).get("names", [])
+    launches = [e[4] for e in events if e[4] is not None and 0 <= e[3] < len(names) and name in names[e[3]]]
+    return [(b - a) / 1e3 for a, b in zip(launches, launches[1:])]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("timelines", nargs="+", help="PATH.rankR.timeline.json.gz files")
+    parser.add_argument("--spacing", metavar="NAME",
+                        help="also print the time between the launches of successive kernels whose name contains NAME")
     args = parser.parse_args(argv)
     try:
         for path in args.timelines:
             events = load(path)
+            if args.spacing:
+                between = spacing(path, events, args.spacing)
+                print(f"{path}: launches of '{args.spacing}' kernels every " + ", ".join(f"{ms:.2f}" for ms in between) + " ms")
             queued, waiting, unknown = gaps(events)
             print(f"{path}: {len(events)} GPU events; queued next: {len(queued)} gaps, {sum(queued) / 1e3:.1f} ms, "
                   f"median {percentile(queued, 0.5):.2f} us, p90 {percentile(queued, 0.9):.2f} us; "

@@ -11,6 +11,7 @@ that their first losses agree.
 
 import copy
 import glob
+import gzip
 import importlib.util
 import json
 import math
@@ -246,6 +247,14 @@ class TestKernelGaps(unittest.TestCase):
         self.assertEqual(queued, [1.5])
         self.assertEqual(waiting, [13.5])
         self.assertEqual(unknown, [2.0])
+
+    def test_spacing_is_between_launches_of_the_named_kernels(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "x.timeline.json.gz")
+            events = [[0.0, 1.0, 7, 0, 0.5], [5.0, 1.0, 7, 1, 1.0], [9.0, 1.0, 7, 0, 2500.5], [12.0, 1.0, 7, 0, None]]
+            with gzip.open(path, "wt") as f:
+                json.dump({"names": ["gather", "gemm"], "events": events}, f)
+            self.assertEqual(kernel_gaps.spacing(path, kernel_gaps.load(path), "gather"), [2.5])
 
     def test_unreadable_timeline_is_a_located_error_with_status_2(self):
         with tempfile.TemporaryDirectory() as folder:
