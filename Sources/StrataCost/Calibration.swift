@@ -205,25 +205,30 @@ extension MeasuredCostModel {
 }
 
 extension NetworkCalibration {
-    /// The collective fit's error per (collective, GPUs): rows, mean and largest
-    /// |relative error| over the message sizes measured, every grid size held out in turn
-    /// (`report`).
-    public var errorsByCollective: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
-                                     medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)] {
-        Self.summarize(report)
+    /// One collective's fit error on one GPU count: sizes scored, mean and largest
+    /// |relative error| over them, and the median and p90 from 1 MiB up (issue 6's targets).
+    public struct CollectiveError: Sendable, Hashable {
+        public var collective: String
+        public var gpus: Int
+        public var rows: Int
+        public var meanAbsolute: Double
+        public var maxAbsolute: Double
+        public var medianAtLeast1MiB: Double
+        public var p90AtLeast1MiB: Double
     }
+
+    /// The collective fit's error per (collective, GPUs), every grid size held out in turn
+    /// (`report`).
+    public var errorsByCollective: [CollectiveError] { Self.summarize(report) }
 
     /// The same for the sizes measured between the grid's (`heldOutReport`).
-    public var heldOutErrorsByCollective: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
-                                            medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)] {
-        Self.summarize(heldOutReport)
-    }
+    public var heldOutErrorsByCollective: [CollectiveError] { Self.summarize(heldOutReport) }
 
-    static func summarize(_ report: [Fit]) -> [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
-                                               medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)] {
+    /// `fits` grouped by (collective, GPUs), in the order each group first appears.
+    static func summarize(_ fits: [Fit]) -> [CollectiveError] {
         var keys: [String] = []
         var groups: [String: [Fit]] = [:]
-        for fit in report {
+        for fit in fits {
             let key = "\(fit.collective)|\(fit.gpus)"
             if groups[key] == nil { keys.append(key) }
             groups[key, default: []].append(fit)
@@ -232,8 +237,10 @@ extension NetworkCalibration {
             let fits = groups[key]!
             let errors = fits.map { abs($0.error) }
             let large = fits.filter { $0.bytes >= 1_048_576 }.map { abs($0.error) }
-            return (fits[0].collective, fits[0].gpus, fits.count, errors.reduce(0, +) / Double(errors.count), errors.max()!,
-                    InterpolationError.percentile(large, 0.5), InterpolationError.percentile(large, 0.9))
+            return CollectiveError(collective: fits[0].collective, gpus: fits[0].gpus, rows: fits.count,
+                                   meanAbsolute: errors.reduce(0, +) / Double(errors.count), maxAbsolute: errors.max()!,
+                                   medianAtLeast1MiB: InterpolationError.percentile(large, 0.5),
+                                   p90AtLeast1MiB: InterpolationError.percentile(large, 0.9))
         }
     }
 }

@@ -76,17 +76,24 @@ public struct MeasuredTables: Sendable {
         }
     }
 
-    /// Columns the cost model reads from each table, all numeric except the listed text ones.
+    /// Columns the cost model reads from each table, all numeric except the listed text ones;
+    /// a held-out table (`gemm_held_out`) needs its grid's (`requiredColumns(of:)`).
     static let requiredColumns: [String: [String]] = [
         "gemm": ["m", "n", "k", "dtype", "median_us"],
-        "gemm_held_out": ["m", "n", "k", "dtype", "median_us"],
         "attention": ["pass", "batch", "seq", "heads", "head_dim", "impl", "median_us"],
-        "attention_held_out": ["pass", "batch", "seq", "heads", "head_dim", "impl", "median_us"],
         "elementwise": ["op", "pass", "bytes", "median_us"],
         "collectives": ["op", "gpus", "group", "bytes", "median_us"],
-        "collectives_held_out": ["op", "gpus", "group", "bytes", "median_us"],
         "launch": ["metric", "median_us"],
     ]
+    /// The columns `requiredColumns` names for table `name`, or for its grid where `name` is
+    /// a held-out table's; none for a table the model reads nothing of by name.
+    static func requiredColumns(of name: String) -> [String] {
+        let grid = name.hasSuffix(heldOutSuffix) ? String(name.dropLast(heldOutSuffix.count)) : name
+        return requiredColumns[grid] ?? []
+    }
+
+    /// What a held-out table's name adds to its grid's: `gemm_held_out.csv` beside `gemm.csv`.
+    static let heldOutSuffix = "_held_out"
     static let textColumns: Set<String> = ["metric", "dtype", "pass", "impl", "op", "group", "distribution", "kernel", "gqa"]
 
     /// Rejects a table the cost model would misread: a missing column, a cell that should be
@@ -94,13 +101,14 @@ public struct MeasuredTables: Sendable {
     static func check(_ table: Table, named name: String, path: String, text: String, gpuID: String?) throws(DiagnosticError) {
         let headerLine = (text.split(separator: "\n", omittingEmptySubsequences: false)
             .firstIndex { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? 0) + 1
-        for column in requiredColumns[name] ?? [] where !table.columns.contains(column) {
+        let required = requiredColumns(of: name)
+        for column in required where !table.columns.contains(column) {
             throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: headerLine, column: 1),
                                              "the \(name) table lacks the column '\(column)'",
-                                             help: "its header needs \(requiredColumns[name]!.joined(separator: ", ")); re-run scripts/profile/run.py"))
+                                             help: "its header needs \(required.joined(separator: ", ")); re-run scripts/profile/run.py"))
         }
         for (index, row) in table.rows.enumerated() {
-            for column in requiredColumns[name] ?? [] where !textColumns.contains(column) {
+            for column in required where !textColumns.contains(column) {
                 guard let cell = row[column], Double(cell) != nil else {
                     throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: headerLine + 1 + index, column: 1),
                                                      "'\(row[column] ?? "")' in column '\(column)' is not a number",

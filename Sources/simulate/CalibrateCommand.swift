@@ -91,13 +91,13 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let folders = try Self.gpuFolders(traces)
-        var nominalTopology: (cluster: Cluster, path: String)?
-        if let topology { nominalTopology = (try TopologyLoader.load(path: topology), topology) }
         if let worst, worst < 1 {
             throw DiagnosticError(Diagnostic(file: "--worst", "'\(worst)' rows: the count must be at least 1",
                                              help: "pass how many rows to list, such as --worst 10"))
         }
+        let folders = try Self.gpuFolders(traces)
+        var nominalTopology: (cluster: Cluster, path: String)?
+        if let topology { nominalTopology = (try TopologyLoader.load(path: topology), topology) }
         let reports = try folders.map { id, folder throws(DiagnosticError) in
             try Self.report(id: id, folder: folder, traces: traces, topology: nominalTopology, worst: worst)
         }
@@ -157,8 +157,7 @@ struct CalibrateCommand: ParsableCommand {
                                  p90AbsError: $0.p90Absolute)
             }
         }
-        func collectives(_ errors: [(collective: String, gpus: Int, rows: Int, meanAbsolute: Double, maxAbsolute: Double,
-                                     medianAtLeast1MiB: Double, p90AtLeast1MiB: Double)]) -> [GPUReport.Collective] {
+        func collectives(_ errors: [NetworkCalibration.CollectiveError]) -> [GPUReport.Collective] {
             errors.map {
                 GPUReport.Collective(collective: $0.collective, gpus: $0.gpus, sizes: $0.rows, meanAbsError: $0.meanAbsolute,
                                      maxAbsError: $0.maxAbsolute, medianAbsErrorFrom1MiB: $0.medianAtLeast1MiB,

@@ -62,6 +62,23 @@ import Testing
         #expect(abs(scored[1].error) < 1e-9)
     }
 
+    /// A held-out table needs its grid's columns, and one without them is rejected at its
+    /// header line as the grid would be.
+    @Test func aHeldOutTableNeedsItsGridsColumns() throws {
+        let folder = try CalibratedCostTests.tables([
+            "h100-sxm/gemm.csv": CalibratedCostTests.gemmTable([(4096, 4096, 4096, "bf16", 200)]),
+            "h100-sxm/gemm_held_out.csv": "# gpu: NVIDIA H100 80GB HBM3\nm,n,dtype,median_us\n4096,4096,bf16,200\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            _ = try MeasuredTables(folder: folder.appendingPathComponent("h100-sxm").path)
+            Issue.record("a held-out table without 'k' was accepted")
+        } catch {
+            let text = error.description
+            #expect(text.contains("gemm_held_out.csv:2:1: error: the gemm_held_out table lacks the column 'k'"))
+        }
+    }
+
     /// A custom kernel's folder holds its own held-out tables, scored against its own rows
     /// under its name; the stock rows are not lent to it.
     @Test func aKernelsHeldOutTablesScoreItsOwnRows() throws {
