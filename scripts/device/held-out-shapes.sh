@@ -22,24 +22,20 @@ nvidia-smi --query-gpu=name --format=csv,noheader | grep -qv "H100" && { echo "n
 parts=${PARTS:-collectives,gemm,attention,grouped,grid}
 gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)
 mkdir -p "$OUT/t"
-if [[ $parts == *collectives* ]]; then
-  # Twice, to merge (merge_tables.py keeps each size's smaller median): a single run holds a
-  # disturbed size or two (median several times its p10), as the grid's runs do.
+# FAMILY's held-out table twice, to merge (merge_tables.py keeps each shape's smaller median):
+# a single run holds a disturbed shape or two (median several times its p10), as the grid's
+# runs do. Then BUDGET seconds each, and the family's own arguments.
+held_out_twice() {
+  local family=$1 budget=$2; shift 2
   for round in 1 2; do
-    timeout 200 python3 scripts/profile/collectives.py --out "$OUT/t$round" --gpus $gpus --families collectives --held-out \
-      --budget-s 100 --command "python3 scripts/profile/collectives.py --out traces --gpus $gpus --families collectives --held-out --budget-s 100" 2>&1 | tail -2
-    cp "$OUT"/t$round/*/collectives_held_out.csv "$OUT/collectives_held_out-$round.csv"; rm -rf "$OUT/t$round"
-  done
-fi
-for family in gemm attention; do
-  [[ $parts == *$family* ]] || continue
-  # Twice, to merge, as the grid's runs are.
-  for round in 1 2; do
-    timeout 200 python3 scripts/profile/$family.py --out "$OUT/p$round" --held-out --budget-s 150 \
-      --command "python3 scripts/profile/$family.py --out traces --held-out --budget-s 150" 2>&1 | tail -1
+    timeout 200 python3 scripts/profile/$family.py --out "$OUT/p$round" "$@" --held-out --budget-s $budget \
+      --command "python3 scripts/profile/$family.py --out traces${*:+ $*} --held-out --budget-s $budget" 2>&1 | tail -2
     cp "$OUT"/p$round/*/${family}_held_out.csv "$OUT/${family}_held_out-$round.csv"; rm -rf "$OUT/p$round"
   done
-done
+}
+[[ $parts == *collectives* ]] && held_out_twice collectives 100 --gpus $gpus --families collectives
+[[ $parts == *gemm* ]] && held_out_twice gemm 150
+[[ $parts == *attention* ]] && held_out_twice attention 150
 if [[ $parts == *grouped* ]]; then
   timeout 160 python3 scripts/profile/grouped_gemm.py --out "$OUT/t" --held-out --budget-s 110 \
     --command "python3 scripts/profile/grouped_gemm.py --out traces --held-out --budget-s 110" 2>&1 | tail -3

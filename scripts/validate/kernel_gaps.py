@@ -19,7 +19,11 @@ Exit status 2 on unreadable input.
 import argparse
 import gzip
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
+import common  # noqa: E402  (scripts/profile/common.py: percentiles as the tables report them)
 
 
 class TimelineError(Exception):
@@ -27,7 +31,8 @@ class TimelineError(Exception):
 
 
 def load(path):
-    """The timeline's events, [start, duration, stream, name index, launch end] in microseconds."""
+    """The timeline's kernel names and its events, [start, duration, stream, name index,
+    launch end] in microseconds, sorted by start."""
     try:
         with gzip.open(path, "rt") as f:
             timeline = json.load(f)
@@ -39,17 +44,12 @@ def load(path):
                             "give a PATH.rankR.timeline.json.gz that run.py --profile-lean wrote") from None
     if not isinstance(timeline, dict) or not isinstance(timeline.get("events"), list):
         raise TimelineError(f"{path}: error: no 'events' list; give a PATH.rankR.timeline.json.gz that run.py --profile-lean wrote")
-    return sorted(timeline["events"])
+    return timeline.get("names", []), sorted(timeline["events"])
 
 
 def percentile(values, q):
-    """The q quantile (0..1) by linear interpolation between closest ranks."""
-    values = sorted(values)
-    if not values:
-        return 0.0
-    position = q * (len(values) - 1)
-    low, high = int(position), min(int(position) + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
+    """common.percentile's q-th percentile (0..100), 0 for no values."""
+    return common.percentile(values, q) if values else 0.0
 
 
 def gaps(events):
@@ -68,11 +68,9 @@ def gaps(events):
     return queued, waiting, unknown
 
 
-def spacing(path, events, name):
+def spacing(names, events, name):
     """Milliseconds between the launches of successive kernels whose name contains `name`
     (the embedding's gather starts each micro-batch's forward on a first stage)."""
-    with gzip.open(path, "rt") as f:
-        names = json.load(f).get("names", [])
     launches = [e[4] for e in events if e[4] is not None and 0 <= e[3] < len(names) and name in names[e[3]]]
     return [(b - a) / 1e3 for a, b in zip(launches, launches[1:])]
 
@@ -85,13 +83,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         for path in args.timelines:
-            events = load(path)
+            names, events = load(path)
             if args.spacing:
-                between = spacing(path, events, args.spacing)
+                between = spacing(names, events, args.spacing)
                 print(f"{path}: launches of '{args.spacing}' kernels every " + ", ".join(f"{ms:.2f}" for ms in between) + " ms")
             queued, waiting, unknown = gaps(events)
             print(f"{path}: {len(events)} GPU events; queued next: {len(queued)} gaps, {sum(queued) / 1e3:.1f} ms, "
-                  f"median {percentile(queued, 0.5):.2f} us, p90 {percentile(queued, 0.9):.2f} us; "
+                  f"median {percentile(queued, 50):.2f} us, p90 {percentile(queued, 90):.2f} us; "
                   f"waiting for the host: {len(waiting)} gaps, {sum(waiting) / 1e3:.1f} ms; "
                   f"launch not matched: {len(unknown)} gaps, {sum(unknown) / 1e3:.1f} ms")
     except TimelineError as exc:

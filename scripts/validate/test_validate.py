@@ -254,7 +254,7 @@ class TestKernelGaps(unittest.TestCase):
             events = [[0.0, 1.0, 7, 0, 0.5], [5.0, 1.0, 7, 1, 1.0], [9.0, 1.0, 7, 0, 2500.5], [12.0, 1.0, 7, 0, None]]
             with gzip.open(path, "wt") as f:
                 json.dump({"names": ["gather", "gemm"], "events": events}, f)
-            self.assertEqual(kernel_gaps.spacing(path, kernel_gaps.load(path), "gather"), [2.5])
+            self.assertEqual(kernel_gaps.spacing(*kernel_gaps.load(path), "gather"), [2.5])
 
     def test_unreadable_timeline_is_a_located_error_with_status_2(self):
         with tempfile.TemporaryDirectory() as folder:
