@@ -136,11 +136,10 @@ extension MeasuredCostModel {
     func scoredRow(_ held: GemmPoint, from points: [GemmPoint]) -> InterpolationError.ScoredRow? {
         guard let rate = Self.throughput(at: held, from: points) else { return nil }
         let work = (held.seconds - kernelFloor) * held.flopsPerSecond
-        var shape = "m=\(Int(exp(held.logM).rounded())) n=\(Int(exp(held.logN).rounded())) k=\(Int(exp(held.logK).rounded()))"
-        if !held.configuration.isEmpty {
-            shape = "rows=" + shape.dropFirst(2) + " experts=\(Int(exp(held.logGroups).rounded()))"
+        let (m, n, k) = (Int(exp(held.logM).rounded()), Int(exp(held.logN).rounded()), Int(exp(held.logK).rounded()))
+        let shape = held.configuration.isEmpty ? "m=\(m) n=\(n) k=\(k)"
+            : "rows=\(m) n=\(n) k=\(k) experts=\(Int(exp(held.logGroups).rounded()))"
                 + " padding=\(Format.fixed(exp(held.logPadding), 3)) \(held.configuration)"
-        }
         return .init(shape: shape, measuredSeconds: held.seconds, predictedSeconds: kernelFloor + work / rate)
     }
 
@@ -168,15 +167,15 @@ extension MeasuredCostModel {
             if own["grouped_gemm_held_out"] == nil, let rows = stockGrouped[name]?.tables["grouped_gemm"] {
                 own["grouped_gemm_held_out"] = rows
             }
-            result += kernels[name]!.ownHeldOutErrors(own, prefix: "kernel \(name): ", kernel: name)
+            result += kernels[name]!.ownHeldOutErrors(own, prefix: "kernel \(name): ")
         }
         return result
     }
 
     /// The held-out tables among `tables` scored against this model's own rows: products,
-    /// attention per pass (the model's implementation's rows), and grouped products of
-    /// `kernel`.
-    func ownHeldOutErrors(_ tables: [String: MeasuredTables.Table], prefix: String, kernel: String? = nil) -> [InterpolationError] {
+    /// attention per pass (the model's implementation's rows), and, for a kernel's model,
+    /// grouped products of that kernel (`groupedKernel`).
+    func ownHeldOutErrors(_ tables: [String: MeasuredTables.Table], prefix: String) -> [InterpolationError] {
         var result: [InterpolationError] = []
         func score(_ points: [String: [GemmPoint]], against fitted: [String: [GemmPoint]], family: String) {
             for dtype in points.keys.sorted() {
@@ -189,14 +188,14 @@ extension MeasuredCostModel {
             score(Self.gemmPoints(table, rows: "m", floor: kernelFloor), against: gemm, family: "gemm")
         }
         if let table = tables["attention_held_out"] {
-            let heldOut = Self.attentionPoints(table, implementation: kernel == nil ? attentionImplementation : nil)
+            let heldOut = Self.attentionPoints(table, implementation: groupedKernel == nil ? attentionImplementation : nil)
             for pass in ["fwd", "bwd"] {
                 let fitted = attention.filter { $0.pass == pass }
                 let scored = heldOut.filter { $0.pass == pass }.compactMap { Self.scoredRow($0, from: fitted) }
                 if let error = InterpolationError(family: "\(prefix)attention \(pass)", precision: "bf16", scored: scored) { result.append(error) }
             }
         }
-        if let table = tables["grouped_gemm_held_out"], let kernel {
+        if let table = tables["grouped_gemm_held_out"], let kernel = groupedKernel {
             score(Self.gemmPoints(table, rows: "m_total", floor: kernelFloor, routed: groupedGemmKnowsRouting, kernel: kernel),
                   against: groupedGemm, family: "grouped_gemm")
         }
