@@ -33,11 +33,19 @@ residual add it feeds.
 In context an op costs more than in a chain of itself. So the script also times the
 runner's own LLaMA layer (run.Block) in a chain of layers and scales every op row by the
 ratio of that layer to the sum of its ops' rows (LLAMA_LAYER), per pass; and, on 2 GPUs,
-the layer with tensor parallelism against the same layer without: the difference per
+the layer with tensor parallelism: what it costs beyond the `layer_llama` row, per
 all-reduce, against the all-reduce's chain figure at the layer's message size, scales the
-all-reduce rows per pass and the other collectives' rows by the mean of the two. The
-layers are written as rows too (`layer_llama`, `layer_llama_tp2`) and the ratios as the
-table's `in_context` and `collectives_in_context` notes.
+all-reduce rows per pass and the other collectives' rows by the mean of the two. Both
+layers are measured against one baseline, the `layer_llama` row, which is what the scaled
+op rows add up to, so that the simulator's TP layer (its ops' rows and two all-reduces)
+costs what the TP layer measured. The layers are written as rows too (`layer_llama`,
+`layer_llama_tp2`) and the ratios as the table's `in_context` and `collectives_in_context`
+notes.
+
+    python3 scripts/profile/host.py --reanchor traces/h100-sxm/host.csv
+
+re-derives the collective rows of a table written before that baseline was used, from its
+own rows and notes (`anchor_table`).
 
 Medians over repeats; p10 and p90 say how steady the host was.
 """
@@ -46,6 +54,7 @@ import common  # first: sets the NCCL/NVSHMEM safety variables before torch load
 
 import math
 import os
+import re
 import sys
 import time
 import types
@@ -321,19 +330,19 @@ def measure_layers(table, repeats, medians):
     an op costs the host more among a layer's other ops than in a chain of itself (a chain
     keeps one op's code and data warm; scripts/validate/host_probe.py found the runner's
     ops slowing down beside its collectives, too), so the rows are scaled by the ratio, per
-    pass. Returns {pass: ratio}."""
+    pass. Returns ({pass: ratio}, {pass: the layer's median us})."""
     runner = common.validation_runner()
     blocks = runner_blocks(runner, "llama", alone(runner), LONG)
     layer_slopes(blocks, 2)  # warm-up
     raw = layer_slopes(blocks, repeats)
-    ratios = {}
+    ratios, layers = {}, {}
     for pass_name, index in PASS_INDEX.items():
         rows = sum(row_median(medians, op, pass_name) for op in LLAMA_LAYER)
-        layer = add_row(table, "layer_llama", pass_name, [r[index] for r in raw])
+        layer = layers[pass_name] = add_row(table, "layer_llama", pass_name, [r[index] for r in raw])
         ratios[pass_name] = layer / rows
         print(f"[host] layer_llama/{pass_name}: median {layer:.1f} us in context, "
               f"{rows:.1f} us from its ops' chains: x{ratios[pass_name]:.2f}", flush=True)
-    return ratios
+    return ratios, layers
 
 
 def collective_rank(rank, world, port, repeats, queue, device="cuda"):
@@ -437,10 +446,25 @@ def at_bytes(points, nbytes):
     return points[-1][1]
 
 
-def measure_collectives(table, repeats, gpus):
+def collective_ratios(tp_layer, plain_layer, chain):
+    """{pass: ratio} (and "call", the mean of the two) of what one all-reduce costs the
+    host in the runner's tensor-parallel layer to its chain figure `chain[pass]` (us at
+    the layer's message size). In context it is what the TP layer (`tp_layer[pass]`, two
+    all-reduces a pass) costs beyond `plain_layer[pass]`, the same layer without tensor
+    parallelism as the op rows price it (the `layer_llama` row). Measuring both against
+    that one baseline is what makes the simulator's TP layer cost what it was measured
+    at; a plain layer timed again beside the TP one moved by up to a third between the two
+    timings on one H100 host, and every such move went into the all-reduce."""
+    ratios = {p: (tp_layer[p] - plain_layer[p]) / 2 / chain[p] for p in PASS_INDEX}
+    ratios["call"] = (ratios["fwd"] + ratios["bwd"]) / 2
+    return ratios
+
+
+def measure_collectives(table, repeats, gpus, plain_layer):
     """Collective rows: each call's chain slope (by size), times the ratio of what an
     all-reduce costs in the runner's tensor-parallel layer, in context, to its chain
-    figure at that layer's message size; all-gather, reduce-scatter and all-to-all (no
+    figure at that layer's message size (`collective_ratios`, against `plain_layer`, the
+    `layer_llama` row's medians by pass); all-gather, reduce-scatter and all-to-all (no
     layer of theirs is timed) take the mean of the forward and backward ratios."""
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
@@ -463,25 +487,107 @@ def measure_collectives(table, repeats, gpus):
             values[(op, pass_name, nbytes)] = [s[index] - less for s in samples]
         else:  # a plain call, timed in the forward slot
             values[(op, pass_name, nbytes)] = [f for f, _ in samples]
-    ratios = {}
+    tp, chain = {}, {}
     for pass_name, index in PASS_INDEX.items():
-        tp = add_row(table, f"layer_llama_tp{gpus}", pass_name, [r[index] for r in results[("layer_llama_tp", 0)]])
-        plain = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
-        in_context = (tp - plain) / 2  # two all-reduces a layer, each pass
-        chain = at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items()
-                          if (o, p) == ("all_reduce", pass_name)], TP_LAYER_BYTES)
-        ratios[pass_name] = in_context / chain
-        print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp:.1f} us, {plain:.1f} us without TP: "
-              f"{in_context:.1f} us an all-reduce in context, {chain:.1f} us in a chain: x{ratios[pass_name]:.2f}",
-              flush=True)
-    ratios["call"] = (ratios["fwd"] + ratios["bwd"]) / 2
+        tp[pass_name] = add_row(table, f"layer_llama_tp{gpus}", pass_name,
+                                [r[index] for r in results[("layer_llama_tp", 0)]])
+        chain[pass_name] = at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items()
+                                     if (o, p) == ("all_reduce", pass_name)], TP_LAYER_BYTES)
+    ratios = collective_ratios(tp, plain_layer, chain)
+    for pass_name, index in PASS_INDEX.items():
+        beside = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
+        print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp[pass_name]:.1f} us, {plain_layer[pass_name]:.1f} us "
+              f"without TP ({beside:.1f} timed beside it): {(tp[pass_name] - plain_layer[pass_name]) / 2:.1f} us "
+              f"an all-reduce in context, {chain[pass_name]:.1f} us in a chain: x{ratios[pass_name]:.2f}", flush=True)
     for (op, pass_name, nbytes), v in values.items():
         median = add_row(table, op, pass_name, [x * ratios[pass_name] for x in v], nbytes)
         print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {median:.1f} us", flush=True)
     return ratios
 
 
+COLLECTIVE_OPS = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
+COLLECTIVES_NOTE = "collectives_in_context"
+
+
+def collectives_note(ratios):
+    """The table's `collectives_in_context` note: the ratios its collective rows carry."""
+    return (f"collective rows times the TP layer's in-context ratio: forward x{ratios['fwd']:.3f}, "
+            f"backward x{ratios['bwd']:.3f}, other calls x{ratios['call']:.3f}")
+
+
+def anchor_table(lines, reanchored_by):
+    """A host.csv's lines with its collective rows scaled again, by `collective_ratios`
+    against the table's own `layer_llama` row instead of the ratios its note names (the
+    chain figures are the all-reduce rows divided by the note's ratios). The new ratios
+    are rounded as the note writes them, so that the note names what the rows carry and a
+    second pass changes nothing. Returns a namespace: `lines`, the `old` and `new` ratios,
+    and by pass the `chain` figures, the `tp` and `plain` layers and `beside`, the plain
+    layer the old ratios imply was timed beside the TP one; ValueError when the table has
+    no collective note or no TP layer rows."""
+    header = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    columns = lines[header].split(",")
+    cell = {c: i for i, c in enumerate(columns)}
+    rows = [(i, line.split(",")) for i, line in enumerate(lines) if i > header and line]
+    note = next((i for i, line in enumerate(lines[:header]) if line.startswith(f"# {COLLECTIVES_NOTE}:")), None)
+    named = re.search(r"forward x([0-9.]+), backward x([0-9.]+), other calls x([0-9.]+)", lines[note] if note is not None else "")
+    if not named:
+        raise ValueError(f"no '# {COLLECTIVES_NOTE}:' note naming its ratios")
+    old = dict(zip(("fwd", "bwd", "call"), map(float, named.groups())))
+    median = lambda r: float(r[cell["median_us"]])  # noqa: E731
+    layer = {(r[cell["op"]], r[cell["pass"]]): median(r) for _, r in rows if r[cell["op"]].startswith("layer_llama")}
+    tp_name = next((op for op, _ in layer if op.startswith("layer_llama_tp")), None)
+    if tp_name is None or any((name, p) not in layer for name in ("layer_llama", tp_name) for p in PASS_INDEX):
+        raise ValueError("no layer_llama and layer_llama_tp<N> rows for both passes")
+    chain = {p: at_bytes([(int(r[cell["bytes"]]), median(r) / old[p]) for _, r in rows
+                          if (r[cell["op"]], r[cell["pass"]]) == ("all_reduce", p)], TP_LAYER_BYTES) for p in PASS_INDEX}
+    tp = {p: layer[(tp_name, p)] for p in PASS_INDEX}
+    plain = {p: layer[("layer_llama", p)] for p in PASS_INDEX}
+    new = collective_ratios(tp, plain, chain)
+    new = {k: round(v, 3) for k, v in new.items()}
+    out = list(lines)
+    for i, r in rows:
+        if r[cell["op"]] in COLLECTIVE_OPS and int(r[cell["bytes"]]) > 0:
+            scale = new[r[cell["pass"]]] / old[r[cell["pass"]]]
+            for c in ("median_us", "p10_us", "p90_us"):
+                r[cell[c]] = common.format_value(float(r[cell[c]]) * scale)
+            out[i] = ",".join(r)
+    out[note] = f"# {COLLECTIVES_NOTE}: {collectives_note(new)}"
+    stamp = f"# reanchored: {reanchored_by}; collective ratios were forward x{old['fwd']:.3f}, " \
+            f"backward x{old['bwd']:.3f}, other calls x{old['call']:.3f}"
+    if not out[note + 1].startswith("# reanchored:"):  # a second pass keeps the first's record
+        out.insert(note + 1, stamp)
+    beside = {p: tp[p] - 2 * old[p] * chain[p] for p in PASS_INDEX}
+    return types.SimpleNamespace(lines=out, old=old, new=new, chain=chain, tp=tp, plain=plain, beside=beside)
+
+
+def reanchor(path):
+    """Rewrites the table at `path` with `anchor_table`; exit status 2 if it cannot."""
+    with open(path) as f:
+        lines = f.read().splitlines()
+    try:
+        a = anchor_table(lines, f"python3 scripts/profile/host.py --reanchor {path}")
+    except (ValueError, StopIteration, KeyError, IndexError) as e:
+        print(f"{path}: error: cannot re-anchor: {e}", file=sys.stderr)
+        return 2
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(a.lines) + "\n")
+    os.replace(path + ".tmp", path)
+    for p in PASS_INDEX:
+        print(f"[host] {p}: TP layer {a.tp[p]:.1f} us, layer_llama row {a.plain[p]:.1f} us (the old ratio implies "
+              f"{a.beside[p]:.1f} us timed beside the TP layer); an all-reduce {a.chain[p]:.1f} us in a chain, "
+              f"{(a.tp[p] - a.plain[p]) / 2:.1f} us in context")
+    for p in ("fwd", "bwd", "call"):
+        print(f"[host] collective rows, {p}: x{a.old[p]:.3f} -> x{a.new[p]:.3f}")
+    return 0
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--reanchor"]:
+        if len(argv) != 2:
+            print("usage: host.py --reanchor TABLE", file=sys.stderr)
+            return 2
+        return reanchor(argv[1])
     ap = common.family_parser(__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
     args = ap.parse_args(argv)
@@ -491,14 +597,13 @@ def main(argv=None):
                f"{SHORT} and {LONG}; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; collectives on 2 GPUs")
     try:
         raw, medians = measure_ops(args.repeats)
-        ratios = measure_layers(table, args.repeats, medians)
+        ratios, layers = measure_layers(table, args.repeats, medians)
         write_ops(table, raw, medians, ratios)
         table.note("in_context", f"op rows times the LLaMA layer's in-context ratio: forward x{ratios['fwd']:.3f}, "
                    f"backward x{ratios['bwd']:.3f}")
         if torch.cuda.device_count() >= 2:
-            c = measure_collectives(table, args.repeats, 2)
-            table.note("collectives_in_context", f"collective rows times the TP layer's in-context ratio: "
-                       f"forward x{c['fwd']:.3f}, backward x{c['bwd']:.3f}, other calls x{c['call']:.3f}")
+            c = measure_collectives(table, args.repeats, 2, layers)
+            table.note("collectives_in_context", collectives_note(c))
         else:
             table.skip("collectives", "fewer than 2 GPUs visible")
     finally:

@@ -513,6 +513,69 @@ class TestGemmCaseOnCPU(unittest.TestCase):
             self.assertEqual(tuple(first.shape), (8, 16))
 
 
+class TestHostAnchor(unittest.TestCase):
+    """The collectives' in-context ratio is measured against the `layer_llama` row, so that
+    the simulator's TP layer (op rows plus two all-reduces a pass) costs what the TP layer
+    measured; `--reanchor` re-derives an older table's rows from its own figures."""
+
+    # chain figures 50 us forward, 60 backward at every size; layers: plain 900 / 1500,
+    # TP 1500 / 2100, so 300 us an all-reduce in context either pass: x6 and x5.
+    TABLE = [
+        "# gpu: NVIDIA H100 80GB HBM3",
+        "# collectives_in_context: collective rows times the TP layer's in-context ratio: "
+        "forward x2.000, backward x10.000, other calls x6.000",
+        "op,pass,bytes,median_us,p10_us,p90_us,chain_short,chain_long,samples",
+        "all_gather,call,2048,240,180,300,8,40,15",
+        "all_reduce,bwd,2048,600,500,700,8,40,15",
+        "all_reduce,bwd,262144,600,500,700,8,40,15",
+        "all_reduce,fwd,2048,100,90,110,8,40,15",
+        "all_reduce,fwd,262144,100,90,110,8,40,15",
+        "gemm,fwd,0,30,29,31,8,40,15",
+        "layer_llama,bwd,0,1500,1400,1600,8,40,15",
+        "layer_llama,fwd,0,900,850,950,8,40,15",
+        "layer_llama_tp2,bwd,0,2100,2000,2200,8,40,15",
+        "layer_llama_tp2,fwd,0,1500,1400,1600,8,40,15",
+    ]
+
+    def test_ratios_take_the_plain_layer_as_baseline(self):
+        ratios = host.collective_ratios({"fwd": 1500, "bwd": 2100}, {"fwd": 900, "bwd": 1500}, {"fwd": 50, "bwd": 60})
+        self.assertEqual(ratios, {"fwd": 6.0, "bwd": 5.0, "call": 5.5})
+
+    def test_reanchor_scales_collective_rows_only_and_is_idempotent(self):
+        a = host.anchor_table(list(self.TABLE), "test")
+        lines = a.lines
+        self.assertEqual(a.old, {"fwd": 2.0, "bwd": 10.0, "call": 6.0})
+        self.assertEqual(a.new, {"fwd": 6.0, "bwd": 5.0, "call": 5.5})
+        self.assertEqual(a.chain, {"fwd": 50.0, "bwd": 60.0})
+        self.assertEqual(a.beside, {"fwd": 1300.0, "bwd": 900.0})  # TP layer less two all-reduces at the old ratio
+        rows = {tuple(line.split(",")[:3]): line.split(",")[3:6] for line in lines if not line.startswith(("#", "op,"))}
+        self.assertEqual(rows[("all_reduce", "fwd", "2048")], ["300", "270", "330"])
+        self.assertEqual(rows[("all_reduce", "bwd", "262144")], ["300", "250", "350"])
+        self.assertEqual(rows[("all_gather", "call", "2048")], ["220", "165", "275"])
+        self.assertEqual(rows[("gemm", "fwd", "0")], ["30", "29", "31"])
+        self.assertEqual(rows[("layer_llama_tp2", "bwd", "0")], ["2100", "2000", "2200"])
+        self.assertIn("forward x6.000, backward x5.000, other calls x5.500", lines[1])
+        self.assertTrue(lines[2].startswith("# reanchored: test; collective ratios were forward x2.000"))
+        again = host.anchor_table(list(lines), "second")
+        self.assertEqual((again.lines, again.new), (lines, a.new))
+
+    def test_a_table_without_its_ratios_or_layers_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "collectives_in_context"):
+            host.anchor_table([line for line in self.TABLE if "collectives_in_context" not in line], "test")
+        with self.assertRaisesRegex(ValueError, "layer_llama_tp"):
+            host.anchor_table([line for line in self.TABLE if "layer_llama_tp2" not in line], "test")
+
+    def test_reanchor_command_reports_a_bad_table_with_exit_status_2(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "host.csv")
+            with open(path, "w") as f:
+                f.write("\n".join(self.TABLE[:1] + self.TABLE[2:]) + "\n")
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                self.assertEqual(host.main(["--reanchor", path]), 2)
+            self.assertIn(f"{path}: error: cannot re-anchor", err.getvalue())
+
+
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestHostOnCPU(unittest.TestCase):
     """host.py's chains on CPU: every op and pass gets a row, finite, with the composite
@@ -533,7 +596,7 @@ class TestHostOnCPU(unittest.TestCase):
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 raw, medians = host.measure_ops(repeats=2)
-                ratios = host.measure_layers(rows, 2, medians)
+                ratios, layers = host.measure_layers(rows, 2, medians)
                 host.write_ops(rows, raw, medians, {"fwd": 1.0, "bwd": 1.0})
                 unscaled = {(r["op"], r["pass"]): r["median_us"] for r in rows.rows}
                 before = len(rows.rows)
@@ -542,6 +605,8 @@ class TestHostOnCPU(unittest.TestCase):
             host.DEVICE = saved
         self.assertEqual(set(ratios), {"fwd", "bwd"})
         self.assertTrue(all(math.isfinite(r) for r in ratios.values()), ratios)  # CPU timings: sign is noise
+        layer_rows = {r["pass"]: r["median_us"] for r in rows.rows if r["op"] == "layer_llama"}
+        self.assertEqual(layers, layer_rows)  # the baseline the collectives are measured against
         keys = {(r["op"], r["pass"]) for r in rows.rows}
         expected = {(op, p) for op in host.OPS for p in ("fwd", "bwd")} - {("accumulate", "fwd")}
         self.assertEqual(keys, expected | {("layer_llama", "fwd"), ("layer_llama", "bwd")})
