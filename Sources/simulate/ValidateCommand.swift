@@ -31,20 +31,32 @@ struct ValidateCommand: ParsableCommand {
                                valueName: "dir"))
     var traces: String?
 
+    /// The same strategies measured on another cluster (the H100 plans run on H200s) are
+    /// validated against that cluster's topology, without a copy of every strategy file.
+    @Option(help: ArgumentHelp("Use this topology XML instead of the ones the strategies name: the cluster the measurements ran on.",
+                               valueName: "path"))
+    var topology: String?
+
     func run() throws {
         let path = (directory as NSString).appendingPathComponent("measurements.csv")
         let table = try MeasurementTable(path: path)
         var rows: [ValidationRow] = []
+        var sources: [String] = []
         for measurement in table.rows {
             let file = (strategies as NSString).appendingPathComponent(measurement.strategy + ".strata")
-            let options = try StrategyOptions.parse([file])
+            let options = try StrategyOptions.parse([file] + (topology.map { ["--topology", $0] } ?? []))
             let (_, resolved) = try Pipeline(options: options).resolve()
-            let (_, result, metrics, _) = try Pipeline.simulate(resolved, traces: traces)
+            let (_, result, metrics, costs) = try Pipeline.simulate(resolved, traces: traces)
+            let source = "\(Resolver.normalized(resolved.topologyPath)), costs \(costs)"
+            if !sources.contains(source) { sources.append(source) }
             rows.append(ValidationRow(strategy: measurement.strategy, gpus: measurement.gpus,
                                       measuredSeconds: measurement.seconds, predictedSeconds: metrics.iterationTimeSeconds,
                                       hostShare: result.criticalPath.fraction(of: "launch"),
                                       measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes)))
         }
+        // Which cluster and which tables the predictions came from: the same measurements
+        // read very differently against another GPU's tables or another host's costs.
+        for source in sources { print("predicted on \(source)") }
         print(ValidationReport.render(rows, source: path))
     }
 }
