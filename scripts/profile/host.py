@@ -38,9 +38,12 @@ all-reduce, against the all-reduce's chain figure at the layer's message size, s
 all-reduce rows per pass and the other collectives' rows by the mean of the two. Both
 layers are measured against one baseline, the `layer_llama` row, which is what the scaled
 op rows add up to, so that the simulator's TP layer (its ops' rows and two all-reduces)
-costs what the TP layer measured. The layers are written as rows too (`layer_llama`,
-`layer_llama_tp2`) and the ratios as the table's `in_context` and `collectives_in_context`
-notes.
+costs what the TP layer measured. The same is done for MoE: the runner's layer with a MoE
+MLP (`layer_moe`) sets the ratio of the rows only MoE has (permute, grouped products,
+unpermute: `moe_in_context`), and with its experts spread over the 2 GPUs (`layer_moe_ep2`)
+the all-to-all's, per pass (`all_to_all/fwd`, `/bwd`; `all_to_all_in_context`). The layers
+are written as rows too (`layer_llama`, `layer_llama_tp2`, `layer_moe`, `layer_moe_ep2`)
+and the ratios as the table's notes.
 
     python3 scripts/profile/host.py --reanchor traces/h100-sxm/host.csv
 
@@ -273,14 +276,15 @@ def add_row(table, op, pass_name, values, nbytes=0):
     return stats["median_us"]
 
 
-def write_ops(table, raw, medians, ratios):
+def write_ops(table, raw, medians, ratios, moe_ratios=None):
     """One row per op and pass: its chain element less what the element contains, times
-    the pass's in-context ratio (`measure_layers`)."""
+    the pass's in-context ratio (`measure_layers`; MOE_OWN's rows `moe_ratios` where given)."""
     for op in OPS:
         for pass_name in PASSES.get(op, ("fwd", "bwd")):
             index = PASS_INDEX[pass_name]
             less = contained(medians, op, pass_name)  # from every repeat
-            median = add_row(table, op, pass_name, [(r[index] - less) * ratios[pass_name] for r in raw[op]])
+            scale = (moe_ratios if moe_ratios and op in MOE_OWN else ratios)[pass_name]
+            median = add_row(table, op, pass_name, [(r[index] - less) * scale for r in raw[op]])
             print(f"[host] {op}/{pass_name}: median {median:.1f} us", flush=True)
 
 
@@ -295,14 +299,29 @@ def alone(runner):
     return runner.Group(None, [0], 0, DEVICE != "cuda")
 
 
-def runner_blocks(runner, family, tp, k):
+# The same layer with a MoE MLP, as Strata lowers one (UnitLowering.moe): the router's
+# product, the permute, the experts' three grouped products around SwiGLU, the unpermute.
+# MOE_OWN are its rows no dense layer has; the rest cost what the LLaMA layer's ratio says.
+MOE_LAYER = ["rms_norm", "gemm", "rope", "attention", "gemm", "add", "rms_norm",
+             "gemm", "moe_permute", "grouped_gemm", "grouped_gemm", "swiglu", "grouped_gemm", "moe_unpermute", "add"]
+MOE_OWN = ("moe_permute", "grouped_gemm", "moe_unpermute")
+# The runner's MoE at this script's sizes: EXPERTS experts, top-2, uniform routing, the
+# experts as torch._grouped_mm (16 rows apiece: the kernel's alignment).
+MOE_CONFIG = {"experts": EXPERTS, "top_k": 2, "expert_ffn": 4 * HIDDEN, "routing_shares": [1 / EXPERTS] * EXPERTS,
+              "expert_kernel": "torch._grouped_mm", "shared_experts": 0, "capacity_factor": None}
+
+
+def runner_blocks(runner, family, tp, k, ep=None, moe=False):
     """k of the runner's own transformer layers (run.Block) at this script's sizes, on the
-    tensor-parallel group `tp` (a run.Group, or `alone`)."""
+    tensor-parallel group `tp` (a run.Group, or `alone`); with `moe`, MoE layers whose
+    experts are spread over the expert-parallel group `ep` (default: alone)."""
     plan = {"model": {"family": family, "hidden": HIDDEN, "heads": HEADS, "kv_heads": HEADS // 2,
                       "ffn": 4 * HIDDEN, "vocab": VOCAB, "seq": SEQ, "tied_embeddings": False},
             "training": {"dropout": 0.0, "micro_batch": BATCH}, "parallel": {"recompute": "none"}}
-    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, alone(runner), torch.device(DEVICE),
-                      torch.bfloat16)
+    if moe:
+        plan["model"]["moe"] = dict(MOE_CONFIG)
+    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, ep or alone(runner),
+                      torch.device(DEVICE), torch.bfloat16)
     rope = runner.rope_tables(c) if family == "llama" else None
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
 
@@ -330,22 +349,44 @@ def measure_layers(table, repeats, medians):
     an op costs the host more among a layer's other ops than in a chain of itself (a chain
     keeps one op's code and data warm; scripts/validate/host_probe.py found the runner's
     ops slowing down beside its collectives, too), so the rows are scaled by the ratio, per
-    pass. Returns ({pass: ratio}, {pass: the layer's median us})."""
+    pass. Then the same layer with a MoE MLP: its own rows (MOE_OWN) take the ratio that
+    makes the MoE layer, priced, cost what it measured (`moe_ratios`). Returns a namespace:
+    `ratios` and `moe_ratios` by pass, and the layers' medians, `llama` and `moe`."""
     runner = common.validation_runner()
+    out = types.SimpleNamespace(ratios={}, moe_ratios={}, llama={}, moe={})
     blocks = runner_blocks(runner, "llama", alone(runner), LONG)
     layer_slopes(blocks, 2)  # warm-up
     raw = layer_slopes(blocks, repeats)
-    ratios, layers = {}, {}
     for pass_name, index in PASS_INDEX.items():
         rows = sum(row_median(medians, op, pass_name) for op in LLAMA_LAYER)
-        layer = layers[pass_name] = add_row(table, "layer_llama", pass_name, [r[index] for r in raw])
-        ratios[pass_name] = layer / rows
+        layer = out.llama[pass_name] = add_row(table, "layer_llama", pass_name, [r[index] for r in raw])
+        out.ratios[pass_name] = layer / rows
         print(f"[host] layer_llama/{pass_name}: median {layer:.1f} us in context, "
-              f"{rows:.1f} us from its ops' chains: x{ratios[pass_name]:.2f}", flush=True)
-    return ratios, layers
+              f"{rows:.1f} us from its ops' chains: x{out.ratios[pass_name]:.2f}", flush=True)
+    del blocks
+    blocks = runner_blocks(runner, "llama", alone(runner), LONG, moe=True)
+    layer_slopes(blocks, 2)
+    raw = layer_slopes(blocks, repeats)
+    for pass_name, index in PASS_INDEX.items():
+        layer = out.moe[pass_name] = add_row(table, "layer_moe", pass_name, [r[index] for r in raw])
+        out.moe_ratios[pass_name] = moe_ratio(layer, {op: row_median(medians, op, pass_name) for op in set(MOE_LAYER)},
+                                              out.ratios[pass_name])
+        print(f"[host] layer_moe/{pass_name}: median {layer:.1f} us in context: its own ops' rows "
+              f"x{out.moe_ratios[pass_name]:.2f}", flush=True)
+    return out
 
 
-def collective_rank(rank, world, port, repeats, queue, device="cuda"):
+def moe_ratio(layer, rows, ratio):
+    """The ratio for MOE_OWN's rows (`rows`: each op's chain figure, us) that makes the MoE
+    layer's priced sum (the other ops at the LLaMA layer's `ratio`) equal to `layer`, the
+    MoE layer measured in context; the LLaMA ratio where the MoE layer measured less than
+    the other ops alone (noise: the MoE rows would go negative)."""
+    own = sum(rows[op] for op in MOE_LAYER if op in MOE_OWN)
+    rest = sum(rows[op] for op in MOE_LAYER if op not in MOE_OWN) * ratio
+    return (layer - rest) / own if layer > rest and own > 0 else ratio
+
+
+def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None):
     global DEVICE
     DEVICE = device
     import torch.distributed as dist
@@ -359,16 +400,21 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda"):
     pg = dist.group.WORLD
     runner = common.validation_runner()
     results = {}
-    for nbytes in COLLECTIVE_BYTES:
+    for nbytes in sizes or COLLECTIVE_BYTES:
         for name, samples in collective_samples(runner, dist, pg, world, nbytes // 2, repeats).items():
             results[(name, nbytes)] = samples
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
     # chain of layers: what its two all-reduces a pass cost the host in context.
+    # The MoE layer with its experts spread over the group: its four all-to-alls (dispatch
+    # and combine, each pass) in context.
     tp = runner.Group(pg, range(world), rank, DEVICE != "cuda")
-    for name, group in (("layer_llama_tp", tp), ("layer_llama", alone(runner))):
-        blocks = runner_blocks(runner, "llama", group, LONG)
+    for name, blocks_of in (("layer_llama_tp", lambda: runner_blocks(runner, "llama", tp, LONG)),
+                            ("layer_llama", lambda: runner_blocks(runner, "llama", alone(runner), LONG)),
+                            ("layer_moe_ep", lambda: runner_blocks(runner, "llama", alone(runner), LONG, ep=tp, moe=True))):
+        blocks = blocks_of()
         layer_slopes(blocks, 2)
         results[(name, 0)] = layer_slopes(blocks, repeats)
+        del blocks
     dist.destroy_process_group()
     if rank == 0:
         queue.put(results)
@@ -460,17 +506,26 @@ def collective_ratios(tp_layer, plain_layer, chain):
     return ratios
 
 
-def measure_collectives(table, repeats, gpus, plain_layer):
+EP_LAYER_BYTES = 2 * SEQ * BATCH * HIDDEN * 2  # one all-to-all of the MoE layer: top-2 rows of bf16 [tokens, hidden]
+
+
+def measure_collectives(table, repeats, gpus, layers, sizes=None):
     """Collective rows: each call's chain slope (by size), times the ratio of what an
     all-reduce costs in the runner's tensor-parallel layer, in context, to its chain
-    figure at that layer's message size (`collective_ratios`, against `plain_layer`, the
-    `layer_llama` row's medians by pass); all-gather, reduce-scatter and all-to-all (no
-    layer of theirs is timed) take the mean of the forward and backward ratios."""
+    figure at that layer's message size (`collective_ratios`, against `layers.llama`, the
+    `layer_llama` row's medians by pass); all-gather and reduce-scatter (no layer of theirs
+    is timed) take the mean of the forward and backward ratios. The all-to-all is timed in
+    the runner's MoE layer with its experts spread over the GPUs, against `layers.moe`
+    (the `layer_moe` row), and written per pass (`all_to_all/fwd`, `/bwd`): what the
+    layer costs beyond the MoE layer alone, per all-to-all (two a pass: dispatch and
+    combine), against the call's chain at that layer's message size. Returns
+    ({pass or "call": all-reduce ratio}, {pass: all-to-all ratio}). `sizes`: the message
+    sizes in bytes (default COLLECTIVE_BYTES), passed to the spawned ranks."""
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     port = common.free_port()
-    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE)) for r in range(gpus)]
+    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE, sizes)) for r in range(gpus)]
     for p in procs:
         p.start()
     results = common.first_result(queue, procs, "host.py: a collective rank", timeout_s=400)
@@ -478,7 +533,7 @@ def measure_collectives(table, repeats, gpus, plain_layer):
         p.join(timeout=60)
     values = {}
     for (name, nbytes), samples in sorted(results.items()):
-        if name in ("scale", "layer_llama", "layer_llama_tp"):
+        if name in ("scale", "layer_llama", "layer_llama_tp", "layer_moe_ep"):
             continue
         op, pass_name = name.split("/")
         if pass_name in PASS_INDEX:  # through autograd: less the chain without collectives
@@ -487,22 +542,36 @@ def measure_collectives(table, repeats, gpus, plain_layer):
             values[(op, pass_name, nbytes)] = [s[index] - less for s in samples]
         else:  # a plain call, timed in the forward slot
             values[(op, pass_name, nbytes)] = [f for f, _ in samples]
-    tp, chain = {}, {}
+
+    def chain_at(op, pass_name, nbytes):
+        return at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items() if (o, p) == (op, pass_name)],
+                        nbytes)
+    tp, ep, chain = {}, {}, {}
     for pass_name, index in PASS_INDEX.items():
         tp[pass_name] = add_row(table, f"layer_llama_tp{gpus}", pass_name,
                                 [r[index] for r in results[("layer_llama_tp", 0)]])
-        chain[pass_name] = at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items()
-                                     if (o, p) == ("all_reduce", pass_name)], TP_LAYER_BYTES)
-    ratios = collective_ratios(tp, plain_layer, chain)
+        ep[pass_name] = add_row(table, f"layer_moe_ep{gpus}", pass_name, [r[index] for r in results[("layer_moe_ep", 0)]])
+        chain[pass_name] = chain_at("all_reduce", pass_name, TP_LAYER_BYTES)
+    ratios = collective_ratios(tp, layers.llama, chain)
+    a2a_chain = chain_at("all_to_all", "call", EP_LAYER_BYTES)
+    a2a = collective_ratios(ep, layers.moe, {p: a2a_chain for p in PASS_INDEX})
+    del a2a["call"]
     for pass_name, index in PASS_INDEX.items():
         beside = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
-        print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp[pass_name]:.1f} us, {plain_layer[pass_name]:.1f} us "
-              f"without TP ({beside:.1f} timed beside it): {(tp[pass_name] - plain_layer[pass_name]) / 2:.1f} us "
+        print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp[pass_name]:.1f} us, {layers.llama[pass_name]:.1f} us "
+              f"without TP ({beside:.1f} timed beside it): {(tp[pass_name] - layers.llama[pass_name]) / 2:.1f} us "
               f"an all-reduce in context, {chain[pass_name]:.1f} us in a chain: x{ratios[pass_name]:.2f}", flush=True)
+        print(f"[host] layer_moe_ep{gpus}/{pass_name}: {ep[pass_name]:.1f} us, {layers.moe[pass_name]:.1f} us without EP: "
+              f"{(ep[pass_name] - layers.moe[pass_name]) / 2:.1f} us an all-to-all in context, {a2a_chain:.1f} us in a "
+              f"chain: x{a2a[pass_name]:.2f}", flush=True)
     for (op, pass_name, nbytes), v in values.items():
+        if op == "all_to_all":  # per pass, from the MoE layer
+            for p in PASS_INDEX:
+                add_row(table, op, p, [x * a2a[p] for x in v], nbytes)
+            continue
         median = add_row(table, op, pass_name, [x * ratios[pass_name] for x in v], nbytes)
         print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {median:.1f} us", flush=True)
-    return ratios
+    return ratios, a2a
 
 
 COLLECTIVE_OPS = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
@@ -546,7 +615,8 @@ def anchor_table(lines, reanchored_by):
     new = {k: round(v, 3) for k, v in new.items()}
     out = list(lines)
     for i, r in rows:
-        if r[cell["op"]] in COLLECTIVE_OPS and int(r[cell["bytes"]]) > 0:
+        anchored_on_moe = r[cell["op"]] == "all_to_all" and r[cell["pass"]] in PASS_INDEX
+        if r[cell["op"]] in COLLECTIVE_OPS and int(r[cell["bytes"]]) > 0 and not anchored_on_moe:
             scale = new[r[cell["pass"]]] / old[r[cell["pass"]]]
             for c in ("median_us", "p10_us", "p90_us"):
                 r[cell[c]] = common.format_value(float(r[cell[c]]) * scale)
@@ -597,13 +667,17 @@ def main(argv=None):
                f"{SHORT} and {LONG}; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; collectives on 2 GPUs")
     try:
         raw, medians = measure_ops(args.repeats)
-        ratios, layers = measure_layers(table, args.repeats, medians)
-        write_ops(table, raw, medians, ratios)
-        table.note("in_context", f"op rows times the LLaMA layer's in-context ratio: forward x{ratios['fwd']:.3f}, "
-                   f"backward x{ratios['bwd']:.3f}")
+        layers = measure_layers(table, args.repeats, medians)
+        write_ops(table, raw, medians, layers.ratios, layers.moe_ratios)
+        table.note("in_context", f"op rows times the LLaMA layer's in-context ratio: forward x{layers.ratios['fwd']:.3f}, "
+                   f"backward x{layers.ratios['bwd']:.3f}")
+        table.note("moe_in_context", f"{', '.join(MOE_OWN)} rows times the MoE layer's in-context ratio: "
+                   f"forward x{layers.moe_ratios['fwd']:.3f}, backward x{layers.moe_ratios['bwd']:.3f}")
         if torch.cuda.device_count() >= 2:
-            c = measure_collectives(table, args.repeats, 2, layers)
-            table.note("collectives_in_context", collectives_note(c))
+            c, a2a = measure_collectives(table, args.repeats, 2, layers)
+            table.note(COLLECTIVES_NOTE, collectives_note(c))
+            table.note("all_to_all_in_context", f"all_to_all rows times the EP MoE layer's in-context ratio: "
+                       f"forward x{a2a['fwd']:.3f}, backward x{a2a['bwd']:.3f}")
         else:
             table.skip("collectives", "fewer than 2 GPUs visible")
     finally:

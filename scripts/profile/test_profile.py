@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import tempfile
+import types
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -526,6 +527,7 @@ class TestHostAnchor(unittest.TestCase):
         "forward x2.000, backward x10.000, other calls x6.000",
         "op,pass,bytes,median_us,p10_us,p90_us,chain_short,chain_long,samples",
         "all_gather,call,2048,240,180,300,8,40,15",
+        "all_to_all,fwd,2048,400,390,410,8,40,15",
         "all_reduce,bwd,2048,600,500,700,8,40,15",
         "all_reduce,bwd,262144,600,500,700,8,40,15",
         "all_reduce,fwd,2048,100,90,110,8,40,15",
@@ -536,6 +538,13 @@ class TestHostAnchor(unittest.TestCase):
         "layer_llama_tp2,bwd,0,2100,2000,2200,8,40,15",
         "layer_llama_tp2,fwd,0,1500,1400,1600,8,40,15",
     ]
+
+    def test_moe_rows_make_the_moe_layer_cost_what_it_measured(self):
+        rows = {op: 10.0 for op in host.MOE_LAYER}  # 15 ops: 10 shared, 5 of MoE's own
+        ratio = host.moe_ratio(layer=300.0, rows=rows, ratio=2.0)  # the shared ones: 10 x 10 x 2 = 200
+        self.assertAlmostEqual(ratio, 2.0)
+        self.assertAlmostEqual(host.moe_ratio(layer=450.0, rows=rows, ratio=2.0), 5.0)
+        self.assertEqual(host.moe_ratio(layer=150.0, rows=rows, ratio=2.0), 2.0)  # below the rest alone: noise
 
     def test_ratios_take_the_plain_layer_as_baseline(self):
         ratios = host.collective_ratios({"fwd": 1500, "bwd": 2100}, {"fwd": 900, "bwd": 1500}, {"fwd": 50, "bwd": 60})
@@ -553,6 +562,7 @@ class TestHostAnchor(unittest.TestCase):
         self.assertEqual(rows[("all_reduce", "bwd", "262144")], ["300", "250", "350"])
         self.assertEqual(rows[("all_gather", "call", "2048")], ["220", "165", "275"])
         self.assertEqual(rows[("gemm", "fwd", "0")], ["30", "29", "31"])
+        self.assertEqual(rows[("all_to_all", "fwd", "2048")], ["400", "390", "410"])  # anchored on the MoE layer
         self.assertEqual(rows[("layer_llama_tp2", "bwd", "0")], ["2100", "2000", "2200"])
         self.assertIn("forward x6.000, backward x5.000, other calls x5.500", lines[1])
         self.assertTrue(lines[2].startswith("# reanchored: test; collective ratios were forward x2.000"))
@@ -577,6 +587,41 @@ class TestHostAnchor(unittest.TestCase):
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestHostCollectivesOnCPU(unittest.TestCase):
+    """host.py's collective rows on two CPU processes (gloo): the all-reduce and the other
+    calls scaled by the TP layer, the all-to-all per pass by the MoE layer with its experts
+    spread over both (the figures themselves mean nothing on CPU)."""
+
+    def test_every_collective_gets_its_rows(self):
+        class Rows:
+            def __init__(self):
+                self.rows = []
+
+            def add(self, **row):
+                self.rows.append(row)
+
+        rows = Rows()
+        saved = host.DEVICE
+        host.DEVICE = "cpu"
+        try:
+            layers = types.SimpleNamespace(llama={"fwd": 100.0, "bwd": 200.0}, moe={"fwd": 150.0, "bwd": 300.0})
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                ratios, a2a = host.measure_collectives(rows, 2, 2, layers, sizes=[2 << 10, 256 << 10])
+        finally:
+            host.DEVICE = saved
+        self.assertEqual(set(ratios), {"fwd", "bwd", "call"})
+        self.assertEqual(set(a2a), {"fwd", "bwd"})
+        keys = {(r["op"], r["pass"], r["bytes"]) for r in rows.rows}
+        for nbytes in (2 << 10, 256 << 10):
+            for op, passes in (("all_reduce", ("fwd", "bwd")), ("all_to_all", ("fwd", "bwd")),
+                               ("all_gather", ("call",)), ("reduce_scatter", ("call",))):
+                self.assertTrue({(op, p, nbytes) for p in passes} <= keys, (op, nbytes))
+        self.assertNotIn(("all_to_all", "call", 2 << 10), keys)
+        layer_rows = {r["op"] for r in rows.rows if r["bytes"] == 0}
+        self.assertEqual(layer_rows, {"layer_llama_tp2", "layer_moe_ep2"})
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestHostOnCPU(unittest.TestCase):
     """host.py's chains on CPU: every op and pass gets a row, finite, with the composite
     rows' contents subtracted, and the runner's LLaMA layer timed in context and each row
@@ -596,22 +641,26 @@ class TestHostOnCPU(unittest.TestCase):
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 raw, medians = host.measure_ops(repeats=2)
-                ratios, layers = host.measure_layers(rows, 2, medians)
+                layers = host.measure_layers(rows, 2, medians)
+                ratios = layers.ratios
                 host.write_ops(rows, raw, medians, {"fwd": 1.0, "bwd": 1.0})
                 unscaled = {(r["op"], r["pass"]): r["median_us"] for r in rows.rows}
                 before = len(rows.rows)
-                host.write_ops(rows, raw, medians, {"fwd": 2.0, "bwd": 3.0})
+                host.write_ops(rows, raw, medians, {"fwd": 2.0, "bwd": 3.0}, {"fwd": 5.0, "bwd": 7.0})
         finally:
             host.DEVICE = saved
         self.assertEqual(set(ratios), {"fwd", "bwd"})
         self.assertTrue(all(math.isfinite(r) for r in ratios.values()), ratios)  # CPU timings: sign is noise
-        layer_rows = {r["pass"]: r["median_us"] for r in rows.rows if r["op"] == "layer_llama"}
-        self.assertEqual(layers, layer_rows)  # the baseline the collectives are measured against
+        for name, medians_of in (("layer_llama", layers.llama), ("layer_moe", layers.moe)):
+            layer_rows = {r["pass"]: r["median_us"] for r in rows.rows if r["op"] == name}
+            self.assertEqual(medians_of, layer_rows)  # the baselines the collectives are measured against
+        self.assertEqual(set(layers.moe_ratios), {"fwd", "bwd"})
         keys = {(r["op"], r["pass"]) for r in rows.rows}
         expected = {(op, p) for op in host.OPS for p in ("fwd", "bwd")} - {("accumulate", "fwd")}
-        self.assertEqual(keys, expected | {("layer_llama", "fwd"), ("layer_llama", "bwd")})
+        self.assertEqual(keys, expected | {(layer, p) for layer in ("layer_llama", "layer_moe") for p in ("fwd", "bwd")})
         for row in rows.rows[before:]:
-            factor = 2.0 if row["pass"] == "fwd" else 3.0
+            own = row["op"] in host.MOE_OWN
+            factor = (5.0 if own else 2.0) if row["pass"] == "fwd" else (7.0 if own else 3.0)
             self.assertAlmostEqual(row["median_us"], factor * unscaled[(row["op"], row["pass"])], places=6)
         for row in rows.rows:
             self.assertTrue(all(isinstance(row[k], float) and row[k] == row[k] for k in ("median_us", "p10_us", "p90_us")), row)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# simulate validate on a run whose host was measured beside it: the kernel tables of TABLES
+# (default traces/validation/h200-sxm/tables) with that run's own host.csv and launch.csv in
+# place of theirs, since host costs move between machines and the table's must be the run's.
+#   scripts/validate/with_host.sh traces/validation/h200-sxm/4gpu-2026-11-28T08-14 \
+#     traces/h200-sxm/runs/host-2026-11-28T08-14.csv traces/h200-sxm/runs/launch-2026-11-28T08-14.csv
+# Further arguments go to simulate validate (default --topology topologies/h200-sxm-4gpu.xml).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+run=${1:?name the validation run folder}
+host=${2:?name its host.csv}
+launch=${3:?name its launch.csv}
+shift 3
+tables=${TABLES:-traces/validation/h200-sxm/tables}
+simulate=${SIMULATE:-.build/release/simulate}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$tables"/. "$work"/
+gpu=$(ls "$work")
+cp "$host" "$work/$gpu/host.csv"
+cp "$launch" "$work/$gpu/launch.csv"
+[ $# -gt 0 ] || set -- --topology topologies/h200-sxm-4gpu.xml
+"$simulate" validate "$run" --traces "$work" "$@"
