@@ -4,6 +4,8 @@
 # repository's committed tree, builds it, and prints `simulate validate`'s per-case time
 # errors and its summary line for each VALUE of VARIABLE (docs/accuracy.md cites them).
 #   scripts/experiments/run.sh scripts/experiments/host-scale.patch STRATA_HOST_SCALE 1 1.11 1.21
+# VALIDATE holds simulate validate's arguments (default: the H100 table), for example
+#   VALIDATE="traces/validation/h200-sxm --topology topologies/h200-sxm-4gpu.xml --traces traces/validation/h200-sxm/tables"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 patch=$(realpath "${1:?name a patch of scripts/experiments}")
@@ -18,6 +20,7 @@ git apply "$patch"
 swift build -c release > build.log 2>&1 || { tail -20 build.log >&2; exit 1; }
 for value in "$@"; do
   printf '%s=%s: ' "$variable" "$value"
-  env "$variable=$value" .build/release/simulate validate traces/validation/h100-sxm \
+  # shellcheck disable=SC2086  # VALIDATE is a list of arguments
+  env "$variable=$value" .build/release/simulate validate ${VALIDATE:-traces/validation/h100-sxm} \
     | awk '/^(gpt|llama|moe)/ { printf "%s %s; ", $1, $7 } /^time:/ { print "mean", $4, "max", $7 }'
 done

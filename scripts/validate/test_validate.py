@@ -483,6 +483,25 @@ class TestHostOps(unittest.TestCase):
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestHostLayerSizes(unittest.TestCase):
+    """host_layer_sizes.py on the CPU: each case's layer timed in a chain, forward and
+    backward, and written as JSON with its sizes (the figures mean nothing on CPU)."""
+
+    def test_cases_come_back_with_their_sizes(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "layers.json")
+            result = subprocess.run([sys.executable, os.path.join(HERE, "host_layer_sizes.py"), "--cpu", "--out", out,
+                                     "--repeats", "1", "--cases", "1"], capture_output=True, text=True, timeout=300)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            with open(out) as f:
+                rows = json.load(f)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual((rows[0]["family"], rows[0]["hidden"], rows[0]["seq"]), ("llama", 256, 32))
+        self.assertTrue(all(math.isfinite(rows[0][k]) for k in ("fwd_us", "bwd_us", "fwd_p10_us", "bwd_p90_us")))
+        self.assertIn("[layers] llama hidden 256 seq 32 batch 1", result.stdout)
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestGpuSampler(unittest.TestCase):
     """run.GpuSampler: samples while running, medians of what it read, nothing (and no
     error) where NVML cannot be read."""
