@@ -311,13 +311,17 @@ MOE_CONFIG = {"experts": EXPERTS, "top_k": 2, "expert_ffn": 4 * HIDDEN, "routing
               "expert_kernel": "torch._grouped_mm", "shared_experts": 0, "capacity_factor": None}
 
 
-def runner_blocks(runner, family, tp, k, ep=None, moe=False):
-    """k of the runner's own transformer layers (run.Block) at this script's sizes, on the
-    tensor-parallel group `tp` (a run.Group, or `alone`); with `moe`, MoE layers whose
-    experts are spread over the expert-parallel group `ep` (default: alone)."""
+def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None):
+    """k of the runner's own transformer layers (run.Block) at this script's sizes (or
+    `sizes`: plan model fields and `micro_batch` to use instead), on the tensor-parallel
+    group `tp` (a run.Group, or `alone`); with `moe`, MoE layers whose experts are spread
+    over the expert-parallel group `ep` (default: alone)."""
+    sizes = dict(sizes or {})
     plan = {"model": {"family": family, "hidden": HIDDEN, "heads": HEADS, "kv_heads": HEADS // 2,
                       "ffn": 4 * HIDDEN, "vocab": VOCAB, "seq": SEQ, "tied_embeddings": False},
-            "training": {"dropout": 0.0, "micro_batch": BATCH}, "parallel": {"recompute": "none"}}
+            "training": {"dropout": 0.0, "micro_batch": sizes.pop("micro_batch", BATCH)},
+            "parallel": {"recompute": "none"}}
+    plan["model"].update(sizes)
     if moe:
         plan["model"]["moe"] = dict(MOE_CONFIG)
     c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, ep or alone(runner),

@@ -514,6 +514,27 @@ class TestGemmCaseOnCPU(unittest.TestCase):
             self.assertEqual(tuple(first.shape), (8, 16))
 
 
+class KeptRows:
+    """Stands in for common.Table in host.py's tests: keeps the rows it is given."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, **row):
+        self.rows.append(row)
+
+
+@contextlib.contextmanager
+def host_on_cpu():
+    """host.py's measurements on the CPU for the duration (its DEVICE is a module global)."""
+    saved = host.DEVICE
+    host.DEVICE = "cpu"
+    try:
+        yield
+    finally:
+        host.DEVICE = saved
+
+
 class TestHostAnchor(unittest.TestCase):
     """The collectives' in-context ratio is measured against the `layer_llama` row, so that
     the simulator's TP layer (op rows plus two all-reduces a pass) costs what the TP layer
@@ -593,22 +614,10 @@ class TestHostCollectivesOnCPU(unittest.TestCase):
     spread over both (the figures themselves mean nothing on CPU)."""
 
     def test_every_collective_gets_its_rows(self):
-        class Rows:
-            def __init__(self):
-                self.rows = []
-
-            def add(self, **row):
-                self.rows.append(row)
-
-        rows = Rows()
-        saved = host.DEVICE
-        host.DEVICE = "cpu"
-        try:
-            layers = types.SimpleNamespace(llama={"fwd": 100.0, "bwd": 200.0}, moe={"fwd": 150.0, "bwd": 300.0})
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                ratios, a2a = host.measure_collectives(rows, 2, 2, layers, sizes=[2 << 10, 256 << 10])
-        finally:
-            host.DEVICE = saved
+        rows = KeptRows()
+        layers = types.SimpleNamespace(llama={"fwd": 100.0, "bwd": 200.0}, moe={"fwd": 150.0, "bwd": 300.0})
+        with host_on_cpu(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            ratios, a2a = host.measure_collectives(rows, 2, 2, layers, sizes=[2 << 10, 256 << 10])
         self.assertEqual(set(ratios), {"fwd", "bwd", "call"})
         self.assertEqual(set(a2a), {"fwd", "bwd"})
         keys = {(r["op"], r["pass"], r["bytes"]) for r in rows.rows}
@@ -628,27 +637,15 @@ class TestHostOnCPU(unittest.TestCase):
     scaled by its pass's ratio (the figures themselves mean nothing on CPU)."""
 
     def test_every_op_gets_a_row(self):
-        class Rows:
-            def __init__(self):
-                self.rows = []
-
-            def add(self, **row):
-                self.rows.append(row)
-
-        rows = Rows()
-        saved = host.DEVICE
-        host.DEVICE = "cpu"
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                raw, medians = host.measure_ops(repeats=2)
-                layers = host.measure_layers(rows, 2, medians)
-                ratios = layers.ratios
-                host.write_ops(rows, raw, medians, {"fwd": 1.0, "bwd": 1.0})
-                unscaled = {(r["op"], r["pass"]): r["median_us"] for r in rows.rows}
-                before = len(rows.rows)
-                host.write_ops(rows, raw, medians, {"fwd": 2.0, "bwd": 3.0}, {"fwd": 5.0, "bwd": 7.0})
-        finally:
-            host.DEVICE = saved
+        rows = KeptRows()
+        with host_on_cpu(), contextlib.redirect_stdout(io.StringIO()):
+            raw, medians = host.measure_ops(repeats=2)
+            layers = host.measure_layers(rows, 2, medians)
+            ratios = layers.ratios
+            host.write_ops(rows, raw, medians, {"fwd": 1.0, "bwd": 1.0})
+            unscaled = {(r["op"], r["pass"]): r["median_us"] for r in rows.rows}
+            before = len(rows.rows)
+            host.write_ops(rows, raw, medians, {"fwd": 2.0, "bwd": 3.0}, {"fwd": 5.0, "bwd": 7.0})
         self.assertEqual(set(ratios), {"fwd", "bwd"})
         self.assertTrue(all(math.isfinite(r) for r in ratios.values()), ratios)  # CPU timings: sign is noise
         for name, medians_of in (("layer_llama", layers.llama), ("layer_moe", layers.moe)):

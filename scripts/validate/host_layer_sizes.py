@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "profile"))
@@ -37,22 +36,12 @@ CASES = [
 ]
 
 
-def blocks(runner, family, hidden, heads, kv_heads, ffn, seq, batch, k):
-    """k of the runner's layers at these sizes, alone (no tensor parallelism)."""
-    plan = {"model": {"family": family, "hidden": hidden, "heads": heads, "kv_heads": kv_heads,
-                      "ffn": ffn, "vocab": 1024, "seq": seq, "tied_embeddings": False},
-            "training": {"dropout": 0.0, "micro_batch": batch}, "parallel": {"recompute": "none"}}
-    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), host.alone(runner), host.alone(runner),
-                      torch.device(host.DEVICE), torch.bfloat16)
-    rope = runner.rope_tables(c) if family == "llama" else None
-    return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
-
-
 def measure(case, repeats):
     family, hidden, heads, kv_heads, ffn, seq, batch = case
     host.SEQ, host.BATCH, host.HIDDEN = seq, batch, hidden  # what layer_slopes feeds the chain
     runner = common.validation_runner()
-    chain = blocks(runner, family, hidden, heads, kv_heads, ffn, seq, batch, host.LONG)
+    sizes = {"hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn, "seq": seq, "micro_batch": batch}
+    chain = host.runner_blocks(runner, family, host.alone(runner), host.LONG, sizes=sizes)
     host.layer_slopes(chain, 2)  # warm-up
     samples = host.layer_slopes(chain, repeats)
     del chain
