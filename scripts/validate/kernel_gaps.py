@@ -12,7 +12,8 @@ count, total, median and p90), the gaps where it had not (the GPU waiting for th
 count and total), and those before an event whose launch the profile did not match. With
 `--spacing NAME`, also the time between the launches of successive kernels whose name
 contains NAME: how fast the host issued, say, each micro-batch's forward (`gather`, the
-embedding's kernel, on a pipeline's first stage). docs/accuracy.md sets the first beside what the tables hold. No torch.
+embedding's kernel, on a pipeline's first stage). With `--longest N`, the N longest waits
+for the host, with when each began and the kernel after it. docs/accuracy.md sets the first beside what the tables hold. No torch.
 Exit status 2 on unreadable input.
 """
 
@@ -52,20 +53,36 @@ def percentile(values, q):
     return common.percentile(values, q) if values else 0.0
 
 
-def gaps(events):
-    """(queued gaps, host-wait gaps, unknown gaps) in microseconds: each positive gap between
-    one event's end and the next one's start, by whether the next one's launch call had
-    already returned; unknown where the profile matched no launch call to it (cuBLAS's and
-    NCCL's launches through the driver)."""
-    queued, waiting, unknown = [], [], []
+def classified_gaps(events):
+    """(kind, gap us, the earlier event's end us, the later event) for each positive gap
+    between one event's end and the next one's start; kind says whether the next one's
+    launch call had already returned ("queued") or not ("waiting", for the host), or
+    "unknown" where the profile matched no launch call to it (cuBLAS's and NCCL's launches
+    through the driver)."""
     for before, after in zip(events, events[1:]):
         end = before[0] + before[1]
         gap = after[0] - end
         if gap <= 0:
             continue
         launched = after[4]
-        (unknown if launched is None else queued if launched < end else waiting).append(gap)
-    return queued, waiting, unknown
+        yield ("unknown" if launched is None else "queued" if launched < end else "waiting"), gap, end, after
+
+
+def gaps(events):
+    """(queued gaps, host-wait gaps, unknown gaps) in microseconds (`classified_gaps`)."""
+    kinds = {"queued": [], "waiting": [], "unknown": []}
+    for kind, gap, _, _ in classified_gaps(events):
+        kinds[kind].append(gap)
+    return kinds["queued"], kinds["waiting"], kinds["unknown"]
+
+
+def longest_waits(names, events, count):
+    """The `count` longest gaps waiting for the host, longest first: (gap ms, when it began
+    in ms from the timeline's start, the name of the kernel the GPU waited for), so that
+    where in the iteration the host fell behind can be read (the optimizer's step, say)."""
+    waits = [(gap, end, after[3]) for kind, gap, end, after in classified_gaps(events) if kind == "waiting"]
+    waits.sort(key=lambda w: -w[0])
+    return [(gap / 1e3, end / 1e3, names[i] if 0 <= i < len(names) else "?") for gap, end, i in waits[:count]]
 
 
 def spacing(names, events, name):
@@ -80,6 +97,8 @@ def main(argv=None):
     parser.add_argument("timelines", nargs="+", help="PATH.rankR.timeline.json.gz files")
     parser.add_argument("--spacing", metavar="NAME",
                         help="also print the time between the launches of successive kernels whose name contains NAME")
+    parser.add_argument("--longest", metavar="N", type=int, default=0,
+                        help="also list the N longest gaps waiting for the host, with when they began and the kernel after")
     args = parser.parse_args(argv)
     try:
         for path in args.timelines:
@@ -92,6 +111,8 @@ def main(argv=None):
                   f"median {percentile(queued, 50):.2f} us, p90 {percentile(queued, 90):.2f} us; "
                   f"waiting for the host: {len(waiting)} gaps, {sum(waiting) / 1e3:.1f} ms; "
                   f"launch not matched: {len(unknown)} gaps, {sum(unknown) / 1e3:.1f} ms")
+            for ms, at, name in longest_waits(names, events, args.longest):
+                print(f"  waited {ms:.2f} ms for the host at {at:.1f} ms, before {name}")
     except TimelineError as exc:
         print(exc, file=sys.stderr)
         return 2

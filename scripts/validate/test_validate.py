@@ -248,6 +248,13 @@ class TestKernelGaps(unittest.TestCase):
         self.assertEqual(waiting, [13.5])
         self.assertEqual(unknown, [2.0])
 
+    def test_longest_waits_say_when_and_before_which_kernel(self):
+        events = [[0.0, 10.0, 7, 0, 1.0], [11.5, 5.0, 7, 0, 4.0], [30.0, 2.0, 7, 1, 29.0],
+                  [34.0, 6.0, 7, 1, None], [45.0, 1.0, 7, 0, 44.0]]
+        waits = kernel_gaps.longest_waits(["gemm", "adam"], events, 5)
+        self.assertEqual(waits, [(0.0135, 0.0165, "adam"), (0.005, 0.04, "gemm")])
+        self.assertEqual(kernel_gaps.longest_waits(["gemm", "adam"], events, 1), [(0.0135, 0.0165, "adam")])
+
     def test_spacing_is_between_launches_of_the_named_kernels(self):
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "x.timeline.json.gz")
