@@ -49,7 +49,9 @@ public struct LaunchCosts: Sendable, Hashable {
     private var backwardByFamily: [String: Double] = [:]
     /// Host seconds per collective call by message size, by `kind/pass` (`host.csv` rows
     /// with `bytes` > 0), since NCCL picks channels and protocol by size. On the shipped H100
-    /// table they hardly grow with it: 270–404 µs a forward all-reduce from 2 KiB to 64 MiB.
+    /// table they hardly grow with it: 315–471 µs a forward all-reduce from 2 KiB to 64 MiB. An
+    /// all-to-all measured in the runner's EP MoE layer has a row per pass (`all_to_all/fwd`),
+    /// which `collectiveHostSeconds` takes before a `call` row.
     public var collectiveCurves: [String: HostCurve] = [:]
 
     /// Host seconds measured at a few message sizes, interpolated linearly in log bytes and
