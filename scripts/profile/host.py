@@ -636,12 +636,15 @@ def anchor_table(lines, reanchored_by):
 
 def reanchor(path):
     """Rewrites the table at `path` with `anchor_table`; exit status 2 if it cannot."""
-    with open(path) as f:
-        lines = f.read().splitlines()
     try:
+        with open(path) as f:
+            lines = f.read().splitlines()
         a = anchor_table(lines, f"python3 scripts/profile/host.py --reanchor {path}")
+    except OSError as e:
+        print(f"{path}: error: cannot read the table: {e.strerror}; give a host.csv that host.py wrote", file=sys.stderr)
+        return 2
     except (ValueError, StopIteration, KeyError, IndexError) as e:
-        print(f"{path}: error: cannot re-anchor: {e}", file=sys.stderr)
+        print(f"{path}: error: cannot re-anchor: {e}; give a host.csv that host.py wrote on 2 GPUs", file=sys.stderr)
         return 2
     with open(path + ".tmp", "w") as f:
         f.write("\n".join(a.lines) + "\n")

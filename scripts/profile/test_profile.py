@@ -605,6 +605,10 @@ class TestHostAnchor(unittest.TestCase):
             with contextlib.redirect_stderr(err):
                 self.assertEqual(host.main(["--reanchor", path]), 2)
             self.assertIn(f"{path}: error: cannot re-anchor", err.getvalue())
+            missing = os.path.join(d, "none.csv")
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(host.main(["--reanchor", missing]), 2)
+            self.assertIn(f"{missing}: error: cannot read the table", err.getvalue())
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
