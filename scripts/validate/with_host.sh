@@ -12,6 +12,10 @@ host=${2:?name its host.csv}
 launch=${3:?name its launch.csv}
 shift 3
 tables=${TABLES:-traces/validation/h200-sxm/tables}
+for f in "$run/measurements.csv" "$host" "$launch"; do
+  [ -f "$f" ] || { echo "$f: error: no such file; give a run folder with measurements.csv, then its host.csv and launch.csv" >&2; exit 2; }
+done
+[ -d "$tables" ] || { echo "$tables: error: no such folder of tables; set TABLES to one holding a GPU's table folder" >&2; exit 2; }
 simulate=${SIMULATE:-.build/release/simulate}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
