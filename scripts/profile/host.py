@@ -330,11 +330,12 @@ def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None):
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
 
 
-def layer_slopes(blocks, repeats):
+def layer_slopes(blocks, repeats, shape=None):
     """[(forward us, backward us)] per repeat of one of `blocks` in a chain of them: the
     slope between SHORT and LONG layers, each graph built from fresh gradients (a first
-    micro-batch, as the chain rows are)."""
-    x = torch.randn(SEQ, BATCH, HIDDEN, device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
+    micro-batch, as the chain rows are). `shape`: the layers' input, (seq, batch, hidden),
+    this script's sizes by default."""
+    x = torch.randn(shape or (SEQ, BATCH, HIDDEN), device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
 
     def chain(k):
         blocks.zero_grad(set_to_none=True)
@@ -496,16 +497,22 @@ def at_bytes(points, nbytes):
     return points[-1][1]
 
 
+def in_context_ratios(layer, baseline, chain):
+    """{pass: ratio} of what one collective call costs the host in a layer that makes two
+    a pass (`layer[pass]`: the TP layer's all-reduces, the EP MoE layer's all-to-alls) to
+    its chain figure `chain[pass]` (us at the layer's message size): what the layer costs
+    beyond `baseline[pass]`, the same layer without the collectives as the op rows price
+    it (the `layer_llama` or `layer_moe` row). Measuring against that baseline is what
+    makes the simulator's layer cost what it was measured at; a plain layer timed again
+    beside the TP one moved by up to a third between the two timings on one H100 host,
+    and every such move went into the all-reduce."""
+    return {p: (layer[p] - baseline[p]) / 2 / chain[p] for p in PASS_INDEX}
+
+
 def collective_ratios(tp_layer, plain_layer, chain):
-    """{pass: ratio} (and "call", the mean of the two) of what one all-reduce costs the
-    host in the runner's tensor-parallel layer to its chain figure `chain[pass]` (us at
-    the layer's message size). In context it is what the TP layer (`tp_layer[pass]`, two
-    all-reduces a pass) costs beyond `plain_layer[pass]`, the same layer without tensor
-    parallelism as the op rows price it (the `layer_llama` row). Measuring both against
-    that one baseline is what makes the simulator's TP layer cost what it was measured
-    at; a plain layer timed again beside the TP one moved by up to a third between the two
-    timings on one H100 host, and every such move went into the all-reduce."""
-    ratios = {p: (tp_layer[p] - plain_layer[p]) / 2 / chain[p] for p in PASS_INDEX}
+    """The all-reduce's `in_context_ratios` in the TP layer, and "call", the mean of the
+    two, for the calls no layer of theirs is timed for (all-gather, reduce-scatter)."""
+    ratios = in_context_ratios(tp_layer, plain_layer, chain)
     ratios["call"] = (ratios["fwd"] + ratios["bwd"]) / 2
     return ratios
 
@@ -558,8 +565,7 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None):
         chain[pass_name] = chain_at("all_reduce", pass_name, TP_LAYER_BYTES)
     ratios = collective_ratios(tp, layers.llama, chain)
     a2a_chain = chain_at("all_to_all", "call", EP_LAYER_BYTES)
-    a2a = collective_ratios(ep, layers.moe, {p: a2a_chain for p in PASS_INDEX})
-    del a2a["call"]
+    a2a = in_context_ratios(ep, layers.moe, {p: a2a_chain for p in PASS_INDEX})
     for pass_name, index in PASS_INDEX.items():
         beside = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
         print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp[pass_name]:.1f} us, {layers.llama[pass_name]:.1f} us "

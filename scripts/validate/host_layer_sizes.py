@@ -38,12 +38,11 @@ CASES = [
 
 def measure(case, repeats):
     family, hidden, heads, kv_heads, ffn, seq, batch = case
-    host.SEQ, host.BATCH, host.HIDDEN = seq, batch, hidden  # what layer_slopes feeds the chain
     runner = common.validation_runner()
     sizes = {"hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn, "seq": seq, "micro_batch": batch}
     chain = host.runner_blocks(runner, family, host.alone(runner), host.LONG, sizes=sizes)
-    host.layer_slopes(chain, 2)  # warm-up
-    samples = host.layer_slopes(chain, repeats)
+    host.layer_slopes(chain, 2, shape=(seq, batch, hidden))  # warm-up
+    samples = host.layer_slopes(chain, repeats, shape=(seq, batch, hidden))
     del chain
     if host.DEVICE == "cuda":
         torch.cuda.empty_cache()
