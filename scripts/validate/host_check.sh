@@ -29,10 +29,16 @@ names=("$@")
 iteration() { "$simulate" run "$@" ${TOPOLOGY:+--topology "$TOPOLOGY"} --db "$work/runs.sqlite" --json \
   | python3 -c 'import json, sys; print("%.1f" % (json.load(sys.stdin)["iteration_time_s"] * 1e3))'; }
 printf "%-18s %12s %14s %14s\n" strategy measured_ms launches_ms host_csv_ms
+found=0
 for name in "${names[@]}"; do
-  [ -f "$measured/$name-seq128.json" ] || continue
+  if [ ! -f "$measured/$name-seq128.json" ]; then
+    echo "$measured/$name-seq128.json: not measured there; skipped" >&2
+    continue
+  fi
+  found=$((found + 1))
   ms=$(python3 -c 'import json, sys; print("%.1f" % (json.load(open(sys.argv[1]))["median_s"] * 1e3))' \
     "$measured/$name-seq128.json")
   printf "%-18s %12s %14s %14s\n" "$name" "$ms" "$(iteration "$strategies/$name.strata" --traces "$work/launches")" \
     "$(iteration "$strategies/$name.strata" --traces "$work/host")"
 done
+[ "$found" -gt 0 ] || { echo "$measured: error: no *-seq128.json of these strategies; set MEASURED to a folder run.py --seq 128 wrote" >&2; exit 2; }
