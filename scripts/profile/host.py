@@ -193,10 +193,14 @@ def synchronize():
         torch.cuda.synchronize()
 
 
-def timed_graph(forward):
+def timed_graph(forward, ahead=None):
     """Host seconds to build `forward()`'s autograd graph and to run its backward, from and
-    back to an idle GPU."""
+    back to an idle GPU; or, with `ahead` (a call that queues GPU work), with the GPU busy
+    on that work the whole time, as a training run's host issues behind a busy GPU
+    (scripts/validate/host_busy.py)."""
     synchronize()
+    if ahead is not None:
+        ahead()
     t0 = time.perf_counter()
     loss = forward().float().sum()
     t1 = time.perf_counter()

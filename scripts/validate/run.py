@@ -696,6 +696,7 @@ class Runner:
                 dist.broadcast(w, src=self.tie.ranks[0], group=self.tie.pg)
             self.tied_param = w
         self.ddp = None
+        self.skip_grad_sync = False  # run.py --skip-grad-sync (a diagnostic)
         self.zero1_owner = None
         if self.fsdp:
             self._wrap_fsdp()
@@ -811,7 +812,7 @@ class Runner:
             loss = torch.zeros((), device=self.device)
             last_only = self.plan["parallel"]["gradient_sync_after_last_micro_batch"]
             for m, (tokens, targets) in enumerate(self.batches):
-                sync = m == M - 1 or not last_only
+                sync = (m == M - 1 or not last_only) and not self.skip_grad_sync
                 if self.fsdp:
                     self.model.set_requires_gradient_sync(sync)
                 ctx = self.ddp.no_sync() if (self.ddp is not None and not sync) else contextlib.nullcontext()
@@ -1048,6 +1049,11 @@ def worker(rank, world, plan, args):
     device, gloo = join(rank, world, args.cpu, args.bind_cpus)
     try:
         runner = Runner(plan, rank, device, gloo)
+        if args.skip_grad_sync:
+            if runner.ddp is None:
+                raise planlib.PlanError("--skip-grad-sync needs a plan that DDP runs (no FSDP, "
+                                        "pipeline or tensor parallelism); drop the flag")
+            runner.skip_grad_sync = True
         cuda = device.type == "cuda"
 
         def sync():
@@ -1265,6 +1271,7 @@ def write_result(plan, args, everyone):
         "host_backward_s": [planlib.summarize([b for _, b in r["host_split"]])["median_s"] for r in everyone],
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
+        "gradient_sync": "skipped" if args.skip_grad_sync else "plan",
         # Per rank, the garbage collector's pauses inside the timed iterations: the median
         # and the largest total per iteration, the longest single pause, and the count of
         # collections by generation (0, 1, 2).
@@ -1317,6 +1324,9 @@ def parse(argv=None):
                     help="after timing, profile one more iteration: PATH.rankR.json (kernel summary) and .trace.json.gz")
     ap.add_argument("--bind-cpus", action="store_true",
                     help="pin each rank to the CPUs of its GPU's NUMA node (as torchrun --numa-binding does)")
+    ap.add_argument("--skip-grad-sync", action="store_true",
+                    help="a diagnostic: run every micro-batch of a DDP plan without its gradient "
+                         "all-reduces, to measure what they cost the iteration (not a valid training run)")
     ap.add_argument("--manual-gc", action="store_true",
                     help="no automatic garbage collection during iterations, one collection between them "
                          "(Megatron-LM's --manual-gc): a collection inside an iteration stalls that rank's host")
