@@ -6,7 +6,9 @@
 #  2. every plan of traces/validation/h100-sxm/plans (the same exported plans the H100
 #     table ran) that fits the machine's GPUs, median of 10 iterations after 3 warm-up;
 #  3. in the time left, the seq-128 (host-bound) runs of the five plans host_check.sh reads.
-# Stops with exit status 3 unless the machine has 2 or more H200s. The kernel tables Strata prices
+# BUDGET (default 550) is the second of the call by which the plans must be done, lower
+# where the call runs something first. Stops with exit status 3 unless the machine has 2
+# or more H200s. The kernel tables Strata prices
 # these runs with come from earlier H200 calls (traces/h200-sxm/runs/).
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
@@ -21,12 +23,12 @@ timeout 60 python3 scripts/profile/launch.py --out "$OUT/v/traces" --repeats 15 
   --command "python3 scripts/profile/launch.py --out traces --repeats 15" > "$OUT/v/launch.log" 2>&1
 echo "launch rc=$? at ${SECONDS}s"
 P=traces/validation/h100-sxm/plans
-left=$((550 - SECONDS)); echo "validation gets $left s"
+left=$((${BUDGET:-550} - SECONDS)); echo "validation gets $left s"
 scripts/validate/run_all.sh $P --out "$OUT/v/val" --iterations 10 --warmup 3 \
   --time-limit $left --plan-timeout 80 2>&1 | grep -v "^#" | tail -17
 echo "validation done at ${SECONDS}s"
 for n in llama-1b-tp2 moe-base llama-1b-tp4-sp gpt-350m-base llama-1b-base; do
-  [ $SECONDS -lt 565 ] || break
+  [ $SECONDS -lt $((${BUDGET:-550} + 15)) ] || break
   timeout 30 python3 scripts/validate/run.py "$P/$n.json" --out "$OUT/v/seq128/$n-seq128.json" --iterations 6 --warmup 2 \
     --seq 128 > "$OUT/v/seq128/$n.log" 2>&1; echo "$n seq128 rc=$?"; grep -E "^\[run\]|Error" "$OUT/v/seq128/$n.log" | tail -1
 done

@@ -55,6 +55,7 @@ Medians over repeats; p10 and p90 say how steady the host was.
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
 
+import functools
 import math
 import os
 import re
@@ -75,6 +76,11 @@ COLUMNS = ["op", "pass", "bytes", "median_us", "p10_us", "p90_us", "chain_short"
 COLLECTIVE_BYTES = [2 << 10, 256 << 10, 4 << 20, 16 << 20, 64 << 20]
 SEQ, BATCH, HIDDEN, HEADS, HEAD_DIM, VOCAB, EXPERTS = 32, 1, 256, 4, 64, 1024, 4
 SHORT, LONG = 8, 40
+# Chains of layers are shorter: they are timed behind a busy GPU (BusyGPU), so all their
+# kernels must fit CUDA's launch queue (about 1,000: launch.py's launch_queue_depth) for the
+# host never to wait for a slot; 8 MoE layers launch about 800.
+LAYER_SHORT, LAYER_LONG = 2, 8
+BUSY_AHEAD_S = 0.08  # GPU work queued ahead of a layer chain: several times its issue
 DEVICE = "cuda"  # tests run the same code on "cpu"
 ROWS = 2 * SEQ * BATCH  # grouped_gemm: each token routed to 2 of the experts, 16 rows apiece
 
@@ -195,29 +201,74 @@ def synchronize():
 
 def timed_graph(forward, ahead=None):
     """Host seconds to build `forward()`'s autograd graph and to run its backward, from and
-    back to an idle GPU; or, with `ahead` (a call that queues GPU work), with the GPU busy
-    on that work the whole time, as a training run's host issues behind a busy GPU
-    (scripts/validate/host_busy.py)."""
+    back to an idle GPU; or, with `ahead` (a BusyGPU), behind GPU work queued first, as a
+    training run's host issues behind a busy GPU."""
     synchronize()
-    if ahead is not None:
-        ahead()
+    check = ahead() if ahead is not None else None
     t0 = time.perf_counter()
     loss = forward().float().sum()
     t1 = time.perf_counter()
     loss.backward()
     t2 = time.perf_counter()
+    if check is not None:
+        check()
     synchronize()
     return t1 - t0, t2 - t1
 
 
-def slopes(chain, repeats):
+@functools.lru_cache(maxsize=None)
+def sleep_cycles_per_second():
+    """GPU clock cycles `torch.cuda._sleep` spins through in a second, timed by CUDA events."""
+    cycles = 20_000_000
+    torch.cuda._sleep(cycles)  # warm-up
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    torch.cuda._sleep(cycles)
+    end.record()
+    end.synchronize()
+    return cycles / (start.elapsed_time(end) / 1e3)
+
+
+class BusyGPU:
+    """Keeps the GPU busy while a chain is timed: the host issues a training iteration's
+    ops behind a GPU still working through the ones before, and issues them more slowly
+    than to an idle GPU (10-44% a layer on an H200 host, in paired rounds:
+    scripts/validate/host_busy.py). Called before the timer starts, it queues `seconds` of
+    GPU sleep and returns a check, run once the host has issued the chain, that counts the
+    chains whose sleep had already ended (`outlasted`: those were timed partly idle)."""
+
+    def __init__(self, seconds=BUSY_AHEAD_S):
+        self.cycles = int(seconds * sleep_cycles_per_second()) if DEVICE == "cuda" else 0
+        self.chains = self.outlasted = 0
+
+    def __call__(self):
+        self.chains += 1
+        if not self.cycles:
+            return None  # CPU tests: no GPU to keep busy
+        torch.cuda._sleep(self.cycles)
+        done = torch.cuda.Event()
+        done.record()
+
+        def check():
+            if done.query():
+                self.outlasted += 1
+        return check
+
+    def warn(self, what):
+        if self.outlasted:
+            print(f"[host] warning: {what}: the GPU ran out of queued work before the host finished "
+                  f"{self.outlasted} of {self.chains} chains; raise BUSY_AHEAD_S", flush=True)
+
+
+def slopes(chain, repeats, lengths=(SHORT, LONG)):
     """[(forward us, backward us)] per repeat of `chain(k)` (host seconds of a k-element
-    chain): the slope between SHORT and LONG, so that fixed costs cancel."""
+    chain): the slope between the short and long `lengths`, so that fixed costs cancel."""
+    short, long = lengths
     out = []
     for _ in range(repeats):
-        fs, bs = chain(SHORT)
-        fl, bl = chain(LONG)
-        out.append(((fl - fs) / (LONG - SHORT) * 1e6, (bl - bs) / (LONG - SHORT) * 1e6))
+        fs, bs = chain(short)
+        fl, bl = chain(long)
+        out.append(((fl - fs) / (long - short) * 1e6, (bl - bs) / (long - short) * 1e6))
     return out
 
 
@@ -275,8 +326,9 @@ def add_row(table, op, pass_name, values, nbytes=0):
     """One host.csv row from `values` (us, one per repeat): their median, p10 and p90.
     Returns the median."""
     stats = common.summarize(values)
+    short, long = (LAYER_SHORT, LAYER_LONG) if op.startswith("layer_") else (SHORT, LONG)
     table.add(op=op, **{"pass": pass_name}, bytes=nbytes, median_us=stats["median_us"], p10_us=stats["p10_us"],
-              p90_us=stats["p90_us"], chain_short=SHORT, chain_long=LONG, samples=len(values))
+              p90_us=stats["p90_us"], chain_short=short, chain_long=long, samples=len(values))
     return stats["median_us"]
 
 
@@ -334,12 +386,14 @@ def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None):
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
 
 
-def layer_slopes(blocks, repeats, shape=None):
+def layer_slopes(blocks, repeats, shape=None, busy=True):
     """[(forward us, backward us)] per repeat of one of `blocks` in a chain of them: the
-    slope between SHORT and LONG layers, each graph built from fresh gradients (a first
-    micro-batch, as the chain rows are). `shape`: the layers' input, (seq, batch, hidden),
-    this script's sizes by default."""
+    slope between LAYER_SHORT and LAYER_LONG layers, each graph built from fresh gradients
+    (a first micro-batch, as the chain rows are), behind a busy GPU (`busy`: True, or the
+    BusyGPU to use; False: from an idle one). `shape`: the layers' input, (seq, batch,
+    hidden), this script's sizes by default."""
     x = torch.randn(shape or (SEQ, BATCH, HIDDEN), device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
+    ahead = busy if isinstance(busy, BusyGPU) else (BusyGPU() if busy else None)
 
     def chain(k):
         blocks.zero_grad(set_to_none=True)
@@ -349,8 +403,11 @@ def layer_slopes(blocks, repeats, shape=None):
             for b in blocks[:k]:
                 y = b(y)
             return y
-        return timed_graph(forward)
-    return slopes(chain, repeats)
+        return timed_graph(forward, ahead)
+    samples = slopes(chain, repeats, (LAYER_SHORT, LAYER_LONG))
+    if ahead is not None:
+        ahead.warn(f"{len(blocks)} layers")
+    return samples
 
 
 def measure_layers(table, repeats, medians):
@@ -363,7 +420,7 @@ def measure_layers(table, repeats, medians):
     `ratios` and `moe_ratios` by pass, and the layers' medians, `llama` and `moe`."""
     runner = common.validation_runner()
     out = types.SimpleNamespace(ratios={}, moe_ratios={}, llama={}, moe={})
-    blocks = runner_blocks(runner, "llama", alone(runner), LONG)
+    blocks = runner_blocks(runner, "llama", alone(runner), LAYER_LONG)
     layer_slopes(blocks, 2)  # warm-up
     raw = layer_slopes(blocks, repeats)
     for pass_name, index in PASS_INDEX.items():
@@ -373,7 +430,7 @@ def measure_layers(table, repeats, medians):
         print(f"[host] layer_llama/{pass_name}: median {layer:.1f} us in context, "
               f"{rows:.1f} us from its ops' chains: x{out.ratios[pass_name]:.2f}", flush=True)
     del blocks
-    blocks = runner_blocks(runner, "llama", alone(runner), LONG, moe=True)
+    blocks = runner_blocks(runner, "llama", alone(runner), LAYER_LONG, moe=True)
     layer_slopes(blocks, 2)
     raw = layer_slopes(blocks, repeats)
     for pass_name, index in PASS_INDEX.items():
@@ -417,9 +474,10 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None
     # The MoE layer with its experts spread over the group: its four all-to-alls (dispatch
     # and combine, each pass) in context.
     tp = runner.Group(pg, range(world), rank, DEVICE != "cuda")
-    for name, blocks_of in (("layer_llama_tp", lambda: runner_blocks(runner, "llama", tp, LONG)),
-                            ("layer_llama", lambda: runner_blocks(runner, "llama", alone(runner), LONG)),
-                            ("layer_moe_ep", lambda: runner_blocks(runner, "llama", alone(runner), LONG, ep=tp, moe=True))):
+    for name, blocks_of in (("layer_llama_tp", lambda: runner_blocks(runner, "llama", tp, LAYER_LONG)),
+                            ("layer_llama", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG)),
+                            ("layer_moe_ep", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, ep=tp,
+                                                                   moe=True))):
         blocks = blocks_of()
         layer_slopes(blocks, 2)
         results[(name, 0)] = layer_slopes(blocks, repeats)
@@ -681,7 +739,9 @@ def main(argv=None):
     ctx = common.DeviceContext(args)
     table = ctx.table("host.csv", COLUMNS)
     table.note("notes", f"per op, host microseconds as scripts/validate/run.py issues it: slope of chains of "
-               f"{SHORT} and {LONG}; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; collectives on 2 GPUs")
+               f"{SHORT} and {LONG} ops, and of {LAYER_SHORT} and {LAYER_LONG} layers behind "
+               f"{BUSY_AHEAD_S * 1e3:.0f} ms of queued GPU work; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; "
+               f"collectives on 2 GPUs")
     try:
         raw, medians = measure_ops(args.repeats)
         layers = measure_layers(table, args.repeats, medians)

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Does a layer's host cost depend on the layer's size? host.py times the runner's own layer
-(run.Block) in a chain of layers at tiny sizes (seq 32, hidden 256), so that the GPU never
-holds the host back, and scales its per-op rows by what that layer costs in context. This
-times the same chain at the validation models' own widths and at sequence 128 too, and
+(run.Block) in a chain of layers at tiny sizes (seq 32, hidden 256), and scales its
+per-op rows by what that layer costs in context. This times the same chain at the validation models' own widths and at sequence 128 too, and
 prints each layer's host microseconds forward and backward (slope between chains of
-host.SHORT and host.LONG layers, as host.py takes it), so the two can be compared with
-each other and with the runner's seq-128 iterations on the same machine.
+host.LAYER_SHORT and host.LAYER_LONG layers, as host.py takes it: behind a busy GPU since
+2026-11-28 10:00 UTC; the run of 08:29 took 8 and 40 layers from an idle GPU), so the
+two can be compared with each other and with the runner's seq-128 iterations on the same machine.
 
     python3 scripts/validate/host_layer_sizes.py --out layers.json [--repeats 7]
 
@@ -40,7 +40,7 @@ def measure(case, repeats):
     family, hidden, heads, kv_heads, ffn, seq, batch = case
     runner = common.validation_runner()
     sizes = {"hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn, "seq": seq, "micro_batch": batch}
-    chain = host.runner_blocks(runner, family, host.alone(runner), host.LONG, sizes=sizes)
+    chain = host.runner_blocks(runner, family, host.alone(runner), host.LAYER_LONG, sizes=sizes)
     host.layer_slopes(chain, 2, shape=(seq, batch, hidden))  # warm-up
     samples = host.layer_slopes(chain, repeats, shape=(seq, batch, hidden))
     del chain
