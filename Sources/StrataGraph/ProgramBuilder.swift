@@ -211,10 +211,19 @@ struct ProgramBuilder {
             }
         }
 
-        // The optimizer updates this GPU's shard once every gradient has arrived.
-        let step = strategy.training.state.step(parameters: optimizerParameters)
-        let optimizer = emit("optimizer step", .compute, kernel(step, .optimizer, work: step.forward),
-                             after: [lastCompute] + gradientTasks)
+        // The optimizer updates this GPU's shard once every gradient has arrived: between
+        // casts of its own where the masters are kept apart from the 16-bit tensors (FSDP
+        // keeps fp32 shards and casts as it gathers and scatters, so it has none).
+        let state = strategy.training.state
+        var ready: [Int?] = [lastCompute] + gradientTasks
+        if !fsdpLike, let cast = state.castGradients(parameters: optimizerParameters) {
+            ready = [emit("optimizer cast gradients", .compute, kernel(cast, .optimizer, work: cast.forward), after: ready)]
+        }
+        let step = state.step(parameters: optimizerParameters)
+        var optimizer = emit("optimizer step", .compute, kernel(step, .optimizer, work: step.forward), after: ready)
+        if !fsdpLike, let copy = state.copyWeights(parameters: optimizerParameters) {
+            optimizer = emit("optimizer copy weights", .compute, kernel(copy, .optimizer, work: copy.forward), after: [optimizer])
+        }
         // The distributed optimizer (ZeRO-1/2) gathers the updated weights for the next iteration.
         if !fsdpLike {
             var gathers = GradientBuckets(bucketBytes: strategy.gradientSync.bucketBytes)

@@ -32,6 +32,7 @@ enum TrainingReader {
         let optimizer = fields.choice("optimizer", among: OptimizerKind.allCases, default: .adamw)
         let state = fields.choice("optimizer_state", among: [Precision.fp32, .bf16], default: .fp32)
         let master = fields.boolean("master_weights", default: precision?.0 != .fp32)
+        let copies = fields.choice("master_copies", among: MasterCopies.allCases, default: .separate)
         let dropout = fields.raw("dropout", example: "0.1").flatMap { value, location -> Double? in
             guard let number = value.number, number >= 0, number < 1 else {
                 fields.diagnostics.append(Diagnostic(at: location, "'dropout' must be a probability from 0 up to (not including) 1, found \(value)",
@@ -48,7 +49,7 @@ enum TrainingReader {
         let storage = precision.0 == .fp8 ? Precision.bf16 : precision.0
         let trainingState = TrainingState(optimizer: optimizer.0, weightPrecision: storage,
                                           gradientPrecision: gradients?.0 ?? storage, statePrecision: state.0,
-                                          masterWeights: master)
+                                          masterWeights: master, masterCopies: copies?.0 ?? .separate)
         return TrainingSettings(
             setup: TrainingSetup(globalBatch: globalBatch, microBatch: microBatch, precision: precision.0, state: trainingState,
                                  dropout: dropout, gradientAccumulation: accumulation?.0 ?? .add),

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Device run (2 or 4 H200s), back as $OUT/v.tar.gz: the host's tables and every validation plan,
+# Device run (1, 2 or 4 H200s), back as $OUT/v.tar.gz: the host's tables and every validation plan,
 # on one machine within minutes, so that the host Strata charges is the host that ran the
 # plans (docs/accuracy.md, "Validation on H200s"):
-#  1. host.csv (host.py: ops, layers and collectives in context) and launch.csv;
+#  1. host.csv (host.py: ops, layers and, on 2 or more GPUs, collectives in context) and
+#     launch.csv;
 #  2. every plan of traces/validation/h100-sxm/plans (the same exported plans the H100
 #     table ran) that fits the machine's GPUs, median of 10 iterations after 3 warm-up;
 #  3. in the time left, the seq-128 (host-bound) runs of the five plans host_check.sh reads.
 # BUDGET (default 550) is the second of the call by which the plans must be done, lower
-# where the call runs something first. Stops with exit status 3 unless the machine has 2
-# or more H200s. The kernel tables Strata prices
-# these runs with come from earlier H200 calls (traces/h200-sxm/runs/).
+# where the call runs something first. Stops with exit status 3 unless the machine has
+# H200s (MIN_GPUS of them, default 2). The kernel tables Strata prices these runs with come
+# from earlier H200 calls (traces/h200-sxm/runs/).
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 2 ] || exit 3
+[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge "${MIN_GPUS:-2}" ] || exit 3
 mkdir -p "$OUT/v/seq128"
 nproc; python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.nccl.version())'
 timeout 220 python3 scripts/profile/host.py --out "$OUT/v/traces" --repeats 11 \

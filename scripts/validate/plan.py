@@ -81,6 +81,9 @@ def unsupported(plan):
         out.append(f"optimizer {t['optimizer']}: only adam and adamw are implemented")
     if t["optimizer_state"] != "fp32" or not t["master_weights"]:
         out.append("only fp32 optimizer state with fp32 master weights is implemented")
+    if t.get("master_copies", "separate") != "separate":
+        out.append(f"master_copies = {t['master_copies']}: the runner's optimizer (MixedAdamW) casts "
+                   "gradients and weights in kernels of their own (separate)")
     if p["zero"] not in (0, 1):
         out.append(f"zero = {p['zero']}: only 0 and 1 are implemented (use fsdp for ZeRO-3)")
     if p.get("fsdp") and (p.get("tensor_parallel") or p.get("pipeline") or p.get("expert_parallel")):

@@ -697,6 +697,8 @@ class Runner:
             self.tied_param = w
         self.ddp = None
         self.skip_grad_sync = False  # run.py --skip-grad-sync (a diagnostic)
+        self.step_marks = ((torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
+                           if device.type == "cuda" else None)
         self.zero1_owner = None
         if self.fsdp:
             self._wrap_fsdp()
@@ -827,9 +829,19 @@ class Runner:
                 loss += out.detach()
         if not self.fsdp:
             self._sync_extra_gradients()
+        if self.step_marks is not None:
+            self.step_marks[0].record()
         self.step()
+        if self.step_marks is not None:
+            self.step_marks[1].record()
         self.zero_grad()
         return loss if role.is_last else None
+
+    def step_gpu_s(self):
+        """GPU seconds from the optimizer step's first kernel to its last in the iteration
+        just synchronised (ZeRO-1's gathers included; time the GPU waited for the host
+        inside the step counts too), or None on the CPU."""
+        return self.step_marks[0].elapsed_time(self.step_marks[1]) / 1e3 if self.step_marks is not None else None
 
     def _pipeline(self, M):
         role, c = self.role, self.cfg
@@ -1060,7 +1072,7 @@ def worker(rank, world, plan, args):
             if cuda:
                 torch.cuda.synchronize(device)
 
-        times, host_times, host_split, losses = [], [], [], []
+        times, host_times, host_split, losses, step_times = [], [], [], [], []
         sampler = GpuSampler(device) if cuda else None
         if args.manual_gc:
             gc.disable()
@@ -1087,6 +1099,7 @@ def worker(rank, world, plan, args):
                     times.append(t1 - t0)
                     host_times.append(issued - t0)
                     host_split.append((runner.host_forward_s, runner.host_backward_s))
+                    step_times.append(runner.step_gpu_s())
                 losses.append(loss)
         if sampler is not None:
             sampler.stop()
@@ -1100,6 +1113,7 @@ def worker(rank, world, plan, args):
             "times": times,
             "host_times": host_times,
             "host_split": host_split,
+            "step_times": step_times,
             "losses": [float(x) for x in losses] if runner.role.is_last else None,
             "peak_allocated": torch.cuda.max_memory_allocated(device) if cuda else 0,
             "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0,
@@ -1269,6 +1283,10 @@ def write_result(plan, args, everyone):
         # the rest is gradient synchronisation, the optimizer step and zeroing).
         "host_forward_s": [planlib.summarize([f for f, _ in r["host_split"]])["median_s"] for r in everyone],
         "host_backward_s": [planlib.summarize([b for _, b in r["host_split"]])["median_s"] for r in everyone],
+        # Per rank, the median GPU time of the optimizer step (CUDA events around it; null on
+        # the CPU): what Strata's optimizer tasks price.
+        "optimizer_step_gpu_s": [planlib.summarize(r["step_times"])["median_s"] if r["step_times"][:1] != [None] else None
+                                 for r in everyone],
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
         "gradient_sync": "skipped" if args.skip_grad_sync else "plan",
