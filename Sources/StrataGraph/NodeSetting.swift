@@ -64,7 +64,7 @@ enum NodeAttributeKey: String, CaseIterable {
         case .zero: "a ZeRO stage from 0 to 3"
         case .tensorParallel, .contextParallel, .expertParallel: "a mesh axis or none"
         case .sequenceParallel: "true or false"
-        case .recompute: "none, selective or full"
+        case .recompute: "none, selective, full or full_early_stop"
         case .offload: "optimizer, activations, a list of both, or none"
         case .precision: "a number format such as bf16"
         case .quant: "a scheme such as w4a16"

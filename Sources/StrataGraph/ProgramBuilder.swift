@@ -276,7 +276,7 @@ struct ProgramBuilder {
 
     private mutating func forward(_ unit: LoweredUnit, mb: Int, after start: Int?, prefetchAnchor: Int) -> Int? {
         var previous = start
-        let full = unit.recompute == .full
+        let full = unit.recompute.isFull
         let gather = gatherParameters(unit, label: "forward mb\(mb)", after: start)
         for (position, step) in unit.steps.enumerated() {
             let keep = position == 0 && full ? unit.inputBytes : 0
@@ -363,14 +363,40 @@ struct ProgramBuilder {
 
     // MARK: Backward
 
+    /// How many of a fully recomputed unit's steps run again, and the bytes a trailing
+    /// product that is not run saves all the same (its input, which the last step run makes
+    /// again): every step, or with early stop (`fullEarlyStop`) those up to the last one a
+    /// saved tensor needs. Trailing steps that save nothing are left out, and so is a
+    /// trailing dense product, which saves only its input and weight.
+    private func recomputedSteps(_ unit: LoweredUnit) -> (count: Int, carried: Int64) {
+        var count = unit.steps.count
+        guard unit.recompute == .fullEarlyStop else { return (count, 0) }
+        while count > 0 {
+            guard case let .op(_, op, ring) = unit.steps[count - 1] else {
+                count -= 1  // a collective's output is saved by no op after it
+                continue
+            }
+            if op.savedBytes == 0 {
+                count -= 1
+                continue
+            }
+            if case .gemm = op.family, ring == nil, count > 1 {
+                return (count - 1, op.savedBytes)
+            }
+            return (count, 0)
+        }
+        return (0, 0)
+    }
+
     private mutating func backward(_ unit: LoweredUnit, mb: Int, pass: Pass, after start: Int?, synchronise: Bool) -> Int? {
         var previous = start
         let gather = gatherParameters(unit, label: "backward mb\(mb)", after: start,
                                       skip: !(strategy.fsdp?.reshardAfterForward ?? true))
-        if unit.recompute == .full {
-            for (position, step) in unit.steps.enumerated() {
+        if unit.recompute.isFull {
+            let (count, carried) = recomputedSteps(unit)
+            for (position, step) in unit.steps.prefix(count).enumerated() {
                 previous = emitForward(step, mb: mb, pass: .recompute, after: [previous, position == 0 ? gather?.task : nil],
-                                       allocate: true)
+                                       allocate: true, extra: position == count - 1 ? carried : 0)
             }
         }
         for (position, step) in unit.steps.enumerated().reversed() {
@@ -385,7 +411,7 @@ struct ProgramBuilder {
                 var work = op.backward
                 if splitsWeights { work = Work(flops: work.flops / 2, bytes: work.bytes / 2, precision: work.precision) }
                 var frees = splitsWeights ? 0 : op.savedBytes
-                if position == 0, unit.recompute == .full { frees += unit.inputBytes }
+                if position == 0, unit.recompute.isFull { frees += unit.inputBytes }
                 let dependencies = [previous, position == unit.steps.count - 1 ? gather?.task : nil]
                 if let ring, ring.steps > 1 {
                     previous = ringAttention(op, ring: ring, mb: mb, pass: pass, after: dependencies, allocates: 0, frees: frees, index: index)

@@ -4,7 +4,18 @@ import StrataModel
 /// How much of the forward pass is recomputed in backward instead of saving activations
 /// (Korthikanti et al. 2022): nothing, the attention core (selective), or whole layers.
 public enum Recompute: String, CaseIterable, Hashable, Sendable {
-    case none, selective, full
+    case none, selective
+    /// The whole unit's forward again before its backward, as Megatron-LM's checkpointing
+    /// runs it.
+    case full
+    /// The unit's forward again only as far as its backward needs: PyTorch's non-reentrant
+    /// `torch.utils.checkpoint` stops once every tensor the unit saved is back, so the
+    /// trailing ops that save nothing (a residual add, the collective after a row-parallel
+    /// product) and a trailing product, which saves only its input and weight, are not run.
+    case fullEarlyStop = "full_early_stop"
+
+    /// Whether the unit keeps only its input through the forward and recomputes the rest.
+    public var isFull: Bool { self == .full || self == .fullEarlyStop }
 }
 
 /// How Megatron-style tensor parallelism splits one op (Shoeybi et al. 2019).

@@ -559,14 +559,18 @@ class Stage(nn.Module):
         if role.is_last:
             tied = self.embedding.word if (c.tied and self.embedding is not None) else None
             self.head = Head(c, tied)
-        self.full_recompute = c.recompute == "full"
+        # full: every op of the layer again (Megatron-LM's checkpointing); full_early_stop:
+        # only as far as the layer's saved tensors (torch.utils.checkpoint's default).
+        self.full_recompute = c.recompute in ("full", "full_early_stop")
+        self.early_stop = c.recompute == "full_early_stop"
 
     def forward(self, x, targets=None):
         if self.embedding is not None:
             x = self.embedding(x)
         for layer in self.layers:
             if self.full_recompute and torch.is_grad_enabled():
-                x = torch.utils.checkpoint.checkpoint(layer, x, use_reentrant=False)
+                with torch.utils.checkpoint.set_checkpoint_early_stop(self.early_stop):
+                    x = torch.utils.checkpoint.checkpoint(layer, x, use_reentrant=False)
             else:
                 x = layer(x)
         if self.head is not None:
