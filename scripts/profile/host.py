@@ -81,6 +81,9 @@ SHORT, LONG = 8, 40
 # host never to wait for a slot; 8 MoE layers launch about 800.
 LAYER_SHORT, LAYER_LONG = 2, 8
 BUSY_AHEAD_S = 0.08  # GPU work queued ahead of a layer chain: several times its issue
+# Whether layer chains are timed behind a busy GPU (the default since 2026-11-28 09:30 UTC)
+# or, with --layers-from-idle-gpu, from an idle one as before: for comparing the two.
+LAYERS_BUSY = True
 DEVICE = "cuda"  # tests run the same code on "cpu"
 ROWS = 2 * SEQ * BATCH  # grouped_gemm: each token routed to 2 of the experts, 16 rows apiece
 
@@ -386,12 +389,14 @@ def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None):
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
 
 
-def layer_slopes(blocks, repeats, shape=None, busy=True):
+def layer_slopes(blocks, repeats, shape=None, busy=None):
     """[(forward us, backward us)] per repeat of one of `blocks` in a chain of them: the
     slope between LAYER_SHORT and LAYER_LONG layers, each graph built from fresh gradients
     (a first micro-batch, as the chain rows are), behind a busy GPU (`busy`: True, or the
-    BusyGPU to use; False: from an idle one). `shape`: the layers' input, (seq, batch,
-    hidden), this script's sizes by default."""
+    BusyGPU to use; False: from an idle one; None: as LAYERS_BUSY says). `shape`: the
+    layers' input, (seq, batch, hidden), this script's sizes by default."""
+    if busy is None:
+        busy = LAYERS_BUSY
     x = torch.randn(shape or (SEQ, BATCH, HIDDEN), device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
     ahead = busy if isinstance(busy, BusyGPU) else (BusyGPU() if busy else None)
 
@@ -452,8 +457,9 @@ def moe_ratio(layer, rows, ratio):
     return (layer - rest) / own if layer > rest and own > 0 else ratio
 
 
-def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None):
-    global DEVICE
+def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None, busy=True):
+    global DEVICE, LAYERS_BUSY
+    LAYERS_BUSY = busy
     DEVICE = device
     import torch.distributed as dist
     common.apply_safe_env()
@@ -598,7 +604,7 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None):
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     port = common.free_port()
-    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE, sizes)) for r in range(gpus)]
+    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE, sizes, LAYERS_BUSY)) for r in range(gpus)]
     for p in procs:
         p.start()
     results = common.first_result(queue, procs, "host.py: a collective rank", timeout_s=400)
@@ -735,12 +741,17 @@ def main(argv=None):
         return reanchor(argv[1])
     ap = common.family_parser(__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--layers-from-idle-gpu", action="store_true",
+                    help="time the layer chains from an idle GPU, as before 2026-11-28 09:30 UTC (for comparison)")
     args = ap.parse_args(argv)
+    global LAYERS_BUSY
+    LAYERS_BUSY = not args.layers_from_idle_gpu
     ctx = common.DeviceContext(args)
     table = ctx.table("host.csv", COLUMNS)
     table.note("notes", f"per op, host microseconds as scripts/validate/run.py issues it: slope of chains of "
-               f"{SHORT} and {LONG} ops, and of {LAYER_SHORT} and {LAYER_LONG} layers behind "
-               f"{BUSY_AHEAD_S * 1e3:.0f} ms of queued GPU work; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; "
+               f"{SHORT} and {LONG} ops, and of {LAYER_SHORT} and {LAYER_LONG} layers "
+               + (f"behind {BUSY_AHEAD_S * 1e3:.0f} ms of queued GPU work" if LAYERS_BUSY else "from an idle GPU")
+               + f"; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; "
                f"collectives on 2 GPUs")
     try:
         raw, medians = measure_ops(args.repeats)
