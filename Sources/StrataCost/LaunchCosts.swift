@@ -28,6 +28,13 @@ public struct LaunchCosts: Sendable, Hashable {
     public var plainOp: Double
     /// The shortest time a kernel occupies the GPU, back to back with the next.
     public var kernelFloor: Double
+    /// The GPU's idle time between one kernel's end and the next one's start when the next
+    /// is already queued (its front end setting up the launch): `launch.py`'s
+    /// `gpu_kernel_gap`, about 1 µs on H100s and H200s. A table prices an op between its own
+    /// pair of events, gaps inside a composite op included; the gap before each separately
+    /// priced kernel is this, charged once per launch. In the runner's GPT-350M iteration
+    /// such gaps add up to 6.9 ms (4,433 of them, median 1.5 µs; docs/accuracy.md).
+    public var kernelGap: Double
     /// Host seconds per op as eager PyTorch issues it, by `family/pass` (`gemm/fwd`,
     /// `rope/bwd`, `accumulate/bwd`) and per collective call from Python (`all_reduce/fwd`,
     /// `all_reduce/bwd`, `all_gather/call`, …): `host.csv`'s medians. Empty without it.
@@ -68,17 +75,20 @@ public struct LaunchCosts: Sendable, Hashable {
     }
 
     /// `launch.csv` medians measured on an H100 host, 2026-11-27 (traces/h100-sxm/launch.csv).
+    /// The gap is the median of three runs on H100s of 2026-11-28 (05:54–05:58 UTC,
+    /// traces/h100-sxm/runs/launch-*-gap*.csv, launch-*-queue.csv).
     public static let defaults = LaunchCosts(forwardOp: 13.56e-6, backwardOp: 16.32e-6, plainOp: 9.49e-6,
-                                             kernelFloor: 2.13e-6)
+                                             kernelFloor: 2.13e-6, kernelGap: 1.20e-6)
 
     /// Nothing costs anything: for analytic tests that count only kernels and links.
     public static let free = LaunchCosts(forwardOp: 0, backwardOp: 0, plainOp: 0, kernelFloor: 0)
 
-    public init(forwardOp: Double, backwardOp: Double, plainOp: Double, kernelFloor: Double) {
+    public init(forwardOp: Double, backwardOp: Double, plainOp: Double, kernelFloor: Double, kernelGap: Double = 0) {
         self.forwardOp = forwardOp
         self.backwardOp = backwardOp
         self.plainOp = plainOp
         self.kernelFloor = kernelFloor
+        self.kernelGap = kernelGap
     }
 
     /// The measured figures of `tables` (`launch.csv`, `host.csv`), each falling back to its
@@ -91,7 +101,8 @@ public struct LaunchCosts: Sendable, Hashable {
         var costs = LaunchCosts(forwardOp: median("host_op_autograd") ?? defaults.forwardOp,
                                 backwardOp: median("host_backward_op") ?? defaults.backwardOp,
                                 plainOp: median("host_op") ?? defaults.plainOp,
-                                kernelFloor: median("gpu_kernel_floor") ?? defaults.kernelFloor)
+                                kernelFloor: median("gpu_kernel_floor") ?? defaults.kernelFloor,
+                                kernelGap: median("gpu_kernel_gap") ?? defaults.kernelGap)
         if let host = tables.tables["host"] {
             var sized: [String: [(logBytes: Double, seconds: Double)]] = [:]
             for row in host.rows {

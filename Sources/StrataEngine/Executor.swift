@@ -208,8 +208,9 @@ public struct Executor {
         var facts = ClassFacts(plan: plan(program))
         // Per class, so every key is priced on this class's GPU.
         var priced: [PriceKey: (duration: SimTime, launches: Int, host: Double, outOfRange: String?)] = [:]
-        let kernelFloor = SimTime(seconds: launch.kernelFloor)
-        /// A kernel's time (at least its launches' floor), its launches and the host's seconds
+        let kernelFloor = SimTime(seconds: launch.kernelFloor), kernelGap = SimTime(seconds: launch.kernelGap)
+        /// A kernel's time (at least its launches' floor, and the GPU's gap before each
+        /// launch), its launches and the host's seconds
         /// to issue it (`LaunchCosts.hostSeconds(family:pass:launches:)`), priced once per key;
         /// a reason its price is extrapolated is counted once per task it prices.
         func price(_ key: PriceKey) -> (duration: SimTime, launches: Int, host: Double) {
@@ -218,7 +219,8 @@ public struct Executor {
                 let seconds = costs.seconds(family: key.family, pass: key.pass, work: key.work, gpu: spec, kernel: key.kernel)
                 let outOfRange = costs.outOfRange(family: key.family, pass: key.pass, work: key.work, kernel: key.kernel)
                 let host = launch.hostSeconds(family: key.family, pass: key.pass, launches: launches)
-                return (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)), launches, host, outOfRange)
+                return (max(SimTime(seconds: seconds), kernelFloor * Int64(launches)) + kernelGap * Int64(launches),
+                        launches, host, outOfRange)
             }()
             priced[key] = price
             if let reason = price.outOfRange { facts.extrapolated[reason, default: 0] += 1 }

@@ -26,6 +26,18 @@ import Testing
         return LaunchCosts.fit(MeasuredTables(folder: "test", tables: ["host": table]))
     }
 
+    /// launch.csv's `gpu_kernel_gap` is the GPU's gap before each launch; without the row,
+    /// the H100 default.
+    @Test func theKernelGapComesFromTheLaunchTable() throws {
+        let launch = try MeasuredTables.parse("""
+            # gpu: NVIDIA H200
+            metric,median_us,p10_us,p90_us,ops_per_sample,samples
+            gpu_kernel_gap,0.992188,0.991211,0.992188,400,10
+            """, path: "launch.csv")
+        #expect(abs(LaunchCosts.fit(MeasuredTables(folder: "test", tables: ["launch": launch])).kernelGap - 0.992188e-6) < 1e-15)
+        #expect(try Self.costs().kernelGap == LaunchCosts.defaults.kernelGap)
+    }
+
     @Test func measuredOpsReplaceThePerLaunchCost() throws {
         let costs = try Self.costs()
         let gemm = OpFamily.gemm(m: 4096, n: 4096, k: 4096)

@@ -38,6 +38,18 @@ import Testing
         #expect(result.criticalPath.steps.count == 10)
     }
 
+    /// The GPU's gap before each launch (`kernelGap`) lengthens every kernel, whether the host
+    /// or the GPU sets the pace: long kernels back to back, one gap each.
+    @Test func everyLaunchWaitsForTheGPUsGap() throws {
+        let cluster = try Analytic.cluster("ideal-4gpu.xml")
+        var launch = Self.launch
+        launch.kernelGap = 1.5e-6
+        let tasks = (0..<10).map { Analytic.compute($0, "big \($0)", seconds: 1e-3, after: $0 == 0 ? [] : [$0 - 1]) }
+        let graph = Analytic.graph(mesh: [MeshAxis(name: "data", size: 1)], programs: [tasks], classOfRank: [0])
+        let result = try Executor(graph: graph, cluster: cluster, launch: launch).run()
+        #expect(result.iterationTime == SimTime(seconds: 10e-6) + (SimTime(seconds: 1e-3) + SimTime(seconds: 1.5e-6)) * 10)
+    }
+
     /// A collective waits for its slowest member: the path runs through that member's compute.
     @Test func criticalPathFollowsTheLastMemberToArrive() throws {
         let cluster = try Analytic.cluster("ideal-4gpu.xml")
