@@ -516,6 +516,12 @@ struct ProgramBuilder {
                 let concatenation = OpCosts.copy("gradients \(axes) chunk_cat", bytes: bucket.bytes)
                 ready = emit("gradients chunk_cat \(axes)", .compute, kernel(concatenation, .backward), after: [task])
             }
+            if strategy.gradientSync.average == .pass {
+                // The bucket divided by the replicas' number, read and written once, on the
+                // compute stream before the collective reads it.
+                let average = OpCosts.copy("gradients \(axes) average", bytes: bucket.bytes)
+                ready = emit("gradients average \(axes)", .compute, kernel(average, .backward), after: [ready])
+            }
             gradientTasks.append(emit("gradients \(kind.rawValue) \(axes)", .gradientSync,
                                       collective(kind, bucket.key.axes, bucket.bytes, "gradients"), after: [ready]))
         }

@@ -151,8 +151,9 @@ struct StrategyReader {
         let bucket = fields.bytes("bucket", default: 25 * 1_048_576)
         let overlap = fields.boolean("overlap", default: true)
         let afterLast = fields.boolean("after_last_micro_batch", default: true)
+        let average = fields.choice("average", among: GradientAverage.allCases, default: .pass)?.0 ?? .pass
         diagnostics += fields.finish()
-        return GradientSyncSettings(bucketBytes: bucket, overlap: overlap, afterLastMicroBatch: afterLast)
+        return GradientSyncSettings(bucketBytes: bucket, overlap: overlap, afterLastMicroBatch: afterLast, average: average)
     }
 
     private mutating func readFSDP(_ block: Block) -> FSDPSettings {

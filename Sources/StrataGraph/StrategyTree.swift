@@ -151,6 +151,16 @@ public struct PipelineSettings: Hashable, Sendable {
     }
 }
 
+/// How gradients are averaged over the data-parallel replicas.
+public enum GradientAverage: String, CaseIterable, Hashable, Sendable {
+    /// A pass over the gradients dividing them by the replicas' number before they are
+    /// reduced: PyTorch DDP's reducer (a kernel per gradient tensor), FSDP2 (its flat
+    /// input), Megatron-LM without `average_in_collective` (its bucket).
+    case pass
+    /// Inside the collective (NCCL's average or pre-multiplied sum): no pass of its own.
+    case inCollective = "in_collective"
+}
+
 /// Data-parallel gradient synchronisation.
 public struct GradientSyncSettings: Hashable, Sendable {
     /// Gradients are reduced in buckets of this size, in backward order.
@@ -161,6 +171,8 @@ public struct GradientSyncSettings: Hashable, Sendable {
     /// Whether gradients are synchronised only after the last micro-batch (gradient
     /// accumulation with `no_sync`), rather than after every micro-batch.
     public var afterLastMicroBatch: Bool
+    /// Whether averaging over the replicas costs a pass over each bucket.
+    public var average: GradientAverage = .pass
 }
 
 /// Fully sharded data parallelism (Zhao et al. 2023, PyTorch FSDP): weights, gradients

@@ -91,6 +91,7 @@ enum PlanExport {
         var gradientBucketBytes: Int64
         var gradientOverlap: Bool
         var gradientSyncAfterLastMicroBatch: Bool
+        var gradientAverage: String
     }
 
     struct FSDP: Encodable {
@@ -181,7 +182,8 @@ enum PlanExport {
                 pipeline: strategy.pipeline.map { Pipeline(axis: $0.axis, stages: $0.stages, virtualStages: $0.virtualStages,
                                                            schedule: $0.schedule.rawValue, layersPerChunk: $0.layersPerChunk) },
                 gradientBucketBytes: strategy.gradientSync.bucketBytes, gradientOverlap: strategy.gradientSync.overlap,
-                gradientSyncAfterLastMicroBatch: strategy.gradientSync.afterLastMicroBatch),
+                gradientSyncAfterLastMicroBatch: strategy.gradientSync.afterLastMicroBatch,
+                gradientAverage: strategy.gradientSync.average.rawValue),
             uniform: differences.isEmpty, differences: differences, ranks: ranks)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -84,6 +84,9 @@ def unsupported(plan):
     if t.get("master_copies", "separate") != "separate":
         out.append(f"master_copies = {t['master_copies']}: the runner's optimizer (MixedAdamW) casts "
                    "gradients and weights in kernels of their own (separate)")
+    if p.get("gradient_average", "pass") != "pass":
+        out.append(f"gradient_average = {p['gradient_average']}: the runner averages gradients in a pass "
+                   "of their own (DDP's reducer, FSDP2, the pipeline's division)")
     if p["zero"] not in (0, 1):
         out.append(f"zero = {p['zero']}: only 0 and 1 are implemented (use fsdp for ZeRO-3)")
     if p.get("fsdp") and (p.get("tensor_parallel") or p.get("pipeline") or p.get("expert_parallel")):
