@@ -8,7 +8,8 @@
 #     table ran) that fits the machine's GPUs, median of 10 iterations after 3 warm-up;
 #  3. in the time left, the seq-128 (host-bound) runs of the five plans host_check.sh reads.
 # BUDGET (default 550) is the second of the call by which the plans must be done, lower
-# where the call runs something first. Stops with exit status 3 unless the machine has
+# where the call runs something first; ITERATIONS and WARMUP (default 10 and 3) how each
+# plan is timed. Stops with exit status 3 unless the machine has
 # H200s (MIN_GPUS of them, default 2). The kernel tables Strata prices these runs with come
 # from earlier H200 calls (traces/h200-sxm/runs/).
 set -x
@@ -25,7 +26,7 @@ timeout 60 python3 scripts/profile/launch.py --out "$OUT/v/traces" --repeats 15 
 echo "launch rc=$? at ${SECONDS}s"
 P=traces/validation/h100-sxm/plans
 left=$((${BUDGET:-550} - SECONDS)); echo "validation gets $left s"
-scripts/validate/run_all.sh $P --out "$OUT/v/val" --iterations 10 --warmup 3 \
+scripts/validate/run_all.sh $P --out "$OUT/v/val" --iterations "${ITERATIONS:-10}" --warmup "${WARMUP:-3}" \
   --time-limit $left --plan-timeout 80 2>&1 | grep -v "^#" | tail -17
 echo "validation done at ${SECONDS}s"
 for n in llama-1b-tp2 moe-base llama-1b-tp4-sp gpt-350m-base llama-1b-base; do
