@@ -426,7 +426,7 @@ def measure_layers(table, repeats, medians):
     runner = common.validation_runner()
     out = types.SimpleNamespace(ratios={}, moe_ratios={}, llama={}, moe={})
     blocks = runner_blocks(runner, "llama", alone(runner), LAYER_LONG)
-    layer_slopes(blocks, 2)  # warm-up
+    layer_slopes(blocks, 2, busy=False)  # warm-up: the first chains run cold and may outlast the queued sleep
     raw = layer_slopes(blocks, repeats)
     for pass_name, index in PASS_INDEX.items():
         rows = sum(row_median(medians, op, pass_name) for op in LLAMA_LAYER)
@@ -436,7 +436,7 @@ def measure_layers(table, repeats, medians):
               f"{rows:.1f} us from its ops' chains: x{out.ratios[pass_name]:.2f}", flush=True)
     del blocks
     blocks = runner_blocks(runner, "llama", alone(runner), LAYER_LONG, moe=True)
-    layer_slopes(blocks, 2)
+    layer_slopes(blocks, 2, busy=False)
     raw = layer_slopes(blocks, repeats)
     for pass_name, index in PASS_INDEX.items():
         layer = out.moe[pass_name] = add_row(table, "layer_moe", pass_name, [r[index] for r in raw])
@@ -485,7 +485,7 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None
                             ("layer_moe_ep", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, ep=tp,
                                                                    moe=True))):
         blocks = blocks_of()
-        layer_slopes(blocks, 2)
+        layer_slopes(blocks, 2, busy=False)
         results[(name, 0)] = layer_slopes(blocks, repeats)
         del blocks
     dist.destroy_process_group()

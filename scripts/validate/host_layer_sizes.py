@@ -41,7 +41,7 @@ def measure(case, repeats):
     runner = common.validation_runner()
     sizes = {"hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn, "seq": seq, "micro_batch": batch}
     chain = host.runner_blocks(runner, family, host.alone(runner), host.LAYER_LONG, sizes=sizes)
-    host.layer_slopes(chain, 2, shape=(seq, batch, hidden))  # warm-up
+    host.layer_slopes(chain, 2, shape=(seq, batch, hidden), busy=False)  # warm-up
     samples = host.layer_slopes(chain, repeats, shape=(seq, batch, hidden))
     del chain
     if host.DEVICE == "cuda":
