@@ -63,6 +63,13 @@ def load_for_run(path, small=False, seq=None):
     return plan
 
 
+def runs_ddp(plan):
+    """Whether the runner wraps this plan's model in torch DDP: data parallelism on every
+    rank, without FSDP or a pipeline (the runner's own gradient sync handles those)."""
+    role = Role(plan, 0)
+    return not plan["parallel"].get("fsdp") and role.stages == 1 and role.dp_size > 1
+
+
 def unsupported(plan):
     """Every reason this runner cannot execute `plan` exactly, as sentences (empty: it can)."""
     out = []

@@ -1065,11 +1065,7 @@ def worker(rank, world, plan, args):
     device, gloo = join(rank, world, args.cpu, args.bind_cpus)
     try:
         runner = Runner(plan, rank, device, gloo)
-        if args.skip_grad_sync:
-            if runner.ddp is None:
-                raise planlib.PlanError("--skip-grad-sync needs a plan that DDP runs (no FSDP, "
-                                        "pipeline or tensor parallelism); drop the flag")
-            runner.skip_grad_sync = True
+        runner.skip_grad_sync = args.skip_grad_sync and runner.ddp is not None
         cuda = device.type == "cuda"
 
         def sync():
@@ -1326,7 +1322,14 @@ def write_result(plan, args, everyone):
 
 
 def _spawned(rank, world, plan, args):
+    """A spawned rank: its work, then an exit that skips the interpreter's teardown. Once
+    the result is written nothing is left to clean up, and PyTorch's CPU builds can abort
+    in a C++ destructor at that point ("terminate called without an active exception",
+    SIGABRT), which turned finished CPU runs into failures (scripts/validate's TestOnCPU)."""
     worker(rank, world, plan, args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def parse(argv=None):
@@ -1366,6 +1369,10 @@ def parse(argv=None):
 def main(argv=None):
     args = parse(argv)
     plan = planlib.load_for_run(args.plan, args.smoke, args.seq)
+    if args.skip_grad_sync and not planlib.runs_ddp(plan):
+        print(f"{args.plan}: error: --skip-grad-sync skips DDP's gradient all-reduces, and this plan has none "
+              "(it needs data parallelism without FSDP or a pipeline); drop the flag", file=sys.stderr)
+        return 2
     if args.seq:
         plan["strategy"] = f"{plan['strategy']} (seq {args.seq})"  # the result says it is not the plan as exported
     world = plan["gpus"]

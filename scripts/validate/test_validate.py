@@ -702,6 +702,40 @@ class TestOnCPU(unittest.TestCase):
         self.assertTrue(done.stderr.startswith(f"{missing}: error: cannot read the plan"), done.stderr)
         self.assertNotIn("Traceback", done.stderr)
 
+    def test_recompute_with_and_without_early_stop_computes_the_same(self):
+        """recompute = full_early_stop (PyTorch's default checkpoint) and full (early stop
+        off) recompute the same layers: the first loss is the base plan's either way."""
+        with tempfile.TemporaryDirectory() as d:
+            losses = {}
+            for name, mode in (("llama-1b-base", None), ("llama-1b-recompute", "full_early_stop"),
+                               ("llama-1b-recompute", "full")):
+                path = self.tiny(name, d)
+                if mode:
+                    with open(path) as f:
+                        plan = json.load(f)
+                    self.assertEqual(plan["parallel"]["recompute"], "full_early_stop")  # what the strategy says
+                    plan["parallel"]["recompute"] = mode
+                    with open(path, "w") as f:
+                        json.dump(plan, f)
+                out = os.path.join(d, f"{name}-{mode}.out.json")
+                self.run_plan(path, out)
+                with open(out) as f:
+                    losses[mode] = json.load(f)["losses"][0]
+        self.assertAlmostEqual(losses["full_early_stop"], losses[None], delta=1e-3)
+        self.assertAlmostEqual(losses["full"], losses[None], delta=1e-3)
+
+    def test_skipping_gradient_sync_needs_ddp(self):
+        """--skip-grad-sync on a plan DDP does not run: a located error and exit status 2,
+        before any process starts."""
+        with tempfile.TemporaryDirectory() as d:
+            path = self.tiny("llama-1b-tp2", d)
+            done = subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out",
+                                   os.path.join(d, "out.json"), "--cpu", "--skip-grad-sync"],
+                                  capture_output=True, text=True)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertTrue(done.stderr.startswith(f"{path}: error: --skip-grad-sync"), done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
+
     def test_pipelined_runs_split_their_host_time(self):
         """A pipeline's ranks report the host time of their forward and backward steps,
         not zeros, as the other layouts do."""
