@@ -81,11 +81,14 @@ def main(argv=None):
     if args.cpu:
         host.DEVICE = "cpu"
     elif not torch.cuda.is_available():
-        sys.exit("host_busy.py: error: no CUDA GPU; run on a GPU machine (or --cpu for tests)")
+        print("host_busy.py: error: no CUDA GPU; run on a GPU machine (or --cpu for tests)", file=sys.stderr)
+        return 2
     wanted = set(args.cases.split(",")) if args.cases else None
     cases = [c for c in CASES if wanted is None or c[0] in wanted]
     if not cases:
-        sys.exit(f"host_busy.py: error: no case named {args.cases}; choose from {', '.join(c[0] for c in CASES)}")
+        print(f"host_busy.py: error: no case named {args.cases}; choose from {', '.join(c[0] for c in CASES)}",
+              file=sys.stderr)
+        return 2
     rows = []
     for case in cases:
         row = measure(case, args.repeats)
@@ -97,7 +100,8 @@ def main(argv=None):
     gpu = torch.cuda.get_device_name() if host.DEVICE == "cuda" else "cpu"
     with open(args.out, "w") as f:
         json.dump({"gpu": gpu, "date": common.utc_now_iso(), "cases": rows}, f, indent=1)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

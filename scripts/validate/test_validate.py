@@ -513,6 +513,37 @@ class TestHostLayerSizes(unittest.TestCase):
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
+class TestHostBusy(unittest.TestCase):
+    """host_busy.py on the CPU: a case's layer timed idle and "busy" in paired rounds (on
+    the CPU nothing is queued, so the figures mean nothing), written as JSON with a ratio
+    per pass; an unknown case is an error naming the known ones."""
+
+    def run_main(self, *extra):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "busy.json")
+            done = subprocess.run([sys.executable, os.path.join(HERE, "host_busy.py"), "--cpu", "--out", out,
+                                   "--repeats", "2", *extra], capture_output=True, text=True, timeout=300)
+            rows = json.load(open(out))["cases"] if os.path.exists(out) else None
+        return done, rows
+
+    def test_a_case_comes_back_idle_and_busy(self):
+        done, rows = self.run_main("--cases", "llama-host.py")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual([r["case"] for r in rows], ["llama-host.py"])
+        row = rows[0]
+        for key in ("idle_fwd_us", "busy_fwd_us", "idle_bwd_us", "busy_bwd_us", "ratio_fwd", "ratio_bwd"):
+            self.assertTrue(math.isfinite(row[key]), key)
+        self.assertEqual((row["rounds"], row["outlasted"]), (2, 0))
+        self.assertIn("[busy] llama-host.py: fwd", done.stdout)
+
+    def test_an_unknown_case_is_named(self):
+        done, rows = self.run_main("--cases", "nope")
+        self.assertEqual(done.returncode, 2)
+        self.assertIsNone(rows)
+        self.assertIn("no case named nope; choose from llama-host.py", done.stderr)
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestGpuSampler(unittest.TestCase):
     """run.GpuSampler: samples while running, medians of what it read, nothing (and no
     error) where NVML cannot be read."""
