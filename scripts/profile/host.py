@@ -81,9 +81,6 @@ SHORT, LONG = 8, 40
 # host never to wait for a slot; 8 MoE layers launch about 800.
 LAYER_SHORT, LAYER_LONG = 2, 8
 BUSY_AHEAD_S = 0.08  # GPU work queued ahead of a layer chain: several times its issue
-# Whether layer chains are timed behind a busy GPU (the default since 2026-11-28 09:30 UTC)
-# or, with --layers-from-idle-gpu, from an idle one as before: for comparing the two.
-LAYERS_BUSY = True
 DEVICE = "cuda"  # tests run the same code on "cpu"
 ROWS = 2 * SEQ * BATCH  # grouped_gemm: each token routed to 2 of the experts, 16 rows apiece
 
@@ -389,15 +386,13 @@ def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None):
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
 
 
-def layer_slopes(blocks, repeats, shape=None, busy=None):
+def layer_slopes(blocks, repeats, busy=True):
     """[(forward us, backward us)] per repeat of one of `blocks` in a chain of them: the
     slope between LAYER_SHORT and LAYER_LONG layers, each graph built from fresh gradients
-    (a first micro-batch, as the chain rows are), behind a busy GPU (`busy`: True, or the
-    BusyGPU to use; False: from an idle one; None: as LAYERS_BUSY says). `shape`: the
-    layers' input, (seq, batch, hidden), this script's sizes by default."""
-    if busy is None:
-        busy = LAYERS_BUSY
-    x = torch.randn(shape or (SEQ, BATCH, HIDDEN), device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
+    (a first micro-batch, as the chain rows are) on an input of the layers' own shape,
+    behind a busy GPU (`busy`: True, or the BusyGPU to use; False: from an idle one)."""
+    c = blocks[0].c
+    x = torch.randn(c.local_seq, c.micro_batch, c.hidden, device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
     ahead = busy if isinstance(busy, BusyGPU) else (BusyGPU() if busy else None)
 
     def chain(k):
@@ -415,19 +410,20 @@ def layer_slopes(blocks, repeats, shape=None, busy=None):
     return samples
 
 
-def measure_layers(table, repeats, medians):
+def measure_layers(table, repeats, medians, busy=True):
     """The runner's LLaMA layer in a chain of layers, against what its ops' rows add up to:
     an op costs the host more among a layer's other ops than in a chain of itself (a chain
     keeps one op's code and data warm; scripts/validate/host_probe.py found the runner's
     ops slowing down beside its collectives, too), so the rows are scaled by the ratio, per
     pass. Then the same layer with a MoE MLP: its own rows (MOE_OWN) take the ratio that
     makes the MoE layer, priced, cost what it measured (`moe_ratios`). Returns a namespace:
-    `ratios` and `moe_ratios` by pass, and the layers' medians, `llama` and `moe`."""
+    `ratios` and `moe_ratios` by pass, and the layers' medians, `llama` and `moe`. The
+    chains are timed behind a busy GPU, or with `busy=False` from an idle one."""
     runner = common.validation_runner()
     out = types.SimpleNamespace(ratios={}, moe_ratios={}, llama={}, moe={})
     blocks = runner_blocks(runner, "llama", alone(runner), LAYER_LONG)
     layer_slopes(blocks, 2, busy=False)  # warm-up: the first chains run cold and may outlast the queued sleep
-    raw = layer_slopes(blocks, repeats)
+    raw = layer_slopes(blocks, repeats, busy)
     for pass_name, index in PASS_INDEX.items():
         rows = sum(row_median(medians, op, pass_name) for op in LLAMA_LAYER)
         layer = out.llama[pass_name] = add_row(table, "layer_llama", pass_name, [r[index] for r in raw])
@@ -437,7 +433,7 @@ def measure_layers(table, repeats, medians):
     del blocks
     blocks = runner_blocks(runner, "llama", alone(runner), LAYER_LONG, moe=True)
     layer_slopes(blocks, 2, busy=False)
-    raw = layer_slopes(blocks, repeats)
+    raw = layer_slopes(blocks, repeats, busy)
     for pass_name, index in PASS_INDEX.items():
         layer = out.moe[pass_name] = add_row(table, "layer_moe", pass_name, [r[index] for r in raw])
         out.moe_ratios[pass_name] = moe_ratio(layer, {op: row_median(medians, op, pass_name) for op in set(MOE_LAYER)},
@@ -458,8 +454,7 @@ def moe_ratio(layer, rows, ratio):
 
 
 def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None, busy=True):
-    global DEVICE, LAYERS_BUSY
-    LAYERS_BUSY = busy
+    global DEVICE
     DEVICE = device
     import torch.distributed as dist
     common.apply_safe_env()
@@ -486,7 +481,7 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None
                                                                    moe=True))):
         blocks = blocks_of()
         layer_slopes(blocks, 2, busy=False)
-        results[(name, 0)] = layer_slopes(blocks, repeats)
+        results[(name, 0)] = layer_slopes(blocks, repeats, busy)
         del blocks
     dist.destroy_process_group()
     if rank == 0:
@@ -588,7 +583,7 @@ def collective_ratios(tp_layer, plain_layer, chain):
 EP_LAYER_BYTES = 2 * SEQ * BATCH * HIDDEN * 2  # one all-to-all of the MoE layer: top-2 rows of bf16 [tokens, hidden]
 
 
-def measure_collectives(table, repeats, gpus, layers, sizes=None):
+def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
     """Collective rows: each call's chain slope (by size), times the ratio of what an
     all-reduce costs in the runner's tensor-parallel layer, in context, to its chain
     figure at that layer's message size (`collective_ratios`, against `layers.llama`, the
@@ -599,12 +594,13 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None):
     layer costs beyond the MoE layer alone, per all-to-all (two a pass: dispatch and
     combine), against the call's chain at that layer's message size. Returns
     ({pass or "call": all-reduce ratio}, {pass: all-to-all ratio}). `sizes`: the message
-    sizes in bytes (default COLLECTIVE_BYTES), passed to the spawned ranks."""
+    sizes in bytes (default COLLECTIVE_BYTES), passed to the spawned ranks; `busy`: the
+    layers timed behind a busy GPU, as `measure_layers` times them."""
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     port = common.free_port()
-    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE, sizes, LAYERS_BUSY)) for r in range(gpus)]
+    procs = [ctx.Process(target=collective_rank, args=(r, gpus, port, repeats, queue, DEVICE, sizes, busy)) for r in range(gpus)]
     for p in procs:
         p.start()
     results = common.first_result(queue, procs, "host.py: a collective rank", timeout_s=400)
@@ -744,25 +740,24 @@ def main(argv=None):
     ap.add_argument("--layers-from-idle-gpu", action="store_true",
                     help="time the layer chains from an idle GPU, as before 2026-11-28 09:30 UTC (for comparison)")
     args = ap.parse_args(argv)
-    global LAYERS_BUSY
-    LAYERS_BUSY = not args.layers_from_idle_gpu
+    busy = not args.layers_from_idle_gpu
     ctx = common.DeviceContext(args)
     table = ctx.table("host.csv", COLUMNS)
     table.note("notes", f"per op, host microseconds as scripts/validate/run.py issues it: slope of chains of "
                f"{SHORT} and {LONG} ops, and of {LAYER_SHORT} and {LAYER_LONG} layers "
-               + (f"behind {BUSY_AHEAD_S * 1e3:.0f} ms of queued GPU work" if LAYERS_BUSY else "from an idle GPU")
+               + (f"behind {BUSY_AHEAD_S * 1e3:.0f} ms of queued GPU work" if busy else "from an idle GPU")
                + f"; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; "
                f"collectives on 2 GPUs")
     try:
         raw, medians = measure_ops(args.repeats)
-        layers = measure_layers(table, args.repeats, medians)
+        layers = measure_layers(table, args.repeats, medians, busy)
         write_ops(table, raw, medians, layers.ratios, layers.moe_ratios)
         table.note("in_context", f"op rows times the LLaMA layer's in-context ratio: forward x{layers.ratios['fwd']:.3f}, "
                    f"backward x{layers.ratios['bwd']:.3f}")
         table.note("moe_in_context", f"{', '.join(MOE_OWN)} rows times the MoE layer's in-context ratio: "
                    f"forward x{layers.moe_ratios['fwd']:.3f}, backward x{layers.moe_ratios['bwd']:.3f}")
         if torch.cuda.device_count() >= 2:
-            c, a2a = measure_collectives(table, args.repeats, 2, layers)
+            c, a2a = measure_collectives(table, args.repeats, 2, layers, busy=busy)
             table.note(COLLECTIVES_NOTE, collectives_note(c))
             table.note("all_to_all_in_context", f"all_to_all rows times the EP MoE layer's in-context ratio: "
                        f"forward x{a2a['fwd']:.3f}, backward x{a2a['bwd']:.3f}")

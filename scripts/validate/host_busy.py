@@ -45,16 +45,15 @@ def measure(case, repeats):
     name, family, moe, sizes = case
     runner = common.validation_runner()
     blocks = host.runner_blocks(runner, family, host.alone(runner), host.LAYER_LONG, moe=moe, sizes=sizes)
-    shape = (sizes.get("seq", host.SEQ), sizes.get("micro_batch", host.BATCH), sizes.get("hidden", host.HIDDEN))
     for busy in (False, True):  # warm-up, both ways
-        host.layer_slopes(blocks, 2, shape, busy=busy)
+        host.layer_slopes(blocks, 2, busy=busy)
     rounds = []
     busy_gpu = host.BusyGPU()
     for r in range(repeats):
         modes = (False, True) if r % 2 == 0 else (True, False)
         one = {}
         for busy in modes:
-            one[busy] = host.layer_slopes(blocks, 1, shape, busy=busy_gpu if busy else False)[0]
+            one[busy] = host.layer_slopes(blocks, 1, busy=busy_gpu if busy else False)[0]
         rounds.append(one)
     del blocks
     if host.DEVICE == "cuda":
@@ -63,10 +62,9 @@ def measure(case, repeats):
            "ahead_ms": host.BUSY_AHEAD_S * 1e3, "outlasted": busy_gpu.outlasted, "chains": busy_gpu.chains}
     for pass_name, index in host.PASS_INDEX.items():
         for busy, mode in ((False, "idle"), (True, "busy")):
-            values = [r[busy][index] for r in rounds]
-            row[f"{mode}_{pass_name}_us"] = common.percentile(values, 50)
-            row[f"{mode}_{pass_name}_p10_us"] = common.percentile(values, 10)
-            row[f"{mode}_{pass_name}_p90_us"] = common.percentile(values, 90)
+            stats = common.summarize([r[busy][index] for r in rounds])
+            row[f"{mode}_{pass_name}_us"] = stats["median_us"]
+            row[f"{mode}_{pass_name}_p10_us"], row[f"{mode}_{pass_name}_p90_us"] = stats["p10_us"], stats["p90_us"]
         row[f"ratio_{pass_name}"] = common.percentile([r[True][index] / r[False][index] for r in rounds], 50)
     return row
 

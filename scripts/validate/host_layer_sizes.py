@@ -4,7 +4,7 @@
 per-op rows by what that layer costs in context. This times the same chain at the validation models' own widths and at sequence 128 too, and
 prints each layer's host microseconds forward and backward (slope between chains of
 host.LAYER_SHORT and host.LAYER_LONG layers, as host.py takes it: behind a busy GPU since
-2026-11-28 10:00 UTC; the run of 08:29 took 8 and 40 layers from an idle GPU), so the
+2026-11-28 09:30 UTC; the run of 08:29 took 8 and 40 layers from an idle GPU), so the
 two can be compared with each other and with the runner's seq-128 iterations on the same machine.
 
     python3 scripts/validate/host_layer_sizes.py --out layers.json [--repeats 7]
@@ -41,16 +41,15 @@ def measure(case, repeats):
     runner = common.validation_runner()
     sizes = {"hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn, "seq": seq, "micro_batch": batch}
     chain = host.runner_blocks(runner, family, host.alone(runner), host.LAYER_LONG, sizes=sizes)
-    host.layer_slopes(chain, 2, shape=(seq, batch, hidden), busy=False)  # warm-up
-    samples = host.layer_slopes(chain, repeats, shape=(seq, batch, hidden))
+    host.layer_slopes(chain, 2, busy=False)  # warm-up
+    samples = host.layer_slopes(chain, repeats)
     del chain
     if host.DEVICE == "cuda":
         torch.cuda.empty_cache()
     row = dict(zip(("family", "hidden", "heads", "kv_heads", "ffn", "seq", "batch"), case))
     for name, index in host.PASS_INDEX.items():
-        values = [s[index] for s in samples]
-        row[f"{name}_us"] = common.percentile(values, 50)
-        row[f"{name}_p10_us"], row[f"{name}_p90_us"] = common.percentile(values, 10), common.percentile(values, 90)
+        stats = common.summarize([s[index] for s in samples])
+        row[f"{name}_us"], row[f"{name}_p10_us"], row[f"{name}_p90_us"] = stats["median_us"], stats["p10_us"], stats["p90_us"]
     return row
 
 
