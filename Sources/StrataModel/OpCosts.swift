@@ -129,7 +129,13 @@ public enum OpCosts {
     /// gradients into the reduce-scatter's flat input (`chunk_cat`). Priced on the
     /// device copy's measured bandwidth.
     public static func copy(_ name: String, bytes: Int64) -> Op {
-        let work = Work(flops: 0, bytes: 2 * Double(bytes), precision: .fp32)
+        copy(name, read: Double(bytes), written: Double(bytes))
+    }
+
+    /// A copy that changes the element size on the way: `read` bytes in, `written` out (the
+    /// optimizer's casts between 16-bit tensors and fp32 masters).
+    public static func copy(_ name: String, read: Double, written: Double) -> Op {
+        let work = Work(flops: 0, bytes: read + written, precision: .fp32)
         return Op(name: name, family: .copy, forward: work, backward: work, savedBytes: 0, parameters: 0)
     }
 

@@ -80,18 +80,15 @@ public struct TrainingState: Hashable, Sendable {
     /// written into an fp32 buffer the step reads. Nil where the casts are fused.
     public func castGradients(parameters: Int64) -> Op? {
         guard castsSeparately else { return nil }
-        return copy("optimizer.cast_gradients", bytes: Double(parameters) * (gradientBytesPerParameter + 4))
+        let p = Double(parameters)
+        return OpCosts.copy("optimizer.cast_gradients", read: p * gradientBytesPerParameter, written: p * 4)
     }
 
     /// After a step with separate casts: the updated fp32 masters read and written into
     /// the 16-bit weights. Nil where the casts are fused.
     public func copyWeights(parameters: Int64) -> Op? {
         guard castsSeparately else { return nil }
-        return copy("optimizer.copy_weights", bytes: Double(parameters) * (4 + weightBytesPerParameter))
-    }
-
-    private func copy(_ name: String, bytes: Double) -> Op {
-        Op(name: name, family: .copy, forward: Work(flops: 0, bytes: bytes, precision: .fp32),
-           backward: Work(flops: 0, bytes: 0, precision: .fp32), savedBytes: 0, parameters: 0)
+        let p = Double(parameters)
+        return OpCosts.copy("optimizer.copy_weights", read: p * 4, written: p * weightBytesPerParameter)
     }
 }
