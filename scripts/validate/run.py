@@ -710,7 +710,7 @@ class Runner:
                                                weight_decay=wd, fused=fused)
             self.step = self.optimizer.step
             return
-        if self.dp.size > 1 and not self.pipelined:
+        if planlib.runs_ddp(plan):  # what main() checks --skip-grad-sync against
             from torch.nn.parallel import DistributedDataParallel as DDP
             if self.expert_params:
                 ignore = [n for n, q in self.model.named_parameters() if getattr(q, "expert", False)]
@@ -1065,7 +1065,7 @@ def worker(rank, world, plan, args):
     device, gloo = join(rank, world, args.cpu, args.bind_cpus)
     try:
         runner = Runner(plan, rank, device, gloo)
-        runner.skip_grad_sync = args.skip_grad_sync and runner.ddp is not None
+        runner.skip_grad_sync = args.skip_grad_sync  # main() has checked that DDP runs this plan
         cuda = device.type == "cuda"
 
         def sync():
