@@ -29,6 +29,7 @@ import host_ops  # noqa: E402
 import kernel_gaps  # noqa: E402
 import plan as planlib  # noqa: E402
 import run_all  # noqa: E402
+import trace_tasks  # noqa: E402
 
 PLANS = os.path.join(HERE, "..", "..", "traces", "validation", "h100-sxm", "plans")
 
@@ -238,6 +239,40 @@ class TestRouting(unittest.TestCase):
                 start += n
             back = planlib.inverse(order)
             self.assertEqual([grouped[i] for i in back], received)
+
+
+class TestTraceTasks(unittest.TestCase):
+    """trace_tasks.py on a small trace in simulate's format: GPU 0's compute tasks only,
+    layers folded into one line per op and pass, `--match` keeping one word's tasks."""
+
+    TRACE = {"traceEvents": [
+        {"name": "thread_name", "ph": "M", "pid": 0, "tid": 0, "args": {"name": "compute"}},
+        {"name": "thread_name", "ph": "M", "pid": 0, "tid": 7, "args": {"name": "critical path"}},
+        {"name": "layers[0].mlp.gate recompute mb0", "ph": "X", "pid": 0, "tid": 0, "ts": 0, "dur": 100},
+        {"name": "layers[1].mlp.gate recompute mb0", "ph": "X", "pid": 0, "tid": 0, "ts": 100, "dur": 100},
+        {"name": "layers[1].mlp.gate recompute mb0", "ph": "X", "pid": 0, "tid": 7, "ts": 100, "dur": 100},
+        {"name": "layers[0].mlp.gate forward mb0", "ph": "X", "pid": 0, "tid": 0, "ts": 200, "dur": 80},
+        {"name": "optimizer step", "ph": "X", "pid": 0, "tid": 0, "ts": 300, "dur": 50},
+        {"name": "optimizer step", "ph": "X", "pid": 1, "tid": 0, "ts": 300, "dur": 50},
+    ]}
+
+    def test_tasks_fold_by_op_and_pass(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "t.json")
+            with open(path, "w") as f:
+                json.dump(self.TRACE, f)
+            tasks = trace_tasks.compute_tasks(path)
+        self.assertEqual(len(tasks), 4, "GPU 0's compute thread only")
+        self.assertEqual(trace_tasks.by_op(tasks), {("mlp.gate", "recompute"): (2, 200), ("mlp.gate", "forward"): (1, 80),
+                                                    ("optimizer", "step"): (1, 50)})
+        self.assertEqual(trace_tasks.by_op(tasks, "recompute"), {("mlp.gate", "recompute"): (2, 200)})
+
+    def test_an_unreadable_trace_is_a_located_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            missing = os.path.join(d, "missing.json")
+            with self.assertRaises(trace_tasks.TraceError) as caught:
+                trace_tasks.compute_tasks(missing)
+        self.assertTrue(str(caught.exception).startswith(f"{missing}: error: cannot read the trace"))
 
 
 class TestKernelGaps(unittest.TestCase):

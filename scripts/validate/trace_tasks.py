@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""What Strata's simulated iteration spent on its compute stream, op by op: the tasks of
+GPU 0's `compute` thread in a trace `simulate run … --trace FILE` wrote, grouped by op
+(layer indices dropped, so a model's 24 layers make one line) and pass, with their count,
+total and mean, and the total of those shown.
+
+    python3 scripts/validate/trace_tasks.py FILE [--match WORD] [--gpu N]
+
+`--match recompute` keeps the tasks whose name holds the word (a pass such as `recompute`
+or `backward`, an op such as `optimizer`): how docs/accuracy.md sums Strata's recompute and
+optimizer. Needs no torch. Exit status 2 on a file that cannot be read.
+"""
+
+import argparse
+import collections
+import json
+import re
+import sys
+
+
+class TraceError(Exception):
+    """A trace that cannot be read: where, and what to give instead."""
+
+
+def compute_tasks(path, gpu=0):
+    """[(name, microseconds)] of GPU `gpu`'s compute-thread tasks in a Perfetto trace."""
+    try:
+        with open(path) as f:
+            events = json.load(f)["traceEvents"]
+    except OSError as exc:
+        raise TraceError(f"{path}: error: cannot read the trace: {exc.strerror}; give the FILE of "
+                         "`simulate run … --trace FILE`") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise TraceError(f"{path}: error: not a trace `simulate run --trace` wrote ({exc}); write one "
+                         "with `simulate run STRATEGY --trace FILE`") from None
+    threads = {e["tid"] for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"
+               and e.get("pid") == gpu and e["args"].get("name") == "compute"}
+    return [(e["name"], e["dur"]) for e in events
+            if e.get("ph") == "X" and e.get("pid") == gpu and e.get("tid") in threads]
+
+
+def by_op(tasks, match=None):
+    """{(op, pass): (count, microseconds)} of `tasks` whose name holds the word `match`; the
+    op with its layer index dropped, the pass the name's second word."""
+    out = collections.defaultdict(lambda: [0, 0.0])
+    for name, us in tasks:
+        words = name.split(" ")
+        if match is not None and match not in words:
+            continue
+        op = re.sub(r"layers\[\d+\]\.", "", words[0])
+        key = (op, words[1] if len(words) > 1 else "")
+        out[key][0] += 1
+        out[key][1] += us
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("trace")
+    ap.add_argument("--match", default=None, help="only the tasks whose name holds this word")
+    ap.add_argument("--gpu", type=int, default=0, help="the GPU (the trace's process) to read (default 0)")
+    args = ap.parse_args(argv)
+    try:
+        tasks = compute_tasks(args.trace, args.gpu)
+    except TraceError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    groups = by_op(tasks, args.match)
+    for (op, pass_name), (count, us) in sorted(groups.items(), key=lambda kv: -kv[1][1]):
+        print(f"{op:32s} {pass_name:10s} {us / 1e3:10.3f} ms {count:6d} tasks {us / count:10.1f} us each")
+    print(f"total {sum(us for _, us in groups.values()) / 1e3:.3f} ms over {sum(c for c, _ in groups.values())} tasks")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
