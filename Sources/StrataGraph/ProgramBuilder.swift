@@ -224,6 +224,13 @@ struct ProgramBuilder {
         if !fsdpLike, let copy = state.copyWeights(parameters: optimizerParameters) {
             optimizer = emit("optimizer copy weights", .compute, kernel(copy, .optimizer, work: copy.forward), after: [optimizer])
         }
+        // The kept gradients are written with zeros for the next iteration (Megatron-LM's
+        // zero_grad_buffer, PyTorch's foreach_zero_), unless they are dropped instead.
+        if strategy.training.gradientZeroing == .memset, keptGradientParameters > 0 {
+            let bytes = Double(keptGradientParameters) * state.gradientBytesPerParameter
+            let zero = OpCosts.copy("gradients.zero", read: 0, written: bytes)
+            emit("gradients zero", .compute, kernel(zero, .optimizer, work: zero.forward), after: [optimizer])
+        }
         // The distributed optimizer (ZeRO-1/2) gathers the updated weights for the next iteration.
         if !fsdpLike {
             var gathers = GradientBuckets(bucketBytes: strategy.gradientSync.bucketBytes)
@@ -266,6 +273,19 @@ struct ProgramBuilder {
             for case let .op(index, op, _) in unit.steps where op.parameters > 0 {
                 let a = tree.attributes[index]
                 let sharded = fsdpLike || a.zero >= 1
+                total += Double(op.parameters) / Double(sharded ? mesh.size(of: replicaAxes(index)) : 1)
+            }
+        }
+        return Int64(total.rounded())
+    }
+
+    /// Parameters whose gradients this GPU keeps across micro-batches: its whole share of
+    /// the model, or its shard where the gradients are sharded (FSDP, ZeRO-2 and up).
+    private var keptGradientParameters: Int64 {
+        var total = 0.0
+        for unit in chunkUnits.flatMap({ $0 }) {
+            for case let .op(index, op, _) in unit.steps where op.parameters > 0 {
+                let sharded = fsdpLike || tree.attributes[index].zero >= 2
                 total += Double(op.parameters) / Double(sharded ? mesh.size(of: replicaAxes(index)) : 1)
             }
         }
@@ -474,15 +494,20 @@ struct ProgramBuilder {
     }
 
     /// PyTorch's AccumulateGrad: the micro-batch's gradient added to the kept one (a
-    /// separate kernel unless the strategy fuses accumulation into the product).
+    /// separate kernel unless the strategy fuses accumulation into the product). FSDP keeps
+    /// only its shard of the gradients: each micro-batch's unsharded gradient is
+    /// reduce-scattered fresh and its shard added to the kept shard (FSDP2's post-backward).
     private mutating func accumulate(_ index: Int, _ op: Op, mb: Int, after task: Int?) -> Int? {
         guard strategy.training.gradientAccumulation == .add else { return task }
+        // Dropped gradients (set_to_none): the first micro-batch's becomes the kept one.
+        if strategy.training.gradientZeroing == .setToNone, mb == 0 { return task }
+        let kept = fsdpLike ? Int64((Double(op.parameters) / Double(mesh.size(of: replicaAxes(index)))).rounded()) : op.parameters
         // The same op for every micro-batch: built once per op.
         let add: Op
-        if let known = accumulationOps[index], known.parameters == op.parameters {
+        if let known = accumulationOps[index], known.forward.flops == Double(kept) {  // one flop an element
             add = known
         } else {
-            add = OpCosts.gradientAccumulation("\(op.name).grad", parameters: op.parameters,
+            add = OpCosts.gradientAccumulation("\(op.name).grad", parameters: kept,
                                                precision: strategy.training.state.gradientPrecision)
             accumulationOps[index] = add
         }

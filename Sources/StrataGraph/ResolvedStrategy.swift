@@ -21,6 +21,8 @@ public struct TrainingSetup: Hashable, Sendable {
     public var dropout: Double = 0
     /// How micro-batches' weight gradients are accumulated (`gradient_accumulation`).
     public var gradientAccumulation: GradientAccumulation = .add
+    /// How the kept gradients are emptied each iteration (`zero_gradients`).
+    public var gradientZeroing: GradientZeroing = .memset
 }
 
 /// A strategy file with every parameter substituted, every default applied and every

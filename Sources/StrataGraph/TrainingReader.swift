@@ -42,6 +42,7 @@ enum TrainingReader {
             return number
         } ?? 0
         let accumulation = fields.choice("gradient_accumulation", among: GradientAccumulation.allCases, default: .add)
+        let zeroing = fields.choice("zero_gradients", among: GradientZeroing.allCases, default: .memset)
         let globalBatchLocation = fields.location(of: "global_batch")
         diagnostics += fields.finish()
         guard let globalBatch, let microBatch, let precision, let optimizer, let state else { return nil }
@@ -52,7 +53,8 @@ enum TrainingReader {
                                           masterWeights: master, masterCopies: copies?.0 ?? .separate)
         return TrainingSettings(
             setup: TrainingSetup(globalBatch: globalBatch, microBatch: microBatch, precision: precision.0, state: trainingState,
-                                 dropout: dropout, gradientAccumulation: accumulation?.0 ?? .add),
+                                 dropout: dropout, gradientAccumulation: accumulation?.0 ?? .add,
+                                 gradientZeroing: zeroing?.0 ?? .memset),
             globalBatchLocation: globalBatchLocation, precisionLocation: precision.1)
     }
 

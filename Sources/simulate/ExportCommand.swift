@@ -70,6 +70,7 @@ enum PlanExport {
         var precision, gradientPrecision, optimizer, optimizerState: String
         var masterWeights: Bool
         var masterCopies: String
+        var zeroGradients: String
         var dropout: Double
     }
 
@@ -171,7 +172,8 @@ enum PlanExport {
                                microBatchesPerReplica: strategy.microBatchesPerReplica, precision: strategy.precision.rawValue,
                                gradientPrecision: state.gradientPrecision.rawValue, optimizer: state.optimizer.rawValue,
                                optimizerState: state.statePrecision.rawValue, masterWeights: state.masterWeights,
-                               masterCopies: state.masterCopies.rawValue, dropout: strategy.training.dropout),
+                               masterCopies: state.masterCopies.rawValue,
+                               zeroGradients: strategy.training.gradientZeroing.rawValue, dropout: strategy.training.dropout),
             gpus: strategy.gpuCount, topology: strategy.topologyPath, gpuName: strategy.cluster.gpus[0].spec.name,
             mesh: strategy.mesh.map { Axis(name: $0.name, size: $0.size) },
             parallel: Parallel(

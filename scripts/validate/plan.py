@@ -91,6 +91,9 @@ def unsupported(plan):
     if t.get("master_copies", "separate") != "separate":
         out.append(f"master_copies = {t['master_copies']}: the runner's optimizer (MixedAdamW) casts "
                    "gradients and weights in kernels of their own (separate)")
+    if t.get("zero_gradients", "memset") not in ("memset", "set_to_none"):
+        out.append(f"zero_gradients = {t['zero_gradients']}: the runner zeroes gradients by memset "
+                   "(foreach_zero_) or drops them (set_to_none)")
     if p.get("gradient_average", "pass") != "pass":
         out.append(f"gradient_average = {p['gradient_average']}: the runner averages gradients in a pass "
                    "of their own (DDP's reducer, FSDP2, the pipeline's division)")

@@ -701,8 +701,10 @@ class Runner:
             self.tied_param = w
         self.ddp = None
         self.skip_grad_sync = False  # run.py --skip-grad-sync (a diagnostic)
-        self.step_marks = ((torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
+        # CUDA events before the optimizer step, after it, and after the gradients' zeroing.
+        self.step_marks = (tuple(torch.cuda.Event(enable_timing=True) for _ in range(3))
                            if device.type == "cuda" else None)
+        self.zero_gradients = plan["training"].get("zero_gradients", "memset")
         self.zero1_owner = None
         if self.fsdp:
             self._wrap_fsdp()
@@ -799,8 +801,16 @@ class Runner:
             dist.all_reduce(self.tied_param.grad, group=self.tie.pg)
 
     def zero_grad(self):
+        """The plan's `zero_gradients`: `memset` writes the kept gradients with zeros (one
+        multi-tensor pass, as Megatron-LM zeroes its gradient buffer), `set_to_none` drops
+        them (PyTorch's default), so the next first micro-batch's become the kept ones."""
+        drop = self.zero_gradients == "set_to_none"
         if self.fsdp:
-            self.optimizer.zero_grad(set_to_none=True)
+            self.optimizer.zero_grad(set_to_none=drop)
+            return
+        if drop:
+            for q in self.params:
+                q.grad = None
             return
         grads = [q.grad for q in self.params if q.grad is not None]
         if grads:
@@ -839,6 +849,8 @@ class Runner:
         if self.step_marks is not None:
             self.step_marks[1].record()
         self.zero_grad()
+        if self.step_marks is not None:
+            self.step_marks[2].record()
         return loss if role.is_last else None
 
     def step_gpu_s(self):
@@ -846,6 +858,11 @@ class Runner:
         just synchronised (ZeRO-1's gathers included; time the GPU waited for the host
         inside the step counts too), or None on the CPU."""
         return self.step_marks[0].elapsed_time(self.step_marks[1]) / 1e3 if self.step_marks is not None else None
+
+    def zero_grad_gpu_s(self):
+        """GPU seconds of the gradients' zeroing in the iteration just synchronised (from the
+        step's last kernel to the zeroing's last), or None on the CPU."""
+        return self.step_marks[1].elapsed_time(self.step_marks[2]) / 1e3 if self.step_marks is not None else None
 
     def _pipeline(self, M):
         role, c = self.role, self.cfg
@@ -1072,7 +1089,7 @@ def worker(rank, world, plan, args):
             if cuda:
                 torch.cuda.synchronize(device)
 
-        times, host_times, host_split, losses, step_times = [], [], [], [], []
+        times, host_times, host_split, losses, step_times, zero_times = [], [], [], [], [], []
         sampler = GpuSampler(device) if cuda else None
         if args.manual_gc:
             gc.disable()
@@ -1100,6 +1117,7 @@ def worker(rank, world, plan, args):
                     host_times.append(issued - t0)
                     host_split.append((runner.host_forward_s, runner.host_backward_s))
                     step_times.append(runner.step_gpu_s())
+                    zero_times.append(runner.zero_grad_gpu_s())
                 losses.append(loss)
         if sampler is not None:
             sampler.stop()
@@ -1114,6 +1132,7 @@ def worker(rank, world, plan, args):
             "host_times": host_times,
             "host_split": host_split,
             "step_times": step_times,
+            "zero_times": zero_times,
             "losses": [float(x) for x in losses] if runner.role.is_last else None,
             "peak_allocated": torch.cuda.max_memory_allocated(device) if cuda else 0,
             "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0,
@@ -1287,6 +1306,10 @@ def write_result(plan, args, everyone):
         # the CPU): what Strata's optimizer tasks price.
         "optimizer_step_gpu_s": [planlib.summarize(r["step_times"])["median_s"] if r["step_times"][:1] != [None] else None
                                  for r in everyone],
+        # Per rank, the median GPU time of the gradients' zeroing (`zero_gradients`; CUDA
+        # events after the step and after the zeroing): what Strata's "gradients zero" prices.
+        "zero_grad_gpu_s": [planlib.summarize(r["zero_times"])["median_s"] if r["zero_times"][:1] != [None] else None
+                            for r in everyone],
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
         "gradient_sync": "skipped" if args.skip_grad_sync else "plan",
