@@ -13,11 +13,13 @@ struct ValidateCommand: ParsableCommand {
         discussion: """
             Reads DIR/measurements.csv (written by scripts/validate/, one row per strategy), \
             simulates each strategy from the strategies folder, and prints measured, \
-            predicted and the error for time and memory, and the share of the predicted \
-            iteration's critical path spent waiting for the host ("host"), then the mean and \
+            predicted and the error for time and memory, the measured iterations' spread \
+            (p10 to p90 as a share of the median, where measurements.csv has p10_s and \
+            p90_s), and the share of the predicted iteration's critical path spent waiting \
+            for the host ("host"), then the mean and \
             largest absolute errors (for time also apart for the predictions paced by the GPU \
             and by the host) and how well the predictions rank the strategies by time \
-            (Kendall's τ).
+            (Kendall's τ), and how many predictions fall inside their measured p10 to p90.
             """
     )
 
@@ -50,7 +52,8 @@ struct ValidateCommand: ParsableCommand {
             let source = "\(Resolver.normalized(resolved.topologyPath)), costs \(costs)"
             if !sources.contains(source) { sources.append(source) }
             rows.append(ValidationRow(strategy: measurement.strategy, gpus: measurement.gpus,
-                                      measuredSeconds: measurement.seconds, predictedSeconds: metrics.iterationTimeSeconds,
+                                      measuredSeconds: measurement.seconds, measuredRange: measurement.range,
+                                      predictedSeconds: metrics.iterationTimeSeconds,
                                       hostShare: result.criticalPath.fraction(of: "launch"),
                                       measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes)))
         }
@@ -66,6 +69,9 @@ struct ValidationRow {
     var strategy: String
     var gpus: Int
     var measuredSeconds: Double
+    /// The measured iterations' 10th and 90th percentiles, where the file has them: an
+    /// error inside this range is as large as the run's own iteration-to-iteration spread.
+    var measuredRange: ClosedRange<Double>?
     var predictedSeconds: Double
     /// The share of the predicted iteration's critical path spent waiting for the host to
     /// issue a kernel: where it is large the prediction, and the measurement, follow the
@@ -76,6 +82,9 @@ struct ValidationRow {
     var predictedBytes: Double
 
     var timeError: Double { (predictedSeconds - measuredSeconds) / measuredSeconds }
+    /// p10 to p90 as a share of the median.
+    var spread: Double? { measuredRange.map { ($0.upperBound - $0.lowerBound) / measuredSeconds } }
+    var predictionInsideRange: Bool? { measuredRange.map { $0.contains(predictedSeconds) } }
     var memoryError: Double { (predictedBytes - measuredBytes) / measuredBytes }
 }
 
@@ -85,6 +94,8 @@ struct MeasurementTable {
         var strategy: String
         var gpus: Int
         var seconds: Double
+        /// p10_s to p90_s, where the file has both columns.
+        var range: ClosedRange<Double>?
         var peakBytes: Double
     }
 
@@ -112,7 +123,16 @@ struct MeasurementTable {
                                                  "expected \(columns.count) fields with numbers in gpus, iteration_time_s and peak_allocated_bytes",
                                                  help: "fix or remove this row"))
             }
-            rows.append(Row(strategy: field("strategy"), gpus: gpus, seconds: seconds, peakBytes: bytes))
+            var range: ClosedRange<Double>?
+            if columns.contains("p10_s"), columns.contains("p90_s") {
+                guard let p10 = Double(field("p10_s")), let p90 = Double(field("p90_s")), p10 <= seconds, seconds <= p90 else {
+                    throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: number + 1, column: 1),
+                                                     "p10_s and p90_s must be numbers with p10_s ≤ iteration_time_s ≤ p90_s",
+                                                     help: "write the measured iterations' percentiles, or drop both columns"))
+                }
+                range = p10...p90
+            }
+            rows.append(Row(strategy: field("strategy"), gpus: gpus, seconds: seconds, range: range, peakBytes: bytes))
         }
     }
 }
@@ -120,9 +140,10 @@ struct MeasurementTable {
 /// The comparison table and its summary.
 enum ValidationReport {
     static func render(_ rows: [ValidationRow], source: String) -> String {
-        var table = [["strategy", "gpus", "measured", "predicted", "error", "host", "memory measured", "predicted", "error"]]
+        var table = [["strategy", "gpus", "measured", "spread", "predicted", "error", "host", "memory measured", "predicted", "error"]]
         for row in rows {
-            table.append([row.strategy, String(row.gpus), Format.duration(row.measuredSeconds), Format.duration(row.predictedSeconds),
+            table.append([row.strategy, String(row.gpus), Format.duration(row.measuredSeconds), row.spread.map(Format.percent) ?? "-",
+                          Format.duration(row.predictedSeconds),
                           signed(row.timeError), Format.percent(row.hostShare), Format.bytes(row.measuredBytes),
                           Format.bytes(row.predictedBytes), signed(row.memoryError)])
         }
@@ -142,6 +163,10 @@ enum ValidationReport {
         }
         lines.append("memory: " + meanAndMax(rows.map { abs($0.memoryError) }))
         lines.append("rank agreement by time: Kendall τ = \(Format.fixed(kendallTau(rows.map(\.measuredSeconds), rows.map(\.predictedSeconds)), 3)) over \(rows.count) strategies")
+        let ranged = rows.compactMap(\.predictionInsideRange)
+        if !ranged.isEmpty {
+            lines.append("inside the measured p10 to p90: \(ranged.filter { $0 }.count) of \(ranged.count) predictions")
+        }
         return lines.joined(separator: "\n")
     }
 

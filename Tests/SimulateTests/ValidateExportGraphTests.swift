@@ -24,6 +24,24 @@ import Testing
         #expect(missing.stderr.contains("topologies/none.xml"))
     }
 
+    /// With the measured percentiles, each row shows the run's own spread and the summary
+    /// counts the predictions inside it (gpt-350m-base's is, ddp2's is not).
+    @Test func validateShowsTheMeasuredSpread() throws {
+        let arguments = ["validate", "Tests/Fixtures/validation-spread"]
+        let output = try Golden.run(arguments)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("inside the measured p10 to p90: 1 of 2 predictions"))
+        try Golden.check("validate-fixture-spread", arguments: arguments, output: output)
+    }
+
+    @Test func percentilesAroundTheMedianAreRequired() throws {
+        let output = try Golden.run(["validate", "Tests/Fixtures/validation-bad-range"])
+        #expect(output.status == 2)
+        #expect(output.stderr.hasPrefix("Tests/Fixtures/validation-bad-range/measurements.csv:4:1: error: p10_s and p90_s must be numbers with p10_s ≤ iteration_time_s ≤ p90_s"),
+                "\(output.stderr)")
+        #expect(output.stdout.isEmpty, "nothing is printed for a file it cannot read")
+    }
+
     @Test func validateWithoutMeasurementsIsBadInput() throws {
         let output = try Golden.run(["validate", "Tests/Fixtures"])
         #expect(output.status == 2)
