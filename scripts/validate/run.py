@@ -626,6 +626,53 @@ class MixedAdamW:
             del flat, views
 
 
+class BucketTimer:
+    """A DDP comm hook that all-reduces each gradient bucket as DDP's default hook does
+    (the bucket divided by the replicas, then summed), and records, as CUDA events, when the
+    bucket was ready on the compute stream and when its all-reduce ended (an event on a
+    stream of its own that waits for the collective and nothing else). With `began`, an
+    event recorded as the iteration starts on an idle GPU, and each rank's monotonic clock
+    there, the ranks' buckets line up in one time: how far apart the replicas reach each
+    bucket, and how long each all-reduce holds its GPU (`bucket_timing.py`). A diagnostic
+    (`run.py --bucket-timing`): the Python hook replaces DDP's C++ one, and with it the
+    division of each gradient as it lands (one division a bucket instead)."""
+
+    def __init__(self, pg, replicas, device):
+        self.pg, self.replicas = pg, replicas
+        self.side = torch.cuda.Stream(device)
+        self.began = None
+        self.began_clock_s = None
+        self.marks = []
+
+    def begin(self):
+        """Marks the iteration's start: the host's monotonic clock, then an event on the
+        GPU, idle after the barrier, so the event's time is the clock's."""
+        self.marks = []
+        self.began_clock_s = time.clock_gettime(time.CLOCK_MONOTONIC)
+        self.began = torch.cuda.Event(enable_timing=True)
+        self.began.record()
+
+    def hook(self, state, bucket):
+        buffer = bucket.buffer()
+        ready = torch.cuda.Event(enable_timing=True)
+        ready.record()
+        buffer.div_(self.replicas)
+        work = dist.all_reduce(buffer, group=self.pg, async_op=True)
+        done = torch.cuda.Event(enable_timing=True)
+        with torch.cuda.stream(self.side):
+            work.wait()  # this stream waits for the collective's end
+            done.record()
+        self.marks.append((ready, done))
+        return work.get_future().then(lambda fut: fut.value()[0])
+
+    def iteration(self):
+        """The iteration just synchronised: its start on the monotonic clock and, per
+        bucket in the order DDP reduced them, milliseconds from the start to ready and to
+        done."""
+        return {"began_clock_s": self.began_clock_s,
+                "buckets_ms": [[self.began.elapsed_time(r), self.began.elapsed_time(d)] for r, d in self.marks]}
+
+
 def zero1_partition(params, size):
     """Owner (group index) of each parameter: largest first to the least-loaded member,
     as torch's ZeroRedundancyOptimizer partitions."""
@@ -661,7 +708,7 @@ class Runner:
     """Builds this rank's model, optimizer and gradient synchronisation from the plan and
     runs iterations."""
 
-    def __init__(self, plan, rank, device, gloo):
+    def __init__(self, plan, rank, device, gloo, time_buckets=False):
         self.plan, self.rank, self.device = plan, rank, device
         self.role = role = planlib.Role(plan, rank)
         p = plan["parallel"]
@@ -701,6 +748,7 @@ class Runner:
             self.tied_param = w
         self.ddp = None
         self.skip_grad_sync = False  # run.py --skip-grad-sync (a diagnostic)
+        self.bucket_timer = None  # run.py --bucket-timing (a diagnostic)
         # CUDA events before the optimizer step, after it, and after the gradients' zeroing.
         self.step_marks = (tuple(torch.cuda.Event(enable_timing=True) for _ in range(3))
                            if device.type == "cuda" else None)
@@ -720,6 +768,9 @@ class Runner:
             self.ddp = DDP(self.model, device_ids=[device.index] if device.type == "cuda" else None,
                            process_group=self.dp.pg, bucket_cap_mb=p["gradient_bucket_bytes"] / 2 ** 20,
                            gradient_as_bucket_view=True)
+            if time_buckets:
+                self.bucket_timer = BucketTimer(self.dp.pg, self.dp.size, device)
+                self.ddp.register_comm_hook(None, self.bucket_timer.hook)
         elif self.dp.size > 1:
             for q in params:  # replicas start equal (DDP would broadcast them)
                 with torch.no_grad():
@@ -1081,7 +1132,7 @@ def worker(rank, world, plan, args):
     """One rank: set up, warm up, time, gather, and (rank 0) write the result."""
     device, gloo = join(rank, world, args.cpu, args.bind_cpus)
     try:
-        runner = Runner(plan, rank, device, gloo)
+        runner = Runner(plan, rank, device, gloo, time_buckets=args.bucket_timing)
         runner.skip_grad_sync = args.skip_grad_sync  # main() has checked that DDP runs this plan
         cuda = device.type == "cuda"
 
@@ -1089,7 +1140,7 @@ def worker(rank, world, plan, args):
             if cuda:
                 torch.cuda.synchronize(device)
 
-        times, host_times, host_split, losses, step_times, zero_times = [], [], [], [], [], []
+        times, host_times, host_split, losses, step_times, zero_times, buckets = [], [], [], [], [], [], []
         sampler = GpuSampler(device) if cuda else None
         if args.manual_gc:
             gc.disable()
@@ -1106,6 +1157,8 @@ def worker(rank, world, plan, args):
                 sync()
                 if it >= args.warmup:
                     collector.begin_iteration()
+                if runner.bucket_timer is not None:
+                    runner.bucket_timer.begin()
                 t0 = time.perf_counter()
                 loss = runner.iteration()
                 issued = time.perf_counter()
@@ -1118,6 +1171,8 @@ def worker(rank, world, plan, args):
                     host_split.append((runner.host_forward_s, runner.host_backward_s))
                     step_times.append(runner.step_gpu_s())
                     zero_times.append(runner.zero_grad_gpu_s())
+                    if runner.bucket_timer is not None:
+                        buckets.append(runner.bucket_timer.iteration())
                 losses.append(loss)
         if sampler is not None:
             sampler.stop()
@@ -1133,6 +1188,7 @@ def worker(rank, world, plan, args):
             "host_split": host_split,
             "step_times": step_times,
             "zero_times": zero_times,
+            "buckets": buckets,
             "losses": [float(x) for x in losses] if runner.role.is_last else None,
             "peak_allocated": torch.cuda.max_memory_allocated(device) if cuda else 0,
             "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0,
@@ -1306,13 +1362,16 @@ def write_result(plan, args, everyone):
         # the CPU): what Strata's optimizer tasks price.
         "optimizer_step_gpu_s": [planlib.summarize(r["step_times"])["median_s"] if r["step_times"][:1] != [None] else None
                                  for r in everyone],
+        # Per rank and timed iteration (run.py --bucket-timing): the iteration's start on the
+        # monotonic clock and each gradient bucket's ready and done, in ms from it.
+        **({"bucket_timing": [r["buckets"] for r in everyone]} if args.bucket_timing else {}),
         # Per rank, the median GPU time of the gradients' zeroing (`zero_gradients`; CUDA
         # events after the step and after the zeroing): what Strata's "gradients zero" prices.
         "zero_grad_gpu_s": [planlib.summarize(r["zero_times"])["median_s"] if r["zero_times"][:1] != [None] else None
                             for r in everyone],
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
-        "gradient_sync": "skipped" if args.skip_grad_sync else "plan",
+        "gradient_sync": "skipped" if args.skip_grad_sync else ("plan, timed by a Python comm hook" if args.bucket_timing else "plan"),
         # Per rank, the garbage collector's pauses inside the timed iterations: the median
         # and the largest total per iteration, the longest single pause, and the count of
         # collections by generation (0, 1, 2).
@@ -1375,6 +1434,9 @@ def parse(argv=None):
     ap.add_argument("--skip-grad-sync", action="store_true",
                     help="a diagnostic: run every micro-batch of a DDP plan without its gradient "
                          "all-reduces, to measure what they cost the iteration (not a valid training run)")
+    ap.add_argument("--bucket-timing", action="store_true",
+                    help="a diagnostic: time every DDP gradient bucket, from ready on the compute stream to its "
+                         "all-reduce's end, through a comm hook (bucket_timing.py reads the result's bucket_timing)")
     ap.add_argument("--manual-gc", action="store_true",
                     help="no automatic garbage collection during iterations, one collection between them "
                          "(Megatron-LM's --manual-gc): a collection inside an iteration stalls that rank's host")
@@ -1392,9 +1454,14 @@ def parse(argv=None):
 def main(argv=None):
     args = parse(argv)
     plan = planlib.load_for_run(args.plan, args.smoke, args.seq)
-    if args.skip_grad_sync and not planlib.runs_ddp(plan):
-        print(f"{args.plan}: error: --skip-grad-sync skips DDP's gradient all-reduces, and this plan has none "
-              "(it needs data parallelism without FSDP or a pipeline); drop the flag", file=sys.stderr)
+    for flag, does in (("skip_grad_sync", "skips"), ("bucket_timing", "times")):
+        if getattr(args, flag) and not planlib.runs_ddp(plan):
+            print(f"{args.plan}: error: --{flag.replace('_', '-')} {does} DDP's gradient all-reduces, and this plan has "
+                  "none (it needs data parallelism without FSDP or a pipeline); drop the flag", file=sys.stderr)
+            return 2
+    if args.bucket_timing and args.cpu:
+        print(f"{args.plan}: error: --bucket-timing times CUDA events and needs GPUs; drop --cpu or the flag",
+              file=sys.stderr)
         return 2
     if args.seq:
         plan["strategy"] = f"{plan['strategy']} (seq {args.seq})"  # the result says it is not the plan as exported

@@ -25,6 +25,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import bucket_timing  # noqa: E402
 import host_ops  # noqa: E402
 import kernel_gaps  # noqa: E402
 import plan as planlib  # noqa: E402
@@ -273,6 +274,52 @@ class TestTraceTasks(unittest.TestCase):
             with self.assertRaises(trace_tasks.TraceError) as caught:
                 trace_tasks.compute_tasks(missing)
         self.assertTrue(str(caught.exception).startswith(f"{missing}: error: cannot read the trace"))
+
+
+class TestBucketTiming(unittest.TestCase):
+    """bucket_timing.py on two ranks' timings, worked by hand: rank 1 starts 0.5 ms after
+    rank 0 on the shared clock, so its buckets, ready at the same ms from its own start,
+    are 0.5 ms later, and rank 0's all-reduces wait for it."""
+
+    # Per rank, per iteration: the start (s) and each bucket's [ready, done] in ms from it.
+    RESULT = {"bucket_timing": [
+        [{"began_clock_s": 100.0, "buckets_ms": [[10.0, 11.5], [20.0, 21.0]]},
+         {"began_clock_s": 200.0, "buckets_ms": [[10.0, 11.5], [20.0, 21.0]]}],
+        [{"began_clock_s": 100.0005, "buckets_ms": [[10.0, 11.0], [20.0, 20.5]]},
+         {"began_clock_s": 200.0005, "buckets_ms": [[10.0, 11.0], [20.0, 20.5]]}],
+    ]}
+
+    def test_buckets_line_up_on_the_shared_clock(self):
+        summary = bucket_timing.summarize(self.RESULT["bucket_timing"])
+        self.assertAlmostEqual(summary["start_skew_ms"], 0.5, places=6)
+        first = summary["per_bucket_ms"][0]
+        # Rank 0 ready at 10.0, rank 1 at 10.5; both done at 11.5.
+        self.assertAlmostEqual(first["ready_spread"], 0.5, places=6)
+        self.assertAlmostEqual(first["held_max"], 1.5, places=6)
+        self.assertAlmostEqual(first["held_min"], 1.0, places=6)
+        self.assertAlmostEqual(first["after_last_ready"], 1.0, places=6)
+        t = summary["totals_ms"]
+        self.assertAlmostEqual(t["held_max"], 1.5 + 1.0, places=6)
+        self.assertAlmostEqual(t["after_last_ready"], 1.0 + 0.5, places=6)
+
+    def test_results_without_timings_are_located_errors(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "r.json")
+            with open(path, "w") as f:
+                json.dump({"strategy": "x"}, f)
+            with self.assertRaises(bucket_timing.TimingError) as caught:
+                bucket_timing.load(path)
+            self.assertTrue(str(caught.exception).startswith(f"{path}: error: no bucket_timing"))
+            uneven = {"bucket_timing": [self.RESULT["bucket_timing"][0], self.RESULT["bucket_timing"][1][:1]]}
+            with open(path, "w") as f:
+                json.dump(uneven, f)
+            with self.assertRaises(bucket_timing.TimingError) as caught:
+                bucket_timing.load(path)
+            self.assertIn("different numbers of iterations", str(caught.exception))
+            done = subprocess.run([sys.executable, os.path.join(HERE, "bucket_timing.py"), path],
+                                  capture_output=True, text=True)
+            self.assertEqual(done.returncode, 2)
+            self.assertNotIn("Traceback", done.stderr)
 
 
 class TestKernelGaps(unittest.TestCase):
@@ -801,6 +848,19 @@ class TestOnCPU(unittest.TestCase):
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertTrue(done.stderr.startswith(f"{path}: error: --skip-grad-sync"), done.stderr)
         self.assertNotIn("Traceback", done.stderr)
+
+    def test_bucket_timing_needs_ddp_and_gpus(self):
+        """--bucket-timing on a plan without DDP, or on the CPU: a located error and exit
+        status 2, before any process starts."""
+        with tempfile.TemporaryDirectory() as d:
+            for name, cause in (("llama-1b-tp2", "--bucket-timing times DDP"), ("gpt-350m-ddp2", "--bucket-timing times CUDA")):
+                path = self.tiny(name, d)
+                done = subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out",
+                                       os.path.join(d, "out.json"), "--cpu", "--bucket-timing"],
+                                      capture_output=True, text=True)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertTrue(done.stderr.startswith(f"{path}: error: {cause}"), done.stderr)
+                self.assertNotIn("Traceback", done.stderr)
 
     def test_pipelined_runs_split_their_host_time(self):
         """A pipeline's ranks report the host time of their forward and backward steps,
