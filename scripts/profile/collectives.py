@@ -338,8 +338,8 @@ def overlap_trial(ctx, gemm_fn, ar_fn, n_gemm, n_ar):
 def run_interference(ctx, table):
     deadline = common.Deadline(ctx.opts["intf_budget_s"])
     parts = [p for p in group_partitions(ctx.world) if p[1] == "contiguous"]
-    shapes = GEMM_SHAPES[:1] if ctx.opts["quick"] else GEMM_SHAPES
-    sizes = INTF_BYTES[:1] if ctx.opts["quick"] else INTF_BYTES
+    shapes = ctx.opts.get("intf_shapes") or (GEMM_SHAPES[:1] if ctx.opts["quick"] else GEMM_SHAPES)
+    sizes = ctx.opts.get("intf_bytes") or (INTF_BYTES[:1] if ctx.opts["quick"] else INTF_BYTES)
     for gpus, kind, partition in parts:
         pg, members = build_groups(ctx, partition)
         for m, n, k in shapes:
@@ -441,7 +441,22 @@ def main(argv=None):
     p.add_argument("--held-out", action="store_true",
                    help="measure the sizes between the grid's instead (collectives_held_out.csv), for "
                         "`simulate calibrate` to score the fit on sizes it has not seen")
+    p.add_argument("--intf-shapes", default=None, metavar="MxNxK,...",
+                   help="interference: these products instead of the default squares, e.g. the shapes a "
+                        "training step's backward runs (8192x4096x1024,1024x4096x8192)")
+    p.add_argument("--intf-bytes", default=None, metavar="BYTES,...",
+                   help="interference: these all-reduce sizes instead of 64 MiB and 1 GiB, e.g. a DDP bucket's")
     args = p.parse_args(argv)
+    try:
+        intf_shapes = [tuple(int(x) for x in shape.split("x")) for shape in args.intf_shapes.split(",")] \
+            if args.intf_shapes else None
+        intf_bytes = [int(b) for b in args.intf_bytes.split(",")] if args.intf_bytes else None
+    except ValueError:
+        p.error("--intf-shapes takes MxNxK products and --intf-bytes whole byte counts, comma-separated")
+    if intf_shapes and any(len(shape) != 3 or min(shape) < 1 for shape in intf_shapes):
+        p.error("--intf-shapes takes products of three positive sizes, MxNxK")
+    if intf_bytes and min(intf_bytes) < 1:
+        p.error("--intf-bytes takes positive byte counts")
     if args.held_out and args.nccl_choices:
         p.error("--held-out and --nccl-choices: NCCL's choices are recorded for the grid's sizes only")
     common.install_sigterm_exit()
@@ -464,6 +479,8 @@ def main(argv=None):
         "date": args.date or common.utc_now_iso(),
         "nccl_log_dir": None,
         "held_out": args.held_out,
+        "intf_shapes": intf_shapes,
+        "intf_bytes": intf_bytes,
     }
     if args.nccl_choices:
         # Set before the ranks start, so every rank's NCCL reads them at init; only the log
