@@ -28,11 +28,16 @@ public struct NetworkCalibration: Sendable {
     /// a collective from 1 KiB to 1 GiB; the measured curve, read between sizes by
     /// `curveSeconds`, does (`measuredSeconds`).
     public var measured: [String: [(logBytes: Double, logSeconds: Double)]] = [:]
-    /// How much longer a kernel takes while a collective shares its GPU, and how much longer
-    /// a collective takes while a kernel does: medians of the measured slowdowns
-    /// (`interference.csv`: a GEMM and an all-reduce run side by side on separate streams).
-    /// 1 where nothing was measured.
-    public var computeSlowdown = 1.0
+    /// How much longer a kernel takes while a collective shares its GPU, by the kernel's
+    /// time alone (`interference.csv`: a product and an all-reduce run side by side on
+    /// separate streams), read near the kernel's own time (`InterferenceCurve`). Empty, a
+    /// slowdown of 1, where nothing was measured.
+    public var computeInterference = InterferenceCurve()
+    /// How much longer a collective takes while a kernel shares its GPU: the median of the
+    /// measured slowdowns (1 where nothing was measured). Unlike a kernel's, it follows no
+    /// size of its own: it turns on the kernel beside it (a 64 MiB all-reduce ran 1.3× longer
+    /// beside a 4096-cube product and 6.2× beside an 8192-cube one, whose blocks held every
+    /// SM until it ended).
     public var communicationSlowdown = 1.0
 
     public struct Fit: Sendable {
@@ -120,12 +125,15 @@ public struct NetworkCalibration: Sendable {
     public static func fit(_ tables: MeasuredTables, nominal: Bandwidth) -> NetworkCalibration {
         var calibration = NetworkCalibration()
         if let interference = tables.tables["interference"] {
-            func median(_ victim: String) -> Double? {
-                let values = interference.rows.filter { $0["victim"] == victim }.compactMap { interference.number($0, "slowdown") }
-                return values.isEmpty ? nil : InterpolationError.percentile(values, 0.5)
+            // A product is sized by its time alone (an all-reduce's sizes only label its points).
+            func curve(_ victim: String, size column: String, scale: Double) -> InterferenceCurve {
+                InterferenceCurve(points: interference.rows.filter { $0["victim"] == victim }.compactMap { row in
+                    guard let size = interference.number(row, column), let slowdown = interference.number(row, "slowdown") else { return nil }
+                    return InterferenceCurve.Point(size: size * scale, slowdown: slowdown)
+                })
             }
-            calibration.computeSlowdown = max(1, median("gemm") ?? 1)
-            calibration.communicationSlowdown = max(1, median("all_reduce") ?? 1)
+            calibration.computeInterference = curve("gemm", size: "alone_median_us", scale: 1e-6)
+            calibration.communicationSlowdown = curve("all_reduce", size: "coll_bytes", scale: 1).median
         }
         guard let table = tables.tables["collectives"] else { return calibration }
         for row in table.rows where row["group"] == "contiguous" {

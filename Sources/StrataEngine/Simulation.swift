@@ -34,7 +34,7 @@ struct Simulation {
     let taskAllocates: [Int64], taskFrees: [Int64], taskStream: [StreamKind]
     let taskIsCompute: [Bool], taskFLOPs: [Double], taskDuration: [SimTime], taskIssued: [SimTime]
     let successorStart: [Int], successorList: [Int32]
-    let computeSlowdown: Double
+    let computeInterference: InterferenceCurve
     let communicationSlowdown: Double
 
     // MARK: Per-task state (flat, at simBase[sim] + task)
@@ -259,7 +259,7 @@ struct Simulation {
         computing = [Bool](repeating: false, count: simulated.count)
         computeIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: simulated.count)
         communicationIntervals = [[(start: SimTime, end: SimTime, stream: StreamKind)]](repeating: [], count: simulated.count)
-        computeSlowdown = executor.network?.computeSlowdown ?? 1
+        computeInterference = executor.network?.computeInterference ?? InterferenceCurve()
         communicationSlowdown = executor.network?.communicationSlowdown ?? 1
         timeline = Timeline(ranks: executor.recordsTimeline ? simulated.count : 0)
         network = FlowNetwork(linkCapacities: cluster.links.map {
@@ -331,8 +331,8 @@ struct Simulation {
             var duration = taskDuration[fact]
             if pricesOwnKernels[sim] { duration = ownPrice(sim, task) }
             let earlier = communicating[sim] - (latestCommunicationStart[sim] == now ? startedAtLatest[sim] : 0)
-            if earlier > 0, computeSlowdown > 1 {
-                duration = SimTime(seconds: duration.seconds * computeSlowdown)
+            if earlier > 0, !computeInterference.isEmpty {
+                duration = SimTime(seconds: duration.seconds * computeInterference.slowdown(at: duration.seconds))
             }
             computing[sim] = true
             queue.schedule(.taskFinished(rank: sim, task: task), at: now + duration)
