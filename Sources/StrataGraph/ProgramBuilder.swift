@@ -589,8 +589,9 @@ struct BucketKey: Hashable {
     var sharded: Bool
 }
 
-/// Gradients (or parameters) waiting for a collective, per key, cut into buckets of
-/// `bucketBytes` in the order they became ready.
+/// Gradients (or parameters) waiting for a collective, per key, gathered into buckets of
+/// whole tensors in the order they became ready: a bucket goes once it holds at least
+/// `bucketBytes`.
 struct GradientBuckets {
     struct Bucket {
         var key: BucketKey
@@ -598,32 +599,38 @@ struct GradientBuckets {
     }
 
     let bucketBytes: Int64
+    /// Buckets that reached their size, in the order they did.
+    private var closed: [Bucket] = []
     private var open: [BucketKey: Int64] = [:]
     private var order: [BucketKey] = []
 
     init(bucketBytes: Int64) { self.bucketBytes = bucketBytes }
 
+    /// One op's gradient joins its key's open bucket. A bucket takes whole tensors and
+    /// closes once it reaches its size, as PyTorch DDP and Megatron-LM assign gradients to
+    /// buckets: a tensor larger than a bucket (GPT's embedding) is one bucket of its own,
+    /// never split.
     mutating func add(_ bytes: Int64, key: BucketKey) {
         if open[key] == nil { order.append(key) }
-        open[key, default: 0] += bytes
+        let filled = open[key, default: 0] + bytes
+        if filled >= bucketBytes {
+            closed.append(Bucket(key: key, bytes: filled))
+            open[key] = nil
+            order.removeAll { $0 == key }
+        } else {
+            open[key] = filled
+        }
     }
 
-    /// Buckets ready to go: the full ones, or (at the end) everything.
+    /// Buckets ready to go: the closed ones, or (at the end) everything.
     mutating func drain(onlyFull: Bool) -> [Bucket] {
-        var ready: [Bucket] = []
-        for key in order {
-            guard var bytes = open[key] else { continue }
-            while bytes >= bucketBytes {
-                ready.append(Bucket(key: key, bytes: bucketBytes))
-                bytes -= bucketBytes
-            }
-            if !onlyFull, bytes > 0 {
-                ready.append(Bucket(key: key, bytes: bytes))
-                bytes = 0
-            }
-            open[key] = bytes == 0 ? nil : bytes
+        var ready = closed
+        closed = []
+        if !onlyFull {
+            for key in order { if let bytes = open[key], bytes > 0 { ready.append(Bucket(key: key, bytes: bytes)) } }
+            open = [:]
+            order = []
         }
-        order.removeAll { open[$0] == nil }
         return ready
     }
 }
