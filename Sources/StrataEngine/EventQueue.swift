@@ -5,6 +5,9 @@ import StrataCore
 enum EventKind: Hashable {
     /// Task `task` of rank `rank` finishes.
     case taskFinished(rank: Int, task: Int)
+    /// The kernel `task` of rank `rank` finishes, unless its speed changed since `version`
+    /// (a collective began or ended beside it) and a later event stands for it.
+    case kernelFinished(rank: Int, task: Int, version: Int)
     /// The host has issued task `task` of rank `rank`, whose dependencies were done earlier.
     case issued(rank: Int, task: Int)
     /// Communication `id`'s latency has passed: its flows enter the network.

@@ -56,14 +56,14 @@ struct Simulation {
     var peak: [Int64]
     var finished: [Int]
     var lastFinished: (sim: Int, task: Int)?
-    // Interference (calibrated from measured overlaps): a kernel that starts while its GPU
-    // communicates runs slower, and so does a communication that starts while a kernel runs.
+    // Interference (calibrated from measured overlaps): a kernel runs slower for as long
+    // as its GPU communicates beside it, and a communication that starts while a kernel
+    // runs moves its bytes more slowly.
     var communicating: [Int]
-    // Communications that started at the latest start time, per GPU: a kernel starting
-    // at that same instant is not slowed by them, whichever the event order put first
-    // (folded and exact runs order simultaneous events differently).
-    var latestCommunicationStart: [SimTime]
-    var startedAtLatest: [Int]
+    /// The kernel on each GPU's compute stream, if one runs, and the last version given to
+    /// a kernel's finish event there (never reused, so a superseded event cannot match).
+    var running: [RunningKernel?]
+    var kernelVersions: [Int]
     var computing: [Bool]
     var computeIntervals: [[(start: SimTime, end: SimTime)]]
     var communicationIntervals: [[(start: SimTime, end: SimTime, stream: StreamKind)]]
@@ -156,6 +156,21 @@ struct Simulation {
     }
 
     /// A collective or transfer in flight: the tasks it completes and its flows left.
+    /// A kernel on a compute stream: its time alone, the part of it not yet done as of
+    /// `since` (in seconds alone), the slowdown it runs at from `since`, and the version of
+    /// its pending finish event.
+    struct RunningKernel {
+        var task: Int
+        var alone: Double
+        var left: Double
+        var since: SimTime
+        var slowdown: Double
+        var version: Int
+
+        /// Time until it finishes at its current speed.
+        var remaining: SimTime { SimTime(seconds: left * slowdown) }
+    }
+
     struct Communication {
         var members: [(sim: Int, task: Int)]
         var prepared: Int
@@ -254,8 +269,8 @@ struct Simulation {
         peak = memory
         finished = [Int](repeating: 0, count: simulated.count)
         communicating = [Int](repeating: 0, count: simulated.count)
-        latestCommunicationStart = [SimTime](repeating: .zero, count: simulated.count)
-        startedAtLatest = [Int](repeating: 0, count: simulated.count)
+        running = [RunningKernel?](repeating: nil, count: simulated.count)
+        kernelVersions = [Int](repeating: 0, count: simulated.count)
         computing = [Bool](repeating: false, count: simulated.count)
         computeIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: simulated.count)
         communicationIntervals = [[(start: SimTime, end: SimTime, stream: StreamKind)]](repeating: [], count: simulated.count)
@@ -277,10 +292,17 @@ struct Simulation {
             for task in 0..<taskCount(of: sim) where waits[simBase[sim] + task] == 0 { start(sim, task) }
         }
         while let event = queue.pop() {
+            // A kernel's superseded finish (its speed changed since) is no event at all: the
+            // clock does not move to it.
+            if case let .kernelFinished(sim, task, version) = event.kind,
+               running[sim]?.task != task || running[sim]?.version != version { continue }
             precondition(event.time >= now, "simulated time went backwards")
             now = event.time
             switch event.kind {
             case let .taskFinished(sim, task):
+                finish(sim, task)
+            case let .kernelFinished(sim, task, _):
+                running[sim] = nil
                 finish(sim, task)
             case let .issued(sim, task):
                 begin(sim, task)
@@ -321,6 +343,28 @@ struct Simulation {
         begin(sim, task)
     }
 
+    /// How much slower a kernel of `alone` seconds runs on `sim` now: by the measured
+    /// interference while the GPU communicates, else not at all.
+    func slowdown(_ sim: Int, alone: Double) -> Double {
+        communicating[sim] > 0 && !computeInterference.isEmpty ? computeInterference.slowdown(at: alone) : 1
+    }
+
+    /// A collective began or ended beside `sim`'s kernel: the kernel's work done so far is
+    /// counted at the old speed and the rest scheduled at the new one, so a kernel is slowed
+    /// for the part of it that overlaps communication, whichever started first.
+    mutating func rerate(_ sim: Int) {
+        guard var kernel = running[sim] else { return }
+        let target = slowdown(sim, alone: kernel.alone)
+        guard target != kernel.slowdown else { return }
+        kernel.left = max(0, kernel.left - (now - kernel.since).seconds / kernel.slowdown)
+        kernel.since = now
+        kernel.slowdown = target
+        kernelVersions[sim] += 1
+        kernel.version = kernelVersions[sim]
+        running[sim] = kernel
+        queue.schedule(.kernelFinished(rank: sim, task: kernel.task, version: kernel.version), at: now + kernel.remaining)
+    }
+
     mutating func begin(_ sim: Int, _ task: Int) {
         let fact = factBase[sim] + task, state = simBase[sim] + task
         memory[sim] += taskAllocates[fact]
@@ -330,12 +374,13 @@ struct Simulation {
         if taskIsCompute[fact] {
             var duration = taskDuration[fact]
             if pricesOwnKernels[sim] { duration = ownPrice(sim, task) }
-            let earlier = communicating[sim] - (latestCommunicationStart[sim] == now ? startedAtLatest[sim] : 0)
-            if earlier > 0, !computeInterference.isEmpty {
-                duration = SimTime(seconds: duration.seconds * computeInterference.slowdown(at: duration.seconds))
-            }
+            let alone = duration.seconds
+            kernelVersions[sim] += 1
+            let kernel = RunningKernel(task: task, alone: alone, left: alone, since: now, slowdown: slowdown(sim, alone: alone),
+                                       version: kernelVersions[sim])
+            running[sim] = kernel
             computing[sim] = true
-            queue.schedule(.taskFinished(rank: sim, task: task), at: now + duration)
+            queue.schedule(.kernelFinished(rank: sim, task: task, version: kernel.version), at: now + kernel.remaining)
             return
         }
         if siteOf[state] < 0 { resolveSite(sim, task) }
@@ -588,12 +633,7 @@ struct Simulation {
             let state = simBase[member.sim] + member.task
             starts[state] = now
             communicating[member.sim] += 1
-            if latestCommunicationStart[member.sim] == now {
-                startedAtLatest[member.sim] += 1
-            } else {
-                latestCommunicationStart[member.sim] = now
-                startedAtLatest[member.sim] = 1
-            }
+            if communicating[member.sim] == 1 { rerate(member.sim) }
             (causeSim[state], causeTask[state], waitedForHost[state]) = cause
         }
         if let algorithm = prepared[preparedIndex].algorithm { algorithmCounts[algorithm, default: 0] += 1 }
@@ -662,7 +702,10 @@ struct Simulation {
         communications[id].done = true
         let members = communications[id].members
         communications[id].members = []
-        for member in members { communicating[member.sim] -= 1 }
+        for member in members {
+            communicating[member.sim] -= 1
+            if communicating[member.sim] == 0 { rerate(member.sim) }
+        }
         for member in members { finish(member.sim, member.task) }
     }
 

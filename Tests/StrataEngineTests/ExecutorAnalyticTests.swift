@@ -5,6 +5,7 @@ import StrataTopology
 import Testing
 @testable import StrataEngine
 @testable import StrataGraph
+import StrataCost
 
 /// The executor against cases with a closed-form answer, on hand-built execution graphs.
 @Suite struct ExecutorAnalyticTests {
@@ -63,6 +64,29 @@ import Testing
         #expect(network.flows[0]!.rate == 50 && network.flows[1]!.rate == 50)
         network.remove(id: 1)
         #expect(network.flows[0]!.rate == 50 && network.flows[2]!.rate == 50)
+    }
+
+    /// A kernel is slowed only for the part of it a collective overlaps, whichever began
+    /// first: rank 0's 10 ms kernel runs 3 ms alone, 4 ms beside the all-reduce at half
+    /// speed (2 ms of its work), then its last 5 ms alone, ending at 12 ms. The all-reduce
+    /// begins at 3 ms, when rank 1 arrives, and moves 400 MB over 100 GB/s links in 4 ms.
+    @Test func aKernelIsSlowedForItsOverlapOnly() throws {
+        let cluster = try Self.cluster("ideal-4gpu.xml")
+        var network = NetworkCalibration()
+        network.computeInterference = InterferenceCurve(points: [.init(size: 10e-3, slowdown: 2)])
+        let bytes: Int64 = 400_000_000
+        let programs = [
+            [Self.compute(0, "kernel", seconds: 10e-3), Self.collective(1, .allReduce, bytes: bytes, axes: ["data"])],
+            [Self.compute(0, "late", seconds: 3e-3), Self.collective(1, .allReduce, bytes: bytes, axes: ["data"], after: [0])],
+        ]
+        let graph = Self.graph(mesh: [MeshAxis(name: "data", size: 2)], programs: programs, classOfRank: [0, 1])
+        let result = try Executor(graph: graph, cluster: cluster, recordsTimeline: true, network: network).run()
+        #expect(abs(result.iterationTime.seconds - 12e-3) < 1e-11, "\(result.iterationTime) \(result.timeline?.spans ?? [])")
+        // Without the collective beside it, the kernel takes its 10 ms.
+        let alone = Self.graph(mesh: [MeshAxis(name: "data", size: 2)],
+                               programs: [[Self.compute(0, "kernel", seconds: 10e-3)], [Self.compute(0, "late", seconds: 3e-3)]],
+                               classOfRank: [0, 1])
+        #expect(abs(try Executor(graph: alone, cluster: cluster, network: network).run().iterationTime.seconds - 10e-3) < 1e-11)
     }
 
     @Test func twoTransfersFromOneGPUTakeTwiceAsLong() throws {
