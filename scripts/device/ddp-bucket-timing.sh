@@ -4,8 +4,8 @@
 # is, the plan with every bucket timed (run.py --bucket-timing: a Python comm hook, which
 # divides a bucket at a time instead of each gradient as it lands), the plan without its
 # all-reduces (--skip-grad-sync), and gpt-350m-mb2 (the same work per GPU on one GPU);
-# median of 10 iterations after 3 warm-up. Back under $OUT/buckets/. Stops with exit
-# status 3 unless the machine has two H200s.
+# median of 10 iterations after 3 warm-up. Back as $OUT/buckets.tar.gz (one file: the
+# device tool returns few). Stops with exit status 3 unless the machine has two H200s.
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version --format=csv
@@ -27,4 +27,4 @@ for r in 1 2; do
   done
   python3 scripts/validate/bucket_timing.py "$O/timed.r$r.json" --buckets
 done
-ls -la "$O"
+tar -C "$OUT" -czf "$OUT/buckets.tar.gz" buckets && rm -rf "$O"; ls -la "$OUT"
