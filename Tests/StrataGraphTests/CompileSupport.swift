@@ -26,6 +26,22 @@ enum CompileSupport {
         return found.sorted()
     }
 
+    /// A two-layer LLaMA over two data-parallel replicas, with `setting` added to its
+    /// training block (a `name = value`, or nil for none) and FSDP by layer if asked: the
+    /// small strategy the optimizer's and the gradients' per-iteration tasks are tested on.
+    static func twoReplicas(training setting: String?, fsdp: Bool = false) -> String {
+        """
+        model llama { layers = 2  hidden = 256  heads = 4  ffn = 1024  vocab = 1024  seq = 128 }
+        training { global_batch = 4  micro_batch = 1  precision = bf16\(setting.map { "  " + $0 } ?? "") }
+        cluster { topology = "../../topologies/h100-sxm-4gpu.xml"  gpus = 2 }
+        strategy {
+            mesh { data = 2 }
+            data_parallel = data
+            \(fsdp ? "fsdp { unit = layer }" : "")
+        }
+        """
+    }
+
     /// The resolved strategy of `text`, read as if it were the file at `relative`.
     static func resolve(text: String, at relative: String, overrides: [Override] = []) throws -> ResolvedStrategy {
         try Resolver.resolve(try Parser.parse(text, path: path(relative)), overrides: overrides)

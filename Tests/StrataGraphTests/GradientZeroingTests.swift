@@ -8,16 +8,7 @@ import StrataModel
 /// micro-batch hands its gradients over without an add. FSDP keeps and adds only its shard.
 struct GradientZeroingTests {
     static func source(zeroing: String?, fsdp: Bool = false) -> String {
-        """
-        model llama { layers = 2  hidden = 256  heads = 4  ffn = 1024  vocab = 1024  seq = 128 }
-        training { global_batch = 4  micro_batch = 1  precision = bf16\(zeroing.map { "  zero_gradients = \($0)" } ?? "") }
-        cluster { topology = "../../topologies/h100-sxm-4gpu.xml"  gpus = 2 }
-        strategy {
-            mesh { data = 2 }
-            data_parallel = data
-            \(fsdp ? "fsdp { unit = layer }" : "")
-        }
-        """
+        CompileSupport.twoReplicas(training: zeroing.map { "zero_gradients = \($0)" }, fsdp: fsdp)
     }
 
     static func tasks(_ text: String) throws -> [GraphTask] {

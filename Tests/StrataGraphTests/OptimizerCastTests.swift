@@ -8,16 +8,7 @@ import StrataModel
 /// the optimizer's kernel does them (`fused`) or FSDP casts as it gathers and scatters.
 struct OptimizerCastTests {
     static func source(copies: String?, fsdp: Bool = false) -> String {
-        """
-        model llama { layers = 2  hidden = 256  heads = 4  ffn = 1024  vocab = 1024  seq = 128 }
-        training { global_batch = 4  micro_batch = 1  precision = bf16\(copies.map { "  master_copies = \($0)" } ?? "") }
-        cluster { topology = "../../topologies/h100-sxm-4gpu.xml"  gpus = 2 }
-        strategy {
-            mesh { data = 2 }
-            data_parallel = data
-            \(fsdp ? "fsdp { unit = layer }" : "")
-        }
-        """
+        CompileSupport.twoReplicas(training: copies.map { "master_copies = \($0)" }, fsdp: fsdp)
     }
 
     /// The optimizer's compute tasks on rank 0, in program order: (name, bytes). The
