@@ -7,8 +7,8 @@ import Foundation
 /// kernels a training step runs (mostly under 200 µs) too lightly.
 ///
 /// An op's slowdown is the median of the measured slowdowns whose victims were within a
-/// factor of two of its size (time alone for kernels, bytes for collectives), or of those
-/// at the nearest measured size where none is that close; 1 where nothing was measured.
+/// factor of two of its size (a kernel's: its time alone), or of those at the nearest
+/// measured size where none is that close; 1 where nothing was measured.
 public struct InterferenceCurve: Hashable, Sendable {
     /// One measured pair: the victim's size and how much longer it took beside the other op.
     public struct Point: Hashable, Sendable {

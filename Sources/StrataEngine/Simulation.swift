@@ -155,7 +155,6 @@ struct Simulation {
         var key: TransferKey
     }
 
-    /// A collective or transfer in flight: the tasks it completes and its flows left.
     /// A kernel on a compute stream: its time alone, the part of it not yet done as of
     /// `since` (in seconds alone), the slowdown it runs at from `since`, and the version of
     /// its pending finish event.
@@ -171,6 +170,7 @@ struct Simulation {
         var remaining: SimTime { SimTime(seconds: left * slowdown) }
     }
 
+    /// A collective or transfer in flight: the tasks it completes and its flows left.
     struct Communication {
         var members: [(sim: Int, task: Int)]
         var prepared: Int
