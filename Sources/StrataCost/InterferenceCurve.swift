@@ -34,20 +34,14 @@ public struct InterferenceCurve: Hashable, Sendable {
     public func slowdown(at size: Double) -> Double {
         guard !points.isEmpty, size > 0 else { return 1 }
         let near = points.filter { $0.size >= size / 2 && $0.size <= size * 2 }
-        if !near.isEmpty { return max(1, Self.median(near.map(\.slowdown))) }
+        if !near.isEmpty { return max(1, InterpolationError.percentile(near.map(\.slowdown), 0.5)) }
         // None within a factor of two: the measured size nearest in ratio, all its pairs.
         let distance = { (point: Point) in abs(log(point.size / size)) }
         let nearest = points.map(distance).min()!
-        return max(1, Self.median(points.filter { distance($0) == nearest }.map(\.slowdown)))
+        return max(1, InterpolationError.percentile(points.filter { distance($0) == nearest }.map(\.slowdown), 0.5))
     }
 
     /// The median of every measured slowdown (1 where none): what a report states as the
     /// typical figure.
-    public var median: Double { points.isEmpty ? 1 : max(1, Self.median(points.map(\.slowdown))) }
-
-    private static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
+    public var median: Double { points.isEmpty ? 1 : max(1, InterpolationError.percentile(points.map(\.slowdown), 0.5)) }
 }
