@@ -42,8 +42,11 @@ costs what the TP layer measured. The same is done for MoE: the runner's layer w
 MLP (`layer_moe`) sets the ratio of the rows only MoE has (permute, grouped products,
 unpermute: `moe_in_context`), and with its experts spread over the 2 GPUs (`layer_moe_ep2`)
 the all-to-all's, per pass (`all_to_all/fwd`, `/bwd`; `all_to_all_in_context`). The layers
-are written as rows too (`layer_llama`, `layer_llama_tp2`, `layer_moe`, `layer_moe_ep2`)
-and the ratios as the table's notes.
+with collectives are timed in pairs with the same layer without them, in turn within each
+repeat, and carried onto the baseline row by each pair's ratio: a host drifts from minute
+to minute by more than the collectives cost (docs/accuracy.md), and a pair falls on one
+stretch of it. The layers are written as rows too (`layer_llama`, `layer_llama_tp2`,
+`layer_moe`, `layer_moe_ep2`) and the ratios as the table's notes.
 
     python3 scripts/profile/host.py --reanchor traces/h100-sxm/host.csv
 
@@ -471,21 +474,45 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None
         for name, samples in collective_samples(runner, dist, pg, world, nbytes // 2, repeats).items():
             results[(name, nbytes)] = samples
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
-    # chain of layers: what its two all-reduces a pass cost the host in context.
-    # The MoE layer with its experts spread over the group: its four all-to-alls (dispatch
-    # and combine, each pass) in context.
+    # chain of layers: what its two all-reduces a pass cost the host in context. The MoE
+    # layer with and without its experts spread over the group: its four all-to-alls
+    # (dispatch and combine, each pass) in context. The four chains are timed in turn
+    # within each repeat (the order reversed every other one), so that each layer with
+    # collectives has a twin without them timed on the same stretch of the host's drift.
     tp = runner.Group(pg, range(world), rank, DEVICE != "cuda")
-    for name, blocks_of in (("layer_llama_tp", lambda: runner_blocks(runner, "llama", tp, LAYER_LONG)),
-                            ("layer_llama", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG)),
-                            ("layer_moe_ep", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, ep=tp,
-                                                                   moe=True))):
-        blocks = blocks_of()
+    chains = {name: blocks_of() for name, blocks_of in paired_layers(runner, tp)}
+    for blocks in chains.values():
         layer_slopes(blocks, 2, busy=False)
-        results[(name, 0)] = layer_slopes(blocks, repeats, busy)
-        del blocks
+    names = list(chains)
+    for repeat in range(repeats):
+        for name in names if repeat % 2 == 0 else names[::-1]:
+            results.setdefault((name, 0), []).extend(layer_slopes(chains[name], 1, busy))
+    del chains
     dist.destroy_process_group()
     if rank == 0:
         queue.put(results)
+
+
+def paired_layers(runner, group):
+    """(name, builder) of the layer chains `collective_rank` times in turn: each layer with
+    collectives over `group` and its twin without."""
+    return (("layer_llama_tp", lambda: runner_blocks(runner, "llama", group, LAYER_LONG)),
+            ("layer_llama", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG)),
+            ("layer_moe_ep", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, ep=group, moe=True)),
+            ("layer_moe", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, moe=True)))
+
+
+def paired_onto(pairs, baseline):
+    """By pass, a layer with collectives carried onto `baseline` (the row its ops are priced
+    at, us by pass): each repeat's (with, without) pair timed in turn gives with / without
+    × baseline, so the host's drift between the pair and the baseline's own timing cancels.
+    Pairs whose twin timed nothing (a slope at or below zero: noise) are left out; where
+    none is left, the layer's own samples stand."""
+    out = {}
+    for pass_name, index in PASS_INDEX.items():
+        carried = [w[index] / a[index] * baseline[pass_name] for w, a in pairs if a[index] > 0]
+        out[pass_name] = carried or [w[index] for w, _ in pairs]
+    return out
 
 
 def collective_samples(runner, dist, pg, world, n, repeats):
@@ -593,9 +620,12 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
     (the `layer_moe` row), and written per pass (`all_to_all/fwd`, `/bwd`): what the
     layer costs beyond the MoE layer alone, per all-to-all (two a pass: dispatch and
     combine), against the call's chain at that layer's message size. Returns
-    ({pass or "call": all-reduce ratio}, {pass: all-to-all ratio}). `sizes`: the message
-    sizes in bytes (default COLLECTIVE_BYTES), passed to the spawned ranks; `busy`: the
-    layers timed behind a busy GPU, as `measure_layers` times them."""
+    ({pass or "call": all-reduce ratio}, {pass: all-to-all ratio}). Each layer with
+    collectives is timed in turn with its twin without them and carried onto its baseline
+    row by the pair's ratio (`paired_onto`), and written so (`layer_llama_tp<N>`,
+    `layer_moe_ep<N>`). `sizes`: the message sizes in bytes (default COLLECTIVE_BYTES),
+    passed to the spawned ranks; `busy`: the layers timed behind a busy GPU, as
+    `measure_layers` times them."""
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
@@ -608,7 +638,7 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
         p.join(timeout=60)
     values = {}
     for (name, nbytes), samples in sorted(results.items()):
-        if name in ("scale", "layer_llama", "layer_llama_tp", "layer_moe_ep"):
+        if name == "scale" or name.startswith("layer_"):
             continue
         op, pass_name = name.split("/")
         if pass_name in PASS_INDEX:  # through autograd: less the chain without collectives
@@ -621,21 +651,25 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
     def chain_at(op, pass_name, nbytes):
         return at_bytes([(b, common.percentile(v, 50)) for (o, p, b), v in values.items() if (o, p) == (op, pass_name)],
                         nbytes)
+    tp_pairs = paired_onto(list(zip(results[("layer_llama_tp", 0)], results[("layer_llama", 0)])), layers.llama)
+    ep_pairs = paired_onto(list(zip(results[("layer_moe_ep", 0)], results[("layer_moe", 0)])), layers.moe)
     tp, ep, chain = {}, {}, {}
-    for pass_name, index in PASS_INDEX.items():
-        tp[pass_name] = add_row(table, f"layer_llama_tp{gpus}", pass_name,
-                                [r[index] for r in results[("layer_llama_tp", 0)]])
-        ep[pass_name] = add_row(table, f"layer_moe_ep{gpus}", pass_name, [r[index] for r in results[("layer_moe_ep", 0)]])
+    for pass_name in PASS_INDEX:
+        tp[pass_name] = add_row(table, f"layer_llama_tp{gpus}", pass_name, tp_pairs[pass_name])
+        ep[pass_name] = add_row(table, f"layer_moe_ep{gpus}", pass_name, ep_pairs[pass_name])
         chain[pass_name] = chain_at("all_reduce", pass_name, TP_LAYER_BYTES)
     ratios = collective_ratios(tp, layers.llama, chain)
     a2a_chain = chain_at("all_to_all", "call", EP_LAYER_BYTES)
     a2a = in_context_ratios(ep, layers.moe, {p: a2a_chain for p in PASS_INDEX})
     for pass_name, index in PASS_INDEX.items():
-        beside = common.percentile([r[index] for r in results[("layer_llama", 0)]], 50)
-        print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp[pass_name]:.1f} us, {layers.llama[pass_name]:.1f} us "
-              f"without TP ({beside:.1f} timed beside it): {(tp[pass_name] - layers.llama[pass_name]) / 2:.1f} us "
-              f"an all-reduce in context, {chain[pass_name]:.1f} us in a chain: x{ratios[pass_name]:.2f}", flush=True)
-        print(f"[host] layer_moe_ep{gpus}/{pass_name}: {ep[pass_name]:.1f} us, {layers.moe[pass_name]:.1f} us without EP: "
+        beside = {name: common.percentile([r[index] for r in results[(name, 0)]], 50)
+                  for name in ("layer_llama_tp", "layer_llama", "layer_moe_ep", "layer_moe")}
+        print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp[pass_name]:.1f} us on the {layers.llama[pass_name]:.1f} us "
+              f"layer_llama row (timed in pairs: {beside['layer_llama_tp']:.1f} with TP, {beside['layer_llama']:.1f} "
+              f"without): {(tp[pass_name] - layers.llama[pass_name]) / 2:.1f} us an all-reduce in context, "
+              f"{chain[pass_name]:.1f} us in a chain: x{ratios[pass_name]:.2f}", flush=True)
+        print(f"[host] layer_moe_ep{gpus}/{pass_name}: {ep[pass_name]:.1f} us on the {layers.moe[pass_name]:.1f} us "
+              f"layer_moe row (timed in pairs: {beside['layer_moe_ep']:.1f} with EP, {beside['layer_moe']:.1f} without): "
               f"{(ep[pass_name] - layers.moe[pass_name]) / 2:.1f} us an all-to-all in context, {a2a_chain:.1f} us in a "
               f"chain: x{a2a[pass_name]:.2f}", flush=True)
     for (op, pass_name, nbytes), v in values.items():

@@ -611,6 +611,27 @@ class TestHostAnchor(unittest.TestCase):
             self.assertIn(f"{missing}: error: cannot read the table", err.getvalue())
 
 
+class TestHostPairs(unittest.TestCase):
+    """A layer with collectives, timed in turn with its twin without, carried onto the
+    baseline row by each pair's ratio (worked by hand): the host's drift between the pair
+    and the baseline's own timing cancels."""
+
+    def test_each_pair_carries_its_ratio_onto_the_baseline(self):
+        # Repeat 1 on a fast stretch (with 300 / without 200 forward), repeat 2 on one twice
+        # as slow (600 / 400): both say the collectives add half the layer.
+        pairs = [((300.0, 900.0), (200.0, 600.0)), ((600.0, 1800.0), (400.0, 1200.0))]
+        carried = host.paired_onto(pairs, {"fwd": 100.0, "bwd": 250.0})
+        self.assertEqual(carried, {"fwd": [150.0, 150.0], "bwd": [375.0, 375.0]})
+
+    def test_a_twin_that_timed_nothing_is_left_out(self):
+        pairs = [((300.0, 900.0), (200.0, -5.0)), ((600.0, 1800.0), (400.0, 1200.0))]
+        carried = host.paired_onto(pairs, {"fwd": 100.0, "bwd": 250.0})
+        self.assertEqual(carried["bwd"], [375.0])
+        # No usable twin at all: the layer's own samples stand.
+        alone = host.paired_onto([((300.0, 900.0), (0.0, -1.0))], {"fwd": 100.0, "bwd": 250.0})
+        self.assertEqual(alone, {"fwd": [300.0], "bwd": [900.0]})
+
+
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
 class TestHostCollectivesOnCPU(unittest.TestCase):
     """host.py's collective rows on two CPU processes (gloo): the all-reduce and the other
