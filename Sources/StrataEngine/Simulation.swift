@@ -64,7 +64,6 @@ struct Simulation {
     /// a kernel's finish event there (never reused, so a superseded event cannot match).
     var running: [RunningKernel?]
     var kernelVersions: [Int]
-    var computing: [Bool]
     var computeIntervals: [[(start: SimTime, end: SimTime)]]
     var communicationIntervals: [[(start: SimTime, end: SimTime, stream: StreamKind)]]
     var hardwareFLOPs = 0.0
@@ -271,7 +270,6 @@ struct Simulation {
         communicating = [Int](repeating: 0, count: simulated.count)
         running = [RunningKernel?](repeating: nil, count: simulated.count)
         kernelVersions = [Int](repeating: 0, count: simulated.count)
-        computing = [Bool](repeating: false, count: simulated.count)
         computeIntervals = [[(start: SimTime, end: SimTime)]](repeating: [], count: simulated.count)
         communicationIntervals = [[(start: SimTime, end: SimTime, stream: StreamKind)]](repeating: [], count: simulated.count)
         computeInterference = executor.network?.computeInterference ?? InterferenceCurve()
@@ -294,15 +292,13 @@ struct Simulation {
         while let event = queue.pop() {
             // A kernel's superseded finish (its speed changed since) is no event at all: the
             // clock does not move to it.
-            if case let .kernelFinished(sim, task, version) = event.kind,
-               running[sim]?.task != task || running[sim]?.version != version { continue }
+            if case let .kernelFinished(sim, _, version) = event.kind, running[sim]?.version != version { continue }
             precondition(event.time >= now, "simulated time went backwards")
             now = event.time
             switch event.kind {
             case let .taskFinished(sim, task):
                 finish(sim, task)
             case let .kernelFinished(sim, task, _):
-                running[sim] = nil
                 finish(sim, task)
             case let .issued(sim, task):
                 begin(sim, task)
@@ -379,7 +375,6 @@ struct Simulation {
             let kernel = RunningKernel(task: task, alone: alone, left: alone, since: now, slowdown: slowdown(sim, alone: alone),
                                        version: kernelVersions[sim])
             running[sim] = kernel
-            computing[sim] = true
             queue.schedule(.kernelFinished(rank: sim, task: task, version: kernel.version), at: now + kernel.remaining)
             return
         }
@@ -648,7 +643,7 @@ struct Simulation {
         guard !communications[id].done else { return }
         network.advance(to: now)
         var instant = 0
-        let slowed = communicationSlowdown > 1 && communications[id].members.contains { computing[$0.sim] }
+        let slowed = communicationSlowdown > 1 && communications[id].members.contains { running[$0.sim] != nil }
         let preparedIndex = communications[id].prepared
         for flow in prepared[preparedIndex].flows {
             if flow.links.isEmpty || flow.bytes <= 0 {
@@ -678,7 +673,7 @@ struct Simulation {
             if taskFrees[fact] != 0 { timeline.memory[sim].append((now, memory[sim])) }
         }
         if taskIsCompute[fact] {
-            computing[sim] = false
+            running[sim] = nil
             computeIntervals[sim].append((began, now))
             // Every FLOP the GPU executes, recomputation included, for each member it stands for.
             hardwareFLOPs += taskFLOPs[fact] * simWeight[sim]

@@ -53,7 +53,7 @@ struct ProgramBuilder {
     /// How many GPUs compute each op identically, worked out once per op.
     private let replications = ReplicationCache()
     /// Each op's gradient accumulation (`accumulate`), by op index.
-    private var accumulationOps: [Int: Op] = [:]
+    private var accumulationOps: [Int: (parameters: Int64, add: Op)] = [:]
     /// Gathered parameters kept from forward to backward (FSDP without resharding).
     private var heldGathers: [Int: [Int64]] = [:]
 
@@ -267,29 +267,30 @@ struct ProgramBuilder {
         return axes
     }
 
-    private var optimizerParameters: Int64 {
+    /// Parameters whose optimizer state this GPU keeps: its share of the model, or its
+    /// shard where the state is sharded (FSDP, ZeRO-1 and up).
+    private var optimizerParameters: Int64 { heldParameters(shardedFromZero: 1) }
+
+    /// Parameters whose gradients this GPU keeps across micro-batches: its share of the
+    /// model, or its shard where the gradients are sharded (FSDP, ZeRO-2 and up).
+    private var keptGradientParameters: Int64 { heldParameters(shardedFromZero: 2) }
+
+    /// This GPU's parameters summed over its ops, each op's divided over its replicas where
+    /// FSDP or a ZeRO stage of at least `stage` shards it.
+    private func heldParameters(shardedFromZero stage: Int) -> Int64 {
         var total = 0.0
         for unit in chunkUnits.flatMap({ $0 }) {
             for case let .op(index, op, _) in unit.steps where op.parameters > 0 {
-                let a = tree.attributes[index]
-                let sharded = fsdpLike || a.zero >= 1
-                total += Double(op.parameters) / Double(sharded ? mesh.size(of: replicaAxes(index)) : 1)
+                total += held(op.parameters, of: index, sharded: fsdpLike || tree.attributes[index].zero >= stage)
             }
         }
         return Int64(total.rounded())
     }
 
-    /// Parameters whose gradients this GPU keeps across micro-batches: its whole share of
-    /// the model, or its shard where the gradients are sharded (FSDP, ZeRO-2 and up).
-    private var keptGradientParameters: Int64 {
-        var total = 0.0
-        for unit in chunkUnits.flatMap({ $0 }) {
-            for case let .op(index, op, _) in unit.steps where op.parameters > 0 {
-                let sharded = fsdpLike || tree.attributes[index].zero >= 2
-                total += Double(op.parameters) / Double(sharded ? mesh.size(of: replicaAxes(index)) : 1)
-            }
-        }
-        return Int64(total.rounded())
+    /// `parameters` of op `index` as this GPU holds them: divided over the op's replicas
+    /// where `sharded`.
+    private func held(_ parameters: Int64, of index: Int, sharded: Bool) -> Double {
+        Double(parameters) / Double(sharded ? mesh.size(of: replicaAxes(index)) : 1)
     }
 
     // MARK: Forward
@@ -501,15 +502,15 @@ struct ProgramBuilder {
         guard strategy.training.gradientAccumulation == .add else { return task }
         // Dropped gradients (set_to_none): the first micro-batch's becomes the kept one.
         if strategy.training.gradientZeroing == .setToNone, mb == 0 { return task }
-        let kept = fsdpLike ? Int64((Double(op.parameters) / Double(mesh.size(of: replicaAxes(index)))).rounded()) : op.parameters
+        let kept = Int64(held(op.parameters, of: index, sharded: fsdpLike).rounded())
         // The same op for every micro-batch: built once per op.
         let add: Op
-        if let known = accumulationOps[index], known.forward.flops == Double(kept) {  // one flop an element
-            add = known
+        if let known = accumulationOps[index], known.parameters == kept {
+            add = known.add
         } else {
             add = OpCosts.gradientAccumulation("\(op.name).grad", parameters: kept,
                                                precision: strategy.training.state.gradientPrecision)
-            accumulationOps[index] = add
+            accumulationOps[index] = (kept, add)
         }
         guard let task, case var .compute(kernel) = tasks[task].action else { return task }
         kernel.accumulation = add.backward
