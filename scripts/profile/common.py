@@ -319,6 +319,20 @@ class Table:
             self.write()
 
 
+def read_json(path, error, what, fix):
+    """The JSON value in `path`, or `error` raised with a located message that ends in
+    `fix` (what to give instead): `path: error: cannot read WHAT: reason` for a file that
+    cannot be read, `path:line:col: error: not JSON (reason)` for one that does not parse."""
+    import json
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as exc:
+        raise error(f"{path}: error: cannot read {what}: {exc.strerror or exc}; {fix}") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); {fix}") from None
+
+
 def read_table(path):
     """Parse a table written by Table: returns (meta dict, skipped list, header list, rows as dicts)."""
     meta, skipped, header, rows = {}, [], None, []

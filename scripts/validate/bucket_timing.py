@@ -19,12 +19,11 @@ status 2 on unreadable input.
 """
 
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
-import common  # noqa: E402  (scripts/profile/common.py: percentiles as the tables report them)
+import common  # noqa: E402  (scripts/profile/common.py: reading JSON, percentiles as the tables report them)
 
 
 class TimingError(Exception):
@@ -33,14 +32,7 @@ class TimingError(Exception):
 
 def load(path):
     """The result's `bucket_timing`: per rank, per iteration, {began_clock_s, buckets_ms}."""
-    try:
-        with open(path) as f:
-            result = json.load(f)
-    except OSError as exc:
-        raise TimingError(f"{path}: error: {exc.strerror}; give a result of run.py --bucket-timing") from exc
-    except json.JSONDecodeError as exc:
-        raise TimingError(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); "
-                          "give a result of run.py --bucket-timing") from exc
+    result = common.read_json(path, TimingError, "the result", "give a result of run.py --bucket-timing")
     ranks = result.get("bucket_timing") if isinstance(result, dict) else None
     if not ranks or len(ranks) < 2:
         raise TimingError(f"{path}: error: no bucket_timing of two or more ranks; "

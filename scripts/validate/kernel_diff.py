@@ -16,8 +16,11 @@ unreadable input.
 """
 
 import argparse
-import json
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
+import common  # noqa: E402  (scripts/profile/common.py: reading JSON with located errors)
 
 
 class SummaryError(Exception):
@@ -26,15 +29,7 @@ class SummaryError(Exception):
 
 def load(path):
     """{kernel name: (calls, microseconds)} of a profile summary."""
-    try:
-        with open(path) as f:
-            summary = json.load(f)
-    except OSError as exc:
-        raise SummaryError(f"{path}: error: cannot read the profile summary: {exc.strerror}; "
-                         "give a PATH.rankR.json that run.py --profile wrote") from None
-    except json.JSONDecodeError as exc:
-        raise SummaryError(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); "
-                         "give a PATH.rankR.json that run.py --profile wrote") from None
+    summary = common.read_json(path, SummaryError, "the profile summary", "give a PATH.rankR.json that run.py --profile wrote")
     if not isinstance(summary, dict) or "by_name" not in summary:
         raise SummaryError(f"{path}: error: no 'by_name' kernel times; give a PATH.rankR.json that run.py --profile wrote")
     return {name: (entry["count"], entry["us"]) for name, entry in summary["by_name"].items()}

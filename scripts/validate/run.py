@@ -20,7 +20,6 @@ import contextlib
 import gc
 import glob
 import json
-import math
 import re
 import os
 import sys
@@ -1335,6 +1334,12 @@ def profile_iteration(runner, sync, path, lean=False):
           f"{summary['launch_calls']} launches of {summary['launch_call_mean_us']:.1f} us", flush=True)
 
 
+def gpu_median_s(times):
+    """The median of a rank's per-iteration GPU times (CUDA events), or None on the CPU,
+    where every time is None."""
+    return planlib.summarize(times)["median_s"] if times[:1] != [None] else None
+
+
 def write_result(plan, args, everyone):
     per_iteration = [max(r["times"][i] for r in everyone) for i in range(args.iterations)]
     # Loss per iteration: the mean over data-parallel replicas of the last stages' losses.
@@ -1360,15 +1365,13 @@ def write_result(plan, args, everyone):
         "host_backward_s": [planlib.summarize([b for _, b in r["host_split"]])["median_s"] for r in everyone],
         # Per rank, the median GPU time of the optimizer step (CUDA events around it; null on
         # the CPU): what Strata's optimizer tasks price.
-        "optimizer_step_gpu_s": [planlib.summarize(r["step_times"])["median_s"] if r["step_times"][:1] != [None] else None
-                                 for r in everyone],
+        "optimizer_step_gpu_s": [gpu_median_s(r["step_times"]) for r in everyone],
         # Per rank and timed iteration (run.py --bucket-timing): the iteration's start on the
         # monotonic clock and each gradient bucket's ready and done, in ms from it.
         **({"bucket_timing": [r["buckets"] for r in everyone]} if args.bucket_timing else {}),
         # Per rank, the median GPU time of the gradients' zeroing (`zero_gradients`; CUDA
         # events after the step and after the zeroing): what Strata's "gradients zero" prices.
-        "zero_grad_gpu_s": [planlib.summarize(r["zero_times"])["median_s"] if r["zero_times"][:1] != [None] else None
-                            for r in everyone],
+        "zero_grad_gpu_s": [gpu_median_s(r["zero_times"]) for r in everyone],
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
         "gradient_sync": "skipped" if args.skip_grad_sync else ("plan, timed by a Python comm hook" if args.bucket_timing else "plan"),

@@ -26,7 +26,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import plan as planlib  # noqa: E402
 from plan import common  # noqa: E402
 
 COLUMNS = ("strategy", "gpus", "iteration_time_s", "p10_s", "p90_s", "iterations",

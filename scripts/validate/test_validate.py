@@ -9,7 +9,6 @@ is importable, one more test runs small copies of three plans on CPU with gloo a
 that their first losses agree.
 """
 
-import copy
 import glob
 import gzip
 import importlib.util
@@ -837,30 +836,24 @@ class TestOnCPU(unittest.TestCase):
         self.assertAlmostEqual(losses["full_early_stop"], losses[None], delta=1e-3)
         self.assertAlmostEqual(losses["full"], losses[None], delta=1e-3)
 
-    def test_skipping_gradient_sync_needs_ddp(self):
-        """--skip-grad-sync on a plan DDP does not run: a located error and exit status 2,
-        before any process starts."""
+    def assert_refused(self, name, flag, cause):
+        """run.py with the diagnostic `flag` on the tiny `name` plan on the CPU: a located
+        error starting with `cause` and exit status 2, before any process starts."""
         with tempfile.TemporaryDirectory() as d:
-            path = self.tiny("llama-1b-tp2", d)
+            path = self.tiny(name, d)
             done = subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out",
-                                   os.path.join(d, "out.json"), "--cpu", "--skip-grad-sync"],
+                                   os.path.join(d, "out.json"), "--cpu", flag],
                                   capture_output=True, text=True)
         self.assertEqual(done.returncode, 2, done.stderr)
-        self.assertTrue(done.stderr.startswith(f"{path}: error: --skip-grad-sync"), done.stderr)
+        self.assertTrue(done.stderr.startswith(f"{path}: error: {cause}"), done.stderr)
         self.assertNotIn("Traceback", done.stderr)
 
+    def test_skipping_gradient_sync_needs_ddp(self):
+        self.assert_refused("llama-1b-tp2", "--skip-grad-sync", "--skip-grad-sync")
+
     def test_bucket_timing_needs_ddp_and_gpus(self):
-        """--bucket-timing on a plan without DDP, or on the CPU: a located error and exit
-        status 2, before any process starts."""
-        with tempfile.TemporaryDirectory() as d:
-            for name, cause in (("llama-1b-tp2", "--bucket-timing times DDP"), ("gpt-350m-ddp2", "--bucket-timing times CUDA")):
-                path = self.tiny(name, d)
-                done = subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out",
-                                       os.path.join(d, "out.json"), "--cpu", "--bucket-timing"],
-                                      capture_output=True, text=True)
-                self.assertEqual(done.returncode, 2, done.stderr)
-                self.assertTrue(done.stderr.startswith(f"{path}: error: {cause}"), done.stderr)
-                self.assertNotIn("Traceback", done.stderr)
+        self.assert_refused("llama-1b-tp2", "--bucket-timing", "--bucket-timing times DDP")
+        self.assert_refused("gpt-350m-ddp2", "--bucket-timing", "--bucket-timing times CUDA")
 
     def test_pipelined_runs_split_their_host_time(self):
         """A pipeline's ranks report the host time of their forward and backward steps,
