@@ -19,7 +19,9 @@ struct CalibrateCommand: ParsableCommand {
             fit's error per collective and GPU count. Where the folder also holds shapes measured \
             apart from the grid (gemm_held_out.csv, attention_held_out.csv, \
             grouped_gemm_held_out.csv, collectives_held_out.csv: the profiler's --held-out), it \
-            predicts each of them from all the grid's rows and prints those errors too. With \
+            predicts each of them from all the grid's rows and prints those errors too. Where it \
+            holds interference.csv, it prints the slowdowns a run takes from it: a collective's \
+            beside a kernel, and a kernel's beside a collective at several lengths. With \
             --worst N it lists each section's N worst rows. Errors are (predicted − measured) / \
             measured.
             """
@@ -49,6 +51,19 @@ struct CalibrateCommand: ParsableCommand {
             var medianAbsError: Double
             var p90AbsError: Double
         }
+        struct Interference: Codable {
+            /// A kernel's slowdown beside a collective, read at a length (`InterferenceCurve`).
+            struct Reading: Codable {
+                var aloneUs: Double
+                var slowdown: Double
+            }
+            var products: Int
+            var productSlowdownMin: Double
+            var productSlowdownMax: Double
+            var kernelReadings: [Reading]
+            /// The median all-reduce slowdown every collective beside a kernel takes.
+            var collectiveSlowdown: Double
+        }
         struct Collective: Codable {
             var collective: String
             var gpus: Int
@@ -73,6 +88,8 @@ struct CalibrateCommand: ParsableCommand {
         /// `*_held_out.csv` tables).
         var heldOutFamilies: [Family]
         var heldOutCollectives: [Collective]
+        /// The slowdowns a run reads from `interference.csv`; absent without that table.
+        var interference: Interference?
         /// One row as scored, for `--worst`.
         struct Row: Codable {
             var family: String
@@ -172,6 +189,14 @@ struct CalibrateCommand: ParsableCommand {
                                stepLatencyUs: network.stepLatency[.nvlink].map { $0 * 1e6 }, families: families(leaveOneOut),
                                collectives: collectives(network.errorsByCollective), heldOutFamilies: families(heldOut),
                                heldOutCollectives: collectives(network.heldOutErrorsByCollective))
+        let curve = network.computeInterference
+        if tables.tables["interference"] != nil, !curve.isEmpty {
+            report.interference = GPUReport.Interference(
+                products: curve.points.count, productSlowdownMin: curve.points.map(\.slowdown).min()!,
+                productSlowdownMax: curve.points.map(\.slowdown).max()!,
+                kernelReadings: interferenceLengths.map { .init(aloneUs: $0 * 1e6, slowdown: curve.slowdown(at: $0)) },
+                collectiveSlowdown: network.communicationSlowdown)
+        }
         if let worst {
             func rows(_ errors: [InterpolationError]) -> [GPUReport.Row] {
                 errors.flatMap { family in
@@ -199,6 +224,10 @@ struct CalibrateCommand: ParsableCommand {
         }
         return report
     }
+
+    /// Kernel lengths (seconds alone) the report reads the interference at: a training
+    /// step's short kernels to a large product's.
+    static let interferenceLengths = [30e-6, 100e-6, 300e-6, 1e-3, 3e-3]
 
     static func percent(_ value: Double, signed: Bool = false) -> String {
         (signed && value >= 0 ? "+" : "") + Format.fixed(value * 100, 1) + " %"
@@ -234,6 +263,17 @@ struct CalibrateCommand: ParsableCommand {
             lines.append("Held-out collective sizes: measured between the grid's powers of two (collectives_held_out.csv), each predicted from all of them")
             lines.append(collectiveTable(report.heldOutCollectives))
             if let worst = report.worstHeldOutCollectives { lines.append(worstTable(worst)) }
+        }
+        if let interference = report.interference {
+            lines.append("")
+            lines.append("Interference (interference.csv): \(interference.products) products measured beside an all-reduce, "
+                         + "\(Format.fixed(interference.productSlowdownMin, 2))–\(Format.fixed(interference.productSlowdownMax, 2))× longer")
+            let readings = interference.kernelReadings.map { reading in
+                let length = reading.aloneUs < 1000 ? "\(Format.fixed(reading.aloneUs, 0)) us" : "\(Format.fixed(reading.aloneUs / 1000, 0)) ms"
+                return "\(length) ×\(Format.fixed(reading.slowdown, 2))"
+            }
+            lines.append("  a kernel beside a collective, by its time alone: " + readings.joined(separator: ", "))
+            lines.append("  a collective beside a kernel: ×\(Format.fixed(interference.collectiveSlowdown, 2))")
         }
         return lines.joined(separator: "\n")
     }
