@@ -511,6 +511,19 @@ def gpu_sleep(torch, seconds, clock_hz):
         pass  # private API; without it small kernels are timed slightly pessimistically
 
 
+def sleep_cycles_per_second(torch):
+    """GPU clock cycles `torch.cuda._sleep` spins through in a second, timed by CUDA events:
+    what a sleep of a given length must ask for."""
+    cycles = 20_000_000
+    torch.cuda._sleep(cycles)  # warm-up
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    torch.cuda._sleep(cycles)
+    end.record()
+    end.synchronize()
+    return cycles / (start.elapsed_time(end) / 1e3)
+
+
 def timed_samples(torch, call, n, host_s_per_iter, gpu_s_per_iter, clock_hz, start_index=0):
     """Run `call(i)` n times, each bracketed by CUDA events; return per-iteration microseconds.
 

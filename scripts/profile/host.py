@@ -220,18 +220,6 @@ def timed_graph(forward, ahead=None):
 
 
 @functools.lru_cache(maxsize=None)
-def sleep_cycles_per_second():
-    """GPU clock cycles `torch.cuda._sleep` spins through in a second, timed by CUDA events."""
-    cycles = 20_000_000
-    torch.cuda._sleep(cycles)  # warm-up
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    torch.cuda._sleep(cycles)
-    end.record()
-    end.synchronize()
-    return cycles / (start.elapsed_time(end) / 1e3)
-
-
 class BusyGPU:
     """Keeps the GPU busy while a chain is timed: the host issues a training iteration's
     ops behind a GPU still working through the ones before, and issues them more slowly
@@ -241,7 +229,7 @@ class BusyGPU:
     chains whose sleep had already ended (`outlasted`: those were timed partly idle)."""
 
     def __init__(self, seconds=BUSY_AHEAD_S):
-        self.cycles = int(seconds * sleep_cycles_per_second()) if DEVICE == "cuda" else 0
+        self.cycles = int(seconds * common.sleep_cycles_per_second(torch)) if DEVICE == "cuda" else 0
         self.chains = self.outlasted = 0
 
     def __call__(self):

@@ -748,6 +748,10 @@ class Runner:
         self.ddp = None
         self.skip_grad_sync = False  # run.py --skip-grad-sync (a diagnostic)
         self.bucket_timer = None  # run.py --bucket-timing (a diagnostic)
+        # run.py --gpu-ahead (a diagnostic): GPU sleep cycles queued before each backward, and
+        # how many backwards the host finished issuing only after that sleep had ended.
+        self.gpu_ahead_cycles = 0
+        self.gpu_ahead_outlasted = 0
         # CUDA events before the optimizer step, after it, and after the gradients' zeroing.
         self.step_marks = (tuple(torch.cuda.Event(enable_timing=True) for _ in range(3))
                            if device.type == "cuda" else None)
@@ -886,10 +890,13 @@ class Runner:
                     module = self.ddp if self.ddp is not None else self.model
                     t0 = time.perf_counter()
                     out = module(tokens, targets) / M
+                    ahead = self._queue_gpu_ahead()
                     t1 = time.perf_counter()
                     out.backward()
                     self.host_forward_s += t1 - t0
                     self.host_backward_s += time.perf_counter() - t1
+                    if ahead is not None and ahead.query():
+                        self.gpu_ahead_outlasted += 1
                 loss += out.detach()
         if not self.fsdp:
             self._sync_extra_gradients()
@@ -902,6 +909,17 @@ class Runner:
         if self.step_marks is not None:
             self.step_marks[2].record()
         return loss if role.is_last else None
+
+    def _queue_gpu_ahead(self):
+        """With --gpu-ahead, queue the GPU sleep before a backward and return an event that
+        marks its end; None otherwise. The host then issues the backward behind a GPU that
+        has work, so its issue time is its own cost, not the pace of a GPU it waits on."""
+        if not self.gpu_ahead_cycles:
+            return None
+        torch.cuda._sleep(self.gpu_ahead_cycles)
+        done = torch.cuda.Event()
+        done.record()
+        return done
 
     def step_gpu_s(self):
         """GPU seconds from the optimizer step's first kernel to its last in the iteration
@@ -1133,6 +1151,8 @@ def worker(rank, world, plan, args):
     try:
         runner = Runner(plan, rank, device, gloo, time_buckets=args.bucket_timing)
         runner.skip_grad_sync = args.skip_grad_sync  # main() has checked that DDP runs this plan
+        if args.gpu_ahead:
+            runner.gpu_ahead_cycles = int(args.gpu_ahead / 1e3 * common.sleep_cycles_per_second(torch))
         cuda = device.type == "cuda"
 
         def sync():
@@ -1196,6 +1216,7 @@ def worker(rank, world, plan, args):
             "sm_clock_mhz": clock_mhz,
             "power_w": power_w,
             "gc": collector.summary(),
+            "gpu_ahead_outlasted": runner.gpu_ahead_outlasted,
         }
         everyone = [None] * world
         dist.all_gather_object(everyone, mine)
@@ -1374,6 +1395,10 @@ def write_result(plan, args, everyone):
         "zero_grad_gpu_s": [gpu_median_s(r["zero_times"]) for r in everyone],
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
+        # run.py --gpu-ahead: the GPU sleep queued before each backward (ms), and per rank how
+        # many timed and warm-up backwards outlasted it (their host times are partly paced by the GPU).
+        **({"gpu_ahead_ms": args.gpu_ahead, "gpu_ahead_outlasted": [r["gpu_ahead_outlasted"] for r in everyone]}
+           if args.gpu_ahead else {}),
         "gradient_sync": "skipped" if args.skip_grad_sync else ("plan, timed by a Python comm hook" if args.bucket_timing else "plan"),
         # Per rank, the garbage collector's pauses inside the timed iterations: the median
         # and the largest total per iteration, the longest single pause, and the count of
@@ -1440,6 +1465,10 @@ def parse(argv=None):
     ap.add_argument("--bucket-timing", action="store_true",
                     help="a diagnostic: time every DDP gradient bucket, from ready on the compute stream to its "
                          "all-reduce's end, through a comm hook (bucket_timing.py reads the result's bucket_timing)")
+    ap.add_argument("--gpu-ahead", type=float, default=0.0, metavar="MS",
+                    help="a diagnostic: queue MS milliseconds of GPU sleep before every micro-batch's backward, so "
+                         "host_backward_s is what the host needs to issue it and not the pace of a GPU it waits on "
+                         "(not a valid training run; pipelines not supported)")
     ap.add_argument("--manual-gc", action="store_true",
                     help="no automatic garbage collection during iterations, one collection between them "
                          "(Megatron-LM's --manual-gc): a collection inside an iteration stalls that rank's host")
@@ -1462,6 +1491,10 @@ def main(argv=None):
             print(f"{args.plan}: error: --{flag.replace('_', '-')} {does} DDP's gradient all-reduces, and this plan has "
                   "none (it needs data parallelism without FSDP or a pipeline); drop the flag", file=sys.stderr)
             return 2
+    if args.gpu_ahead and (args.cpu or plan["parallel"].get("pipeline")):
+        print(f"{args.plan}: error: --gpu-ahead queues GPU sleep before each micro-batch's backward, which needs GPUs "
+              "and a plan without a pipeline; drop --cpu or the flag", file=sys.stderr)
+        return 2
     if args.bucket_timing and args.cpu:
         print(f"{args.plan}: error: --bucket-timing times CUDA events and needs GPUs; drop --cpu or the flag",
               file=sys.stderr)

@@ -855,6 +855,10 @@ class TestOnCPU(unittest.TestCase):
         self.assert_refused("llama-1b-tp2", "--bucket-timing", "--bucket-timing times DDP")
         self.assert_refused("gpt-350m-ddp2", "--bucket-timing", "--bucket-timing times CUDA")
 
+    def test_gpu_ahead_needs_gpus_and_no_pipeline(self):
+        self.assert_refused("gpt-350m-ddp2", "--gpu-ahead=50", "--gpu-ahead queues GPU sleep")
+        self.assert_refused("gpt-350m-gpipe2", "--gpu-ahead=50", "--gpu-ahead queues GPU sleep")
+
     def test_pipelined_runs_split_their_host_time(self):
         """A pipeline's ranks report the host time of their forward and backward steps,
         not zeros, as the other layouts do."""
