@@ -78,8 +78,9 @@ def kernels_per_call(call):
 
 def calls_before_block(call, cycles):
     """Calls queued behind a sleep of `cycles` before one call takes the host over 1 ms;
-    -1 if the sleep had ended by then (or no call blocked), so the GPU, not the queue,
-    set the count."""
+    -1 if the sleep ended first (or no call blocked): then the GPU, not the queue, set
+    the count. A blocked call returns only once the sleep is over, so the sleep is checked
+    before each call, not after."""
     call()
     torch.cuda.synchronize()
     torch.cuda._sleep(cycles)
@@ -87,13 +88,13 @@ def calls_before_block(call, cycles):
     slept.record()
     calls = -1
     for i in range(LIMIT):
+        if slept.query():
+            break  # the GPU woke before the queue filled: this count would be the GPU's pace
         t0 = time.perf_counter()
         call()
         if time.perf_counter() - t0 > BLOCKED_S:
             calls = i
             break
-    if slept.query():
-        calls = -1
     torch.cuda.synchronize()
     return calls
 

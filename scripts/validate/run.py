@@ -1176,11 +1176,15 @@ def worker(rank, world, plan, args):
                 sync()
                 if it >= args.warmup:
                     collector.begin_iteration()
+                    if args.sync_debug and cuda:
+                        torch.cuda.set_sync_debug_mode("warn")
                 if runner.bucket_timer is not None:
                     runner.bucket_timer.begin()
                 t0 = time.perf_counter()
                 loss = runner.iteration()
                 issued = time.perf_counter()
+                if args.sync_debug and cuda:
+                    torch.cuda.set_sync_debug_mode("default")
                 sync()
                 t1 = time.perf_counter()
                 collector.end_iteration()
@@ -1469,6 +1473,9 @@ def parse(argv=None):
                     help="a diagnostic: queue MS milliseconds of GPU sleep before every micro-batch's backward, so "
                          "host_backward_s is what the host needs to issue it and not the pace of a GPU it waits on "
                          "(not a valid training run; pipelines not supported)")
+    ap.add_argument("--sync-debug", action="store_true",
+                    help="a diagnostic: after warm-up, warn at every CUDA call that makes the host wait for the GPU "
+                         "(torch.cuda.set_sync_debug_mode), to find what stops a host from running ahead")
     ap.add_argument("--manual-gc", action="store_true",
                     help="no automatic garbage collection during iterations, one collection between them "
                          "(Megatron-LM's --manual-gc): a collection inside an iteration stalls that rank's host")
