@@ -10,6 +10,7 @@ without a GPU (see test_profile.py).
 
 import argparse
 import datetime
+import functools
 import math
 import os
 import re
@@ -511,6 +512,7 @@ def gpu_sleep(torch, seconds, clock_hz):
         pass  # private API; without it small kernels are timed slightly pessimistically
 
 
+@functools.lru_cache(maxsize=None)
 def sleep_cycles_per_second(torch):
     """GPU clock cycles `torch.cuda._sleep` spins through in a second, timed by CUDA events:
     what a sleep of a given length must ask for."""

@@ -219,7 +219,6 @@ def timed_graph(forward, ahead=None):
     return t1 - t0, t2 - t1
 
 
-@functools.lru_cache(maxsize=None)
 class BusyGPU:
     """Keeps the GPU busy while a chain is timed: the host issues a training iteration's
     ops behind a GPU still working through the ones before, and issues them more slowly
