@@ -65,9 +65,10 @@ def load_for_run(path, small=False, seq=None):
 
 def runs_ddp(plan):
     """Whether the runner wraps this plan's model in torch DDP: data parallelism on every
-    rank, without FSDP or a pipeline (the runner's own gradient sync handles those)."""
+    rank, without FSDP, ZeRO-1 or a pipeline (the runner's own gradient sync handles those)."""
     role = Role(plan, 0)
-    return not plan["parallel"].get("fsdp") and role.stages == 1 and role.dp_size > 1
+    return (not plan["parallel"].get("fsdp") and not plan["parallel"].get("zero")
+            and role.stages == 1 and role.dp_size > 1)
 
 
 def unsupported(plan):
@@ -97,6 +98,11 @@ def unsupported(plan):
     if p.get("gradient_average", "pass") != "pass":
         out.append(f"gradient_average = {p['gradient_average']}: the runner averages gradients in a pass "
                    "of their own (DDP's reducer, FSDP2, the pipeline's division)")
+    if p["zero"] == 1 and (p.get("tensor_parallel") or p.get("pipeline") or p.get("expert_parallel")):
+        out.append("zero = 1 (the distributed optimizer) is implemented with data parallelism alone "
+                   "(not with tensor, pipeline or expert parallelism)")
+    if p["zero"] == 1 and t.get("zero_gradients", "memset") == "set_to_none":
+        out.append("zero = 1 keeps its gradients in one flat buffer, which it zeroes: use zero_gradients = memset")
     if p["zero"] not in (0, 1):
         out.append(f"zero = {p['zero']}: only 0 and 1 are implemented (use fsdp for ZeRO-3)")
     if p.get("fsdp") and (p.get("tensor_parallel") or p.get("pipeline") or p.get("expert_parallel")):

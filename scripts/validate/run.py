@@ -672,16 +672,111 @@ class BucketTimer:
                 "buckets_ms": [[self.began.elapsed_time(r), self.began.elapsed_time(d)] for r, d in self.marks]}
 
 
-def zero1_partition(params, size):
-    """Owner (group index) of each parameter: largest first to the least-loaded member,
-    as torch's ZeroRedundancyOptimizer partitions."""
-    load = [0] * size
-    owner = {}
-    for i in sorted(range(len(params)), key=lambda i: -params[i].numel()):
-        j = load.index(min(load))
-        owner[i] = j
-        load[j] += params[i].numel()
-    return [owner[i] for i in range(len(params))]
+class DistributedOptimizer:
+    """ZeRO-1 as Megatron-LM's distributed optimizer runs it, and as Strata lowers `zero = 1`
+    (ProgramBuilder: bucketed reduce-scatters in the backward, the step on a shard, bucketed
+    all-gathers after it). The bf16 parameters and gradients move into two flat buffers cut
+    into buckets of whole tensors, in backward order, a bucket closing at the tensor that
+    fills it (GradientBuckets); each bucket is padded to a multiple of the replicas. Once the
+    synchronised micro-batch has accumulated every gradient of a bucket, the bucket is
+    divided by the replicas (the averaging pass) and reduce-scattered, so each replica holds
+    the summed gradients of its own contiguous slice of every bucket. The optimizer keeps
+    fp32 masters and moments for those slices only and steps them; then every bucket's
+    parameters are all-gathered from the slices. On gloo (CPU tests) the reduce-scatter is
+    an all-reduce and the all-gather a list gather: the same numbers."""
+
+    def __init__(self, params, group, bucket_bytes, fused, weight_decay):
+        self.group, self.n, self.index = group, group.size, group.index
+        dtype, device = params[0].dtype, params[0].device
+        buckets, bucket, size = [], [], 0
+        for q in reversed(params):
+            bucket.append(q)
+            size += q.numel() * q.element_size()
+            if size >= bucket_bytes:
+                buckets.append(bucket)
+                bucket, size = [], 0
+        if bucket:
+            buckets.append(bucket)
+        self.spans, total = [], 0
+        for b in buckets:
+            padded = -(-sum(q.numel() for q in b) // self.n) * self.n
+            self.spans.append((total, padded))
+            total += padded
+        self.params = torch.zeros(total, dtype=dtype, device=device)
+        self.grads = torch.zeros(total, dtype=dtype, device=device)
+        self.bucket_of = {}
+        for i, ((start, _), b) in enumerate(zip(self.spans, buckets)):
+            for q in b:
+                k = q.numel()
+                with torch.no_grad():
+                    self.params[start:start + k].copy_(q.detach().reshape(-1))
+                q.data = self.params[start:start + k].view_as(q)
+                q.grad = self.grads[start:start + k].view_as(q)
+                self.bucket_of[q] = i
+                q.register_post_accumulate_grad_hook(self._accumulated)
+                start += k
+        self.sizes = [len(b) for b in buckets]
+        self.sync = True
+        self.ready = [0] * len(buckets)
+        self.works = []
+        self.launched = [False] * len(buckets)
+        shards = []
+        for start, padded in self.spans:
+            shard = self.params[start:start + padded].view(self.n, -1)[self.index]
+            shard.grad = self.grads[start:start + padded].view(self.n, -1)[self.index]
+            shards.append(shard)
+        self.optimizer = MixedAdamW(shards, fused, weight_decay)
+
+    def _bucket(self, buffer, i):
+        start, padded = self.spans[i]
+        return buffer[start:start + padded]
+
+    def _accumulated(self, q):
+        """A gradient is accumulated: reduce-scatter its bucket once all of the bucket's are
+        (the synchronised micro-batch only)."""
+        if not self.sync:
+            return
+        i = self.bucket_of[q]
+        self.ready[i] += 1
+        if self.ready[i] == self.sizes[i]:
+            self._reduce_scatter(i)
+
+    @torch.no_grad()
+    def _reduce_scatter(self, i):
+        bucket = self._bucket(self.grads, i)
+        bucket.div_(self.n)
+        if self.group.gloo:
+            dist.all_reduce(bucket, group=self.group.pg)
+        else:
+            shard = bucket.view(self.n, -1)[self.index]
+            self.works.append(dist.reduce_scatter_tensor(shard, bucket, group=self.group.pg, async_op=True))
+        self.launched[i] = True
+
+    @torch.no_grad()
+    def step(self):
+        """Waits for the reduce-scatters (launching any bucket whose gradients did not all
+        arrive), steps this replica's slices and all-gathers the parameters."""
+        for i, done in enumerate(self.launched):
+            if not done:
+                self._reduce_scatter(i)
+        for work in self.works:
+            work.wait()
+        self.works, self.ready, self.launched = [], [0] * len(self.sizes), [False] * len(self.sizes)
+        self.optimizer.step()
+        gathers = []
+        for i in range(len(self.spans)):
+            bucket = self._bucket(self.params, i)
+            shard = bucket.view(self.n, -1)[self.index]
+            if self.group.gloo:
+                dist.all_gather(list(bucket.view(self.n, -1).unbind(0)), shard.clone(), group=self.group.pg)
+            else:
+                gathers.append(dist.all_gather_into_tensor(bucket, shard, group=self.group.pg, async_op=True))
+        for work in gathers:
+            work.wait()
+
+    def zero_grad(self):
+        """Megatron-LM's zero_grad_buffer: the whole gradient buffer written with zeros."""
+        self.grads.zero_()
 
 
 # --------------------------------------------------------------------------
@@ -756,7 +851,7 @@ class Runner:
         self.step_marks = (tuple(torch.cuda.Event(enable_timing=True) for _ in range(3))
                            if device.type == "cuda" else None)
         self.zero_gradients = plan["training"].get("zero_gradients", "memset")
-        self.zero1_owner = None
+        self.distributed_optimizer = None
         if self.fsdp:
             self._wrap_fsdp()
             self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LR, betas=BETAS, eps=EPS,
@@ -779,9 +874,8 @@ class Runner:
                 with torch.no_grad():
                     dist.broadcast(q, src=self.dp.ranks[0], group=self.dp.pg)
         if p["zero"] == 1 and self.dp.size > 1:
-            self.zero1_owner = zero1_partition(params, self.dp.size)
-            mine = [q for q, o in zip(params, self.zero1_owner) if o == self.dp.index]
-            self.optimizer = MixedAdamW(mine, fused, wd)
+            self.distributed_optimizer = DistributedOptimizer(params, self.dp, p["gradient_bucket_bytes"], fused, wd)
+            self.optimizer = self.distributed_optimizer
         else:
             self.optimizer = MixedAdamW(params, fused, wd)
         self.params = params
@@ -810,25 +904,6 @@ class Runner:
 
     def _step(self):
         self.optimizer.step()
-        if self.zero1_owner is not None:
-            self._zero1_gather()
-
-    @torch.no_grad()
-    def _zero1_gather(self):
-        """Each owner's updated parameters to every replica (ZeRO-1's all-gather), one
-        flattened broadcast per owner."""
-        from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
-        for owner in range(self.dp.size):
-            mine = [q for q, o in zip(self.params, self.zero1_owner) if o == owner]
-            if owner == self.dp.index:
-                flat = _flatten_dense_tensors(mine)
-            else:
-                flat = torch.empty(sum(q.numel() for q in mine), dtype=mine[0].dtype, device=self.device)
-            dist.broadcast(flat, src=self.dp.ranks[owner], group=self.dp.pg)
-            if owner != self.dp.index:
-                for q, v in zip(mine, _unflatten_dense_tensors(flat, mine)):
-                    q.copy_(v)
-            del flat
 
     @torch.no_grad()
     def _sync_extra_gradients(self):
@@ -859,6 +934,9 @@ class Runner:
         multi-tensor pass, as Megatron-LM zeroes its gradient buffer), `set_to_none` drops
         them (PyTorch's default), so the next first micro-batch's become the kept ones."""
         drop = self.zero_gradients == "set_to_none"
+        if self.distributed_optimizer is not None:  # plan.unsupported refuses set_to_none with it
+            self.distributed_optimizer.zero_grad()
+            return
         if self.fsdp:
             self.optimizer.zero_grad(set_to_none=drop)
             return
@@ -885,6 +963,8 @@ class Runner:
                 sync = (m == M - 1 or not last_only) and not self.skip_grad_sync
                 if self.fsdp:
                     self.model.set_requires_gradient_sync(sync)
+                if self.distributed_optimizer is not None:
+                    self.distributed_optimizer.sync = sync
                 ctx = self.ddp.no_sync() if (self.ddp is not None and not sync) else contextlib.nullcontext()
                 with ctx:
                     module = self.ddp if self.ddp is not None else self.model

@@ -803,6 +803,22 @@ class TestOnCPU(unittest.TestCase):
             self.assertAlmostEqual(loss, losses["llama-1b-base"], delta=2e-3, msg=name)
             self.assertTrue(math.isfinite(loss))
 
+    def test_the_distributed_optimizer_trains_as_data_parallelism_does(self):
+        """ZeRO-1 (reduce-scatter, a step on each replica's slice, all-gather) and plain data
+        parallelism from the same start: the same loss before the step and after it."""
+        with tempfile.TemporaryDirectory() as d:
+            losses = {}
+            for name in ("gpt-350m-ddp4", "gpt-350m-zero1-dp4"):
+                out = os.path.join(d, name + ".out.json")
+                self.run_plan(self.tiny(name, d), out)
+                with open(out) as f:
+                    losses[name] = json.load(f)["losses"]
+        ddp, zero1 = losses["gpt-350m-ddp4"], losses["gpt-350m-zero1-dp4"]
+        self.assertEqual(len(zero1), 2)
+        self.assertAlmostEqual(zero1[0], ddp[0], delta=1e-4)
+        self.assertAlmostEqual(zero1[1], ddp[1], delta=2e-3)
+        self.assertNotAlmostEqual(zero1[1], zero1[0], delta=1e-3)  # the step changed the weights
+
     def test_a_plan_that_cannot_be_read_is_bad_input(self):
         """run.py on a missing plan: its located error on stderr and exit status 2, no
         traceback."""
