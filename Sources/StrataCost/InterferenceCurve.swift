@@ -7,8 +7,9 @@ import Foundation
 /// kernels a training step runs (mostly under 200 µs) too lightly.
 ///
 /// An op's slowdown is the median of the measured slowdowns whose victims were within a
-/// factor of two of its size (a kernel's: its time alone), or of those at the nearest
-/// measured size where none is that close; 1 where nothing was measured.
+/// factor of two of its size (a kernel's: its time alone); where none is that close, of
+/// those within a factor of two of the nearest measured size, so that one pair alone does
+/// not price every op beyond the table; 1 where nothing was measured.
 public struct InterferenceCurve: Hashable, Sendable {
     /// One measured pair: the victim's size and how much longer it took beside the other op.
     public struct Point: Hashable, Sendable {
@@ -35,10 +36,11 @@ public struct InterferenceCurve: Hashable, Sendable {
         guard !points.isEmpty, size > 0 else { return 1 }
         let near = points.filter { $0.size >= size / 2 && $0.size <= size * 2 }
         if !near.isEmpty { return max(1, InterpolationError.percentile(near.map(\.slowdown), 0.5)) }
-        // None within a factor of two: the measured size nearest in ratio, all its pairs.
-        let distance = { (point: Point) in abs(log(point.size / size)) }
-        let nearest = points.map(distance).min()!
-        return max(1, InterpolationError.percentile(points.filter { distance($0) == nearest }.map(\.slowdown), 0.5))
+        // None within a factor of two: the pairs within a factor of two of the measured size
+        // nearest in ratio.
+        let nearest = points.min { abs(log($0.size / size)) < abs(log($1.size / size)) }!.size
+        let around = points.filter { $0.size >= nearest / 2 && $0.size <= nearest * 2 }
+        return max(1, InterpolationError.percentile(around.map(\.slowdown), 0.5))
     }
 
     /// The median of every measured slowdown (1 where none): what a report states as the

@@ -26,6 +26,16 @@ struct InterferenceCurveTests {
         #expect(abs(Self.table.slowdown(at: 400e-6) - 1.25) < 1e-12)
     }
 
+    @Test func beyondTheTableTheNearestSizesNeighboursCountToo() {
+        // 5 µs: the nearest measured size is 30 µs, and the pairs within a factor of two of
+        // it (15–60 µs) are 1.8, 1.4 and 1.5, median 1.5, not the single 30 µs pair's 1.8.
+        let sparse = InterferenceCurve(points: [
+            .init(size: 30e-6, slowdown: 1.8), .init(size: 40e-6, slowdown: 1.4), .init(size: 55e-6, slowdown: 1.5),
+            .init(size: 1e-3, slowdown: 1.1),
+        ])
+        #expect(abs(sparse.slowdown(at: 5e-6) - 1.5) < 1e-12)
+    }
+
     @Test func nothingMeasuredOrASpeedUpSlowsNothing() {
         #expect(InterferenceCurve().slowdown(at: 1e-4) == 1)
         #expect(InterferenceCurve().median == 1)
