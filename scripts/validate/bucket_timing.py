@@ -70,25 +70,32 @@ def measures(bucket):
 
 
 def summarize(ranks):
-    """Medians over iterations: the start skew, the sums over buckets of each measure, and
-    each bucket's measures."""
-    per_iteration, skews = [], []
+    """Medians over iterations: the start skew, the sums over buckets of each measure, each
+    bucket's measures, and when (from the earliest rank's start) the last replica was ready
+    with the first bucket and with the last, and when the last bucket was done: what a
+    simulated iteration's `grad-sync` track sets beside them."""
+    per_iteration, skews, spans = [], [], []
     for i in range(len(ranks[0])):
         buckets, skew = iteration_buckets(ranks, i)
         skews.append(skew)
         per_iteration.append([measures(b) for b in buckets])
+        spans.append((max(buckets[0]["ready"]), max(buckets[-1]["ready"]), max(buckets[-1]["done"])))
     keys = ("ready_spread", "held_max", "held_min", "after_last_ready")
     med = lambda xs: common.percentile(sorted(xs), 50)  # noqa: E731
     totals = {k: med([sum(b[k] for b in it) for it in per_iteration]) for k in keys}
     per_bucket = [{k: med([it[j][k] for it in per_iteration]) for k in keys} for j in range(len(per_iteration[0]))]
+    span = {k: med([s[j] for s in spans]) for j, k in enumerate(("first_ready", "last_ready", "last_done"))}
     return {"iterations": len(per_iteration), "ranks": len(ranks), "buckets": len(per_bucket),
-            "start_skew_ms": med(skews), "totals_ms": totals, "per_bucket_ms": per_bucket}
+            "start_skew_ms": med(skews), "totals_ms": totals, "per_bucket_ms": per_bucket, "span_ms": span}
 
 
 def render(summary, path, buckets=False):
     t = summary["totals_ms"]
     lines = [f"{path}: {summary['ranks']} ranks, {summary['buckets']} buckets, medians of {summary['iterations']} iterations",
              f"  start skew {summary['start_skew_ms']:.3f} ms",
+             f"  from the earliest start, the last replica ready with the first bucket at {summary['span_ms']['first_ready']:.3f} ms "
+             f"and with the last at {summary['span_ms']['last_ready']:.3f} ms; the last bucket done at "
+             f"{summary['span_ms']['last_done']:.3f} ms",
              f"  summed over buckets: ready spread {t['ready_spread']:.3f} ms, held {t['held_min']:.3f}-{t['held_max']:.3f} ms, "
              f"after the last ready {t['after_last_ready']:.3f} ms"]
     if buckets:

@@ -12,12 +12,14 @@ count, total, median and p90), the gaps where it had not (the GPU waiting for th
 count and total), and those before an event whose launch the profile did not match. With
 `--spacing NAME`, also the time between the launches of successive kernels whose name
 contains NAME: how fast the host issued, say, each micro-batch's forward (`gather`, the
-embedding's kernel, on a pipeline's first stage). With `--longest N`, the N longest waits
+embedding's kernel, on a pipeline's first stage). With `--windows MS`, the time waiting for
+the host in each MS-long window. With `--longest N`, the N longest waits
 for the host, with when each began and the kernel after it. docs/accuracy.md sets the first beside what the tables hold. No torch.
 Exit status 2 on unreadable input.
 """
 
 import argparse
+import collections
 import gzip
 import json
 import os
@@ -85,6 +87,17 @@ def longest_waits(names, events, count):
     return [(gap / 1e3, end / 1e3, names[i] if 0 <= i < len(names) else "?") for gap, end, i in waits[:count]]
 
 
+def waits_by_window(events, window_ms):
+    """{window index: ms waiting for the host} over windows of `window_ms` from the
+    timeline's start, by when each wait began: which phase of the iteration (a forward,
+    the optimizer's step) the host held back."""
+    out = collections.Counter()
+    for kind, gap, end, _ in classified_gaps(events):
+        if kind == "waiting":
+            out[int(end / 1e3 // window_ms)] += gap / 1e3
+    return dict(out)
+
+
 def spacing(names, events, name):
     """Milliseconds between the launches of successive kernels whose name contains `name`
     (the embedding's gather starts each micro-batch's forward on a first stage)."""
@@ -99,6 +112,8 @@ def main(argv=None):
                         help="also print the time between the launches of successive kernels whose name contains NAME")
     parser.add_argument("--longest", metavar="N", type=int, default=0,
                         help="also list the N longest gaps waiting for the host, with when they began and the kernel after")
+    parser.add_argument("--windows", metavar="MS", type=float, default=0,
+                        help="also print the time waiting for the host in each MS-long window from the start")
     args = parser.parse_args(argv)
     try:
         for path in args.timelines:
@@ -113,6 +128,10 @@ def main(argv=None):
                   f"launch not matched: {len(unknown)} gaps, {sum(unknown) / 1e3:.1f} ms")
             for ms, at, name in longest_waits(names, events, args.longest):
                 print(f"  waited {ms:.2f} ms for the host at {at:.1f} ms, before {name}")
+            if args.windows:
+                windows = waits_by_window(events, args.windows)
+                print("  waiting for the host by window: " + ", ".join(
+                    f"{k * args.windows:g}-{(k + 1) * args.windows:g} ms {ms:.1f}" for k, ms in sorted(windows.items())))
     except TimelineError as exc:
         print(exc, file=sys.stderr)
         return 2

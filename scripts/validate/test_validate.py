@@ -267,6 +267,14 @@ class TestTraceTasks(unittest.TestCase):
                                                     ("optimizer", "step"): (1, 50)})
         self.assertEqual(trace_tasks.by_op(tasks, "recompute"), {("mlp.gate", "recompute"): (2, 200)})
 
+    def test_a_streams_span(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "t.json")
+            with open(path, "w") as f:
+                json.dump(self.TRACE, f)
+            self.assertEqual(trace_tasks.span(trace_tasks.thread_tasks(path, 0, "compute")), (4, 0, 300, 350))
+            self.assertEqual(trace_tasks.span(trace_tasks.thread_tasks(path, 0, "grad-sync")), (0, 0.0, 0.0, 0.0))
+
     def test_an_unreadable_trace_is_a_located_error(self):
         with tempfile.TemporaryDirectory() as d:
             missing = os.path.join(d, "missing.json")
@@ -297,6 +305,12 @@ class TestBucketTiming(unittest.TestCase):
         self.assertAlmostEqual(first["held_max"], 1.5, places=6)
         self.assertAlmostEqual(first["held_min"], 1.0, places=6)
         self.assertAlmostEqual(first["after_last_ready"], 1.0, places=6)
+        # The last replica (rank 1) ready with the first bucket at 10.5 ms, with the last
+        # at 20.5; the last bucket done at 21.0 (both ranks).
+        span = summary["span_ms"]
+        self.assertAlmostEqual(span["first_ready"], 10.5, places=6)
+        self.assertAlmostEqual(span["last_ready"], 20.5, places=6)
+        self.assertAlmostEqual(span["last_done"], 21.0, places=6)
         t = summary["totals_ms"]
         self.assertAlmostEqual(t["held_max"], 1.5 + 1.0, places=6)
         self.assertAlmostEqual(t["after_last_ready"], 1.0 + 0.5, places=6)
@@ -332,6 +346,16 @@ class TestKernelGaps(unittest.TestCase):
         self.assertEqual(queued, [1.5])
         self.assertEqual(waiting, [13.5])
         self.assertEqual(unknown, [2.0])
+
+    def test_waits_add_up_by_window(self):
+        # Waits of 13.5 us beginning at 16.5 us and of 4 us at 40 us (the launch came at
+        # 44): windows of 0.02 ms put them in the first and the third.
+        events = [[0.0, 10.0, 7, 0, 1.0], [11.5, 5.0, 7, 0, 4.0], [30.0, 10.0, 7, 0, 29.0],
+                  [44.0, 1.0, 7, 0, 44.0]]
+        windows = kernel_gaps.waits_by_window(events, 0.02)
+        self.assertEqual(sorted(windows), [0, 2])
+        self.assertAlmostEqual(windows[0], 0.0135)
+        self.assertAlmostEqual(windows[2], 0.004)
 
     def test_longest_waits_say_when_and_before_which_kernel(self):
         events = [[0.0, 10.0, 7, 0, 1.0], [11.5, 5.0, 7, 0, 4.0], [30.0, 2.0, 7, 1, 29.0],

@@ -4,8 +4,10 @@ GPU 0's `compute` thread in a trace `simulate run … --trace FILE` wrote, group
 (layer indices dropped, so a model's 24 layers make one line) and pass, with their count,
 total and mean, and the total of those shown.
 
-    python3 scripts/validate/trace_tasks.py FILE [--match WORD] [--gpu N]
+    python3 scripts/validate/trace_tasks.py FILE [--match WORD] [--gpu N] [--span STREAM]
 
+`--span grad-sync` prints instead when a stream's first and last tasks began and when it
+was done (docs/accuracy.md sets a data-parallel run's beside bucket_timing.py's).
 `--match recompute` keeps the tasks whose name holds the word (a pass such as `recompute`
 or `backward`, an op such as `optimizer`): how docs/accuracy.md sums Strata's recompute and
 optimizer. Needs no torch. Exit status 2 on a file that cannot be read.
@@ -24,6 +26,12 @@ class TraceError(Exception):
 
 def compute_tasks(path, gpu=0):
     """[(name, microseconds)] of GPU `gpu`'s compute-thread tasks in a Perfetto trace."""
+    return [(name, dur) for name, _, dur in thread_tasks(path, gpu, "compute")]
+
+
+def thread_tasks(path, gpu=0, thread="compute"):
+    """[(name, start us, microseconds)] of the tasks on GPU `gpu`'s thread named `thread`
+    (a stream: compute, grad-sync, tp-comm, …) in a Perfetto trace."""
     try:
         with open(path) as f:
             events = json.load(f)["traceEvents"]
@@ -34,9 +42,17 @@ def compute_tasks(path, gpu=0):
         raise TraceError(f"{path}: error: not a trace `simulate run --trace` wrote ({exc}); write one "
                          "with `simulate run STRATEGY --trace FILE`") from None
     threads = {e["tid"] for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"
-               and e.get("pid") == gpu and e["args"].get("name") == "compute"}
-    return [(e["name"], e["dur"]) for e in events
+               and e.get("pid") == gpu and e["args"].get("name") == thread}
+    return [(e["name"], e["ts"], e["dur"]) for e in events
             if e.get("ph") == "X" and e.get("pid") == gpu and e.get("tid") in threads]
+
+
+def span(tasks):
+    """(count, first start, last start, last end) of `thread_tasks`, in microseconds: when a
+    stream's first and last tasks began and when it was done, as bucket_timing.py reads a
+    run's gradient buckets."""
+    return (len(tasks), min(t for _, t, _ in tasks), max(t for _, t, _ in tasks),
+            max(t + d for _, t, d in tasks)) if tasks else (0, 0.0, 0.0, 0.0)
 
 
 def by_op(tasks, match=None):
@@ -59,8 +75,15 @@ def main(argv=None):
     ap.add_argument("trace")
     ap.add_argument("--match", default=None, help="only the tasks whose name holds this word")
     ap.add_argument("--gpu", type=int, default=0, help="the GPU (the trace's process) to read (default 0)")
+    ap.add_argument("--span", metavar="STREAM", default=None,
+                    help="instead, when the tasks of a stream (grad-sync, tp-comm, …) began and ended")
     args = ap.parse_args(argv)
     try:
+        if args.span:
+            count, first, last, end = span(thread_tasks(args.trace, args.gpu, args.span))
+            print(f"{args.span}: {count} tasks, the first began at {first / 1e3:.3f} ms and the last at "
+                  f"{last / 1e3:.3f} ms, done at {end / 1e3:.3f} ms")
+            return 0
         tasks = compute_tasks(args.trace, args.gpu)
     except TraceError as exc:
         print(exc, file=sys.stderr)
