@@ -58,7 +58,6 @@ Medians over repeats; p10 and p90 say how steady the host was.
 
 import common  # first: sets the NCCL/NVSHMEM safety variables before torch loads
 
-import functools
 import math
 import os
 import re

@@ -702,16 +702,16 @@ class DistributedOptimizer:
             padded = -(-sum(q.numel() for q in b) // self.n) * self.n
             self.spans.append((total, padded))
             total += padded
-        self.params = torch.zeros(total, dtype=dtype, device=device)
-        self.grads = torch.zeros(total, dtype=dtype, device=device)
+        self.param_buffer = torch.zeros(total, dtype=dtype, device=device)
+        self.grad_buffer = torch.zeros(total, dtype=dtype, device=device)
         self.bucket_of = {}
         for i, ((start, _), b) in enumerate(zip(self.spans, buckets)):
             for q in b:
                 k = q.numel()
                 with torch.no_grad():
-                    self.params[start:start + k].copy_(q.detach().reshape(-1))
-                q.data = self.params[start:start + k].view_as(q)
-                q.grad = self.grads[start:start + k].view_as(q)
+                    self.param_buffer[start:start + k].copy_(q.detach().reshape(-1))
+                q.data = self.param_buffer[start:start + k].view_as(q)
+                q.grad = self.grad_buffer[start:start + k].view_as(q)
                 self.bucket_of[q] = i
                 q.register_post_accumulate_grad_hook(self._accumulated)
                 start += k
@@ -722,8 +722,8 @@ class DistributedOptimizer:
         self.launched = [False] * len(buckets)
         shards = []
         for start, padded in self.spans:
-            shard = self.params[start:start + padded].view(self.n, -1)[self.index]
-            shard.grad = self.grads[start:start + padded].view(self.n, -1)[self.index]
+            shard = self.param_buffer[start:start + padded].view(self.n, -1)[self.index]
+            shard.grad = self.grad_buffer[start:start + padded].view(self.n, -1)[self.index]
             shards.append(shard)
         self.optimizer = MixedAdamW(shards, fused, weight_decay)
 
@@ -743,7 +743,7 @@ class DistributedOptimizer:
 
     @torch.no_grad()
     def _reduce_scatter(self, i):
-        bucket = self._bucket(self.grads, i)
+        bucket = self._bucket(self.grad_buffer, i)
         bucket.div_(self.n)
         if self.group.gloo:
             dist.all_reduce(bucket, group=self.group.pg)
@@ -765,7 +765,7 @@ class DistributedOptimizer:
         self.optimizer.step()
         gathers = []
         for i in range(len(self.spans)):
-            bucket = self._bucket(self.params, i)
+            bucket = self._bucket(self.param_buffer, i)
             shard = bucket.view(self.n, -1)[self.index]
             if self.group.gloo:
                 dist.all_gather(list(bucket.view(self.n, -1).unbind(0)), shard.clone(), group=self.group.pg)
@@ -776,7 +776,7 @@ class DistributedOptimizer:
 
     def zero_grad(self):
         """Megatron-LM's zero_grad_buffer: the whole gradient buffer written with zeros."""
-        self.grads.zero_()
+        self.grad_buffer.zero_()
 
 
 # --------------------------------------------------------------------------
@@ -879,7 +879,7 @@ class Runner:
         else:
             self.optimizer = MixedAdamW(params, fused, wd)
         self.params = params
-        self.step = self._step
+        self.step = self.optimizer.step
 
     def _wrap_fsdp(self):
         from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
@@ -901,9 +901,6 @@ class Runner:
                     layer.set_modules_to_forward_prefetch(layers[i + 1:i + 1 + ahead])
                     layer.set_modules_to_backward_prefetch(layers[max(0, i - ahead):i][::-1])
         fully_shard(self.model, mesh=mesh, mp_policy=policy, reshard_after_forward=reshard)
-
-    def _step(self):
-        self.optimizer.step()
 
     @torch.no_grad()
     def _sync_extra_gradients(self):
@@ -1576,7 +1573,7 @@ def main(argv=None):
     for flag, does in (("skip_grad_sync", "skips"), ("bucket_timing", "times")):
         if getattr(args, flag) and not planlib.runs_ddp(plan):
             print(f"{args.plan}: error: --{flag.replace('_', '-')} {does} DDP's gradient all-reduces, and this plan has "
-                  "none (it needs data parallelism without FSDP or a pipeline); drop the flag", file=sys.stderr)
+                  "none (it needs data parallelism without FSDP, ZeRO-1 or a pipeline); drop the flag", file=sys.stderr)
             return 2
     if args.gpu_ahead and (args.cpu or plan["parallel"].get("pipeline")):
         print(f"{args.plan}: error: --gpu-ahead queues GPU sleep before each micro-batch's backward, which needs GPUs "
