@@ -29,11 +29,14 @@ public struct LaunchCosts: Sendable, Hashable {
     /// The shortest time a kernel occupies the GPU, back to back with the next.
     public var kernelFloor: Double
     /// The GPU's idle time between one kernel's end and the next one's start when the next
-    /// is already queued (its front end setting up the launch): `launch.py`'s
-    /// `gpu_kernel_gap`, about 1 µs on H100s and H200s. A table prices an op between its own
-    /// pair of events, gaps inside a composite op included; the gap before each separately
-    /// priced kernel is this, charged once per launch. In the runner's GPT-350M iteration
-    /// such gaps add up to 6.9 ms (4,433 of them, median 1.5 µs; docs/accuracy.md).
+    /// is already queued (its front end setting up the launch). A table prices an op between
+    /// its own pair of events, gaps inside a composite op included; the gap before each
+    /// separately priced kernel is this, charged once per launch. launch.csv's
+    /// `gpu_kernel_gap_training` where it has one: the mean gap between a training step's
+    /// own queued kernels in profiled iterations (`kernel_gaps.py --launch-row`; 1.57 µs on an
+    /// H200, 1.62 on an H100, over 4,000–9,000 gaps of GPT-350M and of LLaMA-1B), which is
+    /// wider than `gpu_kernel_gap`, the gap `launch.py` times between a product and an add
+    /// queued alternately (0.99 µs on an H200; docs/accuracy.md).
     public var kernelGap: Double
     /// Host seconds per op as eager PyTorch issues it, by `family/pass` (`gemm/fwd`,
     /// `rope/bwd`, `accumulate/bwd`) and per collective call from Python (`all_reduce/fwd`,
@@ -102,7 +105,7 @@ public struct LaunchCosts: Sendable, Hashable {
                                 backwardOp: median("host_backward_op") ?? defaults.backwardOp,
                                 plainOp: median("host_op") ?? defaults.plainOp,
                                 kernelFloor: median("gpu_kernel_floor") ?? defaults.kernelFloor,
-                                kernelGap: median("gpu_kernel_gap") ?? defaults.kernelGap)
+                                kernelGap: median("gpu_kernel_gap_training") ?? median("gpu_kernel_gap") ?? defaults.kernelGap)
         if let host = tables.tables["host"] {
             var sized: [String: [(logBytes: Double, seconds: Double)]] = [:]
             for row in host.rows {

@@ -36,6 +36,14 @@ import Testing
             """, path: "launch.csv")
         #expect(abs(LaunchCosts.fit(MeasuredTables(folder: "test", tables: ["launch": launch])).kernelGap - 0.992188e-6) < 1e-15)
         #expect(try Self.costs().kernelGap == LaunchCosts.defaults.kernelGap)
+        // A gap measured between a training step's own kernels comes first.
+        let both = try MeasuredTables.parse("""
+            # gpu: NVIDIA H200
+            metric,median_us,p10_us,p90_us,ops_per_sample,samples
+            gpu_kernel_gap,0.992188,0.991211,0.992188,400,10
+            gpu_kernel_gap_training,1.5722,1.5602,1.5841,1,2
+            """, path: "launch.csv")
+        #expect(abs(LaunchCosts.fit(MeasuredTables(folder: "test", tables: ["launch": both])).kernelGap - 1.5722e-6) < 1e-15)
     }
 
     @Test func measuredOpsReplaceThePerLaunchCost() throws {

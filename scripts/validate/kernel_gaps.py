@@ -12,7 +12,9 @@ count, total, median and p90), the gaps where it had not (the GPU waiting for th
 count and total), and those before an event whose launch the profile did not match. With
 `--spacing NAME`, also the time between the launches of successive kernels whose name
 contains NAME: how fast the host issued, say, each micro-batch's forward (`gather`, the
-embedding's kernel, on a pipeline's first stage). With `--windows MS`, the time waiting for
+embedding's kernel, on a pipeline's first stage). With `--launch-row`, only the row of
+launch.csv Strata reads as the GPU's gap before each launch (`gpu_kernel_gap_training`: the
+median over the timelines of each one's mean queued gap). With `--windows MS`, the time waiting for
 the host in each MS-long window. With `--longest N`, the N longest waits
 for the host, with when each began and the kernel after it. docs/accuracy.md sets the first beside what the tables hold. No torch.
 Exit status 2 on unreadable input.
@@ -98,6 +100,22 @@ def waits_by_window(events, window_ms):
     return dict(out)
 
 
+def mean_queued_gap(events):
+    """The mean gap (us) between a kernel's end and the next one's start where the next was
+    already queued: the GPU's front end between a training step's own kernels."""
+    queued, _, _ = gaps(events)
+    return sum(queued) / len(queued) if queued else 0.0
+
+
+def launch_row(means):
+    """launch.csv's `gpu_kernel_gap_training` row from the timelines' mean queued gaps (us):
+    their median, smallest and largest, in the table's columns (metric, median_us, p10_us,
+    p90_us, ops_per_sample, samples)."""
+    ordered = sorted(means)
+    return (f"gpu_kernel_gap_training,{common.percentile(ordered, 50):.4f},{ordered[0]:.4f},"
+            f"{ordered[-1]:.4f},1,{len(ordered)}")
+
+
 def spacing(names, events, name):
     """Milliseconds between the launches of successive kernels whose name contains `name`
     (the embedding's gather starts each micro-batch's forward on a first stage)."""
@@ -112,10 +130,16 @@ def main(argv=None):
                         help="also print the time between the launches of successive kernels whose name contains NAME")
     parser.add_argument("--longest", metavar="N", type=int, default=0,
                         help="also list the N longest gaps waiting for the host, with when they began and the kernel after")
+    parser.add_argument("--launch-row", action="store_true",
+                        help="print only launch.csv's gpu_kernel_gap_training row: the median over the timelines "
+                             "of each one's mean gap between queued kernels")
     parser.add_argument("--windows", metavar="MS", type=float, default=0,
                         help="also print the time waiting for the host in each MS-long window from the start")
     args = parser.parse_args(argv)
     try:
+        if args.launch_row:
+            print(launch_row([mean_queued_gap(load(path)[1]) for path in args.timelines]))
+            return 0
         for path in args.timelines:
             names, events = load(path)
             if args.spacing:

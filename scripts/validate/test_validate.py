@@ -347,6 +347,13 @@ class TestKernelGaps(unittest.TestCase):
         self.assertEqual(waiting, [13.5])
         self.assertEqual(unknown, [2.0])
 
+    def test_the_launch_row_is_the_median_of_mean_queued_gaps(self):
+        # Queued gaps of 1.5 and 2.5 us (mean 2.0); the wait for the host is left out.
+        events = [[0.0, 10.0, 7, 0, 1.0], [11.5, 5.0, 7, 0, 4.0], [19.0, 1.0, 7, 0, 5.0],
+                  [30.0, 2.0, 7, 0, 29.0]]
+        self.assertAlmostEqual(kernel_gaps.mean_queued_gap(events), 2.0)
+        self.assertEqual(kernel_gaps.launch_row([2.0, 1.5, 1.6]), "gpu_kernel_gap_training,1.6000,1.5000,2.0000,1,3")
+
     def test_waits_add_up_by_window(self):
         # Waits of 13.5 us beginning at 16.5 us and of 4 us at 40 us (the launch came at
         # 44): windows of 0.02 ms put them in the first and the third.
