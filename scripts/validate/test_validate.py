@@ -335,6 +335,30 @@ class TestBucketTiming(unittest.TestCase):
             self.assertNotIn("Traceback", done.stderr)
 
 
+class TestOnThisMachine(unittest.TestCase):
+    """on_this_machine.sh stops on bad arguments and missing inputs before running anything:
+    a located message with the fix, exit status 2."""
+
+    def run_script(self, *args, simulate=None):
+        env = dict(os.environ)
+        if simulate is not None:
+            env["SIMULATE"] = simulate
+        return subprocess.run(["bash", os.path.join(HERE, "on_this_machine.sh"), *args],
+                              capture_output=True, text=True, env=env)
+
+    def test_bad_arguments_and_a_missing_binary_are_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            for args, simulate, says in (((), None, "name an output folder"),
+                                         ((d, "--bogus"), None, "unknown option --bogus"),
+                                         ((d, d + "2"), None, "one output folder"),
+                                         ((d,), os.path.join(d, "missing"), "no simulate binary")):
+                done = self.run_script(*args, simulate=simulate)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertTrue(done.stderr.startswith("on_this_machine.sh: error: "), done.stderr)
+                self.assertIn(says, done.stderr)
+            self.assertEqual(os.listdir(d), [], "nothing written")
+
+
 class TestKernelGaps(unittest.TestCase):
     def test_gaps_split_by_whether_the_next_kernel_was_queued(self):
         # [start, duration, stream, name, launch end]: the second kernel was launched before

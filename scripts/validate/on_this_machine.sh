@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Validate Strata on this machine's GPUs, end to end, as docs/accuracy.md's H200 runs were:
+#  1. every strategy of strategies/validation exported as a plan (`simulate export`);
+#  2. the host's tables measured here (scripts/profile/host.py and launch.py), since host
+#     costs move between machines of one kind more than the runs they price;
+#  3. every plan that fits the GPUs run here (run_all.sh: median of ITERATIONS after WARMUP);
+#  4. `simulate validate` on them, with this GPU's kernel tables and this host's tables.
+#
+#   scripts/validate/on_this_machine.sh OUT [--tables DIR] [--topology FILE] [--only a,b]
+#       [--iterations 10] [--warmup 3] [--time-limit 540]
+#
+# OUT receives plans/, traces/GPU/ (host.csv, launch.csv and the logs), val/ (results,
+# logs, measurements.csv), tables/GPU/ (the kernel tables with this host's) and
+# validate.txt. The kernel tables are DIR/GPU (default traces/GPU, GPU the folder name
+# scripts/profile/common.py gives this device: h100-sxm, h200-sxm, ...); a GPU without
+# them needs `python3 scripts/profile/run.py --out traces` first (about 10 minutes). The
+# topology defaults to topologies/GPU-Ngpu.xml for this machine's N GPUs. Bad arguments and
+# missing inputs stop it before anything runs, with the fix, and exit status 2.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
+
+fail() { echo "on_this_machine.sh: error: $1" >&2; exit 2; }
+
+out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540
+while [ $# -gt 0 ]; do
+  case $1 in
+    --tables) tables=${2:?}; shift 2 ;;
+    --topology) topology=${2:?}; shift 2 ;;
+    --only) only=${2:?}; shift 2 ;;
+    --iterations) iterations=${2:?}; shift 2 ;;
+    --warmup) warmup=${2:?}; shift 2 ;;
+    --time-limit) limit=${2:?}; shift 2 ;;
+    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup and --time-limit" ;;
+    *) [ -z "$out" ] || fail "one output folder, not '$out' and '$1'"; out=$1; shift ;;
+  esac
+done
+[ -n "$out" ] || fail "name an output folder: scripts/validate/on_this_machine.sh OUT"
+
+simulate=${SIMULATE:-.build/release/simulate}
+[ -x "$simulate" ] || fail "$simulate: no simulate binary; build it with swift build -c release (or set SIMULATE)"
+device=$(python3 - <<'PY' 2>/dev/null || true
+import sys
+sys.path.insert(0, "scripts/profile")
+import common
+import torch
+if torch.cuda.is_available() and torch.cuda.device_count() > 0:
+    print(common.gpu_id(torch.cuda.get_device_name(0)), torch.cuda.device_count())
+PY
+)
+read -r gpu count <<< "$device"
+[ -n "${gpu:-}" ] || fail "no CUDA GPU visible to PyTorch here; run this on the machine whose GPUs you want to validate"
+[ -f "$tables/$gpu/gemm.csv" ] || fail "$tables/$gpu: no kernel tables for this GPU ($gpu); measure them with python3 scripts/profile/run.py --out traces, or give --tables DIR holding DIR/$gpu"
+topology=${topology:-topologies/$gpu-${count}gpu.xml}
+[ -f "$topology" ] || fail "$topology: no topology for this machine; describe it (docs/topology.md) and give --topology FILE"
+
+mkdir -p "$out/plans" "$out/traces" "$out/tables"
+echo "[here] $count x $gpu, kernel tables $tables/$gpu, topology $topology"
+for f in strategies/validation/*.strata; do
+  "$simulate" export "$f" > "$out/plans/$(basename "$f" .strata).json"
+done
+python3 scripts/profile/host.py --out "$out/traces" > "$out/traces/host.log" 2>&1 \
+  || fail "host.py failed; see $out/traces/host.log"
+python3 scripts/profile/launch.py --out "$out/traces" > "$out/traces/launch.log" 2>&1 \
+  || fail "launch.py failed; see $out/traces/launch.log"
+scripts/validate/run_all.sh "$out/plans" --out "$out/val" --iterations "$iterations" --warmup "$warmup" \
+  --time-limit "$limit" ${only:+--only "$only"}
+rm -rf "${out:?}/tables/$gpu"
+cp -r "$tables/$gpu" "$out/tables/$gpu"
+TABLES="$out/tables" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
+  "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" | tee "$out/validate.txt"
