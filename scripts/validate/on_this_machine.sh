@@ -14,7 +14,8 @@
 # validate.txt. The kernel tables are DIR/GPU (default traces/GPU, GPU the folder name
 # scripts/profile/common.py gives this device: h100-sxm, h200-sxm, ...); a GPU without
 # them needs `python3 scripts/profile/run.py --out traces` first (about 10 minutes). The
-# topology defaults to topologies/GPU-Ngpu.xml for this machine's N GPUs. Bad arguments and
+# topology defaults to topologies/GPU-Ngpu.xml for this machine's N GPUs, or the smallest
+# GPU-Kgpu.xml with K above N (a plan uses the first GPUs of it). Bad arguments and
 # missing inputs stop it before anything runs, with the fix, and exit status 2.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,7 +52,12 @@ PY
 read -r gpu count <<< "$device"
 [ -n "${gpu:-}" ] || fail "no CUDA GPU visible to PyTorch here; run this on the machine whose GPUs you want to validate"
 [ -f "$tables/$gpu/gemm.csv" ] || fail "$tables/$gpu: no kernel tables for this GPU ($gpu); measure them with python3 scripts/profile/run.py --out traces, or give --tables DIR holding DIR/$gpu"
-topology=${topology:-topologies/$gpu-${count}gpu.xml}
+if [ -z "$topology" ]; then  # this machine's size, else the smallest of this GPU's that holds it
+  for k in "$count" 2 4 8 16; do
+    if [ "$k" -ge "$count" ] && [ -f "topologies/$gpu-${k}gpu.xml" ]; then topology=topologies/$gpu-${k}gpu.xml; break; fi
+  done
+  topology=${topology:-topologies/$gpu-${count}gpu.xml}
+fi
 [ -f "$topology" ] || fail "$topology: no topology for this machine; describe it (docs/topology.md) and give --topology FILE"
 
 mkdir -p "$out/plans" "$out/traces" "$out/tables"
