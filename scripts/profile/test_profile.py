@@ -27,6 +27,7 @@ import gemm  # noqa: E402
 import merge_tables  # noqa: E402
 import grouped_gemm  # noqa: E402
 import host  # noqa: E402
+import launch  # noqa: E402
 import attention  # noqa: E402
 import run  # noqa: E402
 import sparse_attention  # noqa: E402
@@ -609,6 +610,14 @@ class TestHostAnchor(unittest.TestCase):
             with contextlib.redirect_stderr(io.StringIO()) as err:
                 self.assertEqual(host.main(["--reanchor", missing]), 2)
             self.assertIn(f"{missing}: error: cannot read the table", err.getvalue())
+
+
+class TestTrainingGap(unittest.TestCase):
+    def test_the_mean_positive_gap_between_consecutive_events(self):
+        # Out of order on input; gaps of 1.5 and 2.5 us, and an overlap that is no gap.
+        spans = [(11.5, 16.5), (0.0, 10.0), (19.0, 25.0), (24.0, 30.0)]
+        self.assertAlmostEqual(launch.mean_gap(spans), 2.0)
+        self.assertTrue(math.isnan(launch.mean_gap([(0.0, 1.0)])))
 
 
 class TestHostPairs(unittest.TestCase):
