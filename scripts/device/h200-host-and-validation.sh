@@ -22,7 +22,7 @@ nproc; python3 -c 'import torch; print(torch.__version__, torch.version.cuda, to
 timeout 220 python3 scripts/profile/host.py --out "$OUT/v/traces" --repeats 11 \
   --command "python3 scripts/profile/host.py --out traces --repeats 11" > "$OUT/v/host.log" 2>&1
 echo "host rc=$? at ${SECONDS}s"; grep -E "^\[host\] (layer|all_reduce)|Error" "$OUT/v/host.log" | grep -v "B (2"
-timeout 60 python3 scripts/profile/launch.py --out "$OUT/v/traces" --repeats 15 \
+timeout 120 python3 scripts/profile/launch.py --out "$OUT/v/traces" --repeats 15 \
   --command "python3 scripts/profile/launch.py --out traces --repeats 15" > "$OUT/v/launch.log" 2>&1
 echo "launch rc=$? at ${SECONDS}s"
 P=traces/validation/h100-sxm/plans
