@@ -86,14 +86,28 @@ def gpu_floor(n, clock_hz):
     return start.elapsed_time(end) * 1e3 / n
 
 
+def gpu_spans(prof, categories=("kernel",)):
+    """Sorted (start, end) in us of a finished profiler session's GPU records of the given
+    categories (`kernel`, `gpu_memset`, `gpu_memcpy`), read from its exported trace."""
+    import json
+    import os
+    import tempfile
+    handle, path = tempfile.mkstemp(suffix=".json")
+    os.close(handle)
+    try:
+        prof.export_chrome_trace(path)
+        with open(path) as f:
+            events = json.load(f)["traceEvents"]
+    finally:
+        os.remove(path)
+    return sorted((e["ts"], e["ts"] + e["dur"]) for e in events if e.get("ph") == "X" and e.get("cat") in categories)
+
+
 def profiled_kernels(n, clock_hz, with_events):
     """(start, end) in us of n real kernels (a 1024^3 bf16 product and an add over 4M bf16
     elements, alternating, ~5 us each) queued back to back behind a sleep kernel, from the
     profiler's kernel records; with `with_events`, each between its own pair of CUDA
     events, as the tables time kernels, and also those events' times."""
-    import json
-    import os
-    import tempfile
     from torch.profiler import ProfilerActivity, profile
     a = torch.randn(1024, 1024, device="cuda", dtype=torch.bfloat16)
     b = torch.randn(1024, 1024, device="cuda", dtype=torch.bfloat16)
@@ -113,16 +127,7 @@ def profiled_kernels(n, clock_hz, with_events):
             if with_events:
                 ends[i].record()
         torch.cuda.synchronize()
-    handle, path = tempfile.mkstemp(suffix=".json")
-    os.close(handle)
-    try:
-        prof.export_chrome_trace(path)
-        with open(path) as f:
-            events = json.load(f)["traceEvents"]
-    finally:
-        os.remove(path)
-    kernels = sorted((e["ts"], e["ts"] + e["dur"]) for e in events
-                     if e.get("ph") == "X" and e.get("cat") == "kernel")[1:]  # the sleep kernel first
+    kernels = gpu_spans(prof)[1:]  # the sleep kernel first
     timed = [s.elapsed_time(e) * 1e3 for s, e in zip(starts, ends)]
     return kernels, timed
 
@@ -169,9 +174,6 @@ TRAINING_LAYERS = (("gpt", {"hidden": 1024, "heads": 16, "kv_heads": 16, "ffn": 
 def training_gaps(clock_hz, repeats, layers=2):
     """`mean_gap` of `layers` of each TRAINING_LAYERS model, forward and backward queued
     behind a sleep kernel and profiled, `repeats` times each: a list of us."""
-    import json
-    import os
-    import tempfile
     from torch.profiler import ProfilerActivity, profile
     import host  # the runner's layers at given sizes
     runner = common.validation_runner()
@@ -198,17 +200,7 @@ def training_gaps(clock_hz, repeats, layers=2):
                 common.gpu_sleep(torch, 0.05, clock_hz)
                 step()
                 torch.cuda.synchronize()
-            handle, path = tempfile.mkstemp(suffix=".json")
-            os.close(handle)
-            try:
-                prof.export_chrome_trace(path)
-                with open(path) as f:
-                    events = json.load(f)["traceEvents"]
-            finally:
-                os.remove(path)
-            spans = sorted((e["ts"], e["ts"] + e["dur"]) for e in events
-                           if e.get("ph") == "X" and e.get("cat") in ("kernel", "gpu_memset", "gpu_memcpy"))
-            out.append(mean_gap(spans[1:]))  # the sleep kernel first
+            out.append(mean_gap(gpu_spans(prof, ("kernel", "gpu_memset", "gpu_memcpy"))[1:]))  # the sleep kernel first
         del blocks, x
         torch.cuda.empty_cache()
     return out
