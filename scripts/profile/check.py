@@ -29,6 +29,8 @@ REQUIRED = {
     "collectives.csv": ["op", "gpus", "group", "bytes", "dtype", "impl", "median_us", "p10_us", "p90_us",
                         "algbw_GBps", "busbw_GBps"],
     "interference.csv": ["gpus", "victim", "impl", "median_us", "p10_us", "p90_us", "slowdown"],
+    "launch.csv": ["metric", "median_us", "p10_us", "p90_us", "ops_per_sample", "samples"],
+    "host.csv": ["op", "pass", "bytes", "median_us", "p10_us", "p90_us", "chain_short", "chain_long", "samples"],
 }
 
 
@@ -56,7 +58,9 @@ def check_file(path):
         except (KeyError, ValueError):
             problems.append(f"{name}: row {i} has non-numeric times {r}")
             continue
-        if not (med > 0 and p10 > 0 and p90 > 0):
+        # host.csv's figures are slopes between chains of two lengths, whose p10 can fall
+        # below zero for a cheap op on a noisy host; its median must still be positive.
+        if not (med > 0 and (name == "host.csv" or (p10 > 0 and p90 > 0))):
             problems.append(f"{name}: row {i} has non-positive time")
         if not (p10 <= med * (1 + 1e-9) and med <= p90 * (1 + 1e-9)):
             problems.append(f"{name}: row {i} has p10/median/p90 out of order ({p10}, {med}, {p90})")

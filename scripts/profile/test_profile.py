@@ -132,6 +132,22 @@ class TestTable(unittest.TestCase):
             self.assertIn("out of order", text)
             self.assertIn("not sorted", text)
 
+    def test_check_knows_the_host_tables(self):
+        """launch.csv and host.csv have columns of their own (no impl), and host.csv's
+        slopes may have a p10 below zero as long as the median is positive."""
+        head = ("# gpu: x\n# gpu_count: 1\n# driver: d\n# cuda: c\n# torch: t\n# nccl: n\n# date: 2026\n"
+                "# command: c\n# units: time in microseconds, sizes in bytes\n")
+        with tempfile.TemporaryDirectory() as d:
+            launch_path, host_path = os.path.join(d, "launch.csv"), os.path.join(d, "host.csv")
+            with open(launch_path, "w") as f:
+                f.write(head + "metric,median_us,p10_us,p90_us,ops_per_sample,samples\n"
+                        "gpu_kernel_gap,0.99,0.99,0.99,400,10\ngpu_kernel_gap_training,1.57,1.56,1.58,1,2\n")
+            with open(host_path, "w") as f:
+                f.write(head + "op,pass,bytes,median_us,p10_us,p90_us,chain_short,chain_long,samples\n"
+                        "accumulate,bwd,0,15.6,-8.5,22.9,8,40,15\nadd,bwd,0,-1,-2,3,8,40,15\n")
+            self.assertEqual(check.check_file(launch_path), [])
+            self.assertEqual(check.check_file(host_path), ["host.csv: row 1 has non-positive time"])
+
     def test_cells_never_need_quoting(self):
         with self.assertRaises(ValueError):
             common.format_value("a,b")
