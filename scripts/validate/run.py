@@ -1567,21 +1567,29 @@ def parse(argv=None):
     return args
 
 
+def diagnostic_refusal(args, plan):
+    """Why a diagnostic flag cannot run on this plan or machine, with the fix; None where
+    every flag given can."""
+    ddp = planlib.runs_ddp(plan)
+    no_ddp = ("DDP's gradient all-reduces, and this plan has none (it needs data parallelism without FSDP, ZeRO-1 "
+              "or a pipeline); drop the flag")
+    refusals = [
+        (args.skip_grad_sync and not ddp, "--skip-grad-sync skips " + no_ddp),
+        (args.bucket_timing and not ddp, "--bucket-timing times " + no_ddp),
+        (args.gpu_ahead and (args.cpu or plan["parallel"].get("pipeline")),
+         "--gpu-ahead queues GPU sleep before each micro-batch's backward, which needs GPUs and a plan without a "
+         "pipeline; drop --cpu or the flag"),
+        (args.bucket_timing and args.cpu, "--bucket-timing times CUDA events and needs GPUs; drop --cpu or the flag"),
+    ]
+    return next((why for refused, why in refusals if refused), None)
+
+
 def main(argv=None):
     args = parse(argv)
     plan = planlib.load_for_run(args.plan, args.smoke, args.seq)
-    for flag, does in (("skip_grad_sync", "skips"), ("bucket_timing", "times")):
-        if getattr(args, flag) and not planlib.runs_ddp(plan):
-            print(f"{args.plan}: error: --{flag.replace('_', '-')} {does} DDP's gradient all-reduces, and this plan has "
-                  "none (it needs data parallelism without FSDP, ZeRO-1 or a pipeline); drop the flag", file=sys.stderr)
-            return 2
-    if args.gpu_ahead and (args.cpu or plan["parallel"].get("pipeline")):
-        print(f"{args.plan}: error: --gpu-ahead queues GPU sleep before each micro-batch's backward, which needs GPUs "
-              "and a plan without a pipeline; drop --cpu or the flag", file=sys.stderr)
-        return 2
-    if args.bucket_timing and args.cpu:
-        print(f"{args.plan}: error: --bucket-timing times CUDA events and needs GPUs; drop --cpu or the flag",
-              file=sys.stderr)
+    refused = diagnostic_refusal(args, plan)
+    if refused:
+        print(f"{args.plan}: error: {refused}", file=sys.stderr)
         return 2
     if args.seq:
         plan["strategy"] = f"{plan['strategy']} (seq {args.seq})"  # the result says it is not the plan as exported
