@@ -342,7 +342,7 @@ struct Simulation {
     /// How much slower a kernel of `alone` seconds runs on `sim` now: by the measured
     /// interference while the GPU communicates, else not at all.
     func slowdown(_ sim: Int, alone: Double) -> Double {
-        communicating[sim] > 0 && !computeInterference.isEmpty ? computeInterference.slowdown(at: alone) : 1
+        communicating[sim] > 0 ? computeInterference.slowdown(at: alone) : 1
     }
 
     /// A collective began or ended beside `sim`'s kernel: the kernel's work done so far is

@@ -190,7 +190,7 @@ struct CalibrateCommand: ParsableCommand {
                                collectives: collectives(network.errorsByCollective), heldOutFamilies: families(heldOut),
                                heldOutCollectives: collectives(network.heldOutErrorsByCollective))
         let curve = network.computeInterference
-        if tables.tables["interference"] != nil, !curve.isEmpty {
+        if !curve.isEmpty {
             report.interference = GPUReport.Interference(
                 products: curve.points.count, productSlowdownMin: curve.points.map(\.slowdown).min()!,
                 productSlowdownMax: curve.points.map(\.slowdown).max()!,
