@@ -7,8 +7,10 @@
 #  4. `simulate validate` on them, with this GPU's kernel tables and this host's tables.
 #
 #   scripts/validate/on_this_machine.sh OUT [--tables DIR] [--topology FILE] [--only a,b]
-#       [--iterations 10] [--warmup 3] [--time-limit 540]
+#       [--iterations 10] [--warmup 3] [--time-limit 540] [--repeats N]
 #
+# --repeats sets how many times host.py and launch.py repeat each measurement (their
+# defaults, 15 and 30, otherwise); fewer make a quicker, noisier host table.
 # OUT receives plans/, traces/GPU/ (host.csv, launch.csv and the logs), val/ (results,
 # logs, measurements.csv), tables/GPU/ (the kernel tables with this host's) and
 # validate.txt. The kernel tables are DIR/GPU (default traces/GPU, GPU the folder name
@@ -23,7 +25,7 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 
 fail() { echo "on_this_machine.sh: error: $1" >&2; exit 2; }
 
-out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540
+out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540 repeats=""
 while [ $# -gt 0 ]; do
   case $1 in
     --tables) tables=${2:?}; shift 2 ;;
@@ -32,7 +34,8 @@ while [ $# -gt 0 ]; do
     --iterations) iterations=${2:?}; shift 2 ;;
     --warmup) warmup=${2:?}; shift 2 ;;
     --time-limit) limit=${2:?}; shift 2 ;;
-    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup and --time-limit" ;;
+    --repeats) repeats=${2:?}; shift 2 ;;
+    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup, --time-limit and --repeats" ;;
     *) [ -z "$out" ] || fail "one output folder, not '$out' and '$1'"; out=$1; shift ;;
   esac
 done
@@ -65,13 +68,22 @@ echo "[here] $count x $gpu, kernel tables $tables/$gpu, topology $topology"
 for f in strategies/validation/*.strata; do
   "$simulate" export "$f" > "$out/plans/$(basename "$f" .strata).json"
 done
-python3 scripts/profile/host.py --out "$out/traces" > "$out/traces/host.log" 2>&1 \
+python3 scripts/profile/host.py --out "$out/traces" ${repeats:+--repeats "$repeats"} > "$out/traces/host.log" 2>&1 \
   || fail "host.py failed; see $out/traces/host.log"
-python3 scripts/profile/launch.py --out "$out/traces" > "$out/traces/launch.log" 2>&1 \
+python3 scripts/profile/launch.py --out "$out/traces" ${repeats:+--repeats "$repeats"} > "$out/traces/launch.log" 2>&1 \
   || fail "launch.py failed; see $out/traces/launch.log"
+# A plan that fails or outlasts --time-limit leaves the others to validate; the exit status
+# says some were missing, after the table of those that ran.
+plans_status=0
 scripts/validate/run_all.sh "$out/plans" --out "$out/val" --iterations "$iterations" --warmup "$warmup" \
-  --time-limit "$limit" ${only:+--only "$only"}
+  --time-limit "$limit" ${only:+--only "$only"} || plans_status=$?
+grep -q '^[a-z]' <(grep -v '^strategy,' "$out/val/measurements.csv" 2>/dev/null) \
+  || fail "no plan was measured; see the logs in $out/val/logs"
 rm -rf "${out:?}/tables/$gpu"
 cp -r "$tables/$gpu" "$out/tables/$gpu"
 TABLES="$out/tables" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
   "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" | tee "$out/validate.txt"
+if [ "$plans_status" -ne 0 ]; then
+  echo "on_this_machine.sh: some plans were not measured (the '# failed:' lines of $out/val/measurements.csv say why); give a larger --time-limit, or the rest with --only" >&2
+  exit 1
+fi

@@ -23,8 +23,8 @@ cp -r "$tables"/. "$work"/
 gpu=$(ls "$work")
 cp "$host" "$work/$gpu/host.csv"
 cp "$launch" "$work/$gpu/launch.csv"
-# The gap between a training step's own kernels (kernel_gaps.py --launch-row) is measured
-# from profiles, not by launch.py: keep the tables' row where the run's launch.csv has none.
+# The gap between a training step's own kernels (gpu_kernel_gap_training) is a row launch.py
+# writes since 2026-11-28 14:41 UTC: keep the tables' row where an earlier run's launch.csv has none.
 if ! grep -q '^gpu_kernel_gap_training,' "$work/$gpu/launch.csv"; then
   grep '^gpu_kernel_gap_training,' "$tables/$gpu/launch.csv" >> "$work/$gpu/launch.csv" || true
 fi
