@@ -7,7 +7,7 @@
 #  2. every plan of traces/validation/h100-sxm/plans (the same exported plans the H100
 #     table ran) that fits the machine's GPUs, median of 10 iterations after 3 warm-up;
 #  3. in the time left, the seq-128 (host-bound) runs of the five plans host_check.sh reads.
-# ONLY (plan names, space-separated) runs those plans alone.
+# ONLY (plan names, space-separated) runs those plans alone; SEQ128 names the plans of step 3.
 # BUDGET (default 550) is the second of the call by which the plans must be done, lower
 # where the call runs something first; ITERATIONS and WARMUP (default 10 and 3) how each
 # plan is timed. Stops with exit status 3 unless the machine has
@@ -35,7 +35,7 @@ left=$((${BUDGET:-550} - SECONDS)); echo "validation gets $left s"
 scripts/validate/run_all.sh $P --out "$OUT/v/val" --iterations "${ITERATIONS:-10}" --warmup "${WARMUP:-3}" \
   --time-limit $left --plan-timeout 80 2>&1 | grep -v "^#" | tail -17
 echo "validation done at ${SECONDS}s"
-for n in llama-1b-tp2 moe-base llama-1b-tp4-sp gpt-350m-base llama-1b-base; do
+for n in ${SEQ128:-llama-1b-tp2 moe-base llama-1b-tp4-sp gpt-350m-base llama-1b-base}; do
   [ $SECONDS -lt $((${BUDGET:-550} + 15)) ] || break
   timeout 30 python3 scripts/validate/run.py "$P/$n.json" --out "$OUT/v/seq128/$n-seq128.json" --iterations 6 --warmup 2 \
     --seq 128 > "$OUT/v/seq128/$n.log" 2>&1; echo "$n seq128 rc=$?"; grep -E "^\[run\]|Error" "$OUT/v/seq128/$n.log" | tail -1

@@ -356,11 +356,12 @@ MOE_CONFIG = {"experts": EXPERTS, "top_k": 2, "expert_ffn": 4 * HIDDEN, "routing
               "expert_kernel": "torch._grouped_mm", "shared_experts": 0, "capacity_factor": None}
 
 
-def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None):
+def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None, sp=False):
     """k of the runner's own transformer layers (run.Block) at this script's sizes (or
     `sizes`: plan model fields and `micro_batch` to use instead), on the tensor-parallel
-    group `tp` (a run.Group, or `alone`); with `moe`, MoE layers whose experts are spread
-    over the expert-parallel group `ep` (default: alone)."""
+    group `tp` (a run.Group, or `alone`), with sequence parallelism over it where `sp`;
+    with `moe`, MoE layers whose experts are spread over the expert-parallel group `ep`
+    (default: alone)."""
     sizes = dict(sizes or {})
     plan = {"model": {"family": family, "hidden": HIDDEN, "heads": HEADS, "kv_heads": HEADS // 2,
                       "ffn": 4 * HIDDEN, "vocab": VOCAB, "seq": SEQ, "tied_embeddings": False},
@@ -369,7 +370,7 @@ def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None):
     plan["model"].update(sizes)
     if moe:
         plan["model"]["moe"] = dict(MOE_CONFIG)
-    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=False), tp, ep or alone(runner),
+    c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=sp), tp, ep or alone(runner),
                       torch.device(DEVICE), torch.bfloat16)
     rope = runner.rope_tables(c) if family == "llama" else None
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
@@ -460,9 +461,10 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None
         for name, samples in collective_samples(runner, dist, pg, world, nbytes // 2, repeats).items():
             results[(name, nbytes)] = samples
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
-    # chain of layers: what its two all-reduces a pass cost the host in context. The MoE
-    # layer with and without its experts spread over the group: its four all-to-alls
-    # (dispatch and combine, each pass) in context. The four chains are timed in turn
+    # chain of layers: what its two all-reduces a pass cost the host in context; with
+    # sequence parallelism instead, its two all-gathers and two reduce-scatters a pass. The
+    # MoE layer with and without its experts spread over the group: its four all-to-alls
+    # (dispatch and combine, each pass) in context. The five chains are timed in turn
     # within each repeat (the order reversed every other one), so that each layer with
     # collectives has a twin without them timed on the same stretch of the host's drift.
     tp = runner.Group(pg, range(world), rank, DEVICE != "cuda")
@@ -484,6 +486,7 @@ def paired_layers(runner, group):
     collectives over `group` and its twin without."""
     return (("layer_llama_tp", lambda: runner_blocks(runner, "llama", group, LAYER_LONG)),
             ("layer_llama", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG)),
+            ("layer_llama_sp", lambda: runner_blocks(runner, "llama", group, LAYER_LONG, sp=True)),
             ("layer_moe_ep", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, ep=group, moe=True)),
             ("layer_moe", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, moe=True)))
 
@@ -573,16 +576,17 @@ def at_bytes(points, nbytes):
     return points[-1][1]
 
 
-def in_context_ratios(layer, baseline, chain):
-    """{pass: ratio} of what one collective call costs the host in a layer that makes two
-    a pass (`layer[pass]`: the TP layer's all-reduces, the EP MoE layer's all-to-alls) to
-    its chain figure `chain[pass]` (us at the layer's message size): what the layer costs
-    beyond `baseline[pass]`, the same layer without the collectives as the op rows price
-    it (the `layer_llama` or `layer_moe` row). Measuring against that baseline is what
+def in_context_ratios(layer, baseline, chain, calls=2):
+    """{pass: ratio} of what one collective call costs the host in a layer that makes
+    `calls` a pass (`layer[pass]`: the TP layer's two all-reduces, the EP MoE layer's two
+    all-to-alls, the SP layer's two all-gathers and two reduce-scatters) to its chain figure
+    `chain[pass]` (us at the layer's message size): what the layer costs beyond
+    `baseline[pass]`, the same layer without the collectives as the op rows price it (the
+    `layer_llama` or `layer_moe` row). Measuring against that baseline is what
     makes the simulator's layer cost what it was measured at; a plain layer timed again
     beside the TP one moved by up to a third between the two timings on one H100 host,
     and every such move went into the all-reduce."""
-    return {p: (layer[p] - baseline[p]) / 2 / chain[p] for p in PASS_INDEX}
+    return {p: (layer[p] - baseline[p]) / calls / chain[p] for p in PASS_INDEX}
 
 
 def collective_ratios(tp_layer, plain_layer, chain):
@@ -594,22 +598,36 @@ def collective_ratios(tp_layer, plain_layer, chain):
 
 
 EP_LAYER_BYTES = 2 * SEQ * BATCH * HIDDEN * 2  # one all-to-all of the MoE layer: top-2 rows of bf16 [tokens, hidden]
+SP_CALLS = 4  # an SP layer's collectives a pass: all-gather and reduce-scatter around attention and around the MLP
+
+
+def sp_ratios(sp_layer, plain_layer, gather_chain, scatter_chain, fallback):
+    """{pass: ratio} for the all-gather and reduce-scatter rows: what one of the SP layer's
+    SP_CALLS collectives a pass costs the host in context (`in_context_ratios` against the
+    plain layer) to the mean of the two calls' chain figures at the layer's sizes. A pass
+    whose SP layer measured no more than the plain one (noise: the rows would go to zero or
+    below) takes `fallback`, the mean of the all-reduce's ratios, as before the SP layer
+    was timed."""
+    chain = (gather_chain + scatter_chain) / 2
+    ratios = in_context_ratios(sp_layer, plain_layer, {p: chain for p in PASS_INDEX}, calls=SP_CALLS)
+    return {p: r if r > 0 else fallback for p, r in ratios.items()}
 
 
 def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
     """Collective rows: each call's chain slope (by size), times the ratio of what an
     all-reduce costs in the runner's tensor-parallel layer, in context, to its chain
     figure at that layer's message size (`collective_ratios`, against `layers.llama`, the
-    `layer_llama` row's medians by pass); all-gather and reduce-scatter (no layer of theirs
-    is timed) take the mean of the forward and backward ratios. The all-to-all is timed in
+    `layer_llama` row's medians by pass). All-gather and reduce-scatter are timed in the
+    same layer with sequence parallelism over the GPUs (`sp_ratios`), and written per pass.
+    The all-to-all is timed in
     the runner's MoE layer with its experts spread over the GPUs, against `layers.moe`
     (the `layer_moe` row), and written per pass (`all_to_all/fwd`, `/bwd`): what the
     layer costs beyond the MoE layer alone, per all-to-all (two a pass: dispatch and
     combine), against the call's chain at that layer's message size. Returns
-    ({pass or "call": all-reduce ratio}, {pass: all-to-all ratio}). Each layer with
+    ({pass or "call": all-reduce ratio}, {pass: all-to-all ratio}, {pass: SP ratio}). Each layer with
     collectives is timed in turn with its twin without them and carried onto its baseline
     row by the pair's ratio (`paired_onto`), and written so (`layer_llama_tp<N>`,
-    `layer_moe_ep<N>`). `sizes`: the message sizes in bytes (default COLLECTIVE_BYTES),
+    `layer_moe_ep<N>`, `layer_llama_sp<N>`). `sizes`: the message sizes in bytes (default COLLECTIVE_BYTES),
     passed to the spawned ranks; `busy`: the layers timed behind a busy GPU, as
     `measure_layers` times them."""
     import torch.multiprocessing as mp
@@ -639,17 +657,23 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
                         nbytes)
     tp_pairs = paired_onto(list(zip(results[("layer_llama_tp", 0)], results[("layer_llama", 0)])), layers.llama)
     ep_pairs = paired_onto(list(zip(results[("layer_moe_ep", 0)], results[("layer_moe", 0)])), layers.moe)
-    tp, ep, chain = {}, {}, {}
+    sp_pairs = paired_onto(list(zip(results[("layer_llama_sp", 0)], results[("layer_llama", 0)])), layers.llama)
+    tp, ep, sp, chain = {}, {}, {}, {}
     for pass_name in PASS_INDEX:
         tp[pass_name] = add_row(table, f"layer_llama_tp{gpus}", pass_name, tp_pairs[pass_name])
         ep[pass_name] = add_row(table, f"layer_moe_ep{gpus}", pass_name, ep_pairs[pass_name])
+        sp[pass_name] = add_row(table, f"layer_llama_sp{gpus}", pass_name, sp_pairs[pass_name])
         chain[pass_name] = chain_at("all_reduce", pass_name, TP_LAYER_BYTES)
     ratios = collective_ratios(tp, layers.llama, chain)
     a2a_chain = chain_at("all_to_all", "call", EP_LAYER_BYTES)
     a2a = in_context_ratios(ep, layers.moe, {p: a2a_chain for p in PASS_INDEX})
+    # The SP layer gathers each rank's 1/gpus of the sequence and scatters the whole back.
+    gather_chain = chain_at("all_gather", "call", TP_LAYER_BYTES // gpus)
+    scatter_chain = chain_at("reduce_scatter", "call", TP_LAYER_BYTES)
+    seq = sp_ratios(sp, layers.llama, gather_chain, scatter_chain, ratios["call"])
     for pass_name, index in PASS_INDEX.items():
         beside = {name: common.percentile([r[index] for r in results[(name, 0)]], 50)
-                  for name in ("layer_llama_tp", "layer_llama", "layer_moe_ep", "layer_moe")}
+                  for name in ("layer_llama_tp", "layer_llama", "layer_moe_ep", "layer_moe", "layer_llama_sp")}
         print(f"[host] layer_llama_tp{gpus}/{pass_name}: {tp[pass_name]:.1f} us on the {layers.llama[pass_name]:.1f} us "
               f"layer_llama row (timed in pairs: {beside['layer_llama_tp']:.1f} with TP, {beside['layer_llama']:.1f} "
               f"without): {(tp[pass_name] - layers.llama[pass_name]) / 2:.1f} us an all-reduce in context, "
@@ -658,14 +682,21 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
               f"layer_moe row (timed in pairs: {beside['layer_moe_ep']:.1f} with EP, {beside['layer_moe']:.1f} without): "
               f"{(ep[pass_name] - layers.moe[pass_name]) / 2:.1f} us an all-to-all in context, {a2a_chain:.1f} us in a "
               f"chain: x{a2a[pass_name]:.2f}", flush=True)
+        print(f"[host] layer_llama_sp{gpus}/{pass_name}: {sp[pass_name]:.1f} us on the {layers.llama[pass_name]:.1f} us "
+              f"layer_llama row (timed in pairs: {beside['layer_llama_sp']:.1f} with SP, {beside['layer_llama']:.1f} "
+              f"without): {(sp[pass_name] - layers.llama[pass_name]) / SP_CALLS:.1f} us an all-gather or "
+              f"reduce-scatter in context, {(gather_chain + scatter_chain) / 2:.1f} us in a chain: "
+              f"x{seq[pass_name]:.2f}", flush=True)
+    per_pass = {"all_to_all": a2a, "all_gather": seq, "reduce_scatter": seq}  # rows per pass, by their own layer
     for (op, pass_name, nbytes), v in values.items():
-        if op == "all_to_all":  # per pass, from the MoE layer
+        if op in per_pass:
             for p in PASS_INDEX:
-                add_row(table, op, p, [x * a2a[p] for x in v], nbytes)
+                median = add_row(table, op, p, [x * per_pass[op][p] for x in v], nbytes)
+                print(f"[host] {op}/{p} {nbytes} B ({gpus} GPUs): median {median:.1f} us", flush=True)
             continue
         median = add_row(table, op, pass_name, [x * ratios[pass_name] for x in v], nbytes)
         print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {median:.1f} us", flush=True)
-    return ratios, a2a
+    return ratios, a2a, seq
 
 
 COLLECTIVE_OPS = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
@@ -709,8 +740,9 @@ def anchor_table(lines, reanchored_by):
     new = {k: round(v, 3) for k, v in new.items()}
     out = list(lines)
     for i, r in rows:
-        anchored_on_moe = r[cell["op"]] == "all_to_all" and r[cell["pass"]] in PASS_INDEX
-        if r[cell["op"]] in COLLECTIVE_OPS and int(r[cell["bytes"]]) > 0 and not anchored_on_moe:
+        # Per-pass all-to-all, all-gather and reduce-scatter rows carry their own layers' ratios.
+        anchored_elsewhere = r[cell["op"]] != "all_reduce" and r[cell["pass"]] in PASS_INDEX
+        if r[cell["op"]] in COLLECTIVE_OPS and int(r[cell["bytes"]]) > 0 and not anchored_elsewhere:
             scale = new[r[cell["pass"]]] / old[r[cell["pass"]]]
             for c in ("median_us", "p10_us", "p90_us"):
                 r[cell[c]] = common.format_value(float(r[cell[c]]) * scale)
@@ -777,10 +809,12 @@ def main(argv=None):
         table.note("moe_in_context", f"{', '.join(MOE_OWN)} rows times the MoE layer's in-context ratio: "
                    f"forward x{layers.moe_ratios['fwd']:.3f}, backward x{layers.moe_ratios['bwd']:.3f}")
         if torch.cuda.device_count() >= 2:
-            c, a2a = measure_collectives(table, args.repeats, 2, layers, busy=busy)
+            c, a2a, seq = measure_collectives(table, args.repeats, 2, layers, busy=busy)
             table.note(COLLECTIVES_NOTE, collectives_note(c))
             table.note("all_to_all_in_context", f"all_to_all rows times the EP MoE layer's in-context ratio: "
                        f"forward x{a2a['fwd']:.3f}, backward x{a2a['bwd']:.3f}")
+            table.note("sp_in_context", f"all_gather and reduce_scatter rows times the SP layer's in-context ratio: "
+                       f"forward x{seq['fwd']:.3f}, backward x{seq['bwd']:.3f}")
         else:
             table.skip("collectives", "fewer than 2 GPUs visible")
     finally:

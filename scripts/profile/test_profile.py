@@ -565,6 +565,7 @@ class TestHostAnchor(unittest.TestCase):
         "forward x2.000, backward x10.000, other calls x6.000",
         "op,pass,bytes,median_us,p10_us,p90_us,chain_short,chain_long,samples",
         "all_gather,call,2048,240,180,300,8,40,15",
+        "all_gather,fwd,2048,333,330,336,8,40,15",
         "all_to_all,fwd,2048,400,390,410,8,40,15",
         "all_reduce,bwd,2048,600,500,700,8,40,15",
         "all_reduce,bwd,262144,600,500,700,8,40,15",
@@ -584,6 +585,14 @@ class TestHostAnchor(unittest.TestCase):
         self.assertAlmostEqual(host.moe_ratio(layer=450.0, rows=rows, ratio=2.0), 5.0)
         self.assertEqual(host.moe_ratio(layer=150.0, rows=rows, ratio=2.0), 2.0)  # below the rest alone: noise
 
+    def test_sp_ratios_share_the_layer_among_its_four_calls(self):
+        # SP layer 900 + 4 x 100 forward and 1500 + 4 x 120 backward; chains 40 (gather) and
+        # 60 (scatter): x2 and x2.4. A pass measured below the plain layer falls back.
+        seq = host.sp_ratios({"fwd": 1300, "bwd": 1980}, {"fwd": 900, "bwd": 1500}, 40.0, 60.0, fallback=5.5)
+        self.assertAlmostEqual(seq["fwd"], 2.0)
+        self.assertAlmostEqual(seq["bwd"], 2.4)
+        self.assertEqual(host.sp_ratios({"fwd": 880, "bwd": 1980}, {"fwd": 900, "bwd": 1500}, 40.0, 60.0, 5.5)["fwd"], 5.5)
+
     def test_ratios_take_the_plain_layer_as_baseline(self):
         ratios = host.collective_ratios({"fwd": 1500, "bwd": 2100}, {"fwd": 900, "bwd": 1500}, {"fwd": 50, "bwd": 60})
         self.assertEqual(ratios, {"fwd": 6.0, "bwd": 5.0, "call": 5.5})
@@ -601,6 +610,7 @@ class TestHostAnchor(unittest.TestCase):
         self.assertEqual(rows[("all_gather", "call", "2048")], ["220", "165", "275"])
         self.assertEqual(rows[("gemm", "fwd", "0")], ["30", "29", "31"])
         self.assertEqual(rows[("all_to_all", "fwd", "2048")], ["400", "390", "410"])  # anchored on the MoE layer
+        self.assertEqual(rows[("all_gather", "fwd", "2048")], ["333", "330", "336"])  # anchored on the SP layer
         self.assertEqual(rows[("layer_llama_tp2", "bwd", "0")], ["2100", "2000", "2200"])
         self.assertIn("forward x6.000, backward x5.000, other calls x5.500", lines[1])
         self.assertTrue(lines[2].startswith("# reanchored: test; collective ratios were forward x2.000"))
@@ -667,17 +677,18 @@ class TestHostCollectivesOnCPU(unittest.TestCase):
         rows = KeptRows()
         layers = types.SimpleNamespace(llama={"fwd": 100.0, "bwd": 200.0}, moe={"fwd": 150.0, "bwd": 300.0})
         with host_on_cpu(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            ratios, a2a = host.measure_collectives(rows, 2, 2, layers, sizes=[2 << 10, 256 << 10])
+            ratios, a2a, seq = host.measure_collectives(rows, 2, 2, layers, sizes=[2 << 10, 256 << 10])
         self.assertEqual(set(ratios), {"fwd", "bwd", "call"})
         self.assertEqual(set(a2a), {"fwd", "bwd"})
+        self.assertEqual(set(seq), {"fwd", "bwd"})
+        self.assertTrue(all(math.isfinite(r) for r in seq.values()), seq)  # CPU timings: sign is noise
         keys = {(r["op"], r["pass"], r["bytes"]) for r in rows.rows}
         for nbytes in (2 << 10, 256 << 10):
-            for op, passes in (("all_reduce", ("fwd", "bwd")), ("all_to_all", ("fwd", "bwd")),
-                               ("all_gather", ("call",)), ("reduce_scatter", ("call",))):
-                self.assertTrue({(op, p, nbytes) for p in passes} <= keys, (op, nbytes))
-        self.assertNotIn(("all_to_all", "call", 2 << 10), keys)
+            for op in ("all_reduce", "all_to_all", "all_gather", "reduce_scatter"):
+                self.assertTrue({(op, p, nbytes) for p in ("fwd", "bwd")} <= keys, (op, nbytes))
+                self.assertNotIn((op, "call", nbytes), keys)
         layer_rows = {r["op"] for r in rows.rows if r["bytes"] == 0}
-        self.assertEqual(layer_rows, {"layer_llama_tp2", "layer_moe_ep2"})
+        self.assertEqual(layer_rows, {"layer_llama_tp2", "layer_moe_ep2", "layer_llama_sp2"})
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
