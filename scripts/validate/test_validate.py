@@ -25,6 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import bucket_timing  # noqa: E402
+import host_layer_slope  # noqa: E402
+import host_layer_table  # noqa: E402
 import host_ops  # noqa: E402
 import kernel_gaps  # noqa: E402
 import plan as planlib  # noqa: E402
@@ -357,6 +359,32 @@ class TestOnThisMachine(unittest.TestCase):
                 self.assertTrue(done.stderr.startswith("on_this_machine.sh: error: "), done.stderr)
                 self.assertIn(says, done.stderr)
             self.assertEqual(os.listdir(d), [], "nothing written")
+
+
+class TestHostLayer(unittest.TestCase):
+    """A layer's host cost from the runner's step (worked by hand)."""
+
+    PLAN = {"strategy": "x", "model": {"layers": 16, "hidden": 2048}, "parallel": {},
+            "training": {"micro_batches_per_replica": 8}}
+
+    def test_per_layer_takes_the_slowest_rank_over_layers_and_micro_batches(self):
+        result = {"host_forward_s": [0.1024, 0.128], "host_backward_s": [0.256, 0.2]}
+        fwd, bwd = host_layer_table.per_layer(result, self.PLAN)
+        self.assertAlmostEqual(fwd, 1000.0)  # 128 ms over 16 layers x 8 micro-batches
+        self.assertAlmostEqual(bwd, 2000.0)
+
+    def test_slope_is_per_added_layer_and_micro_batch(self):
+        # 2 layers: 10 ms; 8 layers: 58 ms; 8 micro-batches: 48 ms / (6 x 8) = 1 ms.
+        self.assertAlmostEqual(host_layer_slope.slope(0.010, 0.058, (2, 8), 8), 1000.0)
+
+    def test_copies_change_the_layer_count_and_refuse_a_pipeline(self):
+        p = host_layer_slope.with_layers(self.PLAN, 2, {"hidden": 256})
+        self.assertEqual((p["model"]["layers"], p["model"]["hidden"]), (2, 256))
+        self.assertEqual(self.PLAN["model"], {"layers": 16, "hidden": 2048}, "the plan itself is left alone")
+        with self.assertRaisesRegex(ValueError, "pipeline"):
+            host_layer_slope.with_layers(dict(self.PLAN, parallel={"pipeline": {"stages": 2}}), 2, {})
+        with self.assertRaisesRegex(ValueError, "FIELD=INTEGER"):
+            host_layer_slope.parse_set(["hidden"])
 
 
 class TestKernelGaps(unittest.TestCase):

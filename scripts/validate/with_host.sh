@@ -29,4 +29,5 @@ if ! grep -q '^gpu_kernel_gap_training,' "$work/$gpu/launch.csv"; then
   grep '^gpu_kernel_gap_training,' "$tables/$gpu/launch.csv" >> "$work/$gpu/launch.csv" || true
 fi
 [ $# -gt 0 ] || set -- --topology topologies/h200-sxm-4gpu.xml
-"$simulate" validate "$run" --traces "$work" "$@"
+# The copy's temporary path would make the header differ run to run: name what it holds.
+"$simulate" validate "$run" --traces "$work" "$@" | sed "s|$work/$gpu|$tables/$gpu with the run's host.csv and launch.csv|"
