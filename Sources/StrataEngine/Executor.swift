@@ -22,8 +22,26 @@ public struct RankBreakdown: Hashable, Sendable {
     public var exposedByKind: [StreamKind: SimTime] = [:]
     /// Idle time of a GPU in a pipeline: its share of the bubble.
     public var pipelineBubble: SimTime = .zero
+    /// What the host spends issuing this GPU's iteration, by where the runner's clock would
+    /// put it: comparable with a runner's own host timings (`run.py`'s `host_forward_s`,
+    /// `host_backward_s`), which is where a host-paced prediction is checked.
+    public var host = HostIssue()
 
     public var fitsInMemory: Bool { peakMemoryBytes <= memoryCapacityBytes }
+}
+
+/// The host's seconds to issue one GPU's iteration, free-running (not held back by a full
+/// launch queue, which Strata does not model).
+public struct HostIssue: Hashable, Sendable {
+    /// Forward passes' kernels and the collectives called inside them.
+    public var forward: SimTime = .zero
+    /// Backward passes' kernels (recomputation and gradient accumulation included) and the
+    /// collectives called or hooked inside them.
+    public var backward: SimTime = .zero
+    /// The optimizer step, the gradients' zeroing, and pipeline transfers.
+    public var other: SimTime = .zero
+
+    public var total: SimTime { forward + backward + other }
 }
 
 /// The outcome of simulating one iteration.
@@ -201,6 +219,8 @@ public struct Executor {
         var issued: [SimTime] = []
         /// Tasks priced outside the measured tables, by the reason.
         var extrapolated: [String: Int] = [:]
+        /// The host's seconds by pass (`HostIssue`), summed as `issued` is.
+        var host = (forward: 0.0, backward: 0.0, other: 0.0)
     }
 
     private static func facts(of program: RankClass, gpu spec: GPUSpec, costs: any ComputeCostModel,
@@ -232,11 +252,15 @@ public struct Executor {
         // Fields are read through the array, not by copying each task, whose strings and
         // arrays would be retained and released.
         for index in tasks.indices {
+            let hostBefore = host
+            // Where the host's cost of this task goes in HostIssue.
+            var spentIn = HostPhase.other
             facts.allocates.append(tasks[index].allocates)
             facts.frees.append(tasks[index].frees)
             facts.stream.append(tasks[index].stream)
             if case let .compute(kernel) = tasks[index].action {
                 let key = PriceKey(family: kernel.family, pass: kernelPass(kernel.pass), work: kernel.work, kernel: kernel.kernel)
+                spentIn = HostPhase(kernel.pass)
                 var (duration, launches, issue) = price(key)
                 var flops = kernel.work.flops
                 // The optimizer's kernels are plain ops, outside autograd.
@@ -263,6 +287,7 @@ public struct Executor {
                     // Collectives called from Python inside the layers: the measured call, by
                     // kind, pass and size (memoised: a program repeats a few of them).
                     let callKey = CallKey(kind: call.kind, backward: call.isGradient, bytes: call.bytes)
+                    spentIn = call.isGradient ? .backward : .forward
                     let seconds = calls[callKey] ?? launch.collectiveHostSeconds(kind: call.kind.rawValue, backward: callKey.backward,
                                                                                   bytes: Double(call.bytes))
                     calls[callKey] = seconds
@@ -271,11 +296,33 @@ public struct Executor {
                     // Gradient buckets and parameter gathers (DDP's and FSDP's C++ hooks) and
                     // point-to-point transfers: one plain op.
                     host += launch.hostSeconds(pass: nil, launches: 1)
+                    if case let .collective(call) = tasks[index].action, tasks[index].stream != .pipeline {
+                        spentIn = call.isGradient ? .backward : .forward
+                    }
                 }
             }
             facts.issued.append(SimTime(seconds: host))
+            switch spentIn {
+            case .forward: facts.host.forward += host - hostBefore
+            case .backward: facts.host.backward += host - hostBefore
+            case .other: facts.host.other += host - hostBefore
+            }
         }
         return facts
+    }
+
+    /// Which part of `HostIssue` a task's host cost counts in.
+    private enum HostPhase {
+        case forward, backward, other
+
+        /// The optimizer's pass holds the step and the gradients' zeroing.
+        init(_ pass: Pass) {
+            switch pass {
+            case .forward: self = .forward
+            case .backward, .backwardInput, .backwardWeight, .recompute: self = .backward
+            case .optimizer: self = .other
+            }
+        }
     }
 
     /// A collective call's host price depends on these alone.
@@ -325,9 +372,13 @@ public struct Executor {
         let pipelined = graph.classes.contains { $0.tasks.contains { $0.stream == .pipeline } }
         // Every GPU reports: a folded class's members report what its simulated GPU did.
         let simulatedBreakdowns = simulated.indices.map { sim in
-            breakdown(gpu: simulated[sim], compute: simulation.computeIntervals[sim],
-                      communication: simulation.communicationIntervals[sim], peak: simulation.peak[sim], end: now,
-                      pipelined: pipelined)
+            var own = breakdown(gpu: simulated[sim], compute: simulation.computeIntervals[sim],
+                                communication: simulation.communicationIntervals[sim], peak: simulation.peak[sim], end: now,
+                                pipelined: pipelined)
+            let host = facts[graph.classOfRank[simulated[sim]]].host
+            own.host = HostIssue(forward: SimTime(seconds: host.forward), backward: SimTime(seconds: host.backward),
+                                 other: SimTime(seconds: host.other))
+            return own
         }
         let simOfRank: [Int: Int] = Dictionary(uniqueKeysWithValues: simulated.enumerated().map { ($1, $0) })
         let ranks = (0..<graph.rankCount).map { rank -> RankBreakdown in

@@ -32,6 +32,10 @@ enum RunReport {
         var allReduceAlgorithms: [String: Int]
         /// Tasks priced outside the measured tables, by reason.
         var extrapolated: [String: Int]
+        /// The host's seconds to issue the iteration of the GPU whose host works longest, by
+        /// pass (`forward_s`, `backward_s`, `other_s`, `total_s`), to set beside a runner's
+        /// own host timings.
+        var hostIssue: [String: Double]
     }
 
     static func json(metrics: RunMetrics, result: SimulationResult, runID: Int64, strategy: ResolvedStrategy, costs: String) throws -> String {
@@ -54,7 +58,8 @@ enum RunReport {
             }) { first, _ in first },
             criticalPathS: Dictionary(uniqueKeysWithValues: result.criticalPath.shares.map { ($0.kind, $0.time.seconds) }),
             allReduceAlgorithms: Dictionary(uniqueKeysWithValues: result.allReduceAlgorithms.map { ($0.key.rawValue, $0.value) }),
-            extrapolated: result.extrapolated)
+            extrapolated: result.extrapolated,
+            hostIssue: hostIssueJSON(busiestHost(result)))
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -79,6 +84,22 @@ enum RunReport {
         return shares.joined(separator: ", ") + " (\(Format.grouped(Double(result.criticalPath.steps.count))) tasks)"
     }
 
+    /// The GPU whose host takes longest to issue its iteration (the first of equals).
+    static func busiestHost(_ result: SimulationResult) -> RankBreakdown {
+        result.ranks.max { ($0.host.total, $1.gpu) < ($1.host.total, $0.gpu) }!
+    }
+
+    static func hostIssueJSON(_ rank: RankBreakdown) -> [String: Double] {
+        ["gpu": Double(rank.gpu), "forward_s": rank.host.forward.seconds, "backward_s": rank.host.backward.seconds,
+         "other_s": rank.host.other.seconds, "total_s": rank.host.total.seconds]
+    }
+
+    /// The summary's host row: what the host spends issuing a GPU's iteration, by pass, so
+    /// that a host-paced prediction can be set beside the runner's host timings.
+    static func hostRow(_ rank: RankBreakdown) -> (String, String) {
+        ("host for GPU \(rank.gpu)", "\(Format.duration(rank.host.total.seconds)) to issue the iteration: forward \(Format.duration(rank.host.forward.seconds)), backward \(Format.duration(rank.host.backward.seconds)), optimizer and the rest \(Format.duration(rank.host.other.seconds))")
+    }
+
     static func summary(metrics: RunMetrics, result: SimulationResult, strategy: ResolvedStrategy, runID: Int64, database: String,
                         costs: String) -> String {
         let spec = strategy.cluster.gpus[0].spec
@@ -94,6 +115,7 @@ enum RunReport {
             ("costs", costs),
             ("critical path", criticalPath(result)),
             ("time on GPU \(slowest.gpu)", "compute \(Format.duration(slowest.compute.seconds)), exposed communication \(Format.duration(slowest.exposedCommunication.seconds))\(kinds(slowest)), idle \(Format.duration(slowest.idle.seconds))"),
+            hostRow(busiestHost(result)),
         ]
         if !result.extrapolated.isEmpty {
             let reasons = result.extrapolated.sorted { ($0.value, $1.key) > ($1.value, $0.key) }

@@ -50,6 +50,30 @@ import Testing
         #expect(result.iterationTime == SimTime(seconds: 10e-6) + (SimTime(seconds: 1e-3) + SimTime(seconds: 1.5e-6)) * 10)
     }
 
+    /// The host's issue time split by pass, worked by hand: three forward kernels (10 µs
+    /// each), two backward ones (20 µs each), one optimizer kernel (a plain op, 5 µs) and a
+    /// gradient bucket's all-reduce (a hook: one plain op, counted in the backward).
+    @Test func hostIssueIsSplitByPassAndSumsToTheLastIssue() throws {
+        let cluster = try Analytic.cluster("ideal-4gpu.xml")
+        func kernel(_ id: Int, _ pass: Pass) -> GraphTask {
+            var task = Analytic.compute(id, "k\(id)", seconds: 1e-6, after: id == 0 ? [] : [id - 1])
+            if case var .compute(k) = task.action { k.pass = pass; task.action = .compute(k) }
+            return task
+        }
+        var tasks = [kernel(0, .forward), kernel(1, .forward), kernel(2, .forward), kernel(3, .backward), kernel(4, .backward)]
+        var bucket = Analytic.collective(5, .allReduce, bytes: 1 << 20, axes: ["data"], after: [4])
+        if case var .collective(call) = bucket.action { call.isGradient = true; bucket.action = .collective(call) }
+        tasks.append(bucket)
+        tasks.append(kernel(6, .optimizer))
+        tasks[6].dependencies = [5]
+        let graph = Analytic.graph(mesh: [MeshAxis(name: "data", size: 1)], programs: [tasks], classOfRank: [0])
+        let host = try Executor(graph: graph, cluster: cluster, launch: Self.launch).run().ranks[0].host
+        #expect(host.forward == SimTime(seconds: 30e-6))
+        #expect(host.backward == SimTime(seconds: 45e-6))
+        #expect(host.other == SimTime(seconds: 5e-6))
+        #expect(host.total == SimTime(seconds: 80e-6))
+    }
+
     /// A collective waits for its slowest member: the path runs through that member's compute.
     @Test func criticalPathFollowsTheLastMemberToArrive() throws {
         let cluster = try Analytic.cluster("ideal-4gpu.xml")
