@@ -1596,11 +1596,16 @@ def main(argv=None):
     world = plan["gpus"]
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
         if int(os.environ["WORLD_SIZE"]) != world:
-            sys.exit(f"run.py: the plan needs {world} processes, torchrun started {os.environ['WORLD_SIZE']}")
+            print(f"{args.plan}: error: the plan needs {world} processes, torchrun started {os.environ['WORLD_SIZE']}; "
+                  f"run it with torchrun --nproc-per-node {world}", file=sys.stderr)
+            return 2
         worker(int(os.environ["RANK"]), world, plan, args)
         return 0
     if not args.cpu and torch.cuda.is_available() and torch.cuda.device_count() < world:
-        sys.exit(f"run.py: the plan needs {world} GPUs, {torch.cuda.device_count()} are visible")
+        print(f"{args.plan}: error: the plan needs {world} GPUs, {torch.cuda.device_count()} are visible; run it on a "
+              f"machine with {world} (CUDA_VISIBLE_DEVICES may hide some), or export a strategy of at most "
+              f"{torch.cuda.device_count()}", file=sys.stderr)
+        return 2
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
     import torch.multiprocessing as mp
     chosen = "MASTER_PORT" not in os.environ
