@@ -468,7 +468,7 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None
     # within each repeat (the order reversed every other one), so that each layer with
     # collectives has a twin without them timed on the same stretch of the host's drift.
     tp = runner.Group(pg, range(world), rank, DEVICE != "cuda")
-    chains = {name: blocks_of() for name, blocks_of in paired_layers(runner, tp)}
+    chains = {name: blocks_of() for name, blocks_of in paired_layers(runner, tp, layer_sizes(world))}
     for blocks in chains.values():
         layer_slopes(blocks, 2, busy=False)
     names = list(chains)
@@ -481,14 +481,24 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None
         queue.put(results)
 
 
-def paired_layers(runner, group):
+def layer_sizes(world):
+    """Model fields the paired layers need over `world` GPUs: this script's sizes split 4
+    heads and 2 key-value heads, enough for 2; more GPUs take one head of each a GPU. A
+    layer's host cost does not follow its width (docs/accuracy.md), and each pair is timed
+    at one size and carried onto its baseline row by its ratio."""
+    return {} if world <= 2 else {"heads": 2 * world, "kv_heads": world}
+
+
+def paired_layers(runner, group, sizes=None):
     """(name, builder) of the layer chains `collective_rank` times in turn: each layer with
-    collectives over `group` and its twin without."""
-    return (("layer_llama_tp", lambda: runner_blocks(runner, "llama", group, LAYER_LONG)),
-            ("layer_llama", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG)),
-            ("layer_llama_sp", lambda: runner_blocks(runner, "llama", group, LAYER_LONG, sp=True)),
-            ("layer_moe_ep", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, ep=group, moe=True)),
-            ("layer_moe", lambda: runner_blocks(runner, "llama", alone(runner), LAYER_LONG, moe=True)))
+    collectives over `group` and its twin without, at `sizes` (`runner_blocks`)."""
+    def blocks(tp, **kw):
+        return runner_blocks(runner, "llama", tp, LAYER_LONG, sizes=sizes, **kw)
+    return (("layer_llama_tp", lambda: blocks(group)),
+            ("layer_llama", lambda: blocks(alone(runner))),
+            ("layer_llama_sp", lambda: blocks(group, sp=True)),
+            ("layer_moe_ep", lambda: blocks(alone(runner), ep=group, moe=True)),
+            ("layer_moe", lambda: blocks(alone(runner), moe=True)))
 
 
 def paired_onto(pairs, baseline):
@@ -789,6 +799,9 @@ def main(argv=None):
         return reanchor(argv[1])
     ap = common.family_parser(__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--collective-gpus", type=int, default=2, metavar="N",
+                    help="GPUs the collectives and the layers with them are timed on (default 2; the rows "
+                         "carry no group size, so a table taken on N prices every group as N's)")
     ap.add_argument("--layers-from-idle-gpu", action="store_true",
                     help="time the layer chains from an idle GPU, as before 2026-11-28 09:30 UTC (for comparison)")
     args = ap.parse_args(argv)
@@ -799,7 +812,7 @@ def main(argv=None):
                f"{SHORT} and {LONG} ops, and of {LAYER_SHORT} and {LAYER_LONG} layers "
                + (f"behind {BUSY_AHEAD_S * 1e3:.0f} ms of queued GPU work" if busy else "from an idle GPU")
                + f"; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; "
-               f"collectives on 2 GPUs")
+               f"collectives on {args.collective_gpus} GPUs")
     try:
         raw, medians = measure_ops(args.repeats)
         layers = measure_layers(table, args.repeats, medians, busy)
@@ -808,15 +821,15 @@ def main(argv=None):
                    f"backward x{layers.ratios['bwd']:.3f}")
         table.note("moe_in_context", f"{', '.join(MOE_OWN)} rows times the MoE layer's in-context ratio: "
                    f"forward x{layers.moe_ratios['fwd']:.3f}, backward x{layers.moe_ratios['bwd']:.3f}")
-        if torch.cuda.device_count() >= 2:
-            c, a2a, seq = measure_collectives(table, args.repeats, 2, layers, busy=busy)
+        if torch.cuda.device_count() >= args.collective_gpus >= 2:
+            c, a2a, seq = measure_collectives(table, args.repeats, args.collective_gpus, layers, busy=busy)
             table.note(COLLECTIVES_NOTE, collectives_note(c))
             table.note("all_to_all_in_context", f"all_to_all rows times the EP MoE layer's in-context ratio: "
                        f"forward x{a2a['fwd']:.3f}, backward x{a2a['bwd']:.3f}")
             table.note("sp_in_context", f"all_gather and reduce_scatter rows times the SP layer's in-context ratio: "
                        f"forward x{seq['fwd']:.3f}, backward x{seq['bwd']:.3f}")
         else:
-            table.skip("collectives", "fewer than 2 GPUs visible")
+            table.skip("collectives", f"fewer than {max(2, args.collective_gpus)} GPUs visible")
     finally:
         table.write()
 
