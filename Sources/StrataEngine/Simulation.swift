@@ -58,8 +58,17 @@ struct Simulation {
     var lastFinished: (sim: Int, task: Int)?
     // Interference (calibrated from measured overlaps): a kernel runs slower for as long
     // as its GPU communicates beside it, and a communication that starts while a kernel
-    // runs moves its bytes more slowly.
+    // runs moves its bytes more slowly. A member that reaches a collective before its
+    // peers counts as communicating from then: NCCL's kernel holds its SMs while it waits,
+    // and slows a product beside it as much as one that moves bytes
+    // (`scripts/validate/resident_kernels.py`; docs/accuracy.md). A pipeline's transfers
+    // do not: Strata posts a stage's receive as soon as its stream allows, where a runner
+    // posts it when the stage needs the data, and charging the wait slowed pipelines by
+    // 16-34% against measured runs.
     var communicating: [Int]
+    /// Per task: it reached its collective before the last member and has counted in
+    /// `communicating` since.
+    var waitingResident: [Bool]
     /// The kernel on each GPU's compute stream, if one runs, and the last version given to
     /// a kernel's finish event there (never reused, so a superseded event cannot match).
     var running: [RunningKernel?]
@@ -263,6 +272,7 @@ struct Simulation {
         causeTask = causeSim
         siteOf = causeSim
         waitedForHost = [Bool](repeating: false, count: total)
+        waitingResident = waitedForHost
 
         memory = simClass.map { graph.classes[$0].persistentBytes }
         peak = memory
@@ -475,6 +485,7 @@ struct Simulation {
             arrived.append((sim, task))
             guard arrived.count == collectiveSites[site].participants.count else {
                 arrivals[instance] = arrived
+                becomeResident(sim, task)
                 return
             }
         }
@@ -627,8 +638,10 @@ struct Simulation {
         for member in members {
             let state = simBase[member.sim] + member.task
             starts[state] = now
-            communicating[member.sim] += 1
-            if communicating[member.sim] == 1 { rerate(member.sim) }
+            if !waitingResident[state] {
+                communicating[member.sim] += 1
+                if communicating[member.sim] == 1 { rerate(member.sim) }
+            }
             (causeSim[state], causeTask[state], waitedForHost[state]) = cause
         }
         if let algorithm = prepared[preparedIndex].algorithm { algorithmCounts[algorithm, default: 0] += 1 }
@@ -636,6 +649,14 @@ struct Simulation {
         communications.append(Communication(members: members, prepared: preparedIndex,
                                             pending: prepared[preparedIndex].flows.count))
         queue.schedule(.communicationReady(id: id), at: now + prepared[preparedIndex].latency)
+    }
+
+    /// A member waits for its peers with its kernel already on the GPU: it slows the
+    /// compute beside it from now (`communicating`), though it moves nothing yet.
+    private mutating func becomeResident(_ sim: Int, _ task: Int) {
+        waitingResident[simBase[sim] + task] = true
+        communicating[sim] += 1
+        if communicating[sim] == 1 { rerate(sim) }
     }
 
     /// A communication's latency has passed: its flows enter the network.
