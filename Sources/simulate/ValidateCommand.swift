@@ -19,7 +19,10 @@ struct ValidateCommand: ParsableCommand {
             for the host ("host"), then the mean and \
             largest absolute errors (for time also apart for the predictions paced by the GPU \
             and by the host) and how well the predictions rank the strategies by time \
-            (Kendall's τ), and how many predictions fall inside their measured p10 to p90.
+            (Kendall's τ), and how many predictions fall inside their measured p10 to p90. \
+            Where DIR/results/STRATEGY.json (the runner's result) holds host_forward_s and \
+            host_backward_s, the host-paced predictions' host time to issue an iteration \
+            follows, forward and backward, measured (the slowest rank) beside predicted.
             """
     )
 
@@ -51,11 +54,16 @@ struct ValidateCommand: ParsableCommand {
             let (_, result, metrics, costs) = try Pipeline.simulate(resolved, traces: traces)
             let source = "\(Resolver.normalized(resolved.topologyPath)), costs \(costs)"
             if !sources.contains(source) { sources.append(source) }
+            let host = RunReport.busiestHost(result).host
+            let resultFile = ((directory as NSString).appendingPathComponent("results") as NSString)
+                .appendingPathComponent(measurement.strategy + ".json")
             rows.append(ValidationRow(strategy: measurement.strategy, gpus: measurement.gpus,
                                       measuredSeconds: measurement.seconds, measuredRange: measurement.range,
                                       predictedSeconds: metrics.iterationTimeSeconds,
                                       hostShare: result.criticalPath.fraction(of: "launch"),
-                                      measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes)))
+                                      measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes),
+                                      measuredHost: try MeasuredHost(path: resultFile),
+                                      predictedHost: (host.forward.seconds, host.backward.seconds)))
         }
         // Which cluster and which tables the predictions came from: the same measurements
         // read very differently against another GPU's tables or another host's costs.
@@ -80,12 +88,37 @@ struct ValidationRow {
     var hostShare: Double
     var measuredBytes: Double
     var predictedBytes: Double
+    /// The runner's host time to issue an iteration, where its result file says, and
+    /// Strata's (`HostIssue`), forward and backward seconds.
+    var measuredHost: MeasuredHost? = nil
+    var predictedHost: (forward: Double, backward: Double) = (0, 0)
 
     var timeError: Double { (predictedSeconds - measuredSeconds) / measuredSeconds }
     /// p10 to p90 as a share of the median.
     var spread: Double? { measuredRange.map { ($0.upperBound - $0.lowerBound) / measuredSeconds } }
     var predictionInsideRange: Bool? { measuredRange.map { $0.contains(predictedSeconds) } }
     var memoryError: Double { (predictedBytes - measuredBytes) / measuredBytes }
+}
+
+/// The host time a runner's result file (`scripts/validate/run.py`'s JSON) reports for an
+/// iteration: per pass, the slowest rank's median. Only a host-paced run's figures are its
+/// host's own; a GPU-paced run's host waits on a full launch queue (docs/cost-model.md).
+struct MeasuredHost {
+    var forward: Double
+    var backward: Double
+
+    /// Nil where the file is absent or lacks the figures; a file that is not JSON is bad input.
+    init?(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let text = try Pipeline.readText(path, what: "runner result")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: 1, column: 1), "not a JSON object",
+                                             help: "give the result file scripts/validate/run.py wrote, or remove it"))
+        }
+        func slowest(_ key: String) -> Double? { (object[key] as? [Double])?.max() }
+        guard let forward = slowest("host_forward_s"), let backward = slowest("host_backward_s") else { return nil }
+        (self.forward, self.backward) = (forward, backward)
+    }
 }
 
 /// The rows of a measurements file: `# key: value` header lines, a CSV header, then rows.
@@ -167,7 +200,29 @@ enum ValidationReport {
         if !ranged.isEmpty {
             lines.append("inside the measured p10 to p90: \(ranged.filter { $0 }.count) of \(ranged.count) predictions")
         }
+        lines += hostLines(rows)
         return lines.joined(separator: "\n")
+    }
+
+    /// The host-paced predictions' host time beside the runner's, where its results say:
+    /// where such a prediction is off, whether the host's cost is.
+    private static func hostLines(_ rows: [ValidationRow]) -> [String] {
+        let paced = rows.filter { $0.hostShare >= hostPacedShare && $0.measuredHost != nil }
+        guard !paced.isEmpty else { return [] }
+        var table = [["strategy", "forward measured", "predicted", "error", "backward measured", "predicted", "error"]]
+        for row in paced {
+            let measured = row.measuredHost!
+            table.append([row.strategy, Format.duration(measured.forward), Format.duration(row.predictedHost.forward),
+                          signed((row.predictedHost.forward - measured.forward) / measured.forward),
+                          Format.duration(measured.backward), Format.duration(row.predictedHost.backward),
+                          signed((row.predictedHost.backward - measured.backward) / measured.backward)])
+        }
+        let widths = table[0].indices.map { column in table.map { $0[column].count }.max()! }
+        return ["", "host-paced: the host's time to issue an iteration, the slowest rank's (results/*.json) and predicted"]
+            + table.map { row in
+                row.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element }.joined(separator: "  ")
+            }
     }
 
     /// The host share of the critical path from which a prediction counts as paced by the

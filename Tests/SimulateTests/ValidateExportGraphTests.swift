@@ -34,6 +34,22 @@ import Testing
         try Golden.check("validate-fixture-spread", arguments: arguments, output: output)
     }
 
+    /// With the runner's results beside the measurements, the host-paced predictions
+    /// (moe-base's, not gpt-350m-base's) show the host's time beside the slowest rank's.
+    @Test func validateShowsTheHostOfHostPacedPredictions() throws {
+        let arguments = ["validate", "Tests/Fixtures/validation-host"]
+        let output = try Golden.run(arguments)
+        #expect(output.status == 0, "\(output.stderr)")
+        let hostLines = output.stdout.components(separatedBy: "host-paced:").last ?? ""
+        #expect(hostLines.contains("moe-base         80.000 ms"), "the slowest rank's forward")
+        #expect(!hostLines.contains("gpt-350m-base"), "a GPU-paced prediction has no host line")
+        try Golden.check("validate-fixture-host", arguments: arguments, output: output)
+        let bad = try Golden.run(["validate", "Tests/Fixtures/validation-host-bad"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("Tests/Fixtures/validation-host-bad/results/moe-base.json:1:1: error: not a JSON object"),
+                "\(bad.stderr)")
+    }
+
     @Test func percentilesAroundTheMedianAreRequired() throws {
         let output = try Golden.run(["validate", "Tests/Fixtures/validation-bad-range"])
         #expect(output.status == 2)
