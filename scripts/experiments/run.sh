@@ -22,5 +22,5 @@ for value in "$@"; do
   printf '%s=%s: ' "$variable" "$value"
   # shellcheck disable=SC2086  # VALIDATE is a list of arguments
   env "$variable=$value" .build/release/simulate validate ${VALIDATE:-traces/validation/h100-sxm} \
-    | awk '/^(gpt|llama|moe)/ { printf "%s %s; ", $1, $7 } /^time:/ { print "mean", $4, "max", $7 }'
+    | awk '/^host-paced:/ { exit } /^(gpt|llama|moe)/ { printf "%s %s; ", $1, $9 } /^time:/ { print "mean", $4, "max", $7 }'
 done
