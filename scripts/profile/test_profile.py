@@ -27,6 +27,7 @@ import gemm  # noqa: E402
 import merge_tables  # noqa: E402
 import grouped_gemm  # noqa: E402
 import host  # noqa: E402
+import host_spread  # noqa: E402
 import launch  # noqa: E402
 import attention  # noqa: E402
 import run  # noqa: E402
@@ -636,6 +637,29 @@ class TestHostAnchor(unittest.TestCase):
             with contextlib.redirect_stderr(io.StringIO()) as err:
                 self.assertEqual(host.main(["--reanchor", missing]), 2)
             self.assertIn(f"{missing}: error: cannot read the table", err.getvalue())
+
+
+class TestHostSpread(unittest.TestCase):
+    """host_spread.py's figures from each process's rounds (worked by hand)."""
+
+    def test_the_slowest_process_over_the_median(self):
+        rounds = [[(100.0, 200.0), (110.0, 210.0)], [(150.0, 200.0), (120.0, 300.0)], [(100.0, 190.0), (100.0, 200.0)]]
+        s = host_spread.summarize(rounds)
+        self.assertEqual([q["fwd_us"] for q in s["per_process"]], [105.0, 135.0, 100.0])
+        self.assertAlmostEqual(s["slowest_over_median"]["fwd"], 135.0 / 105.0)
+        self.assertAlmostEqual(s["slowest_over_median"]["bwd"], 250.0 / 205.0)
+        # Round 1 forward: 150 over the median 100; round 2 backward: 300 over 210.
+        self.assertEqual(s["round_slowest_over_median"]["fwd"][0], 1.5)
+        self.assertAlmostEqual(s["round_slowest_over_median"]["bwd"][1], 300.0 / 210.0)
+        self.assertIsNone(host_spread.slowest_over_median([-5.0, -1.0, 3.0]), "a median lost in noise")
+
+    def test_bad_arguments_are_refused_before_anything_runs(self):
+        with tempfile.TemporaryDirectory() as d, contextlib.redirect_stderr(io.StringIO()) as err:
+            out = os.path.join(d, "spread.json")
+            self.assertEqual(host_spread.main(["--out", out, "--rounds", "0"]), 2)
+            self.assertEqual(host_spread.main(["--out", out, "--processes", "1"]), 2)
+            self.assertFalse(os.path.exists(out))
+        self.assertIn("host_spread.py: error:", err.getvalue())
 
 
 class TestTrainingGap(unittest.TestCase):

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Device run (4 H200s, or 2 with MIN_GPUS=2), back as $OUT/s.tar.gz: the spread between
+# one job's hosts, measured apart from the runs (scripts/profile/host_spread.py: one
+# process per GPU timing the runner's layer at once, in rounds), then the data-parallel
+# plans whose late rank it should explain, with their per-rank host times
+# (docs/accuracy.md, "Each rank its own host"). Not yet run: written when no device time
+# was left. Stops with exit status 3 unless the machine has MIN_GPUS (default 4) H200s.
+set -x
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
+[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge "${MIN_GPUS:-4}" ] || exit 3
+S="$OUT/s"; mkdir -p "$S"
+for round in 1 2; do
+  timeout 150 python3 scripts/profile/host_spread.py --out "$S/spread.r$round.json" --rounds 11 2>&1 | tail -6
+done
+timeout 150 python3 scripts/profile/host.py --out "$S/traces" --repeats 11 \
+  --command "python3 scripts/profile/host.py --out traces --repeats 11" > "$S/host.log" 2>&1; echo "host rc=$?"
+timeout 60 python3 scripts/profile/launch.py --out "$S/traces" --repeats 11 \
+  --command "python3 scripts/profile/launch.py --out traces --repeats 11" > "$S/launch.log" 2>&1; echo "launch rc=$?"
+scripts/validate/run_all.sh traces/validation/h100-sxm/plans --out "$S/val" \
+  --only gpt-350m-ddp2,gpt-350m-ddp4,gpt-350m-zero1-dp4,llama-1b-fsdp4,gpt-350m-mb1,gpt-350m-mb2 \
+  --iterations 10 --warmup 3 --time-limit 200 --plan-timeout 60 2>&1 | grep -E "^\[run_all\]"
+echo "done at ${SECONDS}s"
+rm -rf "$S/val/logs"
+tar -C "$OUT" -czf "$OUT/s.tar.gz" s && rm -rf "$S"; ls -la "$OUT"

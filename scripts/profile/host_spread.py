@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""How far apart the hosts of one job's processes are. A data-parallel iteration is paced
+by its slowest rank's host where that host is about a third slower than its peers'
+(docs/accuracy.md, "Each rank its own host"), and the runs' ranks issued the same forward
+up to 1.42x their median. This measures that spread apart from the runs: one process per
+GPU, all at once, each timing host.py's LLaMA layer chain (the runner's own layer, behind a
+busy GPU) in rounds that start together, and writes each process's median and, per round,
+the slowest process over the median.
+
+    python3 scripts/profile/host_spread.py --out spread.json [--processes N] [--rounds 11]
+
+JSON: {"gpu", "processes", "rounds", "per_process": [{"fwd_us", "bwd_us"}], "slowest_over_median":
+{"fwd", "bwd"} (of the processes' medians), "round_slowest_over_median": {"fwd": [...], "bwd":
+[...]}}. Strata does not read it yet. --cpu runs the same on CPU processes (tests).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import common  # noqa: E402  (the NCCL/NVSHMEM safety variables first)
+import host  # noqa: E402
+
+
+def slowest_over_median(values):
+    """The largest of `values` over their median: how far the slowest process lags; None
+    where the median is not positive (a slope lost in the host's noise)."""
+    middle = common.percentile(values, 50)
+    return max(values) / middle if middle > 0 else None
+
+
+def process_rounds(index, count, rounds, barrier, queue, cpu):
+    """One process: its GPU (or the CPU), the runner's LLaMA layers, then `rounds` timings of
+    the chain, each started with every other process at `barrier`."""
+    import torch
+    host.DEVICE = "cpu" if cpu else "cuda"
+    if not cpu:
+        torch.cuda.set_device(index)
+    runner = common.validation_runner()
+    blocks = host.runner_blocks(runner, "llama", host.alone(runner), host.LAYER_LONG)
+    host.layer_slopes(blocks, 2, busy=False)  # warm-up, as host.py's own chains
+    busy = host.BusyGPU() if not cpu else False
+    samples = []
+    for _ in range(rounds):
+        barrier.wait()
+        samples.extend(host.layer_slopes(blocks, 1, busy))
+    queue.put((index, samples))
+
+
+def collect(queue, procs, timeout_s):
+    """{process index: samples} from every process, or None (with the reason printed) when
+    one stopped without reporting or the time ran out."""
+    import queue as queues
+    import time
+    results, deadline = {}, time.monotonic() + timeout_s
+    while len(results) < len(procs):
+        try:
+            index, samples = queue.get(timeout=1.0)
+            results[index] = samples
+        except queues.Empty:
+            failed = [p for p in procs if p.exitcode not in (None, 0)]
+            if failed or time.monotonic() > deadline:
+                print(f"host_spread.py: error: {'a process failed (see its traceback above)' if failed else 'no result in time'}",
+                      file=sys.stderr)
+                for p in procs:
+                    p.terminate()
+                return None
+    for p in procs:
+        p.join(timeout=60)
+    return results
+
+
+def summarize(per_process_samples):
+    """The JSON's figures from each process's [(fwd us, bwd us)] per round (same count)."""
+    per_process = [{"fwd_us": common.percentile([f for f, _ in s], 50), "bwd_us": common.percentile([b for _, b in s], 50)}
+                   for s in per_process_samples]
+    rounds = min(len(s) for s in per_process_samples)
+    by_round = {p: [slowest_over_median([s[r][i] for s in per_process_samples]) for r in range(rounds)]
+                for i, p in enumerate(("fwd", "bwd"))}
+    return {"per_process": per_process,
+            "slowest_over_median": {p: slowest_over_median([q[f"{p}_us"] for q in per_process]) for p in ("fwd", "bwd")},
+            "round_slowest_over_median": by_round}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--processes", type=int, default=None, help="default: one per visible GPU")
+    ap.add_argument("--rounds", type=int, default=11)
+    ap.add_argument("--cpu", action="store_true", help="processes on the CPU (tests)")
+    args = ap.parse_args(argv)
+    if args.rounds < 1 or (args.processes is not None and args.processes < 2):
+        print("host_spread.py: error: give at least 2 processes (--processes) and a round or more (--rounds)",
+              file=sys.stderr)
+        return 2
+    import torch
+    import torch.multiprocessing as mp
+    count = args.processes or (2 if args.cpu else torch.cuda.device_count())
+    if not args.cpu and not 2 <= count <= torch.cuda.device_count():
+        print(f"host_spread.py: error: {count} processes over {torch.cuda.device_count()} GPUs; one process a GPU, "
+              f"on a machine of 2 or more (or --cpu)", file=sys.stderr)
+        return 2
+    ctx = mp.get_context("spawn")
+    barrier, queue = ctx.Barrier(count), ctx.Queue()
+    procs = [ctx.Process(target=process_rounds, args=(i, count, args.rounds, barrier, queue, args.cpu))
+             for i in range(count)]
+    for p in procs:
+        p.start()
+    results = collect(queue, procs, timeout_s=600)
+    if results is None:
+        return 1
+    summary = summarize([results[i] for i in range(count)])
+    out = {"gpu": "cpu" if args.cpu else torch.cuda.get_device_name(0), "processes": count, "rounds": args.rounds, **summary}
+    with open(args.out, "w") as f:
+        json.dump(out, f, indent=1)
+    for i, q in enumerate(summary["per_process"]):
+        print(f"[spread] process {i}: layer {q['fwd_us']:.1f} us forward, {q['bwd_us']:.1f} us backward", flush=True)
+    s = {p: "-" if v is None else f"x{v:.3f}" for p, v in summary["slowest_over_median"].items()}
+    print(f"[spread] slowest process over the median: forward {s['fwd']}, backward {s['bwd']}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
