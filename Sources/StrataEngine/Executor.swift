@@ -42,6 +42,10 @@ public struct HostIssue: Hashable, Sendable {
     public var other: SimTime = .zero
 
     public var total: SimTime { forward + backward + other }
+
+    public init(forward: SimTime = .zero, backward: SimTime = .zero, other: SimTime = .zero) {
+        (self.forward, self.backward, self.other) = (forward, backward, other)
+    }
 }
 
 /// The outcome of simulating one iteration.

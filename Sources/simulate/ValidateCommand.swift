@@ -54,7 +54,6 @@ struct ValidateCommand: ParsableCommand {
             let (_, result, metrics, costs) = try Pipeline.simulate(resolved, traces: traces)
             let source = "\(Resolver.normalized(resolved.topologyPath)), costs \(costs)"
             if !sources.contains(source) { sources.append(source) }
-            let host = RunReport.busiestHost(result).host
             let resultFile = ((directory as NSString).appendingPathComponent("results") as NSString)
                 .appendingPathComponent(measurement.strategy + ".json")
             rows.append(ValidationRow(strategy: measurement.strategy, gpus: measurement.gpus,
@@ -63,7 +62,7 @@ struct ValidateCommand: ParsableCommand {
                                       hostShare: result.criticalPath.fraction(of: "launch"),
                                       measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes),
                                       measuredHost: try MeasuredHost(path: resultFile),
-                                      predictedHost: (host.forward.seconds, host.backward.seconds)))
+                                      predictedHost: RunReport.busiestHost(result).host))
         }
         // Which cluster and which tables the predictions came from: the same measurements
         // read very differently against another GPU's tables or another host's costs.
@@ -89,9 +88,9 @@ struct ValidationRow {
     var measuredBytes: Double
     var predictedBytes: Double
     /// The runner's host time to issue an iteration, where its result file says, and
-    /// Strata's (`HostIssue`), forward and backward seconds.
+    /// Strata's, of the GPU whose host works longest.
     var measuredHost: MeasuredHost? = nil
-    var predictedHost: (forward: Double, backward: Double) = (0, 0)
+    var predictedHost = HostIssue()
 
     var timeError: Double { (predictedSeconds - measuredSeconds) / measuredSeconds }
     /// p10 to p90 as a share of the median.
@@ -180,11 +179,7 @@ enum ValidationReport {
                           signed(row.timeError), Format.percent(row.hostShare), Format.bytes(row.measuredBytes),
                           Format.bytes(row.predictedBytes), signed(row.memoryError)])
         }
-        let widths = table[0].indices.map { column in table.map { $0[column].count }.max()! }
-        var lines = table.map { row in
-            row.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element }.joined(separator: "  ")
-        }
+        var lines = aligned(table)
         guard !rows.isEmpty else { return "no measurements in \(source)" }
         lines.append("")
         lines.append("time:   " + meanAndMax(rows.map { abs($0.timeError) }))
@@ -212,17 +207,24 @@ enum ValidationReport {
         var table = [["strategy", "forward measured", "predicted", "error", "backward measured", "predicted", "error"]]
         for row in paced {
             let measured = row.measuredHost!
-            table.append([row.strategy, Format.duration(measured.forward), Format.duration(row.predictedHost.forward),
-                          signed((row.predictedHost.forward - measured.forward) / measured.forward),
-                          Format.duration(measured.backward), Format.duration(row.predictedHost.backward),
-                          signed((row.predictedHost.backward - measured.backward) / measured.backward)])
+            let forward = row.predictedHost.forward.seconds, backward = row.predictedHost.backward.seconds
+            table.append([row.strategy, Format.duration(measured.forward), Format.duration(forward),
+                          signed((forward - measured.forward) / measured.forward),
+                          Format.duration(measured.backward), Format.duration(backward),
+                          signed((backward - measured.backward) / measured.backward)])
         }
-        let widths = table[0].indices.map { column in table.map { $0[column].count }.max()! }
         return ["", "host-paced: the host's time to issue an iteration, the slowest rank's (results/*.json) and predicted"]
-            + table.map { row in
-                row.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element }.joined(separator: "  ")
-            }
+            + aligned(table)
+    }
+
+    /// Rows of cells as lines: the first column left-aligned, the rest right-aligned, each
+    /// padded to its widest cell.
+    private static func aligned(_ table: [[String]]) -> [String] {
+        let widths = table[0].indices.map { column in table.map { $0[column].count }.max()! }
+        return table.map { row in
+            row.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element }.joined(separator: "  ")
+        }
     }
 
     /// The host share of the critical path from which a prediction counts as paced by the
