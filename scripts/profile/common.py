@@ -512,6 +512,24 @@ def gpu_sleep(torch, seconds, clock_hz):
         pass  # private API; without it small kernels are timed slightly pessimistically
 
 
+def flash_attention_only(torch):
+    """SDPA restricted to its flash backend, as the validation runner runs attention and
+    Strata prices it (causal flash attention)."""
+    torch.backends.cuda.enable_cudnn_sdp(False)
+    torch.backends.cuda.enable_mem_efficient_sdp(False)
+    torch.backends.cuda.enable_math_sdp(False)
+
+
+def queue_sleep(torch, cycles):
+    """Queues a spin kernel of `cycles` on the current stream and returns an event recorded
+    after it: `event.query()` says whether the GPU has finished the sleep, so a host that
+    issues behind it can tell whether it was still ahead of the GPU."""
+    torch.cuda._sleep(cycles)
+    done = torch.cuda.Event()
+    done.record()
+    return done
+
+
 @functools.lru_cache(maxsize=None)
 def sleep_cycles_per_second(torch):
     """GPU clock cycles `torch.cuda._sleep` spins through in a second, timed by CUDA events:

@@ -234,9 +234,7 @@ class BusyGPU:
         self.chains += 1
         if not self.cycles:
             return None  # CPU tests: no GPU to keep busy
-        torch.cuda._sleep(self.cycles)
-        done = torch.cuda.Event()
-        done.record()
+        done = common.queue_sleep(torch, self.cycles)
 
         def check():
             if done.query():

@@ -177,10 +177,7 @@ def training_gaps(clock_hz, repeats, layers=2):
     from torch.profiler import ProfilerActivity, profile
     import host  # the runner's layers at given sizes
     runner = common.validation_runner()
-    # Flash attention only, as the runner runs it (run.py's join).
-    torch.backends.cuda.enable_cudnn_sdp(False)
-    torch.backends.cuda.enable_mem_efficient_sdp(False)
-    torch.backends.cuda.enable_math_sdp(False)
+    common.flash_attention_only(torch)  # as the runner runs it
     out = []
     for family, sizes in TRAINING_LAYERS:
         blocks = host.runner_blocks(runner, family, host.alone(runner), layers, sizes=dict(sizes))

@@ -83,9 +83,7 @@ def calls_before_block(call, cycles):
     before each call, not after."""
     call()
     torch.cuda.synchronize()
-    torch.cuda._sleep(cycles)
-    slept = torch.cuda.Event()
-    slept.record()
+    slept = common.queue_sleep(torch, cycles)
     calls = -1
     for i in range(LIMIT):
         if slept.query():
@@ -108,9 +106,7 @@ def main(argv=None):
         print(f"{args.out}: error: queue_depth.py measures a GPU's launch queue and found none; run it on a GPU machine",
               file=sys.stderr)
         return 2
-    torch.backends.cuda.enable_cudnn_sdp(False)
-    torch.backends.cuda.enable_mem_efficient_sdp(False)
-    torch.backends.cuda.enable_math_sdp(False)
+    common.flash_attention_only(torch)
     cycles = int(SLEEP_S * common.sleep_cycles_per_second(torch))
     rows = []
     for name, shape, call in ops():

@@ -34,7 +34,9 @@ REPEATS = 30
 
 def time_products(torch, shapes, repeats):
     """{shape: median us} of each product on the current stream, timed one by one with
-    events (queued behind a short sleep, so each is device time only)."""
+    events (queued behind a short sleep, so each is device time only). Not
+    common.timed_samples: that synchronises the whole device, which would wait out the
+    resident kernels on the side streams after the first shape."""
     out = {}
     for m, n, k in shapes:
         a = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)

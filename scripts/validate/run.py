@@ -991,12 +991,7 @@ class Runner:
         """With --gpu-ahead, queue the GPU sleep before a backward and return an event that
         marks its end; None otherwise. The host then issues the backward behind a GPU that
         has work, so its issue time is its own cost, not the pace of a GPU it waits on."""
-        if not self.gpu_ahead_cycles:
-            return None
-        torch.cuda._sleep(self.gpu_ahead_cycles)
-        done = torch.cuda.Event()
-        done.record()
-        return done
+        return common.queue_sleep(torch, self.gpu_ahead_cycles) if self.gpu_ahead_cycles else None
 
     def step_gpu_s(self):
         """GPU seconds from the optimizer step's first kernel to its last in the iteration
@@ -1131,10 +1126,7 @@ def join(rank, world, cpu, bind_cpus=False):
         print(f"[run] rank {rank}: {'bound to CPUs ' + compact_cpulist(bound) if bound else 'not bound (no NUMA information)'}",
               flush=True)
     dist.init_process_group("nccl", rank=rank, world_size=world, device_id=device)
-    # Flash attention only: Strata prices causal flash attention.
-    torch.backends.cuda.enable_cudnn_sdp(False)
-    torch.backends.cuda.enable_mem_efficient_sdp(False)
-    torch.backends.cuda.enable_math_sdp(False)
+    common.flash_attention_only(torch)
     return device, False
 
 
