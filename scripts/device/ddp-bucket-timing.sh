@@ -6,10 +6,8 @@
 # all-reduces (--skip-grad-sync), and gpt-350m-mb2 (the same work per GPU on one GPU);
 # median of 10 iterations after 3 warm-up. Back as $OUT/buckets.tar.gz (one file: the
 # device tool returns few). Stops with exit status 3 unless the machine has two H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 2 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 2 name,driver_version
 P=traces/validation/h100-sxm/plans
 O="$OUT/buckets"
 mkdir -p "$O"

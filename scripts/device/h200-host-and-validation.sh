@@ -13,10 +13,8 @@
 # plan is timed. Stops with exit status 3 unless the machine has
 # H200s (MIN_GPUS of them, default 2). The kernel tables Strata prices these runs with come
 # from earlier H200 calls (traces/h200-sxm/runs/).
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge "${MIN_GPUS:-2}" ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s "${MIN_GPUS:-2}"
 mkdir -p "$OUT/v/seq128"
 nproc; python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.nccl.version())'
 timeout 220 python3 scripts/profile/host.py --out "$OUT/v/traces" --repeats 11 \

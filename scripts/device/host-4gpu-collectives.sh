@@ -7,10 +7,8 @@
 #  2. the plans of 4 GPUs whose groups span 4 or 2 (tp4-sp, moe-ep4, tp2-dp2) and llama-1b-tp2;
 #  3. llama-1b-tp4-sp at sequence 128, host-bound.
 # Stops with exit status 3 unless the machine has 4 H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 4 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 4
 nproc
 C="$OUT/c"; mkdir -p "$C/t2" "$C/t4" "$C/seq128"
 timeout 150 python3 scripts/profile/host.py --out "$C/t2" --repeats 11 \

@@ -9,18 +9,12 @@
 # (--skip-grad-sync); once, mb2 at sequences 128, 512 and 1024 both ways, and moe-base both
 # ways. Median of 10 iterations after 3 warm-up. Back as $OUT/ahead.tar.gz (one file: the
 # device tool returns few). Stops with exit status 3 unless the machine has two H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 2 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 2 name,driver_version
 P=traces/validation/h100-sxm/plans
 O="$OUT/ahead"
 mkdir -p "$O"
-run() {  # NAME then run.py's arguments
-  local name=$1; shift
-  timeout 120 python3 scripts/validate/run.py "$@" --out "$O/$name.json" --iterations 10 --warmup 3 > "$O/$name.log" 2>&1
-  echo "$name rc=$?"; grep -E "^\[run\]|Error" "$O/$name.log" | tail -1
-}
+run() { run_plan "$O" "$@" --iterations 10 --warmup 3; }  # NAME then run.py's arguments
 for r in 1 2; do
   run mb2.r$r "$P/gpt-350m-mb2.json"
   run mb2.ahead.r$r "$P/gpt-350m-mb2.json" --gpu-ahead 100

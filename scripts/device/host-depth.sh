@@ -4,10 +4,8 @@
 # between 2 and 8, 8 and 16, and 16 and 24 layers (docs/accuracy.md: llama-1b-base's
 # backward took 1,054 us a layer between 2 and 8 layers and 1,269 between 8 and 16 at 15:00).
 # Stops with exit status 3 unless the machine has an H200.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 1 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 1
 D="$OUT/d"; mkdir -p "$D"
 P=traces/validation/h100-sxm/plans
 for n in llama-1b-base gpt-350m-base; do

@@ -7,10 +7,8 @@
 #  3. host_layer_slope.py: the same plans with 2 and 8 layers, at seq 128 and the plans'
 #     widths, and llama-1b-base at host.py's own sizes (hidden 256, seq 32).
 # Stops with exit status 3 unless the machine has 2 H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 2 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 2
 nproc
 S="$OUT/s"; mkdir -p "$S/seq128" "$S/slope"
 P=traces/validation/h100-sxm/plans

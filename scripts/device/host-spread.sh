@@ -5,10 +5,8 @@
 # plans whose late rank it should explain, with their per-rank host times
 # (docs/accuracy.md, "Each rank its own host"). Not yet run: written when no device time
 # was left. Stops with exit status 3 unless the machine has MIN_GPUS (default 4) H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge "${MIN_GPUS:-4}" ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s "${MIN_GPUS:-4}"
 S="$OUT/s"; mkdir -p "$S"
 for round in 1 2; do
   timeout 150 python3 scripts/profile/host_spread.py --out "$S/spread.r$round.json" --rounds 11 2>&1 | tail -6

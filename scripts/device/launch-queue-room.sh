@@ -6,21 +6,16 @@
 # gpt-350m-mb2 at sequence 2048, gpt-350m-ddp2 at 128 and 2048) again with --sync-debug,
 # which warns at every CUDA call that makes the host wait for the GPU; 2 timed iterations.
 # Back as $OUT/queue.tar.gz. Exit status 3 unless the machine has two H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 2 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 2 name,driver_version
 P=traces/validation/h100-sxm/plans
 O="$OUT/queue"
 mkdir -p "$O"
 timeout 240 python3 scripts/profile/queue_depth.py --out "$O/queue-depth.csv" > "$O/queue-depth.log" 2>&1
 echo "queue_depth rc=$?"; grep -E "^\[queue\]|Error|error" "$O/queue-depth.log" | tail -20
 run() {  # NAME then run.py's arguments
-  local name=$1; shift
-  timeout 120 python3 scripts/validate/run.py "$@" --out "$O/$name.json" --iterations 2 --warmup 3 --sync-debug \
-    > "$O/$name.log" 2>&1
-  echo "$name rc=$?"; grep -E "^\[run\]|Error" "$O/$name.log" | tail -1
-  grep -n -i -B2 -A6 "synchroniz" "$O/$name.log" | head -60
+  run_plan "$O" "$@" --iterations 2 --warmup 3 --sync-debug
+  grep -n -i -B2 -A6 "synchroniz" "$O/$1.log" | head -60
 }
 run mb2.ahead.sync "$P/gpt-350m-mb2.json" --gpu-ahead 100
 run ddp2.seq128.ahead.sync "$P/gpt-350m-ddp2.json" --seq 128 --gpu-ahead 100

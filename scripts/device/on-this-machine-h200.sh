@@ -5,10 +5,8 @@
 # traces/validation/h200-sxm/tables. Its launch.py also measures the GPU's gap between a
 # training step's queued kernels (gpu_kernel_gap_training), which the shipped tables read
 # from profiles. Stops with exit status 3 unless the machine has 4 H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 4 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 4
 nproc; python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.nccl.version())'
 sim=$(scripts/device/unbundle-simulate.sh /tmp/sim) || exit 4
 "$sim" --version || "$sim" --help | head -2
@@ -16,5 +14,4 @@ SIMULATE=$sim timeout "${LIMIT:-560}" scripts/validate/on_this_machine.sh "$OUT/
   --tables traces/validation/h200-sxm/tables --repeats "${REPEATS:-11}" --time-limit "${PLANS_S:-320}"
 echo "on_this_machine rc=$? at ${SECONDS}s"
 grep -E "^\[launch\]" "$OUT/m/traces/launch.log"
-rm -rf "$OUT/m/tables"
 tar -C "$OUT" -czf "$OUT/m.tar.gz" m && rm -rf "$OUT/m"; ls -la "$OUT"

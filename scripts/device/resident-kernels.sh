@@ -7,10 +7,8 @@
 #  3. do two runners' hosts slow each other? llama-1b-base at sequence 128 (host-bound) on
 #     GPU 0 alone, then on GPUs 0 and 1 at once, twice.
 # Stops with exit status 3 unless the machine has 2 H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 2 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 2
 R="$OUT/r"; mkdir -p "$R"
 timeout 120 python3 scripts/validate/resident_kernels.py --out "$R/sleepers.json" 2>&1 | tail -40
 timeout 120 python3 scripts/validate/resident_kernels.py --out "$R/nccl.json" --nccl 2>&1 | tail -14

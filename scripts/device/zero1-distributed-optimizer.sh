@@ -5,18 +5,14 @@
 # and per-owner broadcasts that Strata's `zero = 1` does not lower to; beside it, alternately,
 # gpt-350m-ddp4, twice each. Median of 10 iterations after 3 warm-up. Back as
 # $OUT/zero1.tar.gz. Stops with exit status 3 unless the machine has four H200s.
-set -x
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version --format=csv
-[ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge 4 ] || exit 3
+. "$(dirname "$0")/common.sh"
+require_h200s 4 name,driver_version
 P=traces/validation/h100-sxm/plans
 O="$OUT/zero1"
 mkdir -p "$O"
 for r in 1 2; do
   for n in gpt-350m-zero1-dp4 gpt-350m-ddp4; do
-    timeout 120 python3 scripts/validate/run.py "$P/$n.json" --out "$O/$n.r$r.json" --iterations 10 --warmup 3 \
-      > "$O/$n.r$r.log" 2>&1
-    echo "$n r$r rc=$?"; grep -E "^\[run\]|Error" "$O/$n.r$r.log" | tail -1
+    run_plan "$O" "$n.r$r" "$P/$n.json" --iterations 10 --warmup 3
   done
 done
 tar -C "$OUT" -czf "$OUT/zero1.tar.gz" zero1 && rm -rf "$O"; ls -la "$OUT"

@@ -1,0 +1,22 @@
+# Sourced first by the device scripts (`. "$(dirname "$0")/common.sh"`): commands echoed,
+# NVLink multicast off in this shell and every child (the device tool's KINDS.md;
+# scripts/profile/common.py sets the same in Python), and two helpers:
+#   require_h200s N [FIELDS]   prints the GPUs (nvidia-smi's FIELDS, default name, driver,
+#                              top SM clock and power limit) and stops the call with exit
+#                              status 3 unless the machine has at least N H200s;
+#   run_plan DIR NAME ARGS...  runs run.py with ARGS into DIR/NAME.json, its output in
+#                              DIR/NAME.log (RUN_TIMEOUT seconds, default 120), then prints
+#                              its exit status and summary line.
+set -x
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
+
+require_h200s() {
+  nvidia-smi --query-gpu="${2:-name,driver_version,clocks.max.sm,power.limit}" --format=csv
+  [ "$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)" -ge "$1" ] || exit 3
+}
+
+run_plan() {
+  local dir=$1 name=$2; shift 2
+  timeout "${RUN_TIMEOUT:-120}" python3 scripts/validate/run.py "$@" --out "$dir/$name.json" > "$dir/$name.log" 2>&1
+  echo "$name rc=$?"; grep -E "^\[run\]|Error" "$dir/$name.log" | tail -1
+}
