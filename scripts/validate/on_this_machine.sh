@@ -11,10 +11,10 @@
 #
 # --repeats sets how many times host.py and launch.py repeat each measurement (their
 # defaults, 15 and 30, otherwise); fewer make a quicker, noisier host table.
-# OUT receives plans/, traces/GPU/ (host.csv, launch.csv and the logs), val/ (results,
-# logs, measurements.csv), tables/GPU/ (the kernel tables with this host's) and
-# validate.txt. The kernel tables are DIR/GPU (default traces/GPU, GPU the folder name
-# scripts/profile/common.py gives this device: h100-sxm, h200-sxm, ...); a GPU without
+# OUT receives plans/, traces/ (GPU/host.csv, GPU/launch.csv and their logs), val/
+# (results, logs, measurements.csv) and validate.txt. The kernel tables are DIR/GPU
+# (default traces/GPU, GPU the folder name scripts/profile/common.py gives this device:
+# h100-sxm, h200-sxm, ...); a GPU without
 # them needs `python3 scripts/profile/run.py --out traces` first (about 10 minutes). The
 # topology defaults to topologies/GPU-Ngpu.xml for this machine's N GPUs, or the smallest
 # GPU-Kgpu.xml with K above N (a plan uses the first GPUs of it). Bad arguments and
@@ -63,7 +63,7 @@ if [ -z "$topology" ]; then  # this machine's size, else the smallest of this GP
 fi
 [ -f "$topology" ] || fail "$topology: no topology for this machine; describe it (docs/topology.md) and give --topology FILE"
 
-mkdir -p "$out/plans" "$out/traces" "$out/tables"
+mkdir -p "$out/plans" "$out/traces"
 echo "[here] $count x $gpu, kernel tables $tables/$gpu, topology $topology"
 for f in strategies/validation/*.strata; do
   "$simulate" export "$f" > "$out/plans/$(basename "$f" .strata).json"
@@ -79,9 +79,8 @@ scripts/validate/run_all.sh "$out/plans" --out "$out/val" --iterations "$iterati
   --time-limit "$limit" ${only:+--only "$only"} || plans_status=$?
 grep -q '^[a-z]' <(grep -v '^strategy,' "$out/val/measurements.csv" 2>/dev/null) \
   || fail "no plan was measured; see the logs in $out/val/logs"
-rm -rf "${out:?}/tables/$gpu"
-cp -r "$tables/$gpu" "$out/tables/$gpu"
-TABLES="$out/tables" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
+# with_host.sh prices with a copy of the kernel tables holding this host's host.csv and launch.csv.
+TABLES="$tables" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
   "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" | tee "$out/validate.txt"
 if [ "$plans_status" -ne 0 ]; then
   echo "on_this_machine.sh: some plans were not measured (the '# failed:' lines of $out/val/measurements.csv say why); give a larger --time-limit, or the rest with --only" >&2
