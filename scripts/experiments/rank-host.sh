@@ -25,7 +25,7 @@ print(",".join("%.3f" % (x / m) for x in f))' "$run/results/$plan.json")
   error() {
     if [ "$host" = - ]; then "$work/.build/release/simulate" validate "$dir"
     else SIMULATE="$work/.build/release/simulate" scripts/validate/with_host.sh "$dir" "$host" "$launch"; fi \
-      | awk -v p="$plan" '$1 == p { print $9 "%" }'
+      | awk -v p="$plan" '/^host-paced:/ { exit } $1 == p { print $9 "%" }'
   }
   one=$(unset STRATA_RANK_HOST_SCALE; error)
   own=$(export STRATA_RANK_HOST_SCALE=$scales; error)
