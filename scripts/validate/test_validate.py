@@ -935,14 +935,14 @@ class TestOnCPU(unittest.TestCase):
         self.assertAlmostEqual(losses["full_early_stop"], losses[None], delta=1e-3)
         self.assertAlmostEqual(losses["full"], losses[None], delta=1e-3)
 
-    def assert_refused(self, name, flag, cause):
-        """run.py with the diagnostic `flag` on the tiny `name` plan on the CPU: a located
-        error starting with `cause` and exit status 2, before any process starts."""
+    def assert_refused(self, name, flag, cause, env=None):
+        """run.py with `flag` (or the environment `env`) on the tiny `name` plan on the CPU: a
+        located error starting with `cause` and exit status 2, before any process starts."""
         with tempfile.TemporaryDirectory() as d:
             path = self.tiny(name, d)
             done = subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out",
-                                   os.path.join(d, "out.json"), "--cpu", flag],
-                                  capture_output=True, text=True)
+                                   os.path.join(d, "out.json"), "--cpu"] + ([flag] if flag else []),
+                                  capture_output=True, text=True, env=dict(os.environ, **(env or {})))
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertTrue(done.stderr.startswith(f"{path}: error: {cause}"), done.stderr)
         self.assertNotIn("Traceback", done.stderr)
@@ -957,6 +957,10 @@ class TestOnCPU(unittest.TestCase):
     def test_gpu_ahead_needs_gpus_and_no_pipeline(self):
         self.assert_refused("gpt-350m-ddp2", "--gpu-ahead=50", "--gpu-ahead queues GPU sleep")
         self.assert_refused("gpt-350m-gpipe2", "--gpu-ahead=50", "--gpu-ahead queues GPU sleep")
+
+    def test_a_torchrun_world_of_another_size_is_refused(self):
+        self.assert_refused("gpt-350m-ddp2", None, "the plan needs 2 processes, torchrun started 3",
+                            env={"RANK": "0", "WORLD_SIZE": "3"})
 
     def test_pipelined_runs_split_their_host_time(self):
         """A pipeline's ranks report the host time of their forward and backward steps,
