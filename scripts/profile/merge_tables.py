@@ -19,6 +19,11 @@ status 2).  The merged header is the first input's, with `date` listing every
 input's date, `command` the merge command, and one `# merged_from:` line per
 input giving its path, date and command, so the table says where each figure
 could have come from.  Needs no torch.
+
+`--keep middle` keeps instead, per key, the row of the run whose median is the middle one
+(the lower of the two middle ones for an even count): for `host.csv`, whose costs scatter
+both ways with the process that timed them (one host ran the same layer 1.6x slower than
+another beside it), so that several launches of `host.py` give the typical process's.
 """
 
 import argparse
@@ -130,8 +135,14 @@ def distinct(values):
     return seen
 
 
-def merge(runs, command):
-    """Merge read runs [Run, ...] into the text of one table.
+KEEP = {"least": "the run with the smallest median_us (outside load only adds time)",
+        "middle": "the run whose median_us is the middle one (the lower middle for an even count; "
+                  "host costs scatter both ways with the process)"}
+
+
+def merge(runs, command, keep="least"):
+    """Merge read runs [Run, ...] into the text of one table, keeping per case the row that
+    `keep` names (a key of KEEP).
 
     Returns (text, kept) where kept[i] counts the rows taken from runs[i].
     Raises MergeError when the runs are not of one family and one GPU.
@@ -159,7 +170,7 @@ def merge(runs, command):
     names = key_columns(header0)
     keys = [header0.index(c) for c in names]
     median = header0.index("median_us")
-    best = {}  # key -> (median, run index, cells)
+    candidates = {}  # key -> [(median, run index, cells), ...] in run order
     for index, run in enumerate(runs):
         seen = {}
         for cells, number in zip(run.rows, run.row_lines):
@@ -175,8 +186,11 @@ def merge(runs, command):
                 column = sum(len(c) + 1 for c in cells[:median]) + 1
                 raise MergeError(f"median_us '{cells[median]}' of {case} is not a number; "
                                  "fix or remeasure the row", run.path, number, column) from None
-            if key not in best or value < best[key][0]:
-                best[key] = (value, index, cells)
+            candidates.setdefault(key, []).append((value, index, cells))
+    best = {}
+    for key, rows in candidates.items():
+        ranked = sorted(rows, key=lambda row: (row[0], row[1]))
+        best[key] = ranked[0] if keep == "least" else ranked[(len(ranked) - 1) // 2]
 
     kept = [0] * len(runs)
     for _, index, _ in best.values():
@@ -198,8 +212,8 @@ def merge(runs, command):
 
     lines = [f"# {key}: {facts[key]}" for key in common.META_KEYS]
     lines.append(f"# units: {units0 or common.UNITS}")
-    lines.append("# notes: merged runs; per case (" + ", ".join(names) + ") the whole row of the run "
-                 "with the smallest median_us (outside load only adds time); rows kept: "
+    lines.append("# notes: merged runs; per case (" + ", ".join(names) + ") the whole row of "
+                 + KEEP[keep] + "; rows kept: "
                  + ", ".join(f"{n} from {os.path.basename(r.path)}" for n, r in zip(kept, runs)))
     for r in runs:
         lines.append(f"# merged_from: {r.path}; date {first(r.comments, 'date') or 'unknown'}; "
@@ -219,11 +233,13 @@ def main(argv=None):
         description="Merge runs of one profiler table: per case, the whole row of the run with the smallest median.")
     p.add_argument("tables", nargs="+", help="two or more CSV tables of one family and one GPU")
     p.add_argument("--out", help="file to write (default: standard output)")
+    p.add_argument("--keep", choices=sorted(KEEP), default="least",
+                   help="per case, the row with the smallest median (default), or the middle one")
     args = p.parse_args(argv)
     command = " ".join(["python3", "scripts/profile/merge_tables.py"] + [shlex.quote(a) for a in argv])
     try:
         runs = [read_run(path) for path in args.tables]
-        text, kept = merge(runs, command)
+        text, kept = merge(runs, command, args.keep)
     except MergeError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -417,6 +417,24 @@ class TestMergeTables(unittest.TestCase):
             self.assertEqual(got[("all_to_all", "4", "4194304")]["median_us"], "32.608")  # only one run has it
             self.assertEqual(check.check_file(out), [])  # sorted, complete header
 
+    def test_keep_middle_takes_the_middle_run_per_case(self):
+        """--keep middle (host tables): per case the row whose median is the middle of the
+        runs', the lower middle for two, whole; a case in one run keeps that run's row."""
+        with tempfile.TemporaryDirectory() as d:
+            third = ["all_reduce,2,contiguous,2097152,bf16,nccl,40.0,39.0,41.0,50.0,50.0,80"]
+            a = coll_table(d, "a.csv", "2026-11-27T17:08:44Z", self.OLD)
+            b = coll_table(d, "b.csv", "2026-11-27T21:58:01Z", self.NEW)
+            c = coll_table(d, "c.csv", "2026-11-27T22:00:00Z", third)
+            out = os.path.join(d, "merged.csv")
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.assertEqual(merge_tables.main(["--out", out, "--keep", "middle", a, b, c]), 0)
+            meta, _, _, rows = common.read_table(out)
+            got = {(r["op"], r["gpus"], r["bytes"]): r for r in rows}
+            self.assertEqual(got[("all_reduce", "2", "2097152")]["samples"], "80")  # 33.4 < 40.0 < 69.0
+            self.assertEqual(got[("all_reduce", "2", "1048576")]["median_us"], "18.352")  # lower of two
+            self.assertEqual(got[("all_to_all", "4", "4194304")]["median_us"], "32.608")
+            self.assertIn("the middle one", meta["notes"])
+
     def test_ties_go_to_the_first_input(self):
         with tempfile.TemporaryDirectory() as d:
             a = coll_table(d, "a.csv", "2026-01-01T00:00:00Z", ["send_recv,2,contiguous,1024,bf16,nccl,9,8,10,1,1,50"])

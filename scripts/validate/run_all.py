@@ -1,7 +1,7 @@
 """Run every plan of a folder with run.py on this machine's GPUs and write one table.
 
     python3 scripts/validate/run_all.py PLANS_DIR --out DIR [--iterations 10] [--warmup 3]
-        [--smoke-first] [--only a,b] [--gpus N] [--time-limit S] [--plan-timeout S]
+        [--smoke-first] [--only a,b] [--gpus N] [--time-limit S] [--plan-timeout S] [--launches K]
     python3 scripts/validate/run_all.py --aggregate DIR     (rebuild DIR/measurements.csv)
 
 A plan of n GPUs runs on the first n (CUDA_VISIBLE_DEVICES=0..n-1), one plan at a time, so
@@ -12,6 +12,16 @@ stopped (SIGTERM, then SIGKILL) at --plan-timeout; no plan starts once the time 
 below --plan-timeout.  Results: DIR/results/NAME.json (+ NAME.log), DIR/status.json and
 DIR/measurements.csv built from every result in DIR/results, so a later run of the
 failed plans into the same DIR merges into the table.
+
+`--launches K` runs each plan K times, each in processes of its own, in rounds (every plan
+once, then every plan again), because a plan paced by its host runs at the speed of the
+processes it happens to get: on one H200 machine the same layer's host time differed 1.6x
+between four processes started together, and which process was slow changed from one
+launch to the next (docs/accuracy.md, "The host's spread between processes"). Each launch
+is kept as DIR/results/launches/NAME.launchJ.json; DIR/results/NAME.json is the launch whose
+median is the middle one, with every launch's times under "launches", and the table's row
+is the median of the launches' medians, p10 and p90 over all their iterations pooled, and
+the count of launches in its `launches` column.
 """
 
 import argparse
@@ -29,7 +39,9 @@ sys.path.insert(0, HERE)
 from plan import common  # noqa: E402
 
 COLUMNS = ("strategy", "gpus", "iteration_time_s", "p10_s", "p90_s", "iterations",
-           "peak_allocated_bytes", "peak_reserved_bytes", "loss_first", "loss_last")
+           "peak_allocated_bytes", "peak_reserved_bytes", "loss_first", "loss_last", "launches")
+LAUNCH_FIELDS = ("median_s", "p10_s", "p90_s", "iterations", "iteration_times_s", "host_issue_s",
+                 "host_forward_s", "host_backward_s", "date")
 MIN_PLAN_S = 40  # no plan starts with less time than this left
 META = ("gpu", "driver", "cuda", "torch", "nccl", "date", "command")
 
@@ -147,6 +159,53 @@ def fmt(x):
     return common.format_value(x)
 
 
+def merge_launches(launches):
+    """One plan's result from its launches' results (in launch order): the launch whose median
+    is the middle one (the lower of the two middle ones for an even count), with every
+    launch's times and host issue times under "launches"."""
+    order = sorted(range(len(launches)), key=lambda i: (launches[i]["median_s"], i))
+    middle = dict(launches[order[(len(order) - 1) // 2]])
+    middle["launches"] = [{k: r[k] for k in LAUNCH_FIELDS if k in r} for r in launches]
+    return middle
+
+
+def row_times(result):
+    """(median, p10, p90, iterations, launches) of a result: its own for one launch; for
+    several, the median of their medians, with p10 and p90 over every launch's iterations
+    pooled (widened to hold that median), so that the spread shows how far launches differ."""
+    launches = result.get("launches") or []
+    if len(launches) < 2:
+        return result["median_s"], result["p10_s"], result["p90_s"], result["iterations"], 1
+    median = common.percentile([r["median_s"] for r in launches], 50)
+    pooled = [t for r in launches for t in r["iteration_times_s"]]
+    return (median, min(common.percentile(pooled, 10), median), max(common.percentile(pooled, 90), median),
+            len(pooled), len(launches))
+
+
+def gather_launches(out_dir, names, count, results):
+    """Write DIR/results/NAME.json from each plan's launches (merge_launches) and return
+    {name: (ok, reason)}: a plan is measured when any launch was, its reason naming the
+    launches that failed."""
+    merged = {}
+    for name in names:
+        runs, failed = [], []
+        for j in range(1, count + 1):
+            ok, why = results.get(f"{name}.launch{j}", (False, "skipped: time limit reached"))
+            if ok:
+                with open(os.path.join(out_dir, "results", "launches", f"{name}.launch{j}.json")) as f:
+                    runs.append(json.load(f))
+            else:
+                failed.append(f"launch {j}: {why}")
+        if runs:
+            path = os.path.join(out_dir, "results", name + ".json")
+            with open(path + ".tmp", "w") as f:
+                json.dump(merge_launches(runs), f, indent=1)
+            os.replace(path + ".tmp", path)
+        reason = f"{len(runs)} of {count} launches" + (f" ({'; '.join(failed)})" if failed else "")
+        merged[name] = (bool(runs), reason if runs else "; ".join(failed))
+    return merged
+
+
 def aggregate(out_dir, status=None):
     """DIR/measurements.csv from DIR/results/*.json (and DIR/status.json for failures)."""
     rows, meta, commands = [], None, {}
@@ -161,9 +220,10 @@ def aggregate(out_dir, status=None):
             if meta[k] != str(r[k]):
                 raise ValueError(f"{path}: {k} is {r[k]}, other results have {meta[k]}: keep one machine's "
                                  "results in one table")
-        rows.append([name, r["gpus"], r["median_s"], r["p10_s"], r["p90_s"], r["iterations"],
+        median, p10, p90, iterations, launches = row_times(r)
+        rows.append([name, r["gpus"], median, p10, p90, iterations,
                      max(r["peak_allocated_bytes"]), max(r["peak_reserved_bytes"]),
-                     r["losses"][0], r["losses"][-1]])
+                     r["losses"][0], r["losses"][-1], launches])
     if status is None and os.path.exists(os.path.join(out_dir, "status.json")):
         with open(os.path.join(out_dir, "status.json")) as f:
             status = json.load(f)
@@ -172,7 +232,8 @@ def aggregate(out_dir, status=None):
         meta["command"] = " ; ".join(sorted(commands, key=commands.get))
     lines = [f"# {k}: {meta[k] if meta else 'none'}" for k in META]
     lines.append("# units: seconds, bytes; times are the median (p10, p90) over the timed iterations of the "
-                 "slowest rank's iteration; peak memory is the largest over GPUs of "
+                 "slowest rank's iteration (with several launches, the median of their medians, and p10 and "
+                 "p90 over their iterations pooled); peak memory is the largest over GPUs of "
                  "torch.cuda.max_memory_allocated / max_memory_reserved over the timed iterations")
     lines.append("# notes: losses are the first (warm-up) and last iteration's mean cross-entropy")
     measured = {row[0] for row in rows}
@@ -202,7 +263,11 @@ def main(argv=None):
     ap.add_argument("--time-limit", type=float, default=540, help="seconds for everything (default 540)")
     ap.add_argument("--plan-timeout", type=float, default=150, help="seconds per plan (default 150)")
     ap.add_argument("--smoke-timeout", type=float, default=90, help="seconds per smoke run (default 90)")
+    ap.add_argument("--launches", type=int, default=1,
+                    help="launches of each plan, each in processes of its own, in rounds (default 1)")
     args = ap.parse_args(argv)
+    if args.launches < 1:
+        ap.error("--launches must be 1 or more")
     if args.aggregate:
         print(aggregate(args.aggregate))
         return 0
@@ -244,15 +309,25 @@ def main(argv=None):
         print(f"[run_all] smoke: {sum(1 for r in res.values() if r[0])} of {len(res)} ran, "
               f"{len(smoke_failed)} failed ({time.monotonic() - t0:.0f} s)", flush=True)
 
-    def full_job(name, devices):
-        return Job(name, paths[name], os.path.join(args.out, "results", name + ".json"),
-                   os.path.join(args.out, "logs", name + ".log"), devices,
+    launch_dir = os.path.join(args.out, "results", "launches")
+
+    def full_job(job_name, devices):
+        name, _, launch = job_name.partition(".launch")
+        out = os.path.join(launch_dir, job_name + ".json") if launch else os.path.join(args.out, "results", name + ".json")
+        return Job(job_name, paths[name], out, os.path.join(args.out, "logs", job_name + ".log"), devices,
                    ["--iterations", str(args.iterations), "--warmup", str(args.warmup),
                     "--command", command, "--date", date],
                    min(args.plan_timeout, deadline_all - time.monotonic()))
 
-    queue = [(n, plan_gpus(paths[n])) for n in names if n not in smoke_failed]
+    measured = [n for n in names if n not in smoke_failed]
+    if args.launches == 1:
+        queue = [(n, plan_gpus(paths[n])) for n in measured]
+    else:
+        os.makedirs(launch_dir, exist_ok=True)
+        queue = [(f"{n}.launch{j}", plan_gpus(paths[n])) for j in range(1, args.launches + 1) for n in measured]
     res = run_jobs(queue, total, False, deadline_all - MIN_PLAN_S, full_job)
+    if args.launches > 1:
+        res = gather_launches(args.out, measured, args.launches, res)
     for n, why in smoke_failed.items():
         res[n] = (False, f"smoke failed: {why}")
     for n, (ok, why) in res.items():

@@ -468,8 +468,45 @@ class TestTable(unittest.TestCase):
         self.assertEqual(lines[0], "# gpu: NVIDIA H100 80GB HBM3")
         self.assertIn("# failed: c: exit status 1", lines)
         header = lines.index(",".join(run_all.COLUMNS))
-        self.assertEqual(lines[header + 1:], ["a,1,1,0.2,0.3,10,200,400,10.9,9.5",
-                                              "b,2,0.25,0.2,0.3,10,200,400,10.9,9.5"])
+        self.assertEqual(lines[header + 1:], ["a,1,1,0.2,0.3,10,200,400,10.9,9.5,1",
+                                              "b,2,0.25,0.2,0.3,10,200,400,10.9,9.5,1"])
+
+    def test_launches_merge_into_the_middle_launch_and_a_pooled_row(self):
+        """--launches: results/NAME.json is the launch with the middle median, keeping every
+        launch's times; the row is the median of the medians over the pooled iterations, and a
+        plan with a failed launch is still measured, its reason naming the launch."""
+        base = {"gpu": "NVIDIA H200", "driver": "580.159.04", "cuda": "13.0", "torch": "2.11.0",
+                "nccl": "2.28.9", "date": "2026-11-28T17:00:00Z", "command": "python3 run_all.py",
+                "gpus": 2, "peak_allocated_bytes": [100, 200], "peak_reserved_bytes": [300, 400],
+                "losses": [10.9, 9.5], "host_issue_s": [0.1, 0.2]}
+        times = {1: [0.30, 0.31, 0.32], 2: [0.20, 0.21, 0.22], 3: [0.40, 0.41, 0.42]}
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "results", "launches"))
+            for j, ts in times.items():
+                with open(os.path.join(d, "results", "launches", f"a.launch{j}.json"), "w") as f:
+                    json.dump(dict(base, iteration_times_s=ts, **planlib.summarize(ts)), f)
+            with open(os.path.join(d, "results", "launches", "b.launch2.json"), "w") as f:
+                json.dump(dict(base, iteration_times_s=[0.5, 0.5], **planlib.summarize([0.5, 0.5])), f)
+            res = {"a.launch1": (True, "ok"), "a.launch2": (True, "ok"), "a.launch3": (True, "ok"),
+                   "b.launch1": (False, "exit status 1"), "b.launch2": (True, "ok"),
+                   "c.launch1": (False, "exit status 1")}
+            merged = run_all.gather_launches(d, ["a", "b", "c"], 3, res)
+            with open(os.path.join(d, "results", "a.json")) as f:
+                a = json.load(f)
+            path = run_all.aggregate(d, {n: {"ok": ok, "reason": why} for n, (ok, why) in merged.items()})
+            with open(path) as f:
+                lines = f.read().splitlines()
+        self.assertEqual(merged["a"], (True, "3 of 3 launches"))
+        self.assertEqual(merged["b"], (True, "1 of 3 launches (launch 1: exit status 1; launch 3: skipped: time limit reached)"))
+        self.assertFalse(merged["c"][0])
+        self.assertEqual(a["iteration_times_s"], times[1])
+        self.assertEqual([r["median_s"] for r in a["launches"]], [0.31, 0.21, 0.41])
+        header = lines.index(",".join(run_all.COLUMNS))
+        row = lines[header + 1].split(",")
+        self.assertEqual(row[0:3] + row[5:6] + row[10:], ["a", "2", "0.31", "9", "3"])
+        self.assertAlmostEqual(float(row[3]), 0.208)
+        self.assertAlmostEqual(float(row[4]), 0.412)
+        self.assertEqual(lines[header + 2].split(",")[-1], "1")
 
 
 class TestAttributeKernels(unittest.TestCase):
