@@ -7,11 +7,17 @@
 #  4. `simulate validate` on them, with this GPU's kernel tables and this host's tables.
 #
 #   scripts/validate/on_this_machine.sh OUT [--tables DIR] [--topology FILE] [--only a,b]
-#       [--iterations 10] [--warmup 3] [--time-limit 540] [--repeats N]
+#       [--iterations 10] [--warmup 3] [--time-limit 540] [--repeats N] [--launches K]
 #
+# --launches K measures each plan in K launches and host.py's table in K launches, and
+# prices with the middle host table (merge_tables.py --keep middle) against the median of
+# the plans' launches: a plan paced by its host runs at the speed of the processes it gets,
+# and on one H200 machine three launches of host.py minutes apart priced
+# llama-1b-tp4-sp at 383 to 596 ms (docs/accuracy.md, "The host's spread between processes").
 # --repeats sets how many times host.py and launch.py repeat each measurement (their
 # defaults, 15 and 30, otherwise); fewer make a quicker, noisier host table.
-# OUT receives plans/, traces/ (GPU/host.csv, GPU/launch.csv and their logs), val/
+# OUT receives plans/, traces/ (GPU/host.csv, GPU/launch.csv and their logs; with
+# --launches, each launch's host table in traces/host.launchJ/), val/
 # (results, logs, measurements.csv) and validate.txt. The kernel tables are DIR/GPU
 # (default traces/GPU, GPU the folder name scripts/profile/common.py gives this device:
 # h100-sxm, h200-sxm, ...); a GPU without
@@ -25,7 +31,7 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 
 fail() { echo "on_this_machine.sh: error: $1" >&2; exit 2; }
 
-out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540 repeats=""
+out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540 repeats="" launches=1
 while [ $# -gt 0 ]; do
   case $1 in
     --tables) tables=${2:?}; shift 2 ;;
@@ -35,11 +41,13 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=${2:?}; shift 2 ;;
     --time-limit) limit=${2:?}; shift 2 ;;
     --repeats) repeats=${2:?}; shift 2 ;;
-    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup, --time-limit and --repeats" ;;
+    --launches) launches=${2:?}; shift 2 ;;
+    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup, --time-limit, --repeats and --launches" ;;
     *) [ -z "$out" ] || fail "one output folder, not '$out' and '$1'"; out=$1; shift ;;
   esac
 done
 [ -n "$out" ] || fail "name an output folder: scripts/validate/on_this_machine.sh OUT"
+[[ "$launches" =~ ^[1-9][0-9]*$ ]] || fail "--launches $launches: give a whole number of launches, 1 or more"
 
 simulate=${SIMULATE:-.build/release/simulate}
 [ -x "$simulate" ] || fail "$simulate: no simulate binary; build it with swift build -c release (or set SIMULATE)"
@@ -68,15 +76,24 @@ echo "[here] $count x $gpu, kernel tables $tables/$gpu, topology $topology"
 for f in strategies/validation/*.strata; do
   "$simulate" export "$f" > "$out/plans/$(basename "$f" .strata).json"
 done
-python3 scripts/profile/host.py --out "$out/traces" ${repeats:+--repeats "$repeats"} > "$out/traces/host.log" 2>&1 \
-  || fail "host.py failed; see $out/traces/host.log"
+if [ "$launches" -eq 1 ]; then
+  python3 scripts/profile/host.py --out "$out/traces" ${repeats:+--repeats "$repeats"} > "$out/traces/host.log" 2>&1 \
+    || fail "host.py failed; see $out/traces/host.log"
+else  # each launch a process of its own; the table keeps each row's middle launch
+  for j in $(seq "$launches"); do
+    python3 scripts/profile/host.py --out "$out/traces/host.launch$j" ${repeats:+--repeats "$repeats"} \
+      > "$out/traces/host.launch$j.log" 2>&1 || fail "host.py failed; see $out/traces/host.launch$j.log"
+  done
+  python3 scripts/profile/merge_tables.py --keep middle --out "$out/traces/$gpu/host.csv" \
+    "$out"/traces/host.launch*/"$gpu"/host.csv > /dev/null
+fi
 python3 scripts/profile/launch.py --out "$out/traces" ${repeats:+--repeats "$repeats"} > "$out/traces/launch.log" 2>&1 \
   || fail "launch.py failed; see $out/traces/launch.log"
 # A plan that fails or outlasts --time-limit leaves the others to validate; the exit status
 # says some were missing, after the table of those that ran.
 plans_status=0
 scripts/validate/run_all.sh "$out/plans" --out "$out/val" --iterations "$iterations" --warmup "$warmup" \
-  --time-limit "$limit" ${only:+--only "$only"} || plans_status=$?
+  --time-limit "$limit" --launches "$launches" ${only:+--only "$only"} || plans_status=$?
 grep -q '^[a-z]' <(grep -v '^strategy,' "$out/val/measurements.csv" 2>/dev/null) \
   || fail "no plan was measured; see the logs in $out/val/logs"
 # with_host.sh prices with a copy of the kernel tables holding this host's host.csv and launch.csv.

@@ -353,6 +353,7 @@ class TestOnThisMachine(unittest.TestCase):
             for args, simulate, says in (((), None, "name an output folder"),
                                          ((d, "--bogus"), None, "unknown option --bogus"),
                                          ((d, d + "2"), None, "one output folder"),
+                                         ((d, "--launches", "0"), None, "give a whole number of launches"),
                                          ((d,), os.path.join(d, "missing"), "no simulate binary")):
                 done = self.run_script(*args, simulate=simulate)
                 self.assertEqual(done.returncode, 2, done.stderr)
