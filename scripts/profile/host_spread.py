@@ -8,10 +8,12 @@ busy GPU) in rounds that start together, and writes each process's median and, p
 the slowest process over the median.
 
     python3 scripts/profile/host_spread.py --out spread.json [--processes N] [--rounds 11]
+    python3 scripts/profile/host_spread.py --show spread.r1.json spread.r2.json ...
 
 JSON: {"gpu", "processes", "rounds", "per_process": [{"fwd_us", "bwd_us"}], "slowest_over_median":
 {"fwd", "bwd"} (of the processes' medians), "round_slowest_over_median": {"fwd": [...], "bwd":
-[...]}}. Strata does not read it yet. --cpu runs the same on CPU processes (tests).
+[...]}}. Strata does not read it yet. --cpu runs the same on CPU processes (tests). --show
+prints the lines a run printed from its saved JSON files (no torch needed).
 """
 
 import argparse
@@ -85,13 +87,43 @@ def summarize(per_process_samples):
             "round_slowest_over_median": by_round}
 
 
+def report(out):
+    """The lines a run prints: each process's medians, then the slowest over the median."""
+    lines = [f"[spread] process {i}: layer {q['fwd_us']:.1f} us forward, {q['bwd_us']:.1f} us backward"
+             for i, q in enumerate(out["per_process"])]
+    s = {p: "-" if v is None else f"x{v:.3f}" for p, v in out["slowest_over_median"].items()}
+    lines.append(f"[spread] slowest process over the median: forward {s['fwd']}, backward {s['bwd']}")
+    return lines
+
+
+def show(paths):
+    """Print the report of each saved run; exit status 2 with a located error for a file
+    that cannot be read or is not host_spread.py's JSON."""
+    for path in paths:
+        try:
+            with open(path) as f:
+                lines = report(json.load(f))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"{path}: error: cannot read a host_spread.py result ({exc}); give a file its --out wrote",
+                  file=sys.stderr)
+            return 2
+        print(f"{path}:")
+        print("\n".join(lines))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--show", nargs="+", metavar="JSON", help="print saved runs' figures and stop")
+    ap.add_argument("--out")
     ap.add_argument("--processes", type=int, default=None, help="default: one per visible GPU")
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--cpu", action="store_true", help="processes on the CPU (tests)")
     args = ap.parse_args(argv)
+    if args.show:
+        return show(args.show)
+    if not args.out:
+        ap.error("give --out FILE to measure, or --show FILE... to print saved runs")
     if args.rounds < 1 or (args.processes is not None and args.processes < 2):
         print("host_spread.py: error: give at least 2 processes (--processes) and a round or more (--rounds)",
               file=sys.stderr)
@@ -116,10 +148,7 @@ def main(argv=None):
     out = {"gpu": "cpu" if args.cpu else torch.cuda.get_device_name(0), "processes": count, "rounds": args.rounds, **summary}
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
-    for i, q in enumerate(summary["per_process"]):
-        print(f"[spread] process {i}: layer {q['fwd_us']:.1f} us forward, {q['bwd_us']:.1f} us backward", flush=True)
-    s = {p: "-" if v is None else f"x{v:.3f}" for p, v in summary["slowest_over_median"].items()}
-    print(f"[spread] slowest process over the median: forward {s['fwd']}, backward {s['bwd']}", flush=True)
+    print("\n".join(report(out)), flush=True)
     return 0
 
 

@@ -10,6 +10,7 @@ factors, and the grids and token splits the tables are built from.
 import contextlib
 import importlib.util
 import io
+import json
 import math
 import os
 import sys
@@ -670,6 +671,25 @@ class TestHostSpread(unittest.TestCase):
         self.assertEqual(s["round_slowest_over_median"]["fwd"][0], 1.5)
         self.assertAlmostEqual(s["round_slowest_over_median"]["bwd"][1], 300.0 / 210.0)
         self.assertIsNone(host_spread.slowest_over_median([-5.0, -1.0, 3.0]), "a median lost in noise")
+
+    def test_show_reprints_a_saved_run_and_refuses_another_file(self):
+        saved = {"per_process": [{"fwd_us": 528.5, "bwd_us": 897.7}, {"fwd_us": 710.3, "bwd_us": 936.7}],
+                 "slowest_over_median": {"fwd": 1.1468, "bwd": None}}
+        with tempfile.TemporaryDirectory() as d:
+            path, other = os.path.join(d, "spread.json"), os.path.join(d, "other.json")
+            with open(path, "w") as f:
+                json.dump(saved, f)
+            with open(other, "w") as f:
+                json.dump({"gpu": "x"}, f)
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                self.assertEqual(host_spread.main(["--show", path]), 0)
+            with contextlib.redirect_stderr(io.StringIO()) as err, contextlib.redirect_stdout(io.StringIO()):
+                self.assertEqual(host_spread.main(["--show", other]), 2)
+        self.assertEqual(out.getvalue().splitlines()[1:], [
+            "[spread] process 0: layer 528.5 us forward, 897.7 us backward",
+            "[spread] process 1: layer 710.3 us forward, 936.7 us backward",
+            "[spread] slowest process over the median: forward x1.147, backward -"])
+        self.assertTrue(err.getvalue().startswith(f"{other}: error: cannot read a host_spread.py result"))
 
     def test_bad_arguments_are_refused_before_anything_runs(self):
         with tempfile.TemporaryDirectory() as d, contextlib.redirect_stderr(io.StringIO()) as err:
