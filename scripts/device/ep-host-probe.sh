@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Device run (4 H200s), back as $OUT/e.tar.gz: does an all-to-all cost the host more over
-# 4 GPUs than over 2? The EP plans' forward issued 7.2-7.6 ms a micro-batch more than
+# 4 GPUs than over 2? The EP plans' forward issued 6.8-7.7 ms a micro-batch more than
 # moe-base's with EP 2 and 10.1 with EP 4, on the H100 table and on 4xH200 at 16:32, where
 # Strata charges one figure for both (docs/accuracy.md, "The host's spread between
 # processes"). scripts/validate/host_probe.py times each all-to-all where the runner makes
