@@ -20,6 +20,8 @@ struct ValidateCommand: ParsableCommand {
             largest absolute errors (for time also apart for the predictions paced by the GPU \
             and by the host) and how well the predictions rank the strategies by time \
             (Kendall's τ), and how many predictions fall inside their measured p10 to p90. \
+            Where measurements.csv has a launches column (run_all.py --launches), a line says \
+            over how many launches each plan was measured. \
             Where DIR/results/STRATEGY.json (the runner's result) holds host_forward_s and \
             host_backward_s, the host-paced predictions' host time to issue an iteration \
             follows, forward and backward, measured (the slowest rank) beside predicted.
@@ -58,6 +60,7 @@ struct ValidateCommand: ParsableCommand {
                 .appendingPathComponent(measurement.strategy + ".json")
             rows.append(ValidationRow(strategy: measurement.strategy, gpus: measurement.gpus,
                                       measuredSeconds: measurement.seconds, measuredRange: measurement.range,
+                                      launches: measurement.launches,
                                       predictedSeconds: metrics.iterationTimeSeconds,
                                       hostShare: result.criticalPath.fraction(of: "launch"),
                                       measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes),
@@ -79,6 +82,9 @@ struct ValidationRow {
     /// The measured iterations' 10th and 90th percentiles, where the file has them: an
     /// error inside this range is as large as the run's own iteration-to-iteration spread.
     var measuredRange: ClosedRange<Double>?
+    /// How many launches (each in processes of its own) the measurement is the median of: a
+    /// host-paced plan runs at the speed of the processes it gets, so one launch is one draw.
+    var launches = 1
     var predictedSeconds: Double
     /// The share of the predicted iteration's critical path spent waiting for the host to
     /// issue a kernel: where it is large the prediction, and the measurement, follow the
@@ -129,6 +135,8 @@ struct MeasurementTable {
         /// p10_s to p90_s, where the file has both columns.
         var range: ClosedRange<Double>?
         var peakBytes: Double
+        /// The `launches` column (run_all.py --launches), 1 where the file has none.
+        var launches = 1
     }
 
     var rows: [Row] = []
@@ -164,7 +172,17 @@ struct MeasurementTable {
                 }
                 range = p10...p90
             }
-            rows.append(Row(strategy: field("strategy"), gpus: gpus, seconds: seconds, range: range, peakBytes: bytes))
+            var launches = 1
+            if columns.contains("launches") {
+                guard let count = Int(field("launches")), count >= 1 else {
+                    throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: number + 1, column: 1),
+                                                     "launches must be a whole number, 1 or more",
+                                                     help: "write how many launches the row's time is the median of, or drop the column"))
+                }
+                launches = count
+            }
+            rows.append(Row(strategy: field("strategy"), gpus: gpus, seconds: seconds, range: range, peakBytes: bytes,
+                            launches: launches))
         }
     }
 }
@@ -194,6 +212,11 @@ enum ValidationReport {
         let ranged = rows.compactMap(\.predictionInsideRange)
         if !ranged.isEmpty {
             lines.append("inside the measured p10 to p90: \(ranged.filter { $0 }.count) of \(ranged.count) predictions")
+        }
+        if let most = rows.map(\.launches).max(), most > 1 {
+            let fewest = rows.map(\.launches).min() ?? most
+            let count = fewest == most ? "\(most)" : "\(fewest) to \(most)"
+            lines.append("measured over \(count) launches a plan: the median of their medians, p10 to p90 over their iterations pooled")
         }
         lines += hostLines(rows)
         return lines.joined(separator: "\n")

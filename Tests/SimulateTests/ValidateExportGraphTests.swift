@@ -34,6 +34,22 @@ import Testing
         try Golden.check("validate-fixture-spread", arguments: arguments, output: output)
     }
 
+    /// Measured over several launches (run_all.py --launches), the summary says over how
+    /// many; a row of no launch is bad input, located.
+    @Test func validateSaysOverHowManyLaunches() throws {
+        let arguments = ["validate", "Tests/Fixtures/validation-launches"]
+        let output = try Golden.run(arguments)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("measured over 1 to 3 launches a plan: the median of their medians"))
+        try Golden.check("validate-fixture-launches", arguments: arguments, output: output)
+        let single = try Golden.run(["validate", "Tests/Fixtures/validation-spread"])
+        #expect(!single.stdout.contains("launches"), "one launch a plan goes unsaid")
+        let bad = try Golden.run(["validate", "Tests/Fixtures/validation-bad-launches"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("Tests/Fixtures/validation-bad-launches/measurements.csv:3:1: error: launches must be a whole number, 1 or more"),
+                "\(bad.stderr)")
+    }
+
     /// With the runner's results beside the measurements, the host-paced predictions
     /// (moe-base's, not gpt-350m-base's) show the host's time beside the slowest rank's.
     @Test func validateShowsTheHostOfHostPacedPredictions() throws {
