@@ -22,9 +22,8 @@ import Testing
         ("cost-all-reduce", ["cost", "all_reduce", "bytes=256MiB", "gpus=4", h100]),
         ("cost-all-to-all", ["cost", "all_to_all", "bytes=64MiB", "gpus=8", "--topology", "topologies/dgx-h100.xml"]),
         ("cost-gemm-a100-transferred", ["cost", "gemm", "m=8192", "n=6144", "k=2048", "--topology", "topologies/dgx-a100-superpod.xml"]),
-        // traces/h200-sxm/ holds only runs/, no table: the H200 is priced by transfer, not
-        // as "measured" from an empty folder at its roofline.
-        ("cost-swiglu-h200-transferred", ["cost", "swiglu", "tokens=4096", "hidden=8192", "--topology", "topologies/h200-sxm-4gpu.xml"]),
+        // The H200's own tables (traces/h200-sxm), measured on H200s on 2026-11-28.
+        ("cost-swiglu-h200", ["cost", "swiglu", "tokens=4096", "hidden=8192", "--topology", "topologies/h200-sxm-4gpu.xml"]),
     ])
     func printsTheFit(name: String, arguments: [String]) throws {
         let output = try Golden.run(arguments)
@@ -63,6 +62,22 @@ import Testing
         let output = try Golden.run(arguments)
         #expect(output.status == 2)
         try Golden.check("calibrate-error-malformed", arguments: arguments, output: output, replacing: [folder.path: "TMP"])
+    }
+
+    /// A GPU folder that keeps only `runs/` (measurements not yet made tables) counts as no
+    /// folder: its GPU is priced by transfer from the GPU that has tables, not as "measured"
+    /// from an empty folder at its roofline.
+    @Test func aGPUFolderWithoutTablesIsTransferred() throws {
+        let folder = try Golden.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("h200-sxm/runs"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("h100-sxm"),
+                                                   withDestinationURL: Golden.packageRoot.appendingPathComponent("traces/h100-sxm"))
+        let output = try Golden.run(["cost", "swiglu", "tokens=4096", "hidden=8192", "--topology", "topologies/h200-sxm-4gpu.xml",
+                                     "--traces", folder.path])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("costs     transferred from h100-sxm (\(folder.path)/h100-sxm)"), "\(output.stdout)")
+        #expect(output.stdout.contains("time      82.013 us"), "the transferred price the H200 had before its tables")
     }
 
     /// A strategy naming a kernel with no tables fails at its `kernel =` line.

@@ -2,7 +2,7 @@
 # Device run (4 H200s), back as $OUT/m.tar.gz: scripts/validate/on_this_machine.sh end to
 # end, as a user would run it on their own GPUs, with the bundled simulate
 # (scripts/device/bundle-simulate.sh; carry .device-bundle) and the H200 kernel tables of
-# traces/validation/h200-sxm/tables. Its launch.py also measures the GPU's gap between a
+# traces/h200-sxm. Its launch.py also measures the GPU's gap between a
 # training step's queued kernels (gpu_kernel_gap_training), which the shipped tables read
 # from profiles. Stops with exit status 3 unless the machine has 4 H200s.
 . "$(dirname "$0")/common.sh"
@@ -11,7 +11,7 @@ nproc; python3 -c 'import torch; print(torch.__version__, torch.version.cuda, to
 sim=$(scripts/device/unbundle-simulate.sh /tmp/sim) || exit 4
 "$sim" --version || "$sim" --help | head -2
 SIMULATE=$sim timeout "${LIMIT:-560}" scripts/validate/on_this_machine.sh "$OUT/m" \
-  --tables traces/validation/h200-sxm/tables --repeats "${REPEATS:-11}" --time-limit "${PLANS_S:-320}"
+  --repeats "${REPEATS:-11}" --time-limit "${PLANS_S:-320}"
 echo "on_this_machine rc=$? at ${SECONDS}s"
 grep -E "^\[launch\]" "$OUT/m/traces/launch.log"
 tar -C "$OUT" -czf "$OUT/m.tar.gz" m && rm -rf "$OUT/m"; ls -la "$OUT"

@@ -5,7 +5,7 @@
 # errors and its summary line for each VALUE of VARIABLE (docs/accuracy.md cites them).
 #   scripts/experiments/run.sh scripts/experiments/host-scale.patch STRATA_HOST_SCALE 1 1.11 1.21
 # VALIDATE holds simulate validate's arguments (default: the H100 table), for example
-#   VALIDATE="traces/validation/h200-sxm --topology topologies/h200-sxm-4gpu.xml --traces traces/validation/h200-sxm/tables"
+#   VALIDATE="traces/validation/h200-sxm --topology topologies/h200-sxm-4gpu.xml"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 patch=$(realpath "${1:?name a patch of scripts/experiments}")

@@ -97,7 +97,7 @@ scripts/validate/run_all.sh "$out/plans" --out "$out/val" --iterations "$iterati
 grep -q '^[a-z]' <(grep -v '^strategy,' "$out/val/measurements.csv" 2>/dev/null) \
   || fail "no plan was measured; see the logs in $out/val/logs"
 # with_host.sh prices with a copy of the kernel tables holding this host's host.csv and launch.csv.
-TABLES="$tables" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
+TABLES="$tables" GPU="$gpu" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
   "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" | tee "$out/validate.txt"
 if [ "$plans_status" -ne 0 ]; then
   echo "on_this_machine.sh: some plans were not measured (the '# failed:' lines of $out/val/measurements.csv say why); give a larger --time-limit, or the rest with --only" >&2

@@ -4,12 +4,13 @@ tables against `simulate cost` on its topology, whose kernels are then priced by
 GPU's efficiencies on this GPU's roofline (docs/cost-model.md, "GPUs without tables").
 
     python3 scripts/validate/transfer_check.py traces/h200-sxm/runs --suffix=-2026-11-28T04-11 \\
-        --topology topologies/h200-sxm-4gpu.xml
+        --topology topologies/h200-sxm-4gpu.xml [--from traces/h100-sxm]
 
 Reads gemm, attention and elementwise tables (`gemm<suffix>.csv` and so on) written by
-scripts/profile/ on the GPU under test, which must not be where Strata loads tables from
-(a folder `traces/<gpu>/` holding CSVs makes the GPU measured, and there is nothing left to
-test). Prints per family, precision or pass: rows priced, median and p90 of |error|, and
+scripts/profile/ on the GPU under test, and prices each row with `simulate cost` given
+only the tables of the GPU to transfer from (`--from`, default traces/h100-sxm, in a
+scratch folder of its own: where the GPU under test has tables of its own, as the H200 does
+in traces/h200-sxm, Strata would price it measured and there would be nothing to test). Prints per family, precision or pass: rows priced, median and p90 of |error|, and
 the mean signed error, with error = (predicted - measured) / measured; rows `simulate
 cost` has no op for (copies, RoPE, softmax, gradient accumulation), attention rows of
 other implementations than FlashAttention (what Strata prices) and precisions the
@@ -24,10 +25,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
 import common  # noqa: E402  (scripts/profile/common.py: percentiles as the tables report them)
 
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 PASSES = {"fwd": "forward", "bwd": "backward"}
 # elementwise.csv op -> (simulate cost op, the dimension columns it takes as keys)
 ELEMENTWISE = {
@@ -77,17 +80,22 @@ def cost_query(family, row):
     return f"{op} {pass_}", [name] + [f"{k}={row[k]}" for k in keys] + [f"pass={PASSES[pass_]}"]
 
 
-def predict(simulate, topology, args):
-    """Strata's time for one op in seconds, or (None, its error line)."""
-    done = subprocess.run([simulate, "cost", *args, "--topology", topology, "--json"], capture_output=True, text=True)
+def predict(simulate, topology, traces, args):
+    """Strata's time for one op in seconds, or (None, its error line), priced from the
+    tables under `traces` alone."""
+    done = subprocess.run([simulate, "cost", *args, "--topology", topology, "--traces", traces, "--json"],
+                          capture_output=True, text=True)
     if done.returncode != 0:
         return None, (done.stderr.strip().splitlines() or ["simulate cost failed"])[0]
     answer = json.loads(done.stdout)
     return answer["seconds"], answer["costs"]
 
 
-def check(folder, suffix, topology, simulate, jobs=4):
-    """{group: [errors]}, {reason: count}, the cost models `simulate cost` reported."""
+def check(folder, suffix, topology, simulate, source, jobs=4):
+    """{group: [errors]}, {reason: count}, the cost models `simulate cost` reported, with
+    the tables of the GPU folder `source` as the only ones Strata sees."""
+    if not os.path.isfile(os.path.join(source, "gemm.csv")):
+        raise CheckError(f"{source}: error: no gemm.csv there; give --from a GPU folder of tables, such as traces/h100-sxm")
     queries, skipped = [], collections.Counter()
     for family in ("gemm", "attention", "elementwise"):
         for row in read_table(os.path.join(folder, f"{family}{suffix}.csv")):
@@ -97,9 +105,12 @@ def check(folder, suffix, topology, simulate, jobs=4):
             else:
                 queries.append((group, args, float(row["median_us"]) * 1e-6))
     errors, models = collections.defaultdict(list), collections.Counter()
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        answers = pool.map(lambda q: predict(simulate, topology, q[1]), queries)
+    with tempfile.TemporaryDirectory() as only, concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        link = os.path.join(only, os.path.basename(os.path.normpath(source)))
+        os.symlink(os.path.abspath(source), link)
+        answers = list(pool.map(lambda q: predict(simulate, topology, only, q[1]), queries))
         for (group, _, measured), (seconds, note) in zip(queries, answers):
+            note = note.replace(link, os.path.relpath(source))  # the folder given, not the scratch one
             if seconds is None:
                 skipped[f"{group}: {note}"] += 1
                 continue
@@ -113,11 +124,13 @@ def main(argv=None):
     ap.add_argument("folder", help="the folder of the GPU's measured tables (not one Strata loads)")
     ap.add_argument("--suffix", default="", help="the tables' name suffix, as in gemm<suffix>.csv")
     ap.add_argument("--topology", required=True, help="a topology whose GPU is the measured one")
+    ap.add_argument("--from", dest="source", default=os.path.join(ROOT, "traces", "h100-sxm"),
+                    help="the GPU folder of tables to transfer from (default traces/h100-sxm)")
     ap.add_argument("--simulate", default=os.environ.get("SIMULATE", ".build/release/simulate"),
                     help="the simulate executable (default $SIMULATE or .build/release/simulate)")
     args = ap.parse_args(argv)
     try:
-        errors, skipped, models = check(args.folder, args.suffix, args.topology, args.simulate)
+        errors, skipped, models = check(args.folder, args.suffix, args.topology, args.simulate, args.source)
     except CheckError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# simulate validate on a run whose host was measured beside it: the kernel tables of TABLES
-# (default traces/validation/h200-sxm/tables) with that run's own host.csv and launch.csv in
-# place of theirs, since host costs move between machines and the table's must be the run's.
+# simulate validate on a run whose host was measured beside it: the kernel tables of
+# TABLES/GPU (default traces/h200-sxm) with that run's own host.csv and launch.csv in place
+# of theirs, since host costs move between machines and the table's must be the run's.
 #   scripts/validate/with_host.sh traces/validation/h200-sxm/4gpu-2026-11-28T08-14 \
 #     traces/h200-sxm/runs/host-2026-11-28T08-14.csv traces/h200-sxm/runs/launch-2026-11-28T08-14.csv
 # Further arguments go to simulate validate (default --topology topologies/h200-sxm-4gpu.xml).
@@ -11,16 +11,17 @@ run=${1:?name the validation run folder}
 host=${2:?name its host.csv}
 launch=${3:?name its launch.csv}
 shift 3
-tables=${TABLES:-traces/validation/h200-sxm/tables}
+tables=${TABLES:-traces}
+gpu=${GPU:-h200-sxm}
 for f in "$run/measurements.csv" "$host" "$launch"; do
   [ -f "$f" ] || { echo "$f: error: no such file; give a run folder with measurements.csv, then its host.csv and launch.csv" >&2; exit 2; }
 done
-[ -d "$tables" ] || { echo "$tables: error: no such folder of tables; set TABLES to one holding a GPU's table folder" >&2; exit 2; }
+[ -f "$tables/$gpu/gemm.csv" ] || { echo "$tables/$gpu: error: no kernel tables there; set TABLES to the folder holding the GPU's table folder and GPU to its name" >&2; exit 2; }
 simulate=${SIMULATE:-.build/release/simulate}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp -r "$tables"/. "$work"/
-gpu=$(ls "$work")
+mkdir "$work/$gpu"
+cp "$tables/$gpu"/*.csv "$work/$gpu"/
 cp "$host" "$work/$gpu/host.csv"
 cp "$launch" "$work/$gpu/launch.csv"
 # The gap between a training step's own kernels (gpu_kernel_gap_training) is a row launch.py
