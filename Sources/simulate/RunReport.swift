@@ -84,6 +84,22 @@ enum RunReport {
         return shares.joined(separator: ", ") + " (\(Format.grouped(Double(result.criticalPath.steps.count))) tasks)"
     }
 
+    /// The share of the critical path waiting for the host to issue a kernel above which a
+    /// prediction is host-paced: it then moves with the host's speed, which differs between
+    /// processes on one machine by far more than GPUs do (docs/accuracy.md, "The host's
+    /// spread between processes"), so the summary says so and `validate` reports such
+    /// predictions apart.
+    static let hostPacedShare = 0.1
+
+    /// The summary's warning for a host-paced prediction, or nil for one paced by its GPUs.
+    static func hostPacedRow(_ result: SimulationResult) -> (String, String)? {
+        let share = result.criticalPath.fraction(of: "launch")
+        guard share >= hostPacedShare else { return nil }
+        return ("host-paced", "the host's launches are \(Format.percent(share)) of the critical path, so this time follows "
+            + "the speed of the host's processes, which differs between processes even on one machine; time host.csv where "
+            + "the job runs (scripts/profile/host.py) and see docs/accuracy.md")
+    }
+
     /// The GPU whose host takes longest to issue its iteration (the first of equals).
     static func busiestHost(_ result: SimulationResult) -> RankBreakdown {
         result.ranks.max { ($0.host.total, $1.gpu) < ($1.host.total, $0.gpu) }!
@@ -117,6 +133,7 @@ enum RunReport {
             ("time on GPU \(slowest.gpu)", "compute \(Format.duration(slowest.compute.seconds)), exposed communication \(Format.duration(slowest.exposedCommunication.seconds))\(kinds(slowest)), idle \(Format.duration(slowest.idle.seconds))"),
             hostRow(busiestHost(result)),
         ]
+        if let hostPaced = hostPacedRow(result) { rows.append(hostPaced) }
         if !result.extrapolated.isEmpty {
             let reasons = result.extrapolated.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
             let tasks = reasons.reduce(0) { $0 + $1.value }

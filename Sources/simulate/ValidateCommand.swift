@@ -252,7 +252,7 @@ enum ValidationReport {
 
     /// The host share of the critical path from which a prediction counts as paced by the
     /// host in the summary.
-    static let hostPacedShare = 0.1
+    static let hostPacedShare = RunReport.hostPacedShare
 
     /// "mean |error| 3.4 %, max 5.4 %" of non-empty absolute errors.
     private static func meanAndMax(_ errors: [Double]) -> String {

@@ -6,6 +6,22 @@ import Testing
 @Suite struct RunTests {
     static let example = "strategies/examples/gpt-125m-dp4.strata"
 
+    /// A prediction whose critical path waits on the host for a tenth or more says it is
+    /// host-paced, and where to measure the host (tensor parallelism 4 with sequence
+    /// parallelism on LLaMA-1B: 49% on the H100 tables); the example, GPU-paced, does not.
+    @Test func aHostPacedPredictionSaysSo() throws {
+        let folder = try Golden.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = folder.appendingPathComponent("runs.sqlite").path
+        let file = "strategies/validation/llama-1b-tp4-sp.strata"
+        let output = try Golden.run(["run", file, "--db", database])
+        #expect(output.status == 0, "\(output.stderr)")
+        try Golden.check("run-host-paced-summary", arguments: ["run", file, "--db", "$DB"], output: output,
+                         replacing: [database: "$DB"])
+        let example = try Golden.run(["run", Self.example, "--db", database])
+        #expect(!example.stdout.contains("host-paced"))
+    }
+
     @Test func exampleRunsStoresAndQueries() throws {
         let folder = try Golden.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
