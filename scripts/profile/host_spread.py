@@ -34,22 +34,30 @@ def slowest_over_median(values):
     return max(values) / middle if middle > 0 else None
 
 
-def process_rounds(index, count, rounds, barrier, queue, cpu):
-    """One process: its GPU (or the CPU), the runner's LLaMA layers, then `rounds` timings of
-    the chain, each started with every other process at `barrier`."""
-    import torch
+def layer_rounds(rounds, wait, cpu):
+    """This process's host speed: [(forward us, backward us)] of host.py's LLaMA layer (the
+    runner's own) in a chain behind a busy GPU, one per round, each round started after
+    `wait()` (a barrier with the other processes). On the current CUDA device, or the CPU.
+    run.py --host-speed times its ranks so after their iterations."""
     host.DEVICE = "cpu" if cpu else "cuda"
-    if not cpu:
-        torch.cuda.set_device(index)
     runner = common.validation_runner()
     blocks = host.runner_blocks(runner, "llama", host.alone(runner), host.LAYER_LONG)
     host.layer_slopes(blocks, 2, busy=False)  # warm-up, as host.py's own chains
     busy = host.BusyGPU() if not cpu else False
     samples = []
     for _ in range(rounds):
-        barrier.wait()
+        wait()
         samples.extend(host.layer_slopes(blocks, 1, busy))
-    queue.put((index, samples))
+    return samples
+
+
+def process_rounds(index, count, rounds, barrier, queue, cpu):
+    """One process: its GPU (or the CPU), then `rounds` timings of the runner's LLaMA layer
+    chain, each started with every other process at `barrier`."""
+    import torch
+    if not cpu:
+        torch.cuda.set_device(index)
+    queue.put((index, layer_rounds(rounds, barrier.wait, cpu)))
 
 
 def collect(queue, procs, timeout_s):

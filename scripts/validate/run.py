@@ -1291,6 +1291,10 @@ def worker(rank, world, plan, args):
             "gc": collector.summary(),
             "gpu_ahead_outlasted": runner.gpu_ahead_outlasted,
         }
+        if args.host_speed:
+            import host_spread  # scripts/profile/ (plan.py put it on the path)
+            speed = host_spread.layer_rounds(args.host_speed, dist.barrier, not cuda)
+            mine["host_layer"] = [planlib.summarize([s[i] for s in speed])["median_s"] for i in (0, 1)]
         everyone = [None] * world
         dist.all_gather_object(everyone, mine)
         if rank == 0:
@@ -1466,6 +1470,11 @@ def write_result(plan, args, everyone):
         # Per rank, the median GPU time of the gradients' zeroing (`zero_gradients`; CUDA
         # events after the step and after the zeroing): what Strata's "gradients zero" prices.
         "zero_grad_gpu_s": [gpu_median_s(r["zero_times"]) for r in everyone],
+        # run.py --host-speed: per rank, its process's host speed after the iterations, the
+        # median us of host.py's LLaMA layer (the runner's own) in a chain behind a busy GPU,
+        # forward and backward, each round started at a barrier with the other ranks: a
+        # process's host differs from the next one's by up to 1.6x (docs/accuracy.md).
+        **({"host_layer_us": [r["host_layer"] for r in everyone]} if args.host_speed else {}),
         "cpu_binding": "gpu_numa_node" if args.bind_cpus else "none",
         "garbage_collection": "between_iterations" if args.manual_gc else "automatic",
         # run.py --gpu-ahead: the GPU sleep queued before each backward (ms), and per rank how
@@ -1532,6 +1541,9 @@ def parse(argv=None):
                     help="after timing, profile one more iteration: PATH.rankR.json (kernel summary) and .trace.json.gz")
     ap.add_argument("--bind-cpus", action="store_true",
                     help="pin each rank to the CPUs of its GPU's NUMA node (as torchrun --numa-binding does)")
+    ap.add_argument("--host-speed", type=int, default=0, metavar="ROUNDS",
+                    help="after timing, time each rank's host on host.py's LLaMA layer chain in ROUNDS rounds "
+                         "(host_layer_us): how fast the host of the processes this launch got is")
     ap.add_argument("--skip-grad-sync", action="store_true",
                     help="a diagnostic: run every micro-batch of a DDP plan without its gradient "
                          "all-reduces, to measure what they cost the iteration (not a valid training run)")

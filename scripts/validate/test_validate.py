@@ -940,6 +940,22 @@ class TestOnCPU(unittest.TestCase):
         self.assertAlmostEqual(zero1[1], ddp[1], delta=2e-3)
         self.assertNotAlmostEqual(zero1[1], zero1[0], delta=1e-3)  # the step changed the weights
 
+    def test_host_speed_times_every_rank_after_the_iterations(self):
+        """--host-speed: each rank's host.py LLaMA layer medians (forward, backward) in
+        host_layer_us, after the timed iterations (positive; the figures mean nothing on CPU)."""
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "out.json")
+            path = self.tiny("gpt-350m-ddp2", d)
+            done = subprocess.run([sys.executable, os.path.join(HERE, "run.py"), path, "--out", out, "--cpu",
+                                   "--iterations", "1", "--warmup", "1", "--host-speed", "2"],
+                                  capture_output=True, text=True)
+            self.assertEqual(done.returncode, 0, done.stderr[-3000:])
+            with open(out) as f:
+                result = json.load(f)
+        self.assertEqual(len(result["host_layer_us"]), 2)
+        self.assertTrue(all(len(r) == 2 and all(math.isfinite(x) for x in r) for r in result["host_layer_us"]),
+                        result["host_layer_us"])
+
     def test_a_plan_that_cannot_be_read_is_bad_input(self):
         """run.py on a missing plan: its located error on stderr and exit status 2, no
         traceback."""
