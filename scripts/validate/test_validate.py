@@ -510,6 +510,28 @@ class TestTable(unittest.TestCase):
         self.assertEqual(lines[header + 2].split(",")[-1], "1")
 
 
+class TestHostSpeed(unittest.TestCase):
+    """host_speed.py: per result, the ranks' forward host beside their layer timing, and
+    whether the slowest of each is the same rank; a result without the timing is refused."""
+
+    def test_the_slowest_rank_of_each(self):
+        import contextlib
+        import io
+        import host_speed
+        result = {"median_s": 0.0742, "host_forward_s": [0.021, 0.0248], "host_layer_us": [[468.0, 837.0], [826.0, 1115.0]]}
+        self.assertEqual(host_speed.summary("r.json", result),
+                         "r.json: 74.2 ms; forward host / layer per rank: 21.0 ms / 468 us, 24.8 ms / 826 us; "
+                         "slowest the same: yes")
+        self.assertTrue(host_speed.summary("r.json", dict(result, host_forward_s=[0.03, 0.02])).endswith("no"))
+        with tempfile.TemporaryDirectory() as d:
+            bare = os.path.join(d, "bare.json")
+            with open(bare, "w") as f:
+                json.dump({"median_s": 0.1, "host_forward_s": [0.01]}, f)
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(host_speed.main([bare]), 2)
+        self.assertTrue(err.getvalue().startswith(f"{bare}: error: not a run.py result with host_layer_us"))
+
+
 class TestAttributeKernels(unittest.TestCase):
     """attribute_kernels.py --list: the matching kernels in the order they ran, each with
     its own time; --kernels-of: one op's kernels by name, and a located error for an op
