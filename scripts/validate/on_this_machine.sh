@@ -4,7 +4,9 @@
 #  2. the host's tables measured here (scripts/profile/host.py and launch.py), since host
 #     costs move between machines of one kind more than the runs they price;
 #  3. every plan that fits the GPUs run here (run_all.sh: median of ITERATIONS after WARMUP);
-#  4. `simulate validate` on them, with this GPU's kernel tables and this host's tables.
+#  4. `simulate validate` on them, with this GPU's kernel tables and this host's tables,
+#     then (with 2 or more GPUs) how far apart this machine's processes issue one layer
+#     (scripts/profile/host_spread.py): how much a host-paced plan can move here.
 #
 #   scripts/validate/on_this_machine.sh OUT [--tables DIR] [--topology FILE] [--only a,b]
 #       [--iterations 10] [--warmup 3] [--time-limit 540] [--repeats N] [--launches K]
@@ -89,6 +91,16 @@ else  # each launch a process of its own; the table keeps each row's middle laun
 fi
 python3 scripts/profile/launch.py --out "$out/traces" ${repeats:+--repeats "$repeats"} > "$out/traces/launch.log" 2>&1 \
   || fail "launch.py failed; see $out/traces/launch.log"
+# How far apart this machine's processes issue the same layer (one per GPU, at once): the
+# noise floor of a host-paced plan's error here. Printed after the table; not fatal.
+spread=""
+if [ "$count" -ge 2 ]; then
+  if python3 scripts/profile/host_spread.py --out "$out/traces/spread.json" --rounds 11 > "$out/traces/spread.log" 2>&1; then
+    spread=$(grep "slowest process over the median" "$out/traces/spread.log" | sed 's/^\[spread\] //')
+  else
+    spread="not measured (host_spread.py failed; see $out/traces/spread.log)"
+  fi
+fi
 # A plan that fails or outlasts --time-limit leaves the others to validate; the exit status
 # says some were missing, after the table of those that ran.
 plans_status=0
@@ -99,6 +111,9 @@ grep -q '^[a-z]' <(grep -v '^strategy,' "$out/val/measurements.csv" 2>/dev/null)
 # with_host.sh prices with a copy of the kernel tables holding this host's host.csv and launch.csv.
 TABLES="$tables" GPU="$gpu" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
   "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" | tee "$out/validate.txt"
+if [ -n "$spread" ]; then
+  echo "host spread between this machine's processes (host_spread.py, $count at once): $spread" | tee -a "$out/validate.txt"
+fi
 if [ "$plans_status" -ne 0 ]; then
   echo "on_this_machine.sh: some plans were not measured (the '# failed:' lines of $out/val/measurements.csv say why); give a larger --time-limit, or the rest with --only" >&2
   exit 1
