@@ -20,10 +20,13 @@ input's date, `command` the merge command, and one `# merged_from:` line per
 input giving its path, date and command, so the table says where each figure
 could have come from.  Needs no torch.
 
-`--keep middle` keeps instead, per key, the row of the run whose median is the middle one
-(the lower of the two middle ones for an even count): for `host.csv`, whose costs scatter
-both ways with the process that timed them (one host ran the same layer 1.6x slower than
-another beside it), so that several launches of `host.py` give the typical process's.
+`--keep middle` keeps instead one run whole: the run whose median_us summed over the cases
+every run measured is the middle one (the lower of the two middle ones for an even count),
+with its own remarks. It is for `host.csv`, whose costs scatter both ways with the process
+that timed them (one host ran the same layer 1.6x slower than another beside it), so that
+several launches of `host.py` give the typical process's; and whose rows are scaled by
+ratios measured within the run (its `*_in_context` remarks), so that rows of different
+runs must not be mixed.
 """
 
 import argparse
@@ -136,8 +139,9 @@ def distinct(values):
 
 
 KEEP = {"least": "the run with the smallest median_us (outside load only adds time)",
-        "middle": "the run whose median_us is the middle one (the lower middle for an even count; "
-                  "host costs scatter both ways with the process)"}
+        "middle": "one run whole: the one whose median_us summed over the cases every run measured is the middle "
+                  "one (the lower middle for an even count; host costs scatter both ways with the process, and a "
+                  "run's rows are scaled by ratios of its own)"}
 
 
 def merge(runs, command, keep="least"):
@@ -188,9 +192,14 @@ def merge(runs, command, keep="least"):
                                  "fix or remeasure the row", run.path, number, column) from None
             candidates.setdefault(key, []).append((value, index, cells))
     best = {}
-    for key, rows in candidates.items():
-        ranked = sorted(rows, key=lambda row: (row[0], row[1]))
-        best[key] = ranked[0] if keep == "least" else ranked[(len(ranked) - 1) // 2]
+    if keep == "middle":
+        shared = [key for key, rows in candidates.items() if len(rows) == len(runs)]
+        totals = [sum(value for key in shared for value, index, _ in candidates[key] if index == i) for i in range(len(runs))]
+        chosen = sorted(range(len(runs)), key=lambda i: (totals[i], i))[(len(runs) - 1) // 2]
+        best = {key: row for key, rows in candidates.items() for row in rows if row[1] == chosen}
+    else:
+        for key, rows in candidates.items():
+            best[key] = min(rows, key=lambda row: (row[0], row[1]))
 
     kept = [0] * len(runs)
     for _, index, _ in best.values():
@@ -220,7 +229,8 @@ def merge(runs, command, keep="least"):
                      f"command {first(r.comments, 'command') or 'unknown'}")
     # The runs' own remarks (skips, truncation, notes) still describe the cases they measured.
     standard = set(common.META_KEYS) | {"units"}
-    extra = distinct((k, v) for r in runs for k, v in r.comments if k not in standard)
+    remarking = [runs[chosen]] if keep == "middle" else runs  # a whole run keeps its own remarks
+    extra = distinct((k, v) for r in remarking for k, v in r.comments if k not in standard)
     lines += [f"# {k}: {v}" for k, v in extra]
     lines.append(",".join(header0))
     lines += [",".join(cells) for cells in rows]
@@ -234,7 +244,7 @@ def main(argv=None):
     p.add_argument("tables", nargs="+", help="two or more CSV tables of one family and one GPU")
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--keep", choices=sorted(KEEP), default="least",
-                   help="per case, the row with the smallest median (default), or the middle one")
+                   help="per case, the row with the smallest median (default), or the middle run whole")
     args = p.parse_args(argv)
     command = " ".join(["python3", "scripts/profile/merge_tables.py"] + [shlex.quote(a) for a in argv])
     try:

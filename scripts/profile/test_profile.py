@@ -418,23 +418,32 @@ class TestMergeTables(unittest.TestCase):
             self.assertEqual(got[("all_to_all", "4", "4194304")]["median_us"], "32.608")  # only one run has it
             self.assertEqual(check.check_file(out), [])  # sorted, complete header
 
-    def test_keep_middle_takes_the_middle_run_per_case(self):
-        """--keep middle (host tables): per case the row whose median is the middle of the
-        runs', the lower middle for two, whole; a case in one run keeps that run's row."""
+    def test_keep_middle_takes_the_middle_run_whole(self):
+        """--keep middle (host tables): the run whose medians summed over the cases every run
+        has are the middle, all its rows and remarks and no other run's."""
         with tempfile.TemporaryDirectory() as d:
-            third = ["all_reduce,2,contiguous,2097152,bf16,nccl,40.0,39.0,41.0,50.0,50.0,80"]
+            slow = [r.replace(",nccl,", ",nccl,1") for r in self.OLD]  # every median 100 us more
             a = coll_table(d, "a.csv", "2026-11-27T17:08:44Z", self.OLD)
             b = coll_table(d, "b.csv", "2026-11-27T21:58:01Z", self.NEW)
-            c = coll_table(d, "c.csv", "2026-11-27T22:00:00Z", third)
+            c = coll_table(d, "c.csv", "2026-11-27T22:00:00Z", slow)
+            with open(b) as f:
+                text = f.read()
+            with open(b, "w") as f:
+                f.write(text.replace("# units:", "# all_to_all_in_context: x5.0\n# units:"))
             out = os.path.join(d, "merged.csv")
             with contextlib.redirect_stdout(io.StringIO()):
                 self.assertEqual(merge_tables.main(["--out", out, "--keep", "middle", a, b, c]), 0)
             meta, _, _, rows = common.read_table(out)
-            got = {(r["op"], r["gpus"], r["bytes"]): r for r in rows}
-            self.assertEqual(got[("all_reduce", "2", "2097152")]["samples"], "80")  # 33.4 < 40.0 < 69.0
-            self.assertEqual(got[("all_reduce", "2", "1048576")]["median_us"], "18.352")  # lower of two
-            self.assertEqual(got[("all_to_all", "4", "4194304")]["median_us"], "32.608")
-            self.assertIn("the middle one", meta["notes"])
+            with open(out) as f:
+                remarks = [line for line in f if line.startswith("# all_to_all_in_context")]
+        # Shared cases: the two all-reduces and the 2 MiB all-to-all. Sums: a 112.7, b 237.6,
+        # c 412.7: b is the middle run, kept whole with its 4 MiB all-to-all and remark.
+        got = {(r["op"], r["gpus"], r["bytes"]): r["median_us"] for r in rows}
+        self.assertEqual(got, {(line.split(",")[0], line.split(",")[1], line.split(",")[3]): line.split(",")[6]
+                               for line in self.NEW})
+        self.assertEqual(remarks, ["# all_to_all_in_context: x5.0\n"])
+        self.assertIn("one run whole", meta["notes"])
+        self.assertIn("4 from b.csv", meta["notes"])
 
     def test_ties_go_to_the_first_input(self):
         with tempfile.TemporaryDirectory() as d:
