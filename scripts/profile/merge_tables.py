@@ -138,8 +138,8 @@ def distinct(values):
     return seen
 
 
-KEEP = {"least": "the run with the smallest median_us (outside load only adds time)",
-        "middle": "one run whole: the one whose median_us summed over the cases every run measured is the middle "
+KEEP = {"least": "per case (KEYS) the whole row of the run with the smallest median_us (outside load only adds time)",
+        "middle": "one run whole, the one whose median_us summed over the cases every run measured is the middle "
                   "one (the lower middle for an even count; host costs scatter both ways with the process, and a "
                   "run's rows are scaled by ratios of its own)"}
 
@@ -221,9 +221,12 @@ def merge(runs, command, keep="least"):
 
     lines = [f"# {key}: {facts[key]}" for key in common.META_KEYS]
     lines.append(f"# units: {units0 or common.UNITS}")
-    lines.append("# notes: merged runs; per case (" + ", ".join(names) + ") the whole row of "
-                 + KEEP[keep] + "; rows kept: "
-                 + ", ".join(f"{n} from {os.path.basename(r.path)}" for n, r in zip(kept, runs)))
+    # Each input by its file name, or by its path where two inputs share a name (host.py
+    # writes every launch's table as GPU/host.csv).
+    bases = [os.path.basename(r.path) for r in runs]
+    shown = [r.path if bases.count(b) > 1 else b for r, b in zip(runs, bases)]
+    lines.append("# notes: merged runs; " + KEEP[keep].replace("KEYS", ", ".join(names)) + "; rows kept: "
+                 + ", ".join(f"{n} from {name}" for n, name in zip(kept, shown)))
     for r in runs:
         lines.append(f"# merged_from: {r.path}; date {first(r.comments, 'date') or 'unknown'}; "
                      f"command {first(r.comments, 'command') or 'unknown'}")
