@@ -62,9 +62,9 @@ struct Simulation {
     // peers counts as communicating from then: NCCL's kernel holds its SMs while it waits,
     // and slows a product beside it as much as one that moves bytes
     // (`scripts/validate/resident_kernels.py`; docs/accuracy.md). A pipeline's transfers
-    // do not: Strata posts a stage's receive as soon as its stream allows, where a runner
-    // posts it when the stage needs the data, and charging the wait slowed pipelines by
-    // 16-34% against measured runs.
+    // do not: charging their wait slowed pipelines by 16-34% against measured runs, and
+    // still by 10-17% with receives posted in the runner's stream order
+    // (`scripts/experiments/p2p-stream-order.patch`).
     var communicating: [Int]
     /// Per task: it reached its collective before the last member and has counted in
     /// `communicating` since.
