@@ -472,6 +472,27 @@ class TestTable(unittest.TestCase):
         self.assertEqual(lines[header + 1:], ["a,1,1,0.2,0.3,10,200,400,10.9,9.5,1",
                                               "b,2,0.25,0.2,0.3,10,200,400,10.9,9.5,1"])
 
+    def test_launch_rows_hold_their_invariants(self):
+        """Seeded property: for any launches, the row's time is one of the launches' medians
+        (odd counts) or between the middle two, inside its own p10..p90, which lie inside
+        the pooled iterations; and the merged result is one of the launches, whole."""
+        import random
+        rng = random.Random(20261128)
+        for _ in range(200):
+            launches = []
+            for _ in range(rng.randint(2, 5)):
+                ts = [rng.uniform(0.05, 0.5) * rng.choice((1.0, 1.6)) for _ in range(rng.randint(1, 12))]
+                launches.append(dict(iteration_times_s=ts, **planlib.summarize(ts)))
+            merged = run_all.merge_launches(launches)
+            median, p10, p90, iterations, count = run_all.row_times(merged)
+            medians = sorted(r["median_s"] for r in launches)
+            pooled = [t for r in launches for t in r["iteration_times_s"]]
+            self.assertEqual((count, iterations), (len(launches), len(pooled)))
+            self.assertTrue(medians[(len(medians) - 1) // 2] <= median <= medians[len(medians) // 2])
+            self.assertTrue(min(pooled) <= p10 <= median <= p90 <= max(pooled))
+            self.assertIn({k: merged[k] for k in ("median_s", "iteration_times_s")},
+                          [{k: r[k] for k in ("median_s", "iteration_times_s")} for r in launches])
+
     def test_launches_merge_into_the_middle_launch_and_a_pooled_row(self):
         """--launches: results/NAME.json is the launch with the middle median, keeping every
         launch's times; the row is the median of the medians over the pooled iterations, and a
