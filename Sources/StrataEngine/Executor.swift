@@ -298,9 +298,9 @@ public struct Executor {
                     host += seconds
                 } else {
                     // Gradient buckets and parameter gathers (DDP's and FSDP's C++ hooks) and
-                    // point-to-point transfers: one plain op.
+                    // point-to-point transfers: one plain op, a transfer's counted as other.
                     host += launch.hostSeconds(pass: nil, launches: 1)
-                    if case let .collective(call) = tasks[index].action, tasks[index].stream != .pipeline {
+                    if case let .collective(call) = tasks[index].action {
                         spentIn = call.isGradient ? .backward : .forward
                     }
                 }

@@ -272,7 +272,7 @@ struct Simulation {
         causeTask = causeSim
         siteOf = causeSim
         waitedForHost = [Bool](repeating: false, count: total)
-        waitingResident = waitedForHost
+        waitingResident = [Bool](repeating: false, count: total)
 
         memory = simClass.map { graph.classes[$0].persistentBytes }
         peak = memory
@@ -638,10 +638,7 @@ struct Simulation {
         for member in members {
             let state = simBase[member.sim] + member.task
             starts[state] = now
-            if !waitingResident[state] {
-                communicating[member.sim] += 1
-                if communicating[member.sim] == 1 { rerate(member.sim) }
-            }
+            if !waitingResident[state] { beginCommunicating(member.sim) }
             (causeSim[state], causeTask[state], waitedForHost[state]) = cause
         }
         if let algorithm = prepared[preparedIndex].algorithm { algorithmCounts[algorithm, default: 0] += 1 }
@@ -655,6 +652,11 @@ struct Simulation {
     /// compute beside it from now (`communicating`), though it moves nothing yet.
     private mutating func becomeResident(_ sim: Int, _ task: Int) {
         waitingResident[simBase[sim] + task] = true
+        beginCommunicating(sim)
+    }
+
+    /// One more communication on `sim`: its running kernel slows from now if it is the first.
+    private mutating func beginCommunicating(_ sim: Int) {
         communicating[sim] += 1
         if communicating[sim] == 1 { rerate(sim) }
     }

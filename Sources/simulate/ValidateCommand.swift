@@ -201,10 +201,10 @@ enum ValidationReport {
         guard !rows.isEmpty else { return "no measurements in \(source)" }
         lines.append("")
         lines.append("time:   " + meanAndMax(rows.map { abs($0.timeError) }))
-        let gpuPaced = rows.filter { $0.hostShare < hostPacedShare }.map { abs($0.timeError) }
-        let hostPaced = rows.filter { $0.hostShare >= hostPacedShare }.map { abs($0.timeError) }
+        let gpuPaced = rows.filter { $0.hostShare < RunReport.hostPacedShare }.map { abs($0.timeError) }
+        let hostPaced = rows.filter { $0.hostShare >= RunReport.hostPacedShare }.map { abs($0.timeError) }
         if !gpuPaced.isEmpty, !hostPaced.isEmpty {
-            lines.append("        host under \(Format.percent(hostPacedShare)) of the critical path: " +
+            lines.append("        host under \(Format.percent(RunReport.hostPacedShare)) of the critical path: " +
                          "\(meanAndMax(gpuPaced)) over \(gpuPaced.count); the rest: \(meanAndMax(hostPaced)) over \(hostPaced.count)")
         }
         lines.append("memory: " + meanAndMax(rows.map { abs($0.memoryError) }))
@@ -225,7 +225,7 @@ enum ValidationReport {
     /// The host-paced predictions' host time beside the runner's, where its results say:
     /// where such a prediction is off, whether the host's cost is.
     private static func hostLines(_ rows: [ValidationRow]) -> [String] {
-        let paced = rows.filter { $0.hostShare >= hostPacedShare && $0.measuredHost != nil }
+        let paced = rows.filter { $0.hostShare >= RunReport.hostPacedShare && $0.measuredHost != nil }
         guard !paced.isEmpty else { return [] }
         var table = [["strategy", "forward measured", "predicted", "error", "backward measured", "predicted", "error"]]
         for row in paced {
@@ -249,10 +249,6 @@ enum ValidationReport {
                 : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element }.joined(separator: "  ")
         }
     }
-
-    /// The host share of the critical path from which a prediction counts as paced by the
-    /// host in the summary.
-    static let hostPacedShare = RunReport.hostPacedShare
 
     /// "mean |error| 3.4 %, max 5.4 %" of non-empty absolute errors.
     private static func meanAndMax(_ errors: [Double]) -> String {

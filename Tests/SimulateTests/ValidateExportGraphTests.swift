@@ -3,22 +3,36 @@ import Testing
 
 /// `validate`, `export` and `graph` end to end, against snapshots.
 @Suite struct ValidateExportGraphTests {
-    @Test func validateComparesPredictionsWithMeasurements() throws {
-        let arguments = ["validate", "Tests/Fixtures/validation"]
-        let output = try Golden.run(arguments)
+    /// `simulate validate ARGUMENTS` succeeds and prints the golden `name`; its output, for
+    /// what a test expects of it besides.
+    @discardableResult
+    private func validated(_ name: String, _ arguments: [String]) throws -> Golden.Output {
+        let output = try Golden.run(["validate"] + arguments)
         #expect(output.status == 0, "\(output.stderr)")
-        try Golden.check("validate-fixture", arguments: arguments, output: output)
+        try Golden.check(name, arguments: ["validate"] + arguments, output: output)
+        return output
+    }
+
+    /// `simulate validate FOLDER` refuses bad input with exit status 2, a located error
+    /// beginning `error`, and nothing on standard output.
+    private func refused(_ folder: String, _ error: String) throws {
+        let output = try Golden.run(["validate", folder])
+        #expect(output.status == 2)
+        #expect(output.stderr.hasPrefix(error), "\(output.stderr)")
+        #expect(output.stdout.isEmpty, "nothing is printed for input it cannot read")
+    }
+
+    @Test func validateComparesPredictionsWithMeasurements() throws {
+        try validated("validate-fixture", ["Tests/Fixtures/validation"])
     }
 
     /// The same measurements against another cluster: the H200 node's kernels are priced
     /// from its own tables (traces/h200-sxm), and the header says so.
     @Test func validateOnAnotherTopology() throws {
-        let arguments = ["validate", "Tests/Fixtures/validation", "--topology", "topologies/h200-sxm-4gpu.xml"]
-        let output = try Golden.run(arguments)
-        #expect(output.status == 0, "\(output.stderr)")
+        let arguments = ["Tests/Fixtures/validation", "--topology", "topologies/h200-sxm-4gpu.xml"]
+        let output = try validated("validate-fixture-h200", arguments)
         #expect(output.stdout.hasPrefix("predicted on topologies/h200-sxm-4gpu.xml, costs measured (traces/h200-sxm)"))
-        try Golden.check("validate-fixture-h200", arguments: arguments, output: output)
-        let missing = try Golden.run(arguments.dropLast() + ["topologies/none.xml"])
+        let missing = try Golden.run(["validate"] + arguments.dropLast() + ["topologies/none.xml"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("topologies/none.xml"))
     }
@@ -26,51 +40,34 @@ import Testing
     /// With the measured percentiles, each row shows the run's own spread and the summary
     /// counts the predictions inside it (gpt-350m-base's is, ddp2's is not).
     @Test func validateShowsTheMeasuredSpread() throws {
-        let arguments = ["validate", "Tests/Fixtures/validation-spread"]
-        let output = try Golden.run(arguments)
-        #expect(output.status == 0, "\(output.stderr)")
+        let output = try validated("validate-fixture-spread", ["Tests/Fixtures/validation-spread"])
         #expect(output.stdout.contains("inside the measured p10 to p90: 1 of 2 predictions"))
-        try Golden.check("validate-fixture-spread", arguments: arguments, output: output)
+        #expect(!output.stdout.contains("launches"), "one launch a plan goes unsaid")
     }
 
     /// Measured over several launches (run_all.py --launches), the summary says over how
     /// many; a row of no launch is bad input, located.
     @Test func validateSaysOverHowManyLaunches() throws {
-        let arguments = ["validate", "Tests/Fixtures/validation-launches"]
-        let output = try Golden.run(arguments)
-        #expect(output.status == 0, "\(output.stderr)")
+        let output = try validated("validate-fixture-launches", ["Tests/Fixtures/validation-launches"])
         #expect(output.stdout.contains("measured over 1 to 3 launches a plan: the median of their medians"))
-        try Golden.check("validate-fixture-launches", arguments: arguments, output: output)
-        let single = try Golden.run(["validate", "Tests/Fixtures/validation-spread"])
-        #expect(!single.stdout.contains("launches"), "one launch a plan goes unsaid")
-        let bad = try Golden.run(["validate", "Tests/Fixtures/validation-bad-launches"])
-        #expect(bad.status == 2)
-        #expect(bad.stderr.hasPrefix("Tests/Fixtures/validation-bad-launches/measurements.csv:3:1: error: launches must be a whole number, 1 or more"),
-                "\(bad.stderr)")
+        try refused("Tests/Fixtures/validation-bad-launches",
+                    "Tests/Fixtures/validation-bad-launches/measurements.csv:3:1: error: launches must be a whole number, 1 or more")
     }
 
     /// With the runner's results beside the measurements, the host-paced predictions
     /// (moe-base's, not gpt-350m-base's) show the host's time beside the slowest rank's.
     @Test func validateShowsTheHostOfHostPacedPredictions() throws {
-        let arguments = ["validate", "Tests/Fixtures/validation-host"]
-        let output = try Golden.run(arguments)
-        #expect(output.status == 0, "\(output.stderr)")
+        let output = try validated("validate-fixture-host", ["Tests/Fixtures/validation-host"])
         let hostLines = output.stdout.components(separatedBy: "host-paced:").last ?? ""
         #expect(hostLines.contains("moe-base         80.000 ms"), "the slowest rank's forward")
         #expect(!hostLines.contains("gpt-350m-base"), "a GPU-paced prediction has no host line")
-        try Golden.check("validate-fixture-host", arguments: arguments, output: output)
-        let bad = try Golden.run(["validate", "Tests/Fixtures/validation-host-bad"])
-        #expect(bad.status == 2)
-        #expect(bad.stderr.hasPrefix("Tests/Fixtures/validation-host-bad/results/moe-base.json:1:1: error: not a JSON object"),
-                "\(bad.stderr)")
+        try refused("Tests/Fixtures/validation-host-bad",
+                    "Tests/Fixtures/validation-host-bad/results/moe-base.json:1:1: error: not a JSON object")
     }
 
     @Test func percentilesAroundTheMedianAreRequired() throws {
-        let output = try Golden.run(["validate", "Tests/Fixtures/validation-bad-range"])
-        #expect(output.status == 2)
-        #expect(output.stderr.hasPrefix("Tests/Fixtures/validation-bad-range/measurements.csv:4:1: error: p10_s and p90_s must be numbers with p10_s ≤ iteration_time_s ≤ p90_s"),
-                "\(output.stderr)")
-        #expect(output.stdout.isEmpty, "nothing is printed for a file it cannot read")
+        try refused("Tests/Fixtures/validation-bad-range",
+                    "Tests/Fixtures/validation-bad-range/measurements.csv:4:1: error: p10_s and p90_s must be numbers with p10_s ≤ iteration_time_s ≤ p90_s")
     }
 
     @Test func validateWithoutMeasurementsIsBadInput() throws {
