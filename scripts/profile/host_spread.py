@@ -51,7 +51,7 @@ def layer_rounds(rounds, wait, cpu):
     return samples
 
 
-def process_rounds(index, count, rounds, barrier, queue, cpu):
+def process_rounds(index, rounds, barrier, queue, cpu):
     """One process: its GPU (or the CPU), then `rounds` timings of the runner's LLaMA layer
     chain, each started with every other process at `barrier`."""
     import torch
@@ -145,7 +145,7 @@ def main(argv=None):
         return 2
     ctx = mp.get_context("spawn")
     barrier, queue = ctx.Barrier(count), ctx.Queue()
-    procs = [ctx.Process(target=process_rounds, args=(i, count, args.rounds, barrier, queue, args.cpu))
+    procs = [ctx.Process(target=process_rounds, args=(i, args.rounds, barrier, queue, args.cpu))
              for i in range(count)]
     for p in procs:
         p.start()

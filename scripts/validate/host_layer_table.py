@@ -12,10 +12,12 @@ RUN holds seq128/NAME-seq128.json (run.py --seq 128) and slope/NAME.json.
 """
 
 import argparse
-import csv
 import json
 import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
+import common  # noqa: E402  (scripts/profile/common.py: the profiler tables' reader)
 
 # Which host.csv row prices a plan's layer.
 LAYER_ROW = {"llama-1b-base": "layer_llama", "llama-1b-tp2": "layer_llama_tp2", "llama-1b-tp2-sp": "layer_llama_sp2",
@@ -30,12 +32,9 @@ def per_layer(result, plan):
 
 
 def layer_rows(path):
-    rows = {}
-    with open(path) as f:
-        for row in csv.DictReader(line for line in f if not line.startswith("#")):
-            if row["op"].startswith("layer_"):
-                rows[(row["op"], row["pass"])] = float(row["median_us"])
-    return rows
+    """{(layer row, pass): median us} of host.csv's `layer_*` rows."""
+    _, _, _, rows = common.read_table(path)
+    return {(r["op"], r["pass"]): float(r["median_us"]) for r in rows if r["op"].startswith("layer_")}
 
 
 def main(argv=None):
@@ -64,7 +63,10 @@ def main(argv=None):
             plan = json.load(f)
         fwd, bwd = per_layer(result, plan)
         slope_path = os.path.join(args.run, "slope", f"{name}.json")
-        slope = json.load(open(slope_path)) if os.path.exists(slope_path) else {}
+        slope = {}
+        if os.path.exists(slope_path):
+            with open(slope_path) as f:
+                slope = json.load(f)
         row = LAYER_ROW.get(name, "")
         cells = [rows.get((row, p)) for p in ("fwd", "bwd")]
         fmt = lambda v: f"{v:7.1f}" if v is not None else "      -"  # noqa: E731
