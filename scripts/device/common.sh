@@ -6,7 +6,11 @@
 #                              status 3 unless the machine has at least N H200s;
 #   run_plan DIR NAME ARGS...  runs run.py with ARGS into DIR/NAME.json, its output in
 #                              DIR/NAME.log (RUN_TIMEOUT seconds, default 120), then prints
-#                              its exit status and summary line.
+#                              its exit status and summary line;
+#   profile_table SCRIPT DIR LOG SECONDS [ARGS...]
+#                              runs scripts/profile/SCRIPT.py (host or launch) with 11
+#                              repeats and ARGS into DIR, its output in LOG, recording the
+#                              command as run into traces, then prints its exit status.
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 
@@ -19,4 +23,12 @@ run_plan() {
   local dir=$1 name=$2; shift 2
   timeout "${RUN_TIMEOUT:-120}" python3 scripts/validate/run.py "$@" --out "$dir/$name.json" > "$dir/$name.log" 2>&1
   echo "$name rc=$?"; grep -E "^\[run\]|Error" "$dir/$name.log" | tail -1
+}
+
+profile_table() {
+  local script=$1 dir=$2 log=$3 seconds=$4; shift 4
+  timeout "$seconds" python3 "scripts/profile/$script.py" --out "$dir" --repeats 11 "$@" \
+    --command "python3 scripts/profile/$script.py --out traces --repeats 11${*:+ $*}" > "$log" 2>&1
+  local rc=$?
+  echo "$script${*:+ $*} rc=$rc at ${SECONDS}s"
 }

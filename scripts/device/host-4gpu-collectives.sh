@@ -11,15 +11,11 @@
 require_h200s 4
 nproc
 C="$OUT/c"; mkdir -p "$C/t2" "$C/t4" "$C/seq128"
-timeout 150 python3 scripts/profile/host.py --out "$C/t2" --repeats 11 \
-  --command "python3 scripts/profile/host.py --out traces --repeats 11" > "$C/host2.log" 2>&1
-echo "host 2 rc=$? at ${SECONDS}s"; grep -E "^\[host\] layer_(llama_tp|llama_sp|moe_ep)" "$C/host2.log"
-timeout 200 python3 scripts/profile/host.py --out "$C/t4" --repeats 11 --collective-gpus 4 \
-  --command "python3 scripts/profile/host.py --out traces --repeats 11 --collective-gpus 4" > "$C/host4.log" 2>&1
-echo "host 4 rc=$? at ${SECONDS}s"; grep -E "^\[host\] layer_(llama_tp|llama_sp|moe_ep)" "$C/host4.log"
-timeout 60 python3 scripts/profile/launch.py --out "$C/t2" --repeats 11 \
-  --command "python3 scripts/profile/launch.py --out traces --repeats 11" > "$C/launch.log" 2>&1
-echo "launch rc=$? at ${SECONDS}s"
+profile_table host "$C/t2" "$C/host2.log" 150
+grep -E "^\[host\] layer_(llama_tp|llama_sp|moe_ep)" "$C/host2.log"
+profile_table host "$C/t4" "$C/host4.log" 200 --collective-gpus 4
+grep -E "^\[host\] layer_(llama_tp|llama_sp|moe_ep)" "$C/host4.log"
+profile_table launch "$C/t2" "$C/launch.log" 60
 P=traces/validation/h100-sxm/plans
 scripts/validate/run_all.sh $P --out "$C/val" --only llama-1b-tp4-sp,moe-ep4,llama-1b-tp2-dp2,llama-1b-tp2 \
   --iterations 10 --warmup 3 --time-limit 200 --plan-timeout 70 2>&1 | grep -E "^\[run_all\]"

@@ -12,9 +12,8 @@ require_h200s 2
 nproc
 S="$OUT/s"; mkdir -p "$S/seq128" "$S/slope"
 P=traces/validation/h100-sxm/plans
-timeout 150 python3 scripts/profile/host.py --out "$S/traces" --repeats 11 \
-  --command "python3 scripts/profile/host.py --out traces --repeats 11" > "$S/host.log" 2>&1
-echo "host rc=$? at ${SECONDS}s"; grep -E "^\[host\] layer_(llama|moe)/" "$S/host.log"
+profile_table host "$S/traces" "$S/host.log" 150
+grep -E "^\[host\] layer_(llama|moe)/" "$S/host.log"
 for n in llama-1b-base llama-1b-tp2 moe-base; do
   timeout 40 python3 scripts/validate/run.py "$P/$n.json" --out "$S/seq128/$n-seq128.json" --iterations 6 --warmup 2 \
     --seq 128 > "$S/seq128/$n.log" 2>&1; echo "$n seq128 rc=$?"; grep -E "^\[run\]|Error" "$S/seq128/$n.log" | tail -1

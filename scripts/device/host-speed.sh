@@ -10,12 +10,8 @@
 require_h200s 4
 P=traces/validation/h100-sxm/plans
 H="$OUT/h"; mkdir -p "$H/traces"
-timeout 120 python3 scripts/profile/host.py --out "$H/traces" --repeats 11 \
-  --command "python3 scripts/profile/host.py --out traces --repeats 11" > "$H/host.log" 2>&1
-echo "host rc=$? at ${SECONDS}s"
-timeout 60 python3 scripts/profile/launch.py --out "$H/traces" --repeats 11 \
-  --command "python3 scripts/profile/launch.py --out traces --repeats 11" > "$H/launch.log" 2>&1
-echo "launch rc=$? at ${SECONDS}s"
+profile_table host "$H/traces" "$H/host.log" 120
+profile_table launch "$H/traces" "$H/launch.log" 60
 RUN_TIMEOUT=70
 for round in 1 2 3; do
   for name in ${PLANS:-moe-base moe-ep2 moe-ep4 llama-1b-tp2 llama-1b-tp4-sp}; do

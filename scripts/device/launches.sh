@@ -10,16 +10,10 @@
 require_h200s "${MIN_GPUS:-4}"
 L="$OUT/l"; mkdir -p "$L/traces"
 ONLY=${ONLY:-moe-base,moe-ep2,moe-ep4,llama-1b-tp2,llama-1b-tp4-sp}
-host_table() {
-  timeout 120 python3 scripts/profile/host.py --out "$L/host.r$1" --repeats 11 \
-    --command "python3 scripts/profile/host.py --out traces --repeats 11" > "$L/host.r$1.log" 2>&1
-  echo "host r$1 rc=$? at ${SECONDS}s"
-}
+host_table() { profile_table host "$L/host.r$1" "$L/host.r$1.log" 120; }
 host_table 1
 host_table 2
-timeout 60 python3 scripts/profile/launch.py --out "$L/traces" --repeats 11 \
-  --command "python3 scripts/profile/launch.py --out traces --repeats 11" > "$L/launch.log" 2>&1
-echo "launch rc=$? at ${SECONDS}s"
+profile_table launch "$L/traces" "$L/launch.log" 60
 scripts/validate/run_all.sh traces/validation/h100-sxm/plans --out "$L/val" --only "$ONLY" --launches 3 \
   --iterations 10 --warmup 3 --time-limit "${RUN_LIMIT:-330}" --plan-timeout 60 2>&1 | grep -E "^\[run_all\]"
 echo "runs done at ${SECONDS}s"
