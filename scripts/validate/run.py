@@ -1171,6 +1171,33 @@ class GpuSampler:
                 planlib.summarize([w for _, w in self.samples])["median_s"])
 
 
+class HeadStart:
+    """run.py --gpu-head-start: a GPU sleep queued before an iteration, so the host issues
+    the iteration's first kernels while the GPU is busy and starts ahead of it. The
+    iteration is timed on the GPU from the sleep's end to after its last kernel: a plan's
+    time where the host does not hold its GPU back at the start, which a runner that syncs
+    every iteration (as this one does, to time it) otherwise pays on every rank."""
+
+    def __init__(self, ms):
+        self.cycles = int(ms / 1e3 * common.sleep_cycles_per_second(torch))
+        self.outlasted = 0
+        self.started = self.finished = None
+
+    def begin(self):
+        torch.cuda._sleep(self.cycles)
+        self.started = torch.cuda.Event(enable_timing=True)
+        self.started.record()
+
+    def end(self):
+        if not self.started.query():
+            self.outlasted += 1
+        self.finished = torch.cuda.Event(enable_timing=True)
+        self.finished.record()
+
+    def seconds(self):
+        return self.started.elapsed_time(self.finished) / 1e3
+
+
 class GcPauses:
     """Records the garbage collector's pauses inside the timed iterations (through
     `gc.callbacks`). A full collection stalls a rank's host for milliseconds; its GPU
@@ -1223,6 +1250,7 @@ def worker(rank, world, plan, args):
         if args.gpu_ahead:
             runner.gpu_ahead_cycles = int(args.gpu_ahead / 1e3 * common.sleep_cycles_per_second(torch))
         cuda = device.type == "cuda"
+        head_start = HeadStart(args.gpu_head_start) if args.gpu_head_start else None
 
         def sync():
             if cuda:
@@ -1250,15 +1278,19 @@ def worker(rank, world, plan, args):
                 if runner.bucket_timer is not None:
                     runner.bucket_timer.begin()
                 t0 = time.perf_counter()
+                if head_start is not None:
+                    head_start.begin()
                 loss = runner.iteration()
                 issued = time.perf_counter()
+                if head_start is not None:
+                    head_start.end()
                 if args.sync_debug and cuda:
                     torch.cuda.set_sync_debug_mode("default")
                 sync()
                 t1 = time.perf_counter()
                 collector.end_iteration()
                 if it >= args.warmup:
-                    times.append(t1 - t0)
+                    times.append(t1 - t0 if head_start is None else head_start.seconds())
                     host_times.append(issued - t0)
                     host_split.append((runner.host_forward_s, runner.host_backward_s))
                     step_times.append(runner.step_gpu_s())
@@ -1290,6 +1322,7 @@ def worker(rank, world, plan, args):
             "power_w": power_w,
             "gc": collector.summary(),
             "gpu_ahead_outlasted": runner.gpu_ahead_outlasted,
+            "head_start_outlasted": head_start.outlasted if head_start is not None else 0,
         }
         if args.host_speed:
             import host_spread  # scripts/profile/ (plan.py put it on the path)
@@ -1481,6 +1514,11 @@ def write_result(plan, args, everyone):
         # many timed and warm-up backwards outlasted it (their host times are partly paced by the GPU).
         **({"gpu_ahead_ms": args.gpu_ahead, "gpu_ahead_outlasted": [r["gpu_ahead_outlasted"] for r in everyone]}
            if args.gpu_ahead else {}),
+        # run.py --gpu-head-start: the GPU sleep queued before each iteration (ms), the
+        # iteration then timed on the GPU from the sleep's end; per rank, how many iterations
+        # the host had issued whole before the sleep ended (those ran with no host in the way).
+        **({"gpu_head_start_ms": args.gpu_head_start,
+            "head_start_outlasted": [r["head_start_outlasted"] for r in everyone]} if args.gpu_head_start else {}),
         "gradient_sync": "skipped" if args.skip_grad_sync else ("plan, timed by a Python comm hook" if args.bucket_timing else "plan"),
         # Per rank, the garbage collector's pauses inside the timed iterations: the median
         # and the largest total per iteration, the longest single pause, and the count of
@@ -1554,6 +1592,10 @@ def parse(argv=None):
                     help="a diagnostic: queue MS milliseconds of GPU sleep before every micro-batch's backward, so "
                          "host_backward_s is what the host needs to issue it and not the pace of a GPU it waits on "
                          "(not a valid training run; pipelines not supported)")
+    ap.add_argument("--gpu-head-start", type=float, default=0.0, metavar="MS",
+                    help="a diagnostic: queue MS milliseconds of GPU sleep before every iteration on every rank and "
+                         "time the iteration on the GPU from the sleep's end, so the host starts ahead of its GPU: "
+                         "what the plan takes where no host holds its GPUs back at the start (not a training run's pace)")
     ap.add_argument("--sync-debug", action="store_true",
                     help="a diagnostic: after warm-up, warn at every CUDA call that makes the host wait for the GPU "
                          "(torch.cuda.set_sync_debug_mode), to find what stops a host from running ahead")
@@ -1584,6 +1626,8 @@ def diagnostic_refusal(args, plan):
          "--gpu-ahead queues GPU sleep before each micro-batch's backward, which needs GPUs and a plan without a "
          "pipeline; drop --cpu or the flag"),
         (args.bucket_timing and args.cpu, "--bucket-timing times CUDA events and needs GPUs; drop --cpu or the flag"),
+        (args.gpu_head_start and args.cpu, "--gpu-head-start queues GPU sleep and times CUDA events, which needs GPUs; "
+         "drop --cpu or the flag"),
     ]
     return next((why for refused, why in refusals if refused), None)
 

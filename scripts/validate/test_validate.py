@@ -1055,6 +1055,9 @@ class TestOnCPU(unittest.TestCase):
         self.assert_refused("gpt-350m-ddp2", "--gpu-ahead=50", "--gpu-ahead queues GPU sleep")
         self.assert_refused("gpt-350m-gpipe2", "--gpu-ahead=50", "--gpu-ahead queues GPU sleep")
 
+    def test_a_head_start_needs_gpus(self):
+        self.assert_refused("gpt-350m-gpipe2", "--gpu-head-start=60", "--gpu-head-start queues GPU sleep")
+
     def test_a_torchrun_world_of_another_size_is_refused(self):
         self.assert_refused("gpt-350m-ddp2", None, "the plan needs 2 processes, torchrun started 3",
                             env={"RANK": "0", "WORLD_SIZE": "3"})
