@@ -10,6 +10,10 @@
 #
 #   scripts/validate/on_this_machine.sh OUT [--tables DIR] [--topology FILE] [--only a,b]
 #       [--iterations 10] [--warmup 3] [--time-limit 540] [--repeats N] [--launches K]
+#       [--back-to-back]
+#
+# --back-to-back times each plan's iterations one after another, as a training loop runs
+# them (run.py --back-to-back), instead of each started behind an idle GPU after a sync.
 #
 # --launches K measures each plan in K launches and host.py's table in K launches, and
 # prices with the middle host table (merge_tables.py --keep middle) against the median of
@@ -33,7 +37,7 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 
 fail() { echo "on_this_machine.sh: error: $1" >&2; exit 2; }
 
-out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540 repeats="" launches=1
+out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540 repeats="" launches=1 back_to_back=""
 while [ $# -gt 0 ]; do
   case $1 in
     --tables) tables=${2:?}; shift 2 ;;
@@ -44,7 +48,8 @@ while [ $# -gt 0 ]; do
     --time-limit) limit=${2:?}; shift 2 ;;
     --repeats) repeats=${2:?}; shift 2 ;;
     --launches) launches=${2:?}; shift 2 ;;
-    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup, --time-limit, --repeats and --launches" ;;
+    --back-to-back) back_to_back=--back-to-back; shift ;;
+    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup, --time-limit, --repeats, --launches and --back-to-back" ;;
     *) [ -z "$out" ] || fail "one output folder, not '$out' and '$1'"; out=$1; shift ;;
   esac
 done
@@ -105,7 +110,7 @@ fi
 # says some were missing, after the table of those that ran.
 plans_status=0
 scripts/validate/run_all.sh "$out/plans" --out "$out/val" --iterations "$iterations" --warmup "$warmup" \
-  --time-limit "$limit" --launches "$launches" ${only:+--only "$only"} || plans_status=$?
+  --time-limit "$limit" --launches "$launches" ${only:+--only "$only"} $back_to_back || plans_status=$?
 grep -q '^[a-z]' <(grep -v '^strategy,' "$out/val/measurements.csv" 2>/dev/null) \
   || fail "no plan was measured; see the logs in $out/val/logs"
 # with_host.sh prices with a copy of the kernel tables holding this host's host.csv and launch.csv.

@@ -1171,6 +1171,30 @@ class GpuSampler:
                 planlib.summarize([w for _, w in self.samples])["median_s"])
 
 
+class BackToBack:
+    """run.py --back-to-back: the timed iterations issued one after another with no sync
+    between them, as a training loop issues them, each timed on the GPU from a CUDA event
+    recorded as its host began it to the next one's. The host then starts each iteration as
+    far ahead of its GPU as it ended the last (CUDA's launch queue bounds the lead), where a
+    loop that syncs to time each iteration makes every rank's host start it behind an idle
+    GPU, a cost a training run pays once (docs/accuracy.md, "A head start for the host")."""
+
+    def __init__(self):
+        self.marks = []
+
+    def mark(self):
+        event = torch.cuda.Event(enable_timing=True)
+        event.record()
+        self.marks.append(event)
+
+    def finish(self, sync):
+        """Marks the last iteration's end, waits for the GPU, and returns each timed
+        iteration's seconds."""
+        self.mark()
+        sync()
+        return [a.elapsed_time(b) / 1e3 for a, b in zip(self.marks, self.marks[1:])]
+
+
 class HeadStart:
     """run.py --gpu-head-start: a GPU sleep queued before an iteration, so the host issues
     the iteration's first kernels while the GPU is busy and starts ahead of it. The
@@ -1251,6 +1275,7 @@ def worker(rank, world, plan, args):
             runner.gpu_ahead_cycles = int(args.gpu_ahead / 1e3 * common.sleep_cycles_per_second(torch))
         cuda = device.type == "cuda"
         head_start = HeadStart(args.gpu_head_start) if args.gpu_head_start else None
+        back_to_back = BackToBack() if args.back_to_back else None
 
         def sync():
             if cuda:
@@ -1262,16 +1287,21 @@ def worker(rank, world, plan, args):
             gc.disable()
         with GcPauses() as collector:
             for it in range(args.warmup + args.iterations):
+                timed = it >= args.warmup
+                # Back to back, the timed iterations follow each other as in a training loop:
+                # no sync and no barrier between them, only before the first.
+                unbroken = back_to_back is not None and timed and it > args.warmup
                 if it == args.warmup and cuda:
                     sync()
                     torch.cuda.reset_peak_memory_stats(device)
                     sampler.start()
                 if args.manual_gc:
                     gc.collect()  # between iterations, untimed, as Megatron-LM's --manual-gc does
-                sync()
-                dist.barrier()
-                sync()
-                if it >= args.warmup:
+                if not unbroken:
+                    sync()
+                    dist.barrier()
+                    sync()
+                if timed:
                     collector.begin_iteration()
                     if args.sync_debug and cuda:
                         torch.cuda.set_sync_debug_mode("warn")
@@ -1280,24 +1310,32 @@ def worker(rank, world, plan, args):
                 t0 = time.perf_counter()
                 if head_start is not None:
                     head_start.begin()
+                if back_to_back is not None and timed:
+                    back_to_back.mark()
                 loss = runner.iteration()
                 issued = time.perf_counter()
                 if head_start is not None:
                     head_start.end()
                 if args.sync_debug and cuda:
                     torch.cuda.set_sync_debug_mode("default")
-                sync()
+                if back_to_back is None or not timed:
+                    sync()
                 t1 = time.perf_counter()
                 collector.end_iteration()
-                if it >= args.warmup:
-                    times.append(t1 - t0 if head_start is None else head_start.seconds())
+                if timed:
+                    if back_to_back is None:
+                        times.append(t1 - t0 if head_start is None else head_start.seconds())
+                        step_times.append(runner.step_gpu_s())
+                        zero_times.append(runner.zero_grad_gpu_s())
                     host_times.append(issued - t0)
                     host_split.append((runner.host_forward_s, runner.host_backward_s))
-                    step_times.append(runner.step_gpu_s())
-                    zero_times.append(runner.zero_grad_gpu_s())
                     if runner.bucket_timer is not None:
                         buckets.append(runner.bucket_timer.iteration())
                 losses.append(loss)
+            if back_to_back is not None:
+                times = back_to_back.finish(sync)
+                step_times.append(runner.step_gpu_s())  # the last iteration's: the events are reused
+                zero_times.append(runner.zero_grad_gpu_s())
         if sampler is not None:
             sampler.stop()
         if args.manual_gc:
@@ -1519,6 +1557,9 @@ def write_result(plan, args, everyone):
         # the host had issued whole before the sleep ended (those ran with no host in the way).
         **({"gpu_head_start_ms": args.gpu_head_start,
             "head_start_outlasted": [r["head_start_outlasted"] for r in everyone]} if args.gpu_head_start else {}),
+        # How the iterations were timed: each started behind an idle GPU after a sync and
+        # timed by the host's clock, or back to back on the GPU (run.py --back-to-back).
+        "timing": "back_to_back" if args.back_to_back else ("gpu_head_start" if args.gpu_head_start else "synchronised"),
         "gradient_sync": "skipped" if args.skip_grad_sync else ("plan, timed by a Python comm hook" if args.bucket_timing else "plan"),
         # Per rank, the garbage collector's pauses inside the timed iterations: the median
         # and the largest total per iteration, the longest single pause, and the count of
@@ -1592,6 +1633,10 @@ def parse(argv=None):
                     help="a diagnostic: queue MS milliseconds of GPU sleep before every micro-batch's backward, so "
                          "host_backward_s is what the host needs to issue it and not the pace of a GPU it waits on "
                          "(not a valid training run; pipelines not supported)")
+    ap.add_argument("--back-to-back", action="store_true",
+                    help="time the iterations issued back to back, as a training loop runs them (no sync between "
+                         "them; each timed on the GPU from its start to the next one's), instead of each started "
+                         "behind an idle GPU")
     ap.add_argument("--gpu-head-start", type=float, default=0.0, metavar="MS",
                     help="a diagnostic: queue MS milliseconds of GPU sleep before every iteration on every rank and "
                          "time the iteration on the GPU from the sleep's end, so the host starts ahead of its GPU: "
@@ -1626,6 +1671,11 @@ def diagnostic_refusal(args, plan):
          "--gpu-ahead queues GPU sleep before each micro-batch's backward, which needs GPUs and a plan without a "
          "pipeline; drop --cpu or the flag"),
         (args.bucket_timing and args.cpu, "--bucket-timing times CUDA events and needs GPUs; drop --cpu or the flag"),
+        (args.back_to_back and args.cpu, "--back-to-back times iterations with CUDA events, which needs GPUs; "
+         "drop --cpu or the flag"),
+        (args.back_to_back and (args.gpu_head_start or args.bucket_timing),
+         "--back-to-back times iterations that follow each other without a sync, which --gpu-head-start and "
+         "--bucket-timing need between them; give one of them"),
         (args.gpu_head_start and args.cpu, "--gpu-head-start queues GPU sleep and times CUDA events, which needs GPUs; "
          "drop --cpu or the flag"),
     ]

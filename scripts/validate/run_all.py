@@ -208,7 +208,7 @@ def gather_launches(out_dir, names, count, results):
 
 def aggregate(out_dir, status=None):
     """DIR/measurements.csv from DIR/results/*.json (and DIR/status.json for failures)."""
-    rows, meta, commands = [], None, {}
+    rows, meta, commands, timings = [], None, {}, set()
     for path in sorted(glob.glob(os.path.join(out_dir, "results", "*.json"))):
         with open(path) as f:
             r = json.load(f)
@@ -216,6 +216,10 @@ def aggregate(out_dir, status=None):
         if meta is None or r["date"] < meta["date"]:
             meta = {k: str(r[k]) for k in META}
         commands.setdefault(r["command"], r["date"])
+        timings.add(r.get("timing", "synchronised"))
+        if len(timings) > 1:
+            raise ValueError(f"{path}: its iterations were timed {r.get('timing', 'synchronised')}, other results' "
+                             f"{(timings - {r.get('timing', 'synchronised')}).pop()}: keep one timing in one table")
         for k in ("gpu", "driver", "cuda", "torch", "nccl"):
             if meta[k] != str(r[k]):
                 raise ValueError(f"{path}: {k} is {r[k]}, other results have {meta[k]}: keep one machine's "
@@ -235,6 +239,8 @@ def aggregate(out_dir, status=None):
                  "slowest rank's iteration (with several launches, the median of their medians, and p10 and "
                  "p90 over their iterations pooled); peak memory is the largest over GPUs of "
                  "torch.cuda.max_memory_allocated / max_memory_reserved over the timed iterations")
+    lines.append(f"# timing: {timings.pop() if timings else 'none'} (synchronised: each iteration started behind an "
+                 "idle GPU and timed by the host's clock; back_to_back: one after another, timed on the GPU)")
     lines.append("# notes: losses are the first (warm-up) and last iteration's mean cross-entropy")
     measured = {row[0] for row in rows}
     for name in sorted(status):
@@ -263,6 +269,8 @@ def main(argv=None):
     ap.add_argument("--time-limit", type=float, default=540, help="seconds for everything (default 540)")
     ap.add_argument("--plan-timeout", type=float, default=150, help="seconds per plan (default 150)")
     ap.add_argument("--smoke-timeout", type=float, default=90, help="seconds per smoke run (default 90)")
+    ap.add_argument("--back-to-back", action="store_true",
+                    help="time each plan's iterations back to back, as a training loop runs them (run.py --back-to-back)")
     ap.add_argument("--launches", type=int, default=1,
                     help="launches of each plan, each in processes of its own, in rounds (default 1)")
     args = ap.parse_args(argv)
@@ -316,7 +324,7 @@ def main(argv=None):
         out = os.path.join(launch_dir, job_name + ".json") if launch else os.path.join(args.out, "results", name + ".json")
         return Job(job_name, paths[name], out, os.path.join(args.out, "logs", job_name + ".log"), devices,
                    ["--iterations", str(args.iterations), "--warmup", str(args.warmup),
-                    "--command", command, "--date", date],
+                    "--command", command, "--date", date] + (["--back-to-back"] if args.back_to_back else []),
                    min(args.plan_timeout, deadline_all - time.monotonic()))
 
     measured = [n for n in names if n not in smoke_failed]
