@@ -70,7 +70,7 @@ struct ValidateCommand: ParsableCommand {
         // Which cluster and which tables the predictions came from: the same measurements
         // read very differently against another GPU's tables or another host's costs.
         for source in sources { print("predicted on \(source)") }
-        print(ValidationReport.render(rows, source: path))
+        print(ValidationReport.render(rows, source: path, timing: table.timing))
     }
 }
 
@@ -139,11 +139,34 @@ struct MeasurementTable {
         var launches = 1
     }
 
+    /// How the runner timed the iterations: a table's `# timing:` line (run_all.py writes
+    /// one), nil where it has none.
+    enum Timing: String {
+        /// Each iteration started behind an idle GPU after a sync, timed by the host's clock.
+        case synchronised
+        /// One iteration after another, as a training loop runs them, timed on the GPU
+        /// (run.py --back-to-back).
+        case backToBack = "back_to_back"
+        /// Each started after a GPU sleep queued before it, so the host began ahead of its
+        /// GPU, timed on the GPU from the sleep's end (run.py --gpu-head-start).
+        case gpuHeadStart = "gpu_head_start"
+    }
+
     var rows: [Row] = []
+    var timing: Timing?
 
     init(path: String) throws {
         let text = try Pipeline.readText(path, what: "measurements file")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (number, line) in lines.enumerated() where line.hasPrefix("# timing:") {
+            let word = String(line.dropFirst("# timing:".count)).trimmingWhitespace().prefix { !$0.isWhitespace }
+            guard let timing = Timing(rawValue: String(word)) else {
+                throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: number + 1, column: 10),
+                                                 "unknown timing '\(word)'",
+                                                 help: "write synchronised, back_to_back or gpu_head_start, as run_all.py does, or drop the line"))
+            }
+            self.timing = timing
+        }
         var header: [String]?
         for (number, line) in lines.enumerated() where !line.hasPrefix("#") && !line.trimmingWhitespace().isEmpty {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
@@ -189,7 +212,7 @@ struct MeasurementTable {
 
 /// The comparison table and its summary.
 enum ValidationReport {
-    static func render(_ rows: [ValidationRow], source: String) -> String {
+    static func render(_ rows: [ValidationRow], source: String, timing: MeasurementTable.Timing? = nil) -> String {
         var table = [["strategy", "gpus", "measured", "spread", "predicted", "error", "host", "memory measured", "predicted", "error"]]
         for row in rows {
             table.append([row.strategy, String(row.gpus), Format.duration(row.measuredSeconds), row.spread.map(Format.percent) ?? "-",
@@ -217,6 +240,16 @@ enum ValidationReport {
             let fewest = rows.map(\.launches).min() ?? most
             let count = fewest == most ? "\(most)" : "\(fewest) to \(most)"
             lines.append("measured over \(count) launches a plan: the median of their medians, p10 to p90 over their iterations pooled")
+        }
+        switch timing {
+        case .backToBack?:
+            lines.append("iterations timed back to back, as a training loop runs them (run.py --back-to-back)")
+        case .gpuHeadStart?:
+            lines.append("iterations timed on the GPU after a head start for the host (run.py --gpu-head-start)")
+        case .synchronised?:
+            lines.append("iterations timed each behind an idle GPU after a sync: every rank's host starts each one behind "
+                         + "its GPU, which a training loop pays once")
+        case nil: break
         }
         lines += hostLines(rows)
         return lines.joined(separator: "\n")

@@ -54,6 +54,17 @@ import Testing
                     "Tests/Fixtures/validation-bad-launches/measurements.csv:3:1: error: launches must be a whole number, 1 or more")
     }
 
+    /// A table that says how its iterations were timed (run_all.py's `# timing:` line) has
+    /// validate say it; a timing it does not know is bad input, located at the word.
+    @Test func validateSaysHowTheIterationsWereTimed() throws {
+        let output = try validated("validate-fixture-timing", ["Tests/Fixtures/validation-timing"])
+        #expect(output.stdout.contains("iterations timed back to back, as a training loop runs them"))
+        let untimed = try Golden.run(["validate", "Tests/Fixtures/validation-spread"])
+        #expect(!untimed.stdout.contains("iterations timed"), "a table without the line leaves it unsaid")
+        try refused("Tests/Fixtures/validation-bad-timing",
+                    "Tests/Fixtures/validation-bad-timing/measurements.csv:2:10: error: unknown timing 'sometimes'")
+    }
+
     /// With the runner's results beside the measurements, the host-paced predictions
     /// (moe-base's, not gpt-350m-base's) show the host's time beside the slowest rank's.
     @Test func validateShowsTheHostOfHostPacedPredictions() throws {

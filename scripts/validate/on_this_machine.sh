@@ -3,17 +3,23 @@
 #  1. every strategy of strategies/validation exported as a plan (`simulate export`);
 #  2. the host's tables measured here (scripts/profile/host.py and launch.py), since host
 #     costs move between machines of one kind more than the runs they price;
-#  3. every plan that fits the GPUs run here (run_all.sh: median of ITERATIONS after WARMUP);
+#  3. every plan that fits the GPUs run here (run_all.sh: median of ITERATIONS after WARMUP,
+#     issued back to back as a training loop issues them);
 #  4. `simulate validate` on them, with this GPU's kernel tables and this host's tables,
 #     then (with 2 or more GPUs) how far apart this machine's processes issue one layer
 #     (scripts/profile/host_spread.py): how much a host-paced plan can move here.
 #
 #   scripts/validate/on_this_machine.sh OUT [--tables DIR] [--topology FILE] [--only a,b]
 #       [--iterations 10] [--warmup 3] [--time-limit 540] [--repeats N] [--launches K]
-#       [--back-to-back]
+#       [--synchronised]
 #
-# --back-to-back times each plan's iterations one after another, as a training loop runs
-# them (run.py --back-to-back), instead of each started behind an idle GPU after a sync.
+# The iterations are timed back to back (run.py --back-to-back), one after another on the
+# GPU as a training loop runs them: that is a training job's time per iteration. With
+# --synchronised each is started behind an idle GPU after a sync and timed by the host's
+# clock (run.py's default), so every rank's host starts every iteration behind its GPU, a
+# cost a training loop pays once: 1-2 ms an iteration on the GPU-paced plans of 4xH200
+# machines, 5-16% on the host-paced ones (docs/accuracy.md, "A head start for the host").
+# --back-to-back, the default, is accepted too.
 #
 # --launches K measures each plan in K launches and host.py's table in K launches, and
 # prices with the middle host table (merge_tables.py --keep middle) against the median of
@@ -37,7 +43,7 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 
 fail() { echo "on_this_machine.sh: error: $1" >&2; exit 2; }
 
-out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540 repeats="" launches=1 back_to_back=""
+out="" tables=traces topology="" only="" iterations=10 warmup=3 limit=540 repeats="" launches=1 timing=--back-to-back
 while [ $# -gt 0 ]; do
   case $1 in
     --tables) tables=${2:?}; shift 2 ;;
@@ -48,8 +54,9 @@ while [ $# -gt 0 ]; do
     --time-limit) limit=${2:?}; shift 2 ;;
     --repeats) repeats=${2:?}; shift 2 ;;
     --launches) launches=${2:?}; shift 2 ;;
-    --back-to-back) back_to_back=--back-to-back; shift ;;
-    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup, --time-limit, --repeats, --launches and --back-to-back" ;;
+    --back-to-back) timing=--back-to-back; shift ;;
+    --synchronised) timing=""; shift ;;
+    -*) fail "unknown option $1; the options are --tables, --topology, --only, --iterations, --warmup, --time-limit, --repeats, --launches, --back-to-back and --synchronised" ;;
     *) [ -z "$out" ] || fail "one output folder, not '$out' and '$1'"; out=$1; shift ;;
   esac
 done
@@ -110,7 +117,7 @@ fi
 # says some were missing, after the table of those that ran.
 plans_status=0
 scripts/validate/run_all.sh "$out/plans" --out "$out/val" --iterations "$iterations" --warmup "$warmup" \
-  --time-limit "$limit" --launches "$launches" ${only:+--only "$only"} $back_to_back || plans_status=$?
+  --time-limit "$limit" --launches "$launches" ${only:+--only "$only"} $timing || plans_status=$?
 grep -q '^[a-z]' <(grep -v '^strategy,' "$out/val/measurements.csv" 2>/dev/null) \
   || fail "no plan was measured; see the logs in $out/val/logs"
 # with_host.sh prices with a copy of the kernel tables holding this host's host.csv and launch.csv.

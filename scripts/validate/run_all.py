@@ -206,6 +206,12 @@ def gather_launches(out_dir, names, count, results):
     return merged
 
 
+def result_timing(result):
+    """How run.py timed a result's iterations: its `timing`, or for results written before
+    run.py said so, gpu_head_start where it has the head start's length, else synchronised."""
+    return result.get("timing", "gpu_head_start" if "gpu_head_start_ms" in result else "synchronised")
+
+
 def aggregate(out_dir, status=None):
     """DIR/measurements.csv from DIR/results/*.json (and DIR/status.json for failures)."""
     rows, meta, commands, timings = [], None, {}, set()
@@ -216,10 +222,11 @@ def aggregate(out_dir, status=None):
         if meta is None or r["date"] < meta["date"]:
             meta = {k: str(r[k]) for k in META}
         commands.setdefault(r["command"], r["date"])
-        timings.add(r.get("timing", "synchronised"))
+        timing = result_timing(r)
+        timings.add(timing)
         if len(timings) > 1:
-            raise ValueError(f"{path}: its iterations were timed {r.get('timing', 'synchronised')}, other results' "
-                             f"{(timings - {r.get('timing', 'synchronised')}).pop()}: keep one timing in one table")
+            raise ValueError(f"{path}: its iterations were timed {timing}, other results' "
+                             f"{(timings - {timing}).pop()}: keep one timing in one table")
         for k in ("gpu", "driver", "cuda", "torch", "nccl"):
             if meta[k] != str(r[k]):
                 raise ValueError(f"{path}: {k} is {r[k]}, other results have {meta[k]}: keep one machine's "
@@ -240,7 +247,8 @@ def aggregate(out_dir, status=None):
                  "p90 over their iterations pooled); peak memory is the largest over GPUs of "
                  "torch.cuda.max_memory_allocated / max_memory_reserved over the timed iterations")
     lines.append(f"# timing: {timings.pop() if timings else 'none'} (synchronised: each iteration started behind an "
-                 "idle GPU and timed by the host's clock; back_to_back: one after another, timed on the GPU)")
+                 "idle GPU and timed by the host's clock; back_to_back: one after another, timed on the GPU; "
+                 "gpu_head_start: each after a GPU sleep that let its host start ahead, timed on the GPU)")
     lines.append("# notes: losses are the first (warm-up) and last iteration's mean cross-entropy")
     measured = {row[0] for row in rows}
     for name in sorted(status):

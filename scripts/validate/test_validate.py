@@ -468,9 +468,30 @@ class TestTable(unittest.TestCase):
                 lines = f.read().splitlines()
         self.assertEqual(lines[0], "# gpu: NVIDIA H100 80GB HBM3")
         self.assertIn("# failed: c: exit status 1", lines)
+        self.assertTrue(any(line.startswith("# timing: synchronised (") for line in lines),
+                        "a result that does not say how it was timed was timed synchronised")
         header = lines.index(",".join(run_all.COLUMNS))
         self.assertEqual(lines[header + 1:], ["a,1,1,0.2,0.3,10,200,400,10.9,9.5,1",
                                               "b,2,0.25,0.2,0.3,10,200,400,10.9,9.5,1"])
+
+    def test_one_table_holds_one_timing(self):
+        """Back-to-back times and synchronised ones measure different things (a training
+        loop's iteration, or one started behind an idle GPU), so one table refuses to mix them."""
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "results"))
+            base = {"gpu": "NVIDIA H200", "driver": "580.159.04", "cuda": "13.0", "torch": "2.11.0",
+                    "nccl": "2.28.9", "date": "2026-11-28T18:00:00Z", "command": "python3 run_all.py",
+                    "gpus": 1, "median_s": 0.25, "p10_s": 0.2, "p90_s": 0.3, "iterations": 10,
+                    "peak_allocated_bytes": [100], "peak_reserved_bytes": [300], "losses": [10.9, 9.5]}
+            for name, timing in (("a", "back_to_back"), ("b", "back_to_back")):
+                with open(os.path.join(d, "results", name + ".json"), "w") as f:
+                    json.dump(dict(base, timing=timing), f)
+            with open(run_all.aggregate(d, {})) as f:
+                self.assertIn("# timing: back_to_back (", f.read())
+            with open(os.path.join(d, "results", "c.json"), "w") as f:
+                json.dump(dict(base, timing="synchronised"), f)
+            with self.assertRaisesRegex(ValueError, "keep one timing in one table"):
+                run_all.aggregate(d, {})
 
     def test_launch_rows_hold_their_invariants(self):
         """Seeded property: for any launches, the row's time is one of the launches' medians
@@ -1054,6 +1075,9 @@ class TestOnCPU(unittest.TestCase):
     def test_gpu_ahead_needs_gpus_and_no_pipeline(self):
         self.assert_refused("gpt-350m-ddp2", "--gpu-ahead=50", "--gpu-ahead queues GPU sleep")
         self.assert_refused("gpt-350m-gpipe2", "--gpu-ahead=50", "--gpu-ahead queues GPU sleep")
+
+    def test_back_to_back_needs_gpus(self):
+        self.assert_refused("gpt-350m-ddp2", "--back-to-back", "--back-to-back times iterations with CUDA events")
 
     def test_a_head_start_needs_gpus(self):
         self.assert_refused("gpt-350m-gpipe2", "--gpu-head-start=60", "--gpu-head-start queues GPU sleep")
