@@ -17,8 +17,8 @@
 # GPU as a training loop runs them: that is a training job's time per iteration. With
 # --synchronised each is started behind an idle GPU after a sync and timed by the host's
 # clock (run.py's default), so every rank's host starts every iteration behind its GPU, a
-# cost a training loop pays once: 1-2 ms an iteration on the GPU-paced plans of 4xH200
-# machines, 5-16% on the host-paced ones (docs/accuracy.md, "A head start for the host").
+# cost a training loop pays once: 0.7-5.6 ms an iteration on most GPU-paced plans of a
+# 4xH200 machine, 45 ms on gpipe2, 3-12% on the host-paced plans (docs/accuracy.md, "A head start for the host").
 # --back-to-back, the default, is accepted too.
 #
 # --launches K measures each plan in K launches and host.py's table in K launches, and
