@@ -238,7 +238,8 @@ struct ProgramBuilder {
                 for case let .op(index, op, _) in unit.steps where tree.attributes[index].zero >= 1 && tree.attributes[index].zero < 3 && op.parameters > 0 {
                     let axes = replicaAxes(index)
                     if !axes.isEmpty {
-                        gathers.add(Int64(Double(op.parameters) * strategy.training.state.weightBytesPerParameter),
+                        let bytesPerParameter = strategy.training.state.weightBytesPerParameter
+                        gathers.add(op.parameterTensors.map { Int64(Double($0) * bytesPerParameter) },
                                     key: BucketKey(axes: axes, sharded: true))
                     }
                 }
@@ -524,7 +525,8 @@ struct ProgramBuilder {
         let axes = replicaAxes(index)
         guard !axes.isEmpty else { return }
         let sharded = fsdpLike || tree.attributes[index].zero >= 1
-        pendingGradients.add(Int64(Double(op.parameters) * strategy.training.state.gradientBytesPerParameter),
+        let bytesPerParameter = strategy.training.state.gradientBytesPerParameter
+        pendingGradients.add(op.parameterTensors.map { Int64(Double($0) * bytesPerParameter) },
                              key: BucketKey(axes: axes, sharded: sharded))
         if strategy.gradientSync.overlap { flush(after: task, onlyFull: true) }
     }
@@ -542,11 +544,21 @@ struct ProgramBuilder {
                 let concatenation = OpCosts.copy("gradients \(axes) chunk_cat", bytes: bucket.bytes)
                 ready = emit("gradients chunk_cat \(axes)", .compute, kernel(concatenation, .backward), after: [task])
             }
-            if strategy.gradientSync.average == .pass {
+            switch strategy.gradientSync.average {
+            case .pass:
                 // The bucket divided by the replicas' number, read and written once, on the
                 // compute stream before the collective reads it.
                 let average = OpCosts.copy("gradients \(axes) average", bytes: bucket.bytes)
                 ready = emit("gradients average \(axes)", .compute, kernel(average, .backward), after: [ready])
+            case .perTensor:
+                // Each gradient divided by a kernel of its own, as DDP's reducer does when the
+                // gradient lands (here all before the collective that waits for the last).
+                for tensor in bucket.tensors {
+                    let average = OpCosts.copy("gradient \(axes) average", bytes: tensor)
+                    ready = emit("gradient average \(axes)", .compute, kernel(average, .backward), after: [ready])
+                }
+            case .inCollective:
+                break
             }
             gradientTasks.append(emit("gradients \(kind.rawValue) \(axes)", .gradientSync,
                                       collective(kind, bucket.key.axes, bucket.bytes, "gradients"), after: [ready]))
@@ -596,26 +608,29 @@ struct BucketKey: Hashable {
 struct GradientBuckets {
     struct Bucket {
         var key: BucketKey
-        var bytes: Int64
+        /// Each gradient tensor's bytes, in the order they joined.
+        var tensors: [Int64]
+        var bytes: Int64 { tensors.reduce(0, +) }
     }
 
     let bucketBytes: Int64
     /// Buckets that reached their size, in the order they did.
     private var closed: [Bucket] = []
-    private var open: [BucketKey: Int64] = [:]
+    private var open: [BucketKey: [Int64]] = [:]
     private var order: [BucketKey] = []
 
     init(bucketBytes: Int64) { self.bucketBytes = bucketBytes }
 
-    /// One op's gradient joins its key's open bucket. A bucket takes whole tensors and
-    /// closes once it reaches its size, as PyTorch DDP and Megatron-LM assign gradients to
-    /// buckets: a tensor larger than a bucket (GPT's embedding) is one bucket of its own,
-    /// never split.
-    mutating func add(_ bytes: Int64, key: BucketKey) {
+    /// One op's gradients (each tensor's bytes) join their key's open bucket. A bucket takes
+    /// whole tensors and closes once it reaches its size, as PyTorch DDP and Megatron-LM
+    /// assign gradients to buckets: a tensor larger than a bucket (GPT's embedding) is one
+    /// bucket of its own, never split.
+    mutating func add(_ tensors: [Int64], key: BucketKey) {
+        guard !tensors.isEmpty else { return }
         if open[key] == nil { order.append(key) }
-        let filled = open[key, default: 0] + bytes
-        if filled >= bucketBytes {
-            closed.append(Bucket(key: key, bytes: filled))
+        let filled = open[key, default: []] + tensors
+        if filled.reduce(0, +) >= bucketBytes {
+            closed.append(Bucket(key: key, tensors: filled))
             open[key] = nil
             order.removeAll { $0 == key }
         } else {
@@ -628,7 +643,9 @@ struct GradientBuckets {
         var ready = closed
         closed = []
         if !onlyFull {
-            for key in order { if let bytes = open[key], bytes > 0 { ready.append(Bucket(key: key, bytes: bytes)) } }
+            for key in order {
+                if let tensors = open[key], tensors.reduce(0, +) > 0 { ready.append(Bucket(key: key, tensors: tensors)) }
+            }
             open = [:]
             order = []
         }

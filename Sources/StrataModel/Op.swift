@@ -103,6 +103,23 @@ public struct Op: Hashable, Sendable {
         return Work(flops: rows * columns, bytes: (rows * columns + columns) * precision.bytesPerElement, precision: .fp32)
     }
 
+    /// The elements of each trainable tensor the op owns, as PyTorch keeps them: a product's
+    /// weight and its bias, a LayerNorm's scale and shift. A pass that touches every gradient
+    /// tensor apart (PyTorch DDP's reducer divides each as it lands) launches a kernel per
+    /// entry. Read from the op's shape, so a shard's op gives its shard's tensors; an
+    /// embedding counts as one tensor even where it also holds learned positions.
+    public var parameterTensors: [Int64] {
+        guard parameters > 0 else { return [] }
+        switch family {
+        case let .gemm(_, n, _) where hasBias && Int64(n) < parameters:
+            return [parameters - Int64(n), Int64(n)]
+        case let .layerNorm(_, hidden) where parameters == 2 * Int64(hidden):
+            return [Int64(hidden), Int64(hidden)]
+        default:
+            return [parameters]
+        }
+    }
+
     public init(name: String, family: OpFamily, forward: Work, backward: Work, savedBytes: Int64, parameters: Int64) {
         self.name = name
         self.family = family

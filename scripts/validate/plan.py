@@ -95,9 +95,14 @@ def unsupported(plan):
     if t.get("zero_gradients", "memset") not in ("memset", "set_to_none"):
         out.append(f"zero_gradients = {t['zero_gradients']}: the runner zeroes gradients by memset "
                    "(foreach_zero_) or drops them (set_to_none)")
-    if p.get("gradient_average", "pass") != "pass":
-        out.append(f"gradient_average = {p['gradient_average']}: the runner averages gradients in a pass "
-                   "of their own (DDP's reducer, FSDP2, the pipeline's division)")
+    average = p.get("gradient_average", "pass")
+    if average == "per_tensor" and not runs_ddp(plan):
+        out.append("gradient_average = per_tensor: the runner divides each gradient apart only through DDP's "
+                   "reducer (data parallelism without FSDP, ZeRO-1 or a pipeline); FSDP2, its distributed "
+                   "optimizer and its pipelines divide in a pass (pass)")
+    elif average not in ("pass", "per_tensor"):
+        out.append(f"gradient_average = {average}: the runner averages gradients in kernels of their own "
+                   "(per_tensor: DDP's reducer; pass: FSDP2, the distributed optimizer, the pipeline's division)")
     if p["zero"] == 1 and (p.get("tensor_parallel") or p.get("pipeline") or p.get("expert_parallel")):
         out.append("zero = 1 (the distributed optimizer) is implemented with data parallelism alone "
                    "(not with tensor, pipeline or expert parallelism)")

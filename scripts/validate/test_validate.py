@@ -81,6 +81,19 @@ class TestPlans(unittest.TestCase):
         finally:
             os.remove(f.name)
 
+    def test_averaging_each_gradient_apart_is_ddp_s(self):
+        """gradient_average = per_tensor is what DDP's reducer does; the runner's FSDP2,
+        distributed optimizer and pipelines divide in a pass, so they refuse it."""
+        ddp = load_plan("gpt-350m-ddp2")
+        self.assertEqual(ddp["parallel"]["gradient_average"], "per_tensor")
+        self.assertEqual(planlib.unsupported(ddp), [])
+        fsdp = load_plan("llama-1b-fsdp4")
+        fsdp["parallel"]["gradient_average"] = "per_tensor"
+        self.assertTrue(any(p.startswith("gradient_average = per_tensor: the runner divides each gradient apart "
+                                         "only through DDP's reducer") for p in planlib.unsupported(fsdp)))
+        fsdp["parallel"]["gradient_average"] = "in_collective"
+        self.assertTrue(any(p.startswith("gradient_average = in_collective") for p in planlib.unsupported(fsdp)))
+
     def test_unreadable_plans_are_located_errors(self):
         """A missing file, broken JSON or a JSON that is not an object: `file[:line:col]:
         error:` with the reason and what to give instead."""
