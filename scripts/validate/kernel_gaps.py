@@ -16,7 +16,11 @@ embedding's kernel, on a pipeline's first stage). With `--launch-row`, only the 
 launch.csv Strata reads as the GPU's gap before each launch (`gpu_kernel_gap_training`: the
 median over the timelines of each one's mean queued gap). With `--windows MS`, the time waiting for
 the host in each MS-long window. With `--longest N`, the N longest waits
-for the host, with when each began and the kernel after it. docs/accuracy.md sets the first beside what the tables hold. No torch.
+for the host, with when each began and the kernel after it. With `--micro-batches`, the
+compute kernels (not NCCL's) cut at each micro-batch's embedding (`gather`) and at the
+optimizer step's first multi-tensor kernel: per part, its kernels, their time, the gaps of
+under 10 us between them (the GPU's front end, not a wait) and the NCCL time begun in it,
+which sets a data-parallel rank's synchronised micro-batch beside the one before it. docs/accuracy.md sets the first beside what the tables hold. No torch.
 Exit status 2 on unreadable input.
 """
 
@@ -123,6 +127,26 @@ def spacing(names, events, name):
     return [(b - a) / 1e3 for a, b in zip(launches, launches[1:])]
 
 
+def micro_batches(names, events):
+    """(label, kernels, busy us, short-gap us, NCCL us) per micro-batch and for the step:
+    the compute kernels cut where the embedding's gather kernel starts each forward and
+    where the first multi-tensor kernel (the optimizer step) starts; a gap of 10 us or more
+    is a wait, not the front end, and is left out."""
+    compute = [e for e in events if "nccl" not in names[e[3]]]
+    nccl = [e for e in events if "nccl" in names[e[3]]]
+    cuts = [e[0] for e in compute if "gather" in names[e[3]]]
+    step = next((e[0] for e in compute if "multi_tensor_apply" in names[e[3]]), None)
+    bounds = cuts + ([step] if step is not None else []) + [compute[-1][0] + compute[-1][1] + 1] if compute else []
+    parts = []
+    for j, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        part = [e for e in compute if lo <= e[0] < hi]
+        short = [b[0] - (a[0] + a[1]) for a, b in zip(part, part[1:]) if b[0] - (a[0] + a[1]) < 10]
+        label = f"micro-batch {j + 1}" if j < len(cuts) else "step"
+        parts.append((label, len(part), sum(e[1] for e in part), sum(short),
+                      sum(e[1] for e in nccl if lo <= e[0] < hi)))
+    return parts
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("timelines", nargs="+", help="PATH.rankR.timeline.json.gz files")
@@ -135,6 +159,9 @@ def main(argv=None):
                              "of each one's mean gap between queued kernels")
     parser.add_argument("--windows", metavar="MS", type=float, default=0,
                         help="also print the time waiting for the host in each MS-long window from the start")
+    parser.add_argument("--micro-batches", action="store_true",
+                        help="also print, per micro-batch and for the optimizer step, the compute kernels, their time, "
+                             "the short gaps between them and the NCCL time begun there")
     args = parser.parse_args(argv)
     try:
         if args.launch_row:
@@ -156,6 +183,10 @@ def main(argv=None):
                 windows = waits_by_window(events, args.windows)
                 print("  waiting for the host by window: " + ", ".join(
                     f"{k * args.windows:g}-{(k + 1) * args.windows:g} ms {ms:.1f}" for k, ms in sorted(windows.items())))
+            if args.micro_batches:
+                for label, count, busy, short, nccl in micro_batches(names, events):
+                    print(f"  {label}: {count} kernels, {busy / 1e3:.2f} ms, gaps under 10 us {short / 1e3:.2f} ms, "
+                          f"NCCL {nccl / 1e3:.2f} ms")
     except TimelineError as exc:
         print(exc, file=sys.stderr)
         return 2

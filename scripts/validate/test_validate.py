@@ -420,6 +420,19 @@ class TestKernelGaps(unittest.TestCase):
         self.assertAlmostEqual(kernel_gaps.mean_queued_gap(events), 2.0)
         self.assertEqual(kernel_gaps.launch_row([2.0, 1.5, 1.6]), "gpu_kernel_gap_training,1.6000,1.5000,2.0000,1,3")
 
+    def test_micro_batches_are_cut_at_the_embedding_and_the_step(self):
+        """Worked by hand: two micro-batches, each starting with the embedding's gather, the
+        second with an NCCL kernel beside it and an extra kernel, then the step; a 20 us
+        wait is not a front-end gap."""
+        names = ["vectorized_gather_kernel", "elementwise", "ncclDevKernel_AllReduce", "multi_tensor_apply_kernel"]
+        events = [[0.0, 5.0, 7, 0, 0.0], [7.0, 10.0, 7, 1, 0.0],                       # micro-batch 1: gap 2
+                  [37.0, 5.0, 7, 0, 0.0], [43.0, 10.0, 7, 1, 0.0], [56.0, 2.0, 7, 1, 0.0],  # 2: gaps 1 and 3
+                  [44.0, 8.0, 21, 2, None],
+                  [60.0, 4.0, 7, 3, 0.0], [65.0, 4.0, 7, 3, 0.0]]                      # step: gap 1
+        parts = kernel_gaps.micro_batches(names, sorted(events))
+        self.assertEqual(parts, [("micro-batch 1", 2, 15.0, 2.0, 0), ("micro-batch 2", 3, 17.0, 4.0, 8.0),
+                                 ("step", 2, 8.0, 1.0, 0)])
+
     def test_waits_add_up_by_window(self):
         # Waits of 13.5 us beginning at 16.5 us and of 4 us at 40 us (the launch came at
         # 44): windows of 0.02 ms put them in the first and the third.
