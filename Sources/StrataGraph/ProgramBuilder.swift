@@ -56,6 +56,10 @@ struct ProgramBuilder {
     private var accumulationOps: [Int: (parameters: Int64, add: Op)] = [:]
     /// Gathered parameters kept from forward to backward (FSDP without resharding).
     private var heldGathers: [Int: [Int64]] = [:]
+    /// Per unit gathered so far, in program order, the task after which its parameters are
+    /// in place (FSDP's copy-out, or the gather): a unit's gather waits for the one
+    /// `fsdp.prefetch` units back, so that many units' gathers run ahead of the compute.
+    private var gatheredUnits: [Int] = []
 
     private var tree: StrategyTree { strategy.tree }
     private var fsdpLike: Bool { strategy.fsdp != nil }
@@ -581,17 +585,29 @@ struct ProgramBuilder {
         guard bytes > 0 else { return nil }
         let total = Int64(Double(bytes) * Double(mesh.size(of: axes)) / Double(max(1, mesh.size(of: axes) - 1)))
         let path = tree.modules.path(of: unit.node)
+        // FSDP2 issues a unit's all-gather on a stream of its own once the unit `prefetch`
+        // units back has its parameters in place (its copy-out done), which bounds the
+        // gathered units in flight; with 0, once the unit before has run. ZeRO-3 outside
+        // FSDP keeps the latter.
+        let depth = strategy.fsdp?.prefetch ?? 0
+        let after: Int? = depth == 0 ? anchor
+            : (gatheredUnits.count >= depth ? gatheredUnits[gatheredUnits.count - depth] : nil)
         let task = emit("parameter all_gather \(path) \(label)", .parameterGather,
                         collective(.allGather, axes, total, "parameters of \(path)"),
-                        after: [anchor], allocates: bytes)
-        guard fsdpLike else { return (task, bytes) }
+                        after: [after], allocates: bytes)
+        guard fsdpLike else {
+            gatheredUnits.append(task)
+            return (task, bytes)
+        }
         // FSDP2 gathers into one flat buffer and copies it out into the unit's parameter
         // tensors on the compute stream before the unit runs (split_with_sizes_copy):
         // every gathered byte read and written (measured on the validation runner:
         // docs/cost-model.md, "Other collectives and transfers"). A ZeRO-3 subtree outside
         // FSDP is gathered without it.
         let copyOut = OpCosts.copy("\(path) parameters copy-out", bytes: total)
-        return (emit("parameter copy-out \(path) \(label)", .compute, kernel(copyOut, .forward), after: [task]), bytes)
+        let copied = emit("parameter copy-out \(path) \(label)", .compute, kernel(copyOut, .forward), after: [task])
+        gatheredUnits.append(copied)
+        return (copied, bytes)
     }
 }
 

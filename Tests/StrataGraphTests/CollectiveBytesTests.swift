@@ -181,6 +181,21 @@ import Testing
         }
     }
 
+    /// FSDP gathers `prefetch` units ahead: with 1, a layer's all-gather waits for the
+    /// layer before to have its parameters in place (its copy-out), so it runs beside that
+    /// layer's compute; with 0, for that layer's last kernel, so it runs alone.
+    @Test(arguments: [(1, "parameter copy-out layers[0] forward mb0"), (0, "layers[0].")])
+    func fsdpGathersAheadByItsPrefetch(_ prefetch: Int, waitsFor prefix: String) throws {
+        let file = "strategies/small/fsdp-dp4.strata"
+        let text = try String(contentsOfFile: CompileSupport.path(file), encoding: .utf8)
+            .replacingOccurrences(of: "prefetch = 1", with: "prefetch = \(prefetch)")
+        let (_, graph) = try CompileSupport.compile(text: text, at: file)
+        let tasks = graph.program(of: 0).tasks
+        let gather = try #require(tasks.first { $0.name == "parameter all_gather layers[1] forward mb0" })
+        #expect(gather.dependencies.count == 1)
+        #expect(gather.dependencies.allSatisfy { tasks[$0].name.hasPrefix(prefix) }, "\(gather.dependencies.map { tasks[$0].name })")
+    }
+
     /// FSDP2 gathers a unit's parameters into one flat buffer and copies them out into the
     /// unit's tensors on the compute stream before the unit runs, and concatenates the
     /// unsharded gradients into one buffer before each reduce-scatter (chunk_cat): a copy
