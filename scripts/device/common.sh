@@ -10,7 +10,10 @@
 #   profile_table SCRIPT DIR LOG SECONDS [ARGS...]
 #                              runs scripts/profile/SCRIPT.py (host or launch) with 11
 #                              repeats and ARGS into DIR, its output in LOG, recording the
-#                              command as run into traces, then prints its exit status.
+#                              command as run into traces, then prints its exit status;
+#   host_tables DIR [SECONDS]  this machine's host.csv and launch.csv under DIR/traces
+#                              (host.py within SECONDS, default 120; launch.py within 60),
+#                              their logs DIR/host.log and DIR/launch.log.
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 
@@ -31,4 +34,10 @@ profile_table() {
     --command "python3 scripts/profile/$script.py --out traces --repeats 11${*:+ $*}" > "$log" 2>&1
   local rc=$?
   echo "$script${*:+ $*} rc=$rc at ${SECONDS}s"
+}
+
+host_tables() {
+  mkdir -p "$1/traces"
+  profile_table host "$1/traces" "$1/host.log" "${2:-120}"
+  profile_table launch "$1/traces" "$1/launch.log" 60
 }

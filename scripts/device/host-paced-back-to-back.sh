@@ -7,9 +7,8 @@
 . "$(dirname "$0")/common.sh"
 require_h200s 4
 P=traces/validation/h100-sxm/plans
-H="$OUT/b"; mkdir -p "$H/traces"
-profile_table host "$H/traces" "$H/host.log" 120
-profile_table launch "$H/traces" "$H/launch.log" 60
+H="$OUT/b"
+host_tables "$H"
 RUN_TIMEOUT=70
 for name in ${PLANS:-moe-base moe-ep2 moe-ep4 llama-1b-tp4-sp llama-1b-tp2}; do
   [ "$SECONDS" -lt "${BUDGET:-500}" ] || { echo "out of time before $name"; continue; }

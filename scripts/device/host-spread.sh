@@ -12,8 +12,7 @@ S="$OUT/s"; mkdir -p "$S"
 for round in 1 2; do
   timeout 150 python3 scripts/profile/host_spread.py --out "$S/spread.r$round.json" --rounds 11 2>&1 | tail -6
 done
-profile_table host "$S/traces" "$S/host.log" 150
-profile_table launch "$S/traces" "$S/launch.log" 60
+host_tables "$S" 150
 scripts/validate/run_all.sh traces/validation/h100-sxm/plans --out "$S/val" \
   --only gpt-350m-ddp2,gpt-350m-ddp4,gpt-350m-zero1-dp4,moe-ep4,moe-ep2,llama-1b-fsdp4,gpt-350m-mb1,gpt-350m-mb2 \
   --iterations 10 --warmup 3 --time-limit 220 --plan-timeout 60 2>&1 | grep -E "^\[run_all\]"
