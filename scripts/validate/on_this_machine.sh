@@ -90,14 +90,14 @@ echo "[here] $count x $gpu, kernel tables $tables/$gpu, topology $topology"
 for f in strategies/validation/*.strata; do
   "$simulate" export "$f" > "$out/plans/$(basename "$f" .strata).json"
 done
+# host.py into the traces folder $1, its output into the log $2.
+host_table() {
+  python3 scripts/profile/host.py --out "$1" ${repeats:+--repeats "$repeats"} > "$2" 2>&1 || fail "host.py failed; see $2"
+}
 if [ "$launches" -eq 1 ]; then
-  python3 scripts/profile/host.py --out "$out/traces" ${repeats:+--repeats "$repeats"} > "$out/traces/host.log" 2>&1 \
-    || fail "host.py failed; see $out/traces/host.log"
-else  # each launch a process of its own; the table keeps each row's middle launch
-  for j in $(seq "$launches"); do
-    python3 scripts/profile/host.py --out "$out/traces/host.launch$j" ${repeats:+--repeats "$repeats"} \
-      > "$out/traces/host.launch$j.log" 2>&1 || fail "host.py failed; see $out/traces/host.launch$j.log"
-  done
+  host_table "$out/traces" "$out/traces/host.log"
+else  # each launch a process of its own; the table is the middle launch's, kept whole
+  for j in $(seq "$launches"); do host_table "$out/traces/host.launch$j" "$out/traces/host.launch$j.log"; done
   python3 scripts/profile/merge_tables.py --keep middle --out "$out/traces/$gpu/host.csv" \
     "$out"/traces/host.launch*/"$gpu"/host.csv > /dev/null
 fi
