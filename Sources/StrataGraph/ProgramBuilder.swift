@@ -632,7 +632,7 @@ struct GradientBuckets {
     let bucketBytes: Int64
     /// Buckets that reached their size, in the order they did.
     private var closed: [Bucket] = []
-    private var open: [BucketKey: [Int64]] = [:]
+    private var open: [BucketKey: Bucket] = [:]
     private var order: [BucketKey] = []
 
     init(bucketBytes: Int64) { self.bucketBytes = bucketBytes }
@@ -644,9 +644,10 @@ struct GradientBuckets {
     mutating func add(_ tensors: [Int64], key: BucketKey) {
         guard !tensors.isEmpty else { return }
         if open[key] == nil { order.append(key) }
-        let filled = open[key, default: []] + tensors
-        if filled.reduce(0, +) >= bucketBytes {
-            closed.append(Bucket(key: key, tensors: filled))
+        var filled = open[key, default: Bucket(key: key, tensors: [])]
+        filled.tensors += tensors
+        if filled.bytes >= bucketBytes {
+            closed.append(filled)
             open[key] = nil
             order.removeAll { $0 == key }
         } else {
@@ -659,9 +660,7 @@ struct GradientBuckets {
         var ready = closed
         closed = []
         if !onlyFull {
-            for key in order {
-                if let tensors = open[key], tensors.reduce(0, +) > 0 { ready.append(Bucket(key: key, tensors: tensors)) }
-            }
+            ready += order.compactMap { open[$0] }.filter { $0.bytes > 0 }
             open = [:]
             order = []
         }

@@ -91,9 +91,12 @@ enum RunReport {
     /// predictions apart.
     static let hostPacedShare = 0.1
 
+    /// The share of the critical path spent waiting for the host to issue a kernel.
+    static func hostShare(_ result: SimulationResult) -> Double { result.criticalPath.fraction(of: "launch") }
+
     /// The summary's warning for a host-paced prediction, or nil for one paced by its GPUs.
     static func hostPacedRow(_ result: SimulationResult) -> (String, String)? {
-        let share = result.criticalPath.fraction(of: "launch")
+        let share = hostShare(result)
         guard share >= hostPacedShare else { return nil }
         return ("host-paced", "the host's launches are \(Format.percent(share)) of the critical path, so this time follows "
             + "the speed of the host's processes, which differs between processes even on one machine; time host.csv where "

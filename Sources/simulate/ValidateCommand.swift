@@ -62,7 +62,7 @@ struct ValidateCommand: ParsableCommand {
                                       measuredSeconds: measurement.seconds, measuredRange: measurement.range,
                                       launches: measurement.launches,
                                       predictedSeconds: metrics.iterationTimeSeconds,
-                                      hostShare: result.criticalPath.fraction(of: "launch"),
+                                      hostShare: RunReport.hostShare(result),
                                       measuredBytes: measurement.peakBytes, predictedBytes: Double(metrics.peakMemoryBytes),
                                       measuredHost: try MeasuredHost(path: resultFile),
                                       predictedHost: RunReport.busiestHost(result).host))

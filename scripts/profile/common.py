@@ -520,12 +520,13 @@ def flash_attention_only(torch):
     torch.backends.cuda.enable_math_sdp(False)
 
 
-def queue_sleep(torch, cycles):
+def queue_sleep(torch, cycles, timing=False):
     """Queues a spin kernel of `cycles` on the current stream and returns an event recorded
     after it: `event.query()` says whether the GPU has finished the sleep, so a host that
-    issues behind it can tell whether it was still ahead of the GPU."""
+    issues behind it can tell whether it was still ahead of the GPU; with `timing`, the
+    event also times what follows the sleep (`elapsed_time`)."""
     torch.cuda._sleep(cycles)
-    done = torch.cuda.Event()
+    done = torch.cuda.Event(enable_timing=timing)
     done.record()
     return done
 

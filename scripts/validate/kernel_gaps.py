@@ -140,7 +140,8 @@ def micro_batches(names, events):
     parts = []
     for j, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
         part = [e for e in compute if lo <= e[0] < hi]
-        short = [b[0] - (a[0] + a[1]) for a, b in zip(part, part[1:]) if b[0] - (a[0] + a[1]) < 10]
+        gaps = [b[0] - (a[0] + a[1]) for a, b in zip(part, part[1:])]
+        short = [g for g in gaps if g < 10]
         label = f"micro-batch {j + 1}" if j < len(cuts) else "step"
         parts.append((label, len(part), sum(e[1] for e in part), sum(short),
                       sum(e[1] for e in nccl if lo <= e[0] < hi)))

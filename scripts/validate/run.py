@@ -1208,9 +1208,7 @@ class HeadStart:
         self.started = self.finished = None
 
     def begin(self):
-        torch.cuda._sleep(self.cycles)
-        self.started = torch.cuda.Event(enable_timing=True)
-        self.started.record()
+        self.started = common.queue_sleep(torch, self.cycles, timing=True)
 
     def end(self):
         if not self.started.query():
@@ -1288,16 +1286,16 @@ def worker(rank, world, plan, args):
         with GcPauses() as collector:
             for it in range(args.warmup + args.iterations):
                 timed = it >= args.warmup
-                # Back to back, the timed iterations follow each other as in a training loop:
-                # no sync and no barrier between them, only before the first.
-                unbroken = back_to_back is not None and timed and it > args.warmup
+                chained = back_to_back is not None and timed  # timed back to back
                 if it == args.warmup and cuda:
                     sync()
                     torch.cuda.reset_peak_memory_stats(device)
                     sampler.start()
                 if args.manual_gc:
                     gc.collect()  # between iterations, untimed, as Megatron-LM's --manual-gc does
-                if not unbroken:
+                # Back to back, the timed iterations follow each other as in a training loop:
+                # no sync and no barrier between them, only before the first.
+                if not (chained and it > args.warmup):
                     sync()
                     dist.barrier()
                     sync()
@@ -1310,7 +1308,7 @@ def worker(rank, world, plan, args):
                 t0 = time.perf_counter()
                 if head_start is not None:
                     head_start.begin()
-                if back_to_back is not None and timed:
+                if chained:
                     back_to_back.mark()
                 loss = runner.iteration()
                 issued = time.perf_counter()
@@ -1318,12 +1316,12 @@ def worker(rank, world, plan, args):
                     head_start.end()
                 if args.sync_debug and cuda:
                     torch.cuda.set_sync_debug_mode("default")
-                if back_to_back is None or not timed:
+                if not chained:
                     sync()
                 t1 = time.perf_counter()
                 collector.end_iteration()
                 if timed:
-                    if back_to_back is None:
+                    if not chained:
                         times.append(t1 - t0 if head_start is None else head_start.seconds())
                         step_times.append(runner.step_gpu_s())
                         zero_times.append(runner.zero_grad_gpu_s())

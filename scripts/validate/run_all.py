@@ -214,7 +214,7 @@ def result_timing(result):
 
 def aggregate(out_dir, status=None):
     """DIR/measurements.csv from DIR/results/*.json (and DIR/status.json for failures)."""
-    rows, meta, commands, timings = [], None, {}, set()
+    rows, meta, commands, timing = [], None, {}, None
     for path in sorted(glob.glob(os.path.join(out_dir, "results", "*.json"))):
         with open(path) as f:
             r = json.load(f)
@@ -222,11 +222,10 @@ def aggregate(out_dir, status=None):
         if meta is None or r["date"] < meta["date"]:
             meta = {k: str(r[k]) for k in META}
         commands.setdefault(r["command"], r["date"])
-        timing = result_timing(r)
-        timings.add(timing)
-        if len(timings) > 1:
-            raise ValueError(f"{path}: its iterations were timed {timing}, other results' "
-                             f"{(timings - {timing}).pop()}: keep one timing in one table")
+        timing = timing or result_timing(r)
+        if result_timing(r) != timing:
+            raise ValueError(f"{path}: its iterations were timed {result_timing(r)}, other results' "
+                             f"{timing}: keep one timing in one table")
         for k in ("gpu", "driver", "cuda", "torch", "nccl"):
             if meta[k] != str(r[k]):
                 raise ValueError(f"{path}: {k} is {r[k]}, other results have {meta[k]}: keep one machine's "
@@ -246,7 +245,7 @@ def aggregate(out_dir, status=None):
                  "slowest rank's iteration (with several launches, the median of their medians, and p10 and "
                  "p90 over their iterations pooled); peak memory is the largest over GPUs of "
                  "torch.cuda.max_memory_allocated / max_memory_reserved over the timed iterations")
-    lines.append(f"# timing: {timings.pop() if timings else 'none'} (synchronised: each iteration started behind an "
+    lines.append(f"# timing: {timing or 'none'} (synchronised: each iteration started behind an "
                  "idle GPU and timed by the host's clock; back_to_back: one after another, timed on the GPU; "
                  "gpu_head_start: each after a GPU sleep that let its host start ahead, timed on the GPU)")
     lines.append("# notes: losses are the first (warm-up) and last iteration's mean cross-entropy")
