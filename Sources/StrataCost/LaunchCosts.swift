@@ -151,6 +151,17 @@ public struct LaunchCosts: Sendable, Hashable {
         return plainOp
     }
 
+    /// Host seconds FSDP2's hooks cost around one unit's pass (`host.csv`'s `fsdp_unit` rows:
+    /// the runner's LLaMA layer as an FSDP unit, less the same layer without FSDP), the
+    /// gathers, copies and reduce-scatter they issue included; nil without the rows, so that
+    /// a table measured before them prices FSDP as it did. A backward without its
+    /// reduce-scatter (`synchronised` false) takes `fsdp_unit_no_sync` where the table has it.
+    public func fsdpUnitHostSeconds(backward: Bool, synchronised: Bool) -> Double? {
+        guard backward else { return forwardByFamily["fsdp_unit"] }
+        if !synchronised, let kept = backwardByFamily["fsdp_unit_no_sync"] { return kept }
+        return backwardByFamily["fsdp_unit"]
+    }
+
     /// Host seconds to issue `launches` kernels of a task in `pass`.
     public func hostSeconds(pass: KernelPass?, launches: Int) -> Double {
         let perOp = switch pass {

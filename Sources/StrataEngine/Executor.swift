@@ -255,7 +255,15 @@ public struct Executor {
         let tasks = program.tasks
         // Fields are read through the array, not by copying each task, whose strings and
         // arrays would be retained and released.
+        // FSDP2's hooks, where the host table measured them (`HostHook`).
+        let fsdpHooks = launch.fsdpUnitHostSeconds(backward: false, synchronised: true) != nil
         for index in tasks.indices {
+            if fsdpHooks, let unit = tasks[index].hook.startsFSDPUnit {
+                let backward = unit != .forward
+                let seconds = launch.fsdpUnitHostSeconds(backward: backward, synchronised: unit != .backward(synchronised: false)) ?? 0
+                host += seconds
+                if backward { facts.host.backward += seconds } else { facts.host.forward += seconds }
+            }
             let hostBefore = host
             // Where the host's cost of this task goes in HostIssue.
             var spentIn = HostPhase.other
@@ -297,7 +305,7 @@ public struct Executor {
                     calls[callKey] = seconds
                     host += seconds
                 } else {
-                    // Gradient buckets and parameter gathers (DDP's and FSDP's C++ hooks) and
+                    // Gradient buckets (DDP's C++ reducer), parameter gathers and
                     // point-to-point transfers: one plain op, a transfer's counted as other.
                     host += launch.hostSeconds(pass: nil, launches: 1)
                     if case let .collective(call) = tasks[index].action {
@@ -305,6 +313,8 @@ public struct Executor {
                     }
                 }
             }
+            // A task FSDP2's hooks issue is priced in them.
+            if fsdpHooks, tasks[index].hook.issuedByFSDP { host = hostBefore }
             facts.issued.append(SimTime(seconds: host))
             switch spentIn {
             case .forward: facts.host.forward += host - hostBefore

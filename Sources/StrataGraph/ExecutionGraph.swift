@@ -159,6 +159,9 @@ public struct GraphTask: Hashable, Sendable {
     public var allocates: Int64
     /// Bytes freed when the task ends.
     public var frees: Int64
+    /// Framework work on the host that comes with this task besides its own launches:
+    /// FSDP2's hooks around a unit's pass, and the tasks they issue (`HostHook`).
+    public var hook = HostHook.none
 
     public init(id: Int, label: TaskLabel, stream: StreamKind, action: TaskAction, dependencies: [Int], allocates: Int64,
                 frees: Int64) {
@@ -176,6 +179,36 @@ public struct GraphTask: Hashable, Sendable {
         self.init(id: id, label: .text(name), stream: stream, action: action, dependencies: dependencies,
                   allocates: allocates, frees: frees)
     }
+}
+
+/// Host work of a framework that no single op's row prices: FSDP2 drives each unit's
+/// all-gather, copy-out, reshard and reduce-scatter from Python hooks around the unit's
+/// pass, which cost the host far more than the calls and kernels they issue
+/// (docs/cost-model.md, "Host costs"). The executor prices a unit's hooks on the unit's
+/// first task of the pass, from the host table's `fsdp_unit` rows, and the tasks the hooks
+/// issue at nothing of their own, since the measured hooks hold them; without those rows
+/// it prices neither differently.
+public struct HostHook: Hashable, Sendable {
+    /// FSDP2's hooks around one unit's pass begin with this task.
+    public var startsFSDPUnit: FSDPUnitPass?
+    /// The task is one FSDP2's hooks issue (a gather, its copy-out, a reduce-scatter and
+    /// what prepares it): its host time is in the unit's hooks.
+    public var issuedByFSDP = false
+
+    /// No framework work besides the task's own.
+    public static let none = HostHook()
+
+    public init(startsFSDPUnit: FSDPUnitPass? = nil, issuedByFSDP: Bool = false) {
+        self.startsFSDPUnit = startsFSDPUnit
+        self.issuedByFSDP = issuedByFSDP
+    }
+}
+
+/// Which of a unit's passes FSDP2's hooks wrap: the host table prices the backward's with
+/// and without the reduce-scatter of a micro-batch that synchronises its gradients.
+public enum FSDPUnitPass: Hashable, Sendable {
+    case forward
+    case backward(synchronised: Bool)
 }
 
 /// A task's name, kept as its parts: a program holds tens of thousands of tasks, most of

@@ -60,6 +60,8 @@ struct ProgramBuilder {
     /// in place (FSDP's copy-out, or the gather): a unit's gather waits for the one
     /// `fsdp.prefetch` units back, so that many units' gathers run ahead of the compute.
     private var gatheredUnits: [Int] = []
+    /// Units FSDP gathers (their nodes): FSDP2's hooks run around each of their passes.
+    private var fsdpUnits: Set<Int> = []
 
     private var tree: StrategyTree { strategy.tree }
     private var fsdpLike: Bool { strategy.fsdp != nil }
@@ -303,7 +305,12 @@ struct ProgramBuilder {
     private mutating func forward(_ unit: LoweredUnit, mb: Int, after start: Int?, prefetchAnchor: Int) -> Int? {
         var previous = start
         let full = unit.recompute.isFull
+        let first = tasks.count
         let gather = gatherParameters(unit, label: "forward mb\(mb)", after: start)
+        if fsdpLike, gather != nil {
+            fsdpUnits.insert(unit.node)
+            tasks[first].hook.startsFSDPUnit = .forward
+        }
         for (position, step) in unit.steps.enumerated() {
             let keep = position == 0 && full ? unit.inputBytes : 0
             previous = emitForward(step, mb: mb, pass: .forward, after: [previous, position == 0 ? gather?.task : nil],
@@ -416,8 +423,15 @@ struct ProgramBuilder {
 
     private mutating func backward(_ unit: LoweredUnit, mb: Int, pass: Pass, after start: Int?, synchronise: Bool) -> Int? {
         var previous = start
+        let first = tasks.count
         let gather = gatherParameters(unit, label: "backward mb\(mb)", after: start,
                                       skip: !(strategy.fsdp?.reshardAfterForward ?? true))
+        defer {
+            // The hooks begin with the unit's gather, or without one its first backward task.
+            if fsdpUnits.contains(unit.node), first < tasks.count {
+                tasks[first].hook.startsFSDPUnit = .backward(synchronised: synchronise)
+            }
+        }
         if unit.recompute.isFull {
             let (count, carried) = recomputedSteps(unit)
             for (position, step) in unit.steps.prefix(count).enumerated() {
@@ -542,6 +556,13 @@ struct ProgramBuilder {
             let kind: CollectiveKind = bucket.key.sharded ? .reduceScatter : .allReduce
             let axes = bucket.key.axes.joined(separator: ",")
             var ready = task
+            let first = tasks.count
+            defer {
+                // FSDP2's post-backward hook issues the unit's reduce-scatter and what prepares it.
+                if bucket.key.sharded, fsdpLike {
+                    for index in first..<tasks.count { tasks[index].hook.issuedByFSDP = true }
+                }
+            }
             if bucket.key.sharded, fsdpLike {
                 // FSDP2 concatenates the unit's unsharded gradients into the reduce-scatter's
                 // flat input first (chunk_cat): every gradient byte read and written.
@@ -599,6 +620,7 @@ struct ProgramBuilder {
             gatheredUnits.append(task)
             return (task, bytes)
         }
+        tasks[task].hook.issuedByFSDP = true
         // FSDP2 gathers into one flat buffer and copies it out into the unit's parameter
         // tensors on the compute stream before the unit runs (split_with_sizes_copy):
         // every gathered byte read and written (measured on the validation runner:
@@ -606,6 +628,7 @@ struct ProgramBuilder {
         // FSDP is gathered without it.
         let copyOut = OpCosts.copy("\(path) parameters copy-out", bytes: total)
         let copied = emit("parameter copy-out \(path) \(label)", .compute, kernel(copyOut, .forward), after: [task])
+        tasks[copied].hook.issuedByFSDP = true
         gatheredUnits.append(copied)
         return (copied, bytes)
     }

@@ -74,6 +74,40 @@ import Testing
         #expect(host.total == SimTime(seconds: 80e-6))
     }
 
+    /// FSDP2's hooks, worked by hand: a unit's forward (its gather and copy-out issued by
+    /// the hooks, then a kernel of 10 µs) and two backwards, one keeping its gradients (no
+    /// reduce-scatter) and one reduce-scattering them. With the host table's `fsdp_unit`
+    /// rows each pass costs its hook's row and the tasks the hooks issue nothing; without
+    /// them the gather and the reduce-scatter cost a plain op (5 µs) each and the copy a
+    /// forward launch, as before the rows were measured.
+    @Test func fsdpHooksPriceTheUnitsPassAndTheTasksTheyIssue() throws {
+        let cluster = try Analytic.cluster("ideal-4gpu.xml")
+        func kernel(_ id: Int, _ pass: Pass, _ hook: HostHook = .none) -> GraphTask {
+            var task = Analytic.compute(id, "k\(id)", seconds: 1e-6, after: id == 0 ? [] : [id - 1])
+            if case var .compute(k) = task.action { k.pass = pass; task.action = .compute(k) }
+            task.hook = hook
+            return task
+        }
+        var gather = Analytic.collective(0, .allGather, bytes: 1 << 20, axes: ["data"], after: [])
+        gather.hook = HostHook(startsFSDPUnit: .forward, issuedByFSDP: true)
+        var reduceScatter = Analytic.collective(5, .reduceScatter, bytes: 1 << 20, axes: ["data"], after: [4])
+        if case var .collective(call) = reduceScatter.action { call.isGradient = true; reduceScatter.action = .collective(call) }
+        reduceScatter.hook.issuedByFSDP = true
+        let tasks = [gather, kernel(1, .forward, HostHook(issuedByFSDP: true)), kernel(2, .forward),
+                     kernel(3, .backward, HostHook(startsFSDPUnit: .backward(synchronised: false))),
+                     kernel(4, .backward, HostHook(startsFSDPUnit: .backward(synchronised: true))), reduceScatter]
+        let graph = Analytic.graph(mesh: [MeshAxis(name: "data", size: 1)], programs: [tasks], classOfRank: [0])
+        var measured = Self.launch
+        measured.perOp = ["fsdp_unit/fwd": 100e-6, "fsdp_unit/bwd": 300e-6, "fsdp_unit_no_sync/bwd": 200e-6]
+        let hooked = try Executor(graph: graph, cluster: cluster, launch: measured).run().ranks[0].host
+        #expect(hooked.forward == SimTime(seconds: 110e-6))
+        #expect(hooked.backward == SimTime(seconds: 540e-6))
+        #expect(hooked.total == SimTime(seconds: 650e-6))
+        let plain = try Executor(graph: graph, cluster: cluster, launch: Self.launch).run().ranks[0].host
+        #expect(plain.forward == SimTime(seconds: 25e-6))
+        #expect(plain.backward == SimTime(seconds: 45e-6))
+    }
+
     /// A collective waits for its slowest member: the path runs through that member's compute.
     @Test func criticalPathFollowsTheLastMemberToArrive() throws {
         let cluster = try Analytic.cluster("ideal-4gpu.xml")

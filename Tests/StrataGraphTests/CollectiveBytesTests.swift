@@ -196,6 +196,38 @@ import Testing
         #expect(gather.dependencies.allSatisfy { tasks[$0].name.hasPrefix(prefix) }, "\(gather.dependencies.map { tasks[$0].name })")
     }
 
+    /// FSDP2's hooks run around every gathered unit's pass: the program marks the unit's
+    /// first task of each pass (a backward reduce-scatters only on the micro-batch that
+    /// synchronises), and the tasks the hooks issue, the gathers, their copy-outs and each
+    /// unit's chunk_cat and reduce-scatter, so that the executor prices them in the hooks.
+    @Test func fsdpMarksEachUnitsHooksAndWhatTheyIssue() throws {
+        let (_, graph) = try CompileSupport.compile(file: "strategies/small/fsdp-dp4.strata")
+        let tasks = graph.program(of: 0).tasks
+        let gathers = tasks.filter { if case let .collective(call) = $0.action { call.kind == .allGather } else { false } }
+        let starts = tasks.compactMap { $0.hook.startsFSDPUnit }
+        #expect(starts.filter { $0 == .forward }.count * 2 == gathers.count)
+        #expect(starts.filter { $0 != .forward }.count * 2 == gathers.count)
+        let synchronised = starts.filter { $0 == .backward(synchronised: true) }.count
+        let microBatches = Set(tasks.compactMap { task -> Int? in
+            if case let .compute(kernel) = task.action, kernel.pass == .forward { task.name.split(separator: " ").last.flatMap { Int($0.dropFirst(2)) } } else { nil }
+        }).count
+        #expect(synchronised * microBatches == gathers.count / 2, "one synchronised backward a unit")
+        for task in tasks {
+            let issued: Bool
+            switch task.action {
+            case let .collective(call): issued = call.kind == .allGather || call.kind == .reduceScatter
+            case let .compute(kernel): issued = kernel.family == .copy && kernel.pass != .optimizer
+            default: issued = false
+            }
+            #expect(task.hook.issuedByFSDP == issued, "\(task.name)")
+        }
+        // Every pass's hooks begin at its gather (the units are resharded after forward).
+        for task in tasks where task.hook.startsFSDPUnit != nil {
+            guard case let .collective(call) = task.action else { Issue.record("\(task.name)"); continue }
+            #expect(call.kind == .allGather)
+        }
+    }
+
     /// FSDP2 gathers a unit's parameters into one flat buffer and copies them out into the
     /// unit's tensors on the compute stream before the unit runs, and concatenates the
     /// unsharded gradients into one buffer before each reduce-scatter (chunk_cat): a copy

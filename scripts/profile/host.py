@@ -41,7 +41,11 @@ op rows add up to, so that the simulator's TP layer (its ops' rows and two all-r
 costs what the TP layer measured. The same is done for MoE: the runner's layer with a MoE
 MLP (`layer_moe`) sets the ratio of the rows only MoE has (permute, grouped products,
 unpermute: `moe_in_context`), and with its experts spread over the 2 GPUs (`layer_moe_ep2`)
-the all-to-all's, per pass (`all_to_all/fwd`, `/bwd`; `all_to_all_in_context`). The layers
+the all-to-all's, per pass (`all_to_all/fwd`, `/bwd`; `all_to_all_in_context`). And the
+LLaMA layer as an FSDP2 unit over the 2 GPUs, as run.py wraps one (`layer_llama_fsdp2`, and
+`layer_llama_fsdp2_no_sync` without the gradients' reduce-scatter): what it costs beyond
+the `layer_llama` row is what FSDP2's hooks, Python driving each unit's all-gather, copy-out,
+reshard and reduce-scatter, cost the host a unit (`fsdp_unit`, `fsdp_unit_no_sync`). The layers
 with collectives are timed in pairs with the same layer without them, in turn within each
 repeat, and carried onto the baseline row by each pair's ratio: a host drifts from minute
 to minute by more than the collectives cost (docs/accuracy.md), and a pair falls on one
@@ -313,7 +317,10 @@ def add_row(table, op, pass_name, values, nbytes=0):
     """One host.csv row from `values` (us, one per repeat): their median, p10 and p90.
     Returns the median."""
     stats = common.summarize(values)
-    short, long = (LAYER_SHORT, LAYER_LONG) if op.startswith("layer_") else (SHORT, LONG)
+    if op.startswith("fsdp_unit") or op.startswith("layer_llama_fsdp"):
+        short, long = FSDP_SHORT, FSDP_LONG
+    else:
+        short, long = (LAYER_SHORT, LAYER_LONG) if op.startswith("layer_") else (SHORT, LONG)
     table.add(op=op, **{"pass": pass_name}, bytes=nbytes, median_us=stats["median_us"], p10_us=stats["p10_us"],
               p90_us=stats["p90_us"], chain_short=short, chain_long=long, samples=len(values))
     return stats["median_us"]
@@ -354,12 +361,12 @@ MOE_CONFIG = {"experts": EXPERTS, "top_k": 2, "expert_ffn": 4 * HIDDEN, "routing
               "expert_kernel": "torch._grouped_mm", "shared_experts": 0, "capacity_factor": None}
 
 
-def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None, sp=False):
+def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None, sp=False, param_dtype=None):
     """k of the runner's own transformer layers (run.Block) at this script's sizes (or
     `sizes`: plan model fields and `micro_batch` to use instead), on the tensor-parallel
     group `tp` (a run.Group, or `alone`), with sequence parallelism over it where `sp`;
     with `moe`, MoE layers whose experts are spread over the expert-parallel group `ep`
-    (default: alone)."""
+    (default: alone). Parameters in bf16, or `param_dtype` (FSDP keeps fp32 ones)."""
     sizes = dict(sizes or {})
     plan = {"model": {"family": family, "hidden": HIDDEN, "heads": HEADS, "kv_heads": HEADS // 2,
                       "ffn": 4 * HIDDEN, "vocab": VOCAB, "seq": SEQ, "tied_embeddings": False},
@@ -369,7 +376,7 @@ def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None, sp=Fals
     if moe:
         plan["model"]["moe"] = dict(MOE_CONFIG)
     c = runner.Config(plan, types.SimpleNamespace(sequence_parallel=sp), tp, ep or alone(runner),
-                      torch.device(DEVICE), torch.bfloat16)
+                      torch.device(DEVICE), param_dtype or torch.bfloat16)
     rope = runner.rope_tables(c) if family == "llama" else None
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
 
@@ -395,6 +402,52 @@ def layer_slopes(blocks, repeats, busy=True):
     samples = slopes(chain, repeats, (LAYER_SHORT, LAYER_LONG))
     if ahead is not None:
         ahead.warn(f"{len(blocks)} layers")
+    return samples
+
+
+# An FSDP layer issues more kernels than a plain one (its gather's copy-in, all-gather and
+# copy-out, again in backward, then chunk_cat and reduce-scatter): shorter chains keep all
+# of them in CUDA's launch queue behind the busy GPU.
+FSDP_SHORT, FSDP_LONG = 2, 6
+
+
+def fsdp_chains(runner, group, sizes=None):
+    """{length: module}: chains of FSDP_SHORT and FSDP_LONG of the runner's LLaMA layers with
+    fp32 parameters, each layer an FSDP2 unit over `group`'s GPUs under a root unit of its
+    own, as run.py's `_wrap_fsdp` wraps a model under `fsdp { unit = layer }`: bf16 gathers
+    and reduction, resharded after forward."""
+    from torch.distributed.device_mesh import DeviceMesh
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+    mesh = DeviceMesh.from_group(group.pg, DEVICE)
+    policy = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.bfloat16)
+    chains = {}
+    for k in (FSDP_SHORT, FSDP_LONG):
+        chain = torch.nn.Sequential(*runner_blocks(runner, "llama", alone(runner), k, sizes=sizes,
+                                                   param_dtype=torch.float32))
+        for layer in chain:
+            fully_shard(layer, mesh=mesh, mp_policy=policy, reshard_after_forward=True)
+        fully_shard(chain, mesh=mesh, mp_policy=policy, reshard_after_forward=True)
+        chains[k] = chain
+    return chains
+
+
+def fsdp_slopes(chains, repeats, busy=True, sync=True):
+    """[(forward us, backward us)] per repeat of one FSDP layer in a chain of them
+    (`fsdp_chains`), timed as `layer_slopes` times plain layers. `sync`: the backward
+    reduce-scatters each unit's gradients, as on a step's last micro-batch; without it
+    they stay unsharded, as on the micro-batches before (`set_requires_gradient_sync`)."""
+    c = chains[FSDP_SHORT][0].c
+    x = torch.randn(c.local_seq, c.micro_batch, c.hidden, device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
+    ahead = busy if isinstance(busy, BusyGPU) else (BusyGPU() if busy else None)
+
+    def chain(k):
+        module = chains[k]
+        module.zero_grad(set_to_none=True)
+        module.set_requires_gradient_sync(sync)
+        return timed_graph(lambda: module(x), ahead)
+    samples = slopes(chain, repeats, (FSDP_SHORT, FSDP_LONG))
+    if ahead is not None:
+        ahead.warn(f"{FSDP_LONG} FSDP layers")
     return samples
 
 
@@ -460,20 +513,21 @@ def collective_rank(rank, world, port, repeats, queue, device="cuda", sizes=None
             results[(name, nbytes)] = samples
     # The runner's LLaMA layer with and without tensor parallelism over the group, in a
     # chain of layers: what its two all-reduces a pass cost the host in context; with
-    # sequence parallelism instead, its two all-gathers and two reduce-scatters a pass. The
-    # MoE layer with and without its experts spread over the group: its four all-to-alls
-    # (dispatch and combine, each pass) in context. The five chains are timed in turn
+    # sequence parallelism instead, its two all-gathers and two reduce-scatters a pass; as
+    # an FSDP unit over the group, with and without its gradients' reduce-scatter, FSDP2's
+    # hooks. The MoE layer with and without its experts spread over the group: its four
+    # all-to-alls (dispatch and combine, each pass) in context. The seven chains are timed in turn
     # within each repeat (the order reversed every other one), so that each layer with
     # collectives has a twin without them timed on the same stretch of the host's drift.
     tp = runner.Group(pg, range(world), rank, DEVICE != "cuda")
-    chains = {name: blocks_of() for name, blocks_of in paired_layers(runner, tp, layer_sizes(world))}
-    for blocks in chains.values():
-        layer_slopes(blocks, 2, busy=False)
-    names = list(chains)
+    timers = {name: build() for name, build in paired_layers(runner, tp, layer_sizes(world))}
+    for timer in timers.values():
+        timer(2, False)  # warm-up
+    names = list(timers)
     for repeat in range(repeats):
         for name in names if repeat % 2 == 0 else names[::-1]:
-            results.setdefault((name, 0), []).extend(layer_slopes(chains[name], 1, busy))
-    del chains
+            results.setdefault((name, 0), []).extend(timers[name](1, busy))
+    del timers
     dist.destroy_process_group()
     if rank == 0:
         queue.put(results)
@@ -489,12 +543,20 @@ def layer_sizes(world):
 
 def paired_layers(runner, group, sizes=None):
     """(name, builder) of the layer chains `collective_rank` times in turn: each layer with
-    collectives over `group` and its twin without, at `sizes` (`runner_blocks`)."""
+    collectives over `group` and its twin without, at `sizes` (`runner_blocks`). A builder
+    makes its chains and returns their timer, (repeats, busy) -> [(forward us, backward us)]."""
     def blocks(tp, **kw):
-        return runner_blocks(runner, "llama", tp, LAYER_LONG, sizes=sizes, **kw)
+        made = runner_blocks(runner, "llama", tp, LAYER_LONG, sizes=sizes, **kw)
+        return lambda repeats, busy: layer_slopes(made, repeats, busy)
+
+    def fsdp(sync):
+        made = fsdp_chains(runner, group, sizes)
+        return lambda repeats, busy: fsdp_slopes(made, repeats, busy, sync)
     return (("layer_llama_tp", lambda: blocks(group)),
             ("layer_llama", lambda: blocks(alone(runner))),
             ("layer_llama_sp", lambda: blocks(group, sp=True)),
+            ("layer_llama_fsdp", lambda: fsdp(True)),
+            ("layer_llama_fsdp_no_sync", lambda: fsdp(False)),
             ("layer_moe_ep", lambda: blocks(alone(runner), ep=group, moe=True)),
             ("layer_moe", lambda: blocks(alone(runner), moe=True)))
 
@@ -635,7 +697,11 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
     ({pass or "call": all-reduce ratio}, {pass: all-to-all ratio}, {pass: SP ratio}). Each layer with
     collectives is timed in turn with its twin without them and carried onto its baseline
     row by the pair's ratio (`paired_onto`), and written so (`layer_llama_tp<N>`,
-    `layer_moe_ep<N>`, `layer_llama_sp<N>`). `sizes`: the message sizes in bytes (default COLLECTIVE_BYTES),
+    `layer_moe_ep<N>`, `layer_llama_sp<N>`). The layer as an FSDP unit over the GPUs is
+    timed the same way, with and without its gradients' reduce-scatter, and carried onto
+    the `layer_llama` row (`layer_llama_fsdp<N>`, `layer_llama_fsdp<N>_no_sync`); what it
+    costs beyond that row is what FSDP2's hooks cost a unit (`fsdp_unit`,
+    `fsdp_unit_no_sync`, per pass). `sizes`: the message sizes in bytes (default COLLECTIVE_BYTES),
     passed to the spawned ranks; `busy`: the layers timed behind a busy GPU, as
     `measure_layers` times them."""
     import torch.multiprocessing as mp
@@ -666,8 +732,16 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
     tp_pairs = paired_onto(list(zip(results[("layer_llama_tp", 0)], results[("layer_llama", 0)])), layers.llama)
     ep_pairs = paired_onto(list(zip(results[("layer_moe_ep", 0)], results[("layer_moe", 0)])), layers.moe)
     sp_pairs = paired_onto(list(zip(results[("layer_llama_sp", 0)], results[("layer_llama", 0)])), layers.llama)
+    fsdp_pairs = {name: paired_onto(list(zip(results[(name, 0)], results[("layer_llama", 0)])), layers.llama)
+                  for name, _ in FSDP_ROWS}
     tp, ep, sp, chain = {}, {}, {}, {}
     for pass_name in PASS_INDEX:
+        for name, unit in FSDP_ROWS:
+            carried = fsdp_pairs[name][pass_name]
+            layer = add_row(table, fsdp_layer_row(name, gpus), pass_name, carried)
+            hooks = add_row(table, unit, pass_name, [c - layers.llama[pass_name] for c in carried])
+            print(f"[host] {fsdp_layer_row(name, gpus)}/{pass_name}: {layer:.1f} us on the {layers.llama[pass_name]:.1f} us "
+                  f"layer_llama row: {unit} {hooks:.1f} us a unit", flush=True)
         tp[pass_name] = add_row(table, f"layer_llama_tp{gpus}", pass_name, tp_pairs[pass_name])
         ep[pass_name] = add_row(table, f"layer_moe_ep{gpus}", pass_name, ep_pairs[pass_name])
         sp[pass_name] = add_row(table, f"layer_llama_sp{gpus}", pass_name, sp_pairs[pass_name])
@@ -705,6 +779,17 @@ def measure_collectives(table, repeats, gpus, layers, sizes=None, busy=True):
         median = add_row(table, op, pass_name, [x * ratios[pass_name] for x in v], nbytes)
         print(f"[host] {op}/{pass_name} {nbytes} B ({gpus} GPUs): median {median:.1f} us", flush=True)
     return ratios, a2a, seq
+
+
+# The FSDP layer chains (paired_layers) and the rows of what FSDP2's hooks add to a layer:
+# `fsdp_unit` with the backward's reduce-scatter, `fsdp_unit_no_sync` without.
+FSDP_ROWS = (("layer_llama_fsdp", "fsdp_unit"), ("layer_llama_fsdp_no_sync", "fsdp_unit_no_sync"))
+
+
+def fsdp_layer_row(name, gpus):
+    """The host.csv row of an FSDP layer chain timed over `gpus` GPUs: `layer_llama_fsdp2`,
+    `layer_llama_fsdp2_no_sync`."""
+    return name.replace("layer_llama_fsdp", f"layer_llama_fsdp{gpus}")
 
 
 COLLECTIVE_OPS = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
@@ -807,7 +892,7 @@ def main(argv=None):
     ctx = common.DeviceContext(args)
     table = ctx.table("host.csv", COLUMNS)
     table.note("notes", f"per op, host microseconds as scripts/validate/run.py issues it: slope of chains of "
-               f"{SHORT} and {LONG} ops, and of {LAYER_SHORT} and {LAYER_LONG} layers "
+               f"{SHORT} and {LONG} ops, of {LAYER_SHORT} and {LAYER_LONG} layers and of {FSDP_SHORT} and {FSDP_LONG} FSDP layers "
                + (f"behind {BUSY_AHEAD_S * 1e3:.0f} ms of queued GPU work" if busy else "from an idle GPU")
                + f"; sizes seq {SEQ}, hidden {HIDDEN}, heads {HEADS}; "
                f"collectives on {args.collective_gpus} GPUs")

@@ -759,7 +759,16 @@ class TestHostCollectivesOnCPU(unittest.TestCase):
                 self.assertTrue({(op, p, nbytes) for p in ("fwd", "bwd")} <= keys, (op, nbytes))
                 self.assertNotIn((op, "call", nbytes), keys)
         layer_rows = {r["op"] for r in rows.rows if r["bytes"] == 0}
-        self.assertEqual(layer_rows, {"layer_llama_tp2", "layer_moe_ep2", "layer_llama_sp2"})
+        self.assertEqual(layer_rows, {"layer_llama_tp2", "layer_moe_ep2", "layer_llama_sp2", "layer_llama_fsdp2",
+                                      "layer_llama_fsdp2_no_sync", "fsdp_unit", "fsdp_unit_no_sync"})
+        # What FSDP2's hooks cost a unit: its layer's row less the layer_llama baseline.
+        by_key = {(r["op"], r["pass"]): r for r in rows.rows if r["bytes"] == 0}
+        for layer, unit in (("layer_llama_fsdp2", "fsdp_unit"), ("layer_llama_fsdp2_no_sync", "fsdp_unit_no_sync")):
+            for p in ("fwd", "bwd"):
+                self.assertAlmostEqual(by_key[(unit, p)]["median_us"],
+                                       by_key[(layer, p)]["median_us"] - layers.llama[p], places=6)
+                self.assertEqual((by_key[(unit, p)]["chain_short"], by_key[(unit, p)]["chain_long"]),
+                                 (host.FSDP_SHORT, host.FSDP_LONG))
 
 
 @unittest.skipUnless(importlib.util.find_spec("torch"), "torch is not installed")
