@@ -21,7 +21,9 @@ struct ValidateCommand: ParsableCommand {
             and by the host) and how well the predictions rank the strategies by time \
             (Kendall's τ), and how many predictions fall inside their measured p10 to p90. \
             Where measurements.csv has a launches column (run_all.py --launches), a line says \
-            over how many launches each plan was measured. \
+            over how many launches each plan was measured, and where it has a "# timing:" \
+            line (run_all.py writes synchronised, back_to_back or gpu_head_start), a line \
+            says how the iterations were timed. \
             Where DIR/results/STRATEGY.json (the runner's result) holds host_forward_s and \
             host_backward_s, the host-paced predictions' host time to issue an iteration \
             follows, forward and backward, measured (the slowest rank) beside predicted.
@@ -159,9 +161,13 @@ struct MeasurementTable {
         let text = try Pipeline.readText(path, what: "measurements file")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         for (number, line) in lines.enumerated() where line.hasPrefix("# timing:") {
-            let word = String(line.dropFirst("# timing:".count)).trimmingWhitespace().prefix { !$0.isWhitespace }
+            let value = line.dropFirst("# timing:".count)
+            let blanks = value.prefix { $0.isWhitespace }.count
+            let word = value.dropFirst(blanks).prefix { !$0.isWhitespace }
             guard let timing = Timing(rawValue: String(word)) else {
-                throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: number + 1, column: 10),
+                // The column of the word itself, 1-based.
+                let column = "# timing:".count + blanks + 1
+                throw DiagnosticError(Diagnostic(at: SourceLocation(file: path, line: number + 1, column: column),
                                                  "unknown timing '\(word)'",
                                                  help: "write synchronised, back_to_back or gpu_head_start, as run_all.py does, or drop the line"))
             }

@@ -62,7 +62,7 @@ import Testing
         let untimed = try Golden.run(["validate", "Tests/Fixtures/validation-spread"])
         #expect(!untimed.stdout.contains("iterations timed"), "a table without the line leaves it unsaid")
         try refused("Tests/Fixtures/validation-bad-timing",
-                    "Tests/Fixtures/validation-bad-timing/measurements.csv:2:10: error: unknown timing 'sometimes'")
+                    "Tests/Fixtures/validation-bad-timing/measurements.csv:2:11: error: unknown timing 'sometimes'")
     }
 
     /// With the runner's results beside the measurements, the host-paced predictions
