@@ -1014,6 +1014,19 @@ class TestOnCPU(unittest.TestCase):
             self.assertAlmostEqual(loss, losses["llama-1b-base"], delta=2e-3, msg=name)
             self.assertTrue(math.isfinite(loss))
 
+    def test_fsdp_starts_gpt_where_one_gpu_does(self):
+        """GPT's FSDP plan (its biases, LayerNorms and learned positions sharded too) and its
+        one-GPU base from the same start: the same first loss."""
+        with tempfile.TemporaryDirectory() as d:
+            losses = {}
+            for name in ("gpt-350m-base", "gpt-350m-fsdp4"):
+                out = os.path.join(d, name + ".out.json")
+                self.run_plan(self.tiny(name, d), out)
+                with open(out) as f:
+                    losses[name] = json.load(f)["losses"][0]
+        self.assertTrue(math.isfinite(losses["gpt-350m-fsdp4"]))
+        self.assertAlmostEqual(losses["gpt-350m-fsdp4"], losses["gpt-350m-base"], delta=2e-3)
+
     def test_the_distributed_optimizer_trains_as_data_parallelism_does(self):
         """ZeRO-1 (reduce-scatter, a step on each replica's slice, all-gather) and plain data
         parallelism from the same start: the same loss before the step and after it."""
