@@ -114,7 +114,8 @@ struct OpShapes {
             // different stages: then the last stage keeps a copy, as Megatron-LM does.
             return model.tiedEmbeddings && !pipelined ? head.withoutParameters() : head
         case .loss:
-            return OpCosts.crossEntropy(path, tokens: tokens, vocabulary: model.vocabulary / cut("vocab"), precision: activations)
+            return OpCosts.crossEntropy(path, tokens: tokens, vocabulary: model.vocabulary / cut("vocab"), precision: activations,
+                                        vocabularyParallel: cut("vocab") > 1)
         }
     }
 }

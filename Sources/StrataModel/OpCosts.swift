@@ -101,7 +101,7 @@ public enum OpCosts {
         return Op(name: name, family: .swiglu,
                   forward: Work(flops: 6 * n, bytes: 3 * n * e, precision: .fp32),
                   backward: Work(flops: 12 * n, bytes: 5 * n * e, precision: .fp32),
-                  savedBytes: Int64(2 * n * e), parameters: 0)
+                  savedBytes: Int64(3 * n * e), parameters: 0)
     }
 
     /// Dropout over `elements` (Srivastava et al. 2014): reads the input, writes the output
@@ -165,17 +165,24 @@ public enum OpCosts {
     /// Cross-entropy over `vocabulary` logits per token: log-softmax in fp32, whose
     /// log-probabilities are kept for backward, which writes the logits' gradient. The
     /// fp32 temporaries are its workspace: at large vocabularies they set the peak.
-    public static func crossEntropy(_ name: String, tokens: Int, vocabulary: Int, precision: Precision) -> Op {
+    /// With the vocabulary split over tensor-parallel GPUs (`vocabularyParallel`), the
+    /// backward works in place on the kept probabilities, as Megatron-LM's vocab-parallel
+    /// cross-entropy does, and holds only the 16-bit cast of the gradient beside them.
+    public static func crossEntropy(_ name: String, tokens: Int, vocabulary: Int, precision: Precision,
+                                    vocabularyParallel: Bool = false) -> Op {
         let t = Double(tokens), v = Double(vocabulary), e = precision.bytesPerElement
         var op = Op(name: name, family: .crossEntropy,
                     forward: Work(flops: 5 * t * v, bytes: t * v * (e + 4), precision: .fp32),
                     backward: Work(flops: 2 * t * v, bytes: t * v * (4 + e), precision: .fp32),
                     savedBytes: Int64(t * v * 4), parameters: 0)
         // While it runs, forward holds the head's 16-bit logits and their fp32 copy; backward
-        // the fp32 gradients of the log-probabilities and of the logits, and their 16-bit cast
-        // (PyTorch's F.cross_entropy on logits.float()).
+        // the fp32 gradients of the log-probabilities and of the logits, beside the kept
+        // log-probabilities (PyTorch's F.cross_entropy on logits.float(): the log-softmax's
+        // backward). The 16-bit cast of the logits' gradient comes after that node has
+        // freed both the log-probabilities and their gradient, so it adds nothing to the
+        // op's high-water mark.
         op.forwardWorkspace = Int64(t * v * (e + 4))
-        op.backwardWorkspace = Int64(t * v * (4 + 4 + e))
+        op.backwardWorkspace = Int64(t * v * (vocabularyParallel ? e : 4 + 4))
         return op
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataDSL
+import StrataModel
 import Testing
 @testable import StrataGraph
 
@@ -111,6 +112,33 @@ import Testing
         let (s, b, h) = (2048.0, 1.0, 2048.0)
         let expected = 2 * s * b * h / Double(sequenceParallel ? tp : 1)
         Self.expectClose(Double(Self.layerActivations(graph)), expected, within: 0.001, "full recompute, tp \(tp), sp \(sequenceParallel)")
+    }
+
+    /// What eager PyTorch keeps where Korthikanti et al.'s fused kernels keep less, checked
+    /// against the autograd nodes the runner builds (scripts/validate/run.py):
+    /// - SwiGLU as `F.silu(gate) * up`: SiLU keeps the gate, the product keeps silu(gate)
+    ///   and up, so three of the activation's tensors stay (a fused kernel keeps two);
+    /// - cross-entropy on fp32 logits: the log-softmax's backward holds the kept
+    ///   log-probabilities, their gradient and the logits' gradient, 12 bytes a logit; the
+    ///   16-bit cast comes after the first two are freed;
+    /// - split by vocabulary over tensor-parallel GPUs (Megatron-LM's vocab-parallel
+    ///   cross-entropy), the backward works in place on the kept probabilities: 4 bytes a
+    ///   logit and the 16-bit cast, 6.
+    @Test func eagerActivationsAndTheLossBackwardKeepWhatAutogradKeeps() throws {
+        let swiglu = OpCosts.swiglu("mlp.act", elements: 1_000, precision: .bf16)
+        #expect(swiglu.savedBytes == 3 * 1_000 * 2)
+        let loss = OpCosts.crossEntropy("loss", tokens: 10, vocabulary: 100, precision: .bf16)
+        #expect(loss.savedBytes + loss.backwardWorkspace == 10 * 100 * 12)
+        let split = OpCosts.crossEntropy("loss", tokens: 10, vocabulary: 50, precision: .bf16, vocabularyParallel: true)
+        #expect(split.savedBytes + split.backwardWorkspace == 10 * 50 * 6)
+        // A tensor-parallel model's loss is split so: its backward allocates the 16-bit
+        // gradient of its 25,600 of the 51,200 logits of 2,048 tokens; without TP, 8 bytes
+        // a logit.
+        for (tp, bytesPerLogit, vocabulary) in [(2, 2, 25_600), (1, 8, 51_200)] {
+            let graph = try Self.compile(tp: tp, dp: 4 / tp, strategyLines: "")
+            let lossBackward = try #require(graph.program(of: 0).tasks.first { $0.name == "loss backward mb0" })
+            #expect(lossBackward.allocates == Int64(2048 * vocabulary * bytesPerLogit), "tp \(tp)")
+        }
     }
 
     @Test func fullRecomputeReallocatesBeforeBackward() throws {
