@@ -847,6 +847,7 @@ class Runner:
         # how many backwards the host finished issuing only after that sleep had ended.
         self.gpu_ahead_cycles = 0
         self.gpu_ahead_outlasted = 0
+        self.after_forward_bytes = 0  # _note_after_forward, over the timed iterations
         # CUDA events before the optimizer step, after it, and after the gradients' zeroing.
         self.step_marks = (tuple(torch.cuda.Event(enable_timing=True) for _ in range(3))
                            if device.type == "cuda" else None)
@@ -967,6 +968,7 @@ class Runner:
                     module = self.ddp if self.ddp is not None else self.model
                     t0 = time.perf_counter()
                     out = module(tokens, targets) / M
+                    self._note_after_forward()
                     ahead = self._queue_gpu_ahead()
                     t1 = time.perf_counter()
                     out.backward()
@@ -986,6 +988,16 @@ class Runner:
         if self.step_marks is not None:
             self.step_marks[2].record()
         return loss if role.is_last else None
+
+    def _note_after_forward(self):
+        """Keeps the most memory allocated just after a micro-batch's forward (the loss's
+        included): the weights, gradients and optimizer state with every activation the
+        backward will read, before the backward's own buffers. Set beside the prediction's
+        memory at the same point, it tells the activations apart from the backward's peak
+        (`allocated_after_forward_bytes` of the result). The caching allocator's counter,
+        read on the host: no sync."""
+        if self.device.type == "cuda":
+            self.after_forward_bytes = max(self.after_forward_bytes, torch.cuda.memory_allocated(self.device))
 
     def _queue_gpu_ahead(self):
         """With --gpu-ahead, queue the GPU sleep before a backward and return an event that
@@ -1041,6 +1053,7 @@ class Runner:
                     out = out / M
                     loss += out.detach()
                 outputs[m] = out
+                self._note_after_forward()
                 self.host_forward_s += time.perf_counter() - t0
             else:
                 out = outputs.pop(m)
@@ -1290,6 +1303,7 @@ def worker(rank, world, plan, args):
                 if it == args.warmup and cuda:
                     sync()
                     torch.cuda.reset_peak_memory_stats(device)
+                    runner.after_forward_bytes = 0
                     sampler.start()
                 if args.manual_gc:
                     gc.collect()  # between iterations, untimed, as Megatron-LM's --manual-gc does
@@ -1352,6 +1366,7 @@ def worker(rank, world, plan, args):
             "losses": [float(x) for x in losses] if runner.role.is_last else None,
             "peak_allocated": torch.cuda.max_memory_allocated(device) if cuda else 0,
             "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0,
+            "after_forward": runner.after_forward_bytes,
             "local_parameters": runner.local_parameters,
             "device": torch.cuda.get_device_name(device) if cuda else "cpu",
             "sm_clock_mhz": clock_mhz,
@@ -1571,6 +1586,9 @@ def write_result(plan, args, everyone):
         "sm_clock_mhz": [r["sm_clock_mhz"] for r in everyone],
         "power_w": [r["power_w"] for r in everyone],
         "peak_allocated_bytes": [r["peak_allocated"] for r in everyone],
+        # The most allocated just after a micro-batch's forward, per rank: the activations
+        # apart from the backward's own buffers (Runner._note_after_forward).
+        "allocated_after_forward_bytes": [r["after_forward"] for r in everyone],
         "peak_reserved_bytes": [r["peak_reserved"] for r in everyone],
         "local_parameters": [r["local_parameters"] for r in everyone],
         "losses": losses,

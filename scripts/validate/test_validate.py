@@ -290,6 +290,17 @@ class TestTraceTasks(unittest.TestCase):
             self.assertEqual(trace_tasks.span(trace_tasks.thread_tasks(path, 0, "compute")), (4, 0, 300, 350))
             self.assertEqual(trace_tasks.span(trace_tasks.thread_tasks(path, 0, "grad-sync")), (0, 0.0, 0.0, 0.0))
 
+    def test_memory_after_a_task_is_taken_after_its_frees(self):
+        """At the instant one task ends and the next begins, the trace holds the first's
+        frees, then the second's allocation: the memory after the first is the lesser."""
+        tasks = [("loss forward mb0", 10, 5), ("loss backward mb0", 15, 5), ("loss forward mb1", 580694.511, 3496.649)]
+        # The trace rounds each time to a nanosecond: that task's end, 584191.160, was
+        # written as 584191.159.
+        samples = [(10, 14.0), (15, 12.5), (15, 16.0), (20, 11.0), (580694.511, 29.0), (584191.159, 26.0),
+                   (584191.159, 30.0)]
+        self.assertEqual(trace_tasks.memory_after(tasks, samples, "loss forward"),
+                         [("loss forward mb0", 12.5), ("loss forward mb1", 26.0)])
+
     def test_an_unreadable_trace_is_a_located_error(self):
         with tempfile.TemporaryDirectory() as d:
             missing = os.path.join(d, "missing.json")

@@ -10,7 +10,10 @@ total and mean, and the total of those shown.
 was done (docs/accuracy.md sets a data-parallel run's beside bucket_timing.py's).
 `--match recompute` keeps the tasks whose name holds the word (a pass such as `recompute`
 or `backward`, an op such as `optimizer`): how docs/accuracy.md sums Strata's recompute and
-optimizer. Needs no torch. Exit status 2 on a file that cannot be read.
+optimizer. `--memory-after "loss forward"` prints instead the GPU's allocated memory once
+each task whose name holds the words has ended (its frees done, before what starts at that
+instant allocates): after the loss's forward, the figure to set beside run.py's
+`allocated_after_forward_bytes`. Needs no torch. Exit status 2 on a file that cannot be read.
 """
 
 import argparse
@@ -47,6 +50,38 @@ def thread_tasks(path, gpu=0, thread="compute"):
             if e.get("ph") == "X" and e.get("pid") == gpu and e.get("tid") in threads]
 
 
+def memory_samples(path, gpu=0):
+    """[(us, GiB)] of GPU `gpu`'s memory counter in a Perfetto trace, in the trace's order
+    (at one instant, a task's frees come before the next task's allocations)."""
+    try:
+        with open(path) as f:
+            events = json.load(f)["traceEvents"]
+    except OSError as exc:
+        raise TraceError(f"{path}: error: cannot read the trace: {exc.strerror}; give the FILE of "
+                         "`simulate run … --trace FILE`") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise TraceError(f"{path}: error: not a trace `simulate run --trace` wrote ({exc}); write one "
+                         "with `simulate run STRATEGY --trace FILE`") from None
+    return [(e["ts"], e["args"]["GiB"]) for e in events
+            if e.get("ph") == "C" and e.get("name") == "memory" and e.get("pid") == gpu]
+
+
+def memory_after(tasks, samples, words):
+    """[(task name, GiB)]: for each of `tasks` (`thread_tasks`) whose name holds `words`,
+    the memory once it has ended: the least sample at its end (its frees, before what starts
+    at that instant allocates), or the last before it where none falls there."""
+    out = []
+    for name, start, dur in tasks:
+        if words not in name:
+            continue
+        end = start + dur  # the trace rounds each time to a nanosecond: an instant is within 2 ns
+        at_end = [g for t, g in samples if abs(t - end) < 2e-3]
+        before = [g for t, g in samples if t <= end + 2e-3]
+        if at_end or before:
+            out.append((name, min(at_end) if at_end else before[-1]))
+    return out
+
+
 def span(tasks):
     """(count, first start, last start, last end) of `thread_tasks`, in microseconds: when a
     stream's first and last tasks began and when it was done, as bucket_timing.py reads a
@@ -77,8 +112,18 @@ def main(argv=None):
     ap.add_argument("--gpu", type=int, default=0, help="the GPU (the trace's process) to read (default 0)")
     ap.add_argument("--span", metavar="STREAM", default=None,
                     help="instead, when the tasks of a stream (grad-sync, tp-comm, …) began and ended")
+    ap.add_argument("--memory-after", metavar="WORDS", default=None,
+                    help='instead, the memory once each compute task whose name holds WORDS ("loss forward") has ended')
     args = ap.parse_args(argv)
     try:
+        if args.memory_after:
+            points = memory_after(thread_tasks(args.trace, args.gpu, "compute"), memory_samples(args.trace, args.gpu),
+                                  args.memory_after)
+            for name, gib in points:
+                print(f"{name}: {gib:.3f} GiB allocated after it")
+            if points:
+                print(f"most: {max(g for _, g in points):.3f} GiB")
+            return 0
         if args.span:
             count, first, last, end = span(thread_tasks(args.trace, args.gpu, args.span))
             print(f"{args.span}: {count} tasks, the first began at {first / 1e3:.3f} ms and the last at "
