@@ -175,26 +175,34 @@ public enum OpCosts {
                     forward: Work(flops: 5 * t * v, bytes: t * v * (e + 4), precision: .fp32),
                     backward: Work(flops: 2 * t * v, bytes: t * v * (4 + e), precision: .fp32),
                     savedBytes: Int64(t * v * 4), parameters: 0)
-        // While it runs, forward holds the head's 16-bit logits and their fp32 copy; backward
-        // the fp32 gradients of the log-probabilities and of the logits, beside the kept
-        // log-probabilities (PyTorch's F.cross_entropy on logits.float(): the log-softmax's
-        // backward). The 16-bit cast of the logits' gradient comes after that node has
-        // freed both the log-probabilities and their gradient, so it adds nothing to the
-        // op's high-water mark.
-        op.forwardWorkspace = Int64(t * v * (e + 4))
+        // While it runs, forward holds the logits' fp32 copy beside the log-probabilities it
+        // keeps (the head's 16-bit logits are freed once copied: nothing else keeps them);
+        // backward the fp32 gradients of the log-probabilities and of the logits, beside the
+        // kept log-probabilities (PyTorch's F.cross_entropy on logits.float(): the
+        // log-softmax's backward). The 16-bit cast of the logits' gradient comes after that
+        // node has freed both the log-probabilities and their gradient, so it adds nothing
+        // to the op's high-water mark. Measured on the runner: 4 bytes a logit over what
+        // the forward keeps in forward, 8 in backward (docs/accuracy.md).
+        op.forwardWorkspace = Int64(t * v * 4)
         op.backwardWorkspace = Int64(t * v * (vocabularyParallel ? e : 4 + 4))
         return op
     }
 
     /// Rotary embeddings on `elements` query and key values: each read and written once
     /// (what a fused kernel moves; an eager implementation's extra traffic is in its
-    /// measured bandwidth); backward rotates the gradients the same way.
+    /// measured bandwidth); backward rotates the gradients the same way. The rotation
+    /// keeps nothing of its own (its cos and sin are tables), but it writes the rotated
+    /// queries and keys as new tensors while the fused QKV product's output they were cut
+    /// from stays alive: the value, a view of that output, is kept for attention's
+    /// backward, and a view keeps its whole buffer. So the unrotated queries and keys
+    /// stay until the backward too, `elements` more kept values (measured on the runner:
+    /// docs/accuracy.md, "Memory: what autograd keeps").
     public static func rope(_ name: String, elements: Int, precision: Precision) -> Op {
         let n = Double(elements), e = precision.bytesPerElement
         return Op(name: name, family: .rope,
                   forward: Work(flops: 3 * n, bytes: 2 * n * e, precision: .fp32),
                   backward: Work(flops: 3 * n, bytes: 2 * n * e, precision: .fp32),
-                  savedBytes: 0, parameters: 0)
+                  savedBytes: Int64(n * e), parameters: 0)
     }
 
     /// A MoE layer's permutation into expert order: the router's softmax over `tokens ×

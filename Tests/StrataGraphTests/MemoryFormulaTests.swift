@@ -123,12 +123,19 @@ import Testing
     ///   16-bit cast comes after the first two are freed;
     /// - split by vocabulary over tensor-parallel GPUs (Megatron-LM's vocab-parallel
     ///   cross-entropy), the backward works in place on the kept probabilities: 4 bytes a
-    ///   logit and the 16-bit cast, 6.
+    ///   logit and the 16-bit cast, 6;
+    /// - in the loss's forward, the logits' fp32 copy beside the kept output, 8 bytes a
+    ///   logit: the 16-bit logits are freed once copied;
+    /// - rotary embeddings write new queries and keys while the fused QKV output they were
+    ///   cut from stays alive through the value's view: as many values kept as rotated.
     @Test func eagerActivationsAndTheLossBackwardKeepWhatAutogradKeeps() throws {
         let swiglu = OpCosts.swiglu("mlp.act", elements: 1_000, precision: .bf16)
         #expect(swiglu.savedBytes == 3 * 1_000 * 2)
+        let rope = OpCosts.rope("attention.rope", elements: 1_000, precision: .bf16)
+        #expect(rope.savedBytes == 1_000 * 2)
         let loss = OpCosts.crossEntropy("loss", tokens: 10, vocabulary: 100, precision: .bf16)
         #expect(loss.savedBytes + loss.backwardWorkspace == 10 * 100 * 12)
+        #expect(loss.savedBytes + loss.forwardWorkspace == 10 * 100 * 8)
         let split = OpCosts.crossEntropy("loss", tokens: 10, vocabulary: 50, precision: .bf16, vocabularyParallel: true)
         #expect(split.savedBytes + split.backwardWorkspace == 10 * 50 * 6)
         // A tensor-parallel model's loss is split so: its backward allocates the 16-bit
