@@ -23,6 +23,9 @@ public struct TrainingSetup: Hashable, Sendable {
     public var gradientAccumulation: GradientAccumulation = .add
     /// How the kept gradients are emptied each iteration (`zero_gradients`).
     public var gradientZeroing: GradientZeroing = .memset
+    /// What a column-parallel product keeps of its sequence-parallel input
+    /// (`sequence_parallel_inputs`).
+    public var sequenceParallelInputs: SequenceParallelInputs = .sliced
 }
 
 /// A strategy file with every parameter substituted, every default applied and every

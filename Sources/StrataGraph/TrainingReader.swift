@@ -43,6 +43,7 @@ enum TrainingReader {
         } ?? 0
         let accumulation = fields.choice("gradient_accumulation", among: GradientAccumulation.allCases, default: .add)
         let zeroing = fields.choice("zero_gradients", among: GradientZeroing.allCases, default: .memset)
+        let spInputs = fields.choice("sequence_parallel_inputs", among: SequenceParallelInputs.allCases, default: .sliced)
         let globalBatchLocation = fields.location(of: "global_batch")
         diagnostics += fields.finish()
         guard let globalBatch, let microBatch, let precision, let optimizer, let state else { return nil }
@@ -54,7 +55,7 @@ enum TrainingReader {
         return TrainingSettings(
             setup: TrainingSetup(globalBatch: globalBatch, microBatch: microBatch, precision: precision.0, state: trainingState,
                                  dropout: dropout, gradientAccumulation: accumulation?.0 ?? .add,
-                                 gradientZeroing: zeroing?.0 ?? .memset),
+                                 gradientZeroing: zeroing?.0 ?? .memset, sequenceParallelInputs: spInputs?.0 ?? .sliced),
             globalBatchLocation: globalBatchLocation, precisionLocation: precision.1)
     }
 

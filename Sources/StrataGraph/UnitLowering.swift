@@ -68,8 +68,9 @@ struct UnitLowering {
     /// Into column-parallel ops sharing one input (`consumers`): with sequence parallelism,
     /// all-gather the sequence-split activations, keep only this rank's slice for backward
     /// and all-gather it again there, reduce-scattering the input's gradient (Korthikanti
-    /// et al. 2022, §4.2.2); without it, all-reduce the input's gradient (Shoeybi et al.
-    /// 2019's f). Returns the consumers' steps wrapped in those collectives.
+    /// et al. 2022, §4.2.2), or keep the gathered whole and gather nothing in the backward
+    /// (`sequence_parallel_inputs = gathered`); without it, all-reduce the input's gradient
+    /// (Shoeybi et al. 2019's f). Returns the consumers' steps wrapped in those collectives.
     private func columnParallel(_ consumers: [Int], residualSplit: Bool, label: String, residualAxis: String? = nil) -> [LoweredStep] {
         let ops = consumers.map(op)
         guard let axis = tensorAxis(consumers[0]) ?? (residualSplit ? residualAxis : nil) else { return ops }
@@ -80,6 +81,9 @@ struct UnitLowering {
             // rank then computes the same input gradient and keeps its own slice — nothing
             // to reduce — and keeps the whole input it saved.
             return [.tensorParallel(forward: .allGather, backward: nil, axes: [axis], bytes: bytes, label: label)] + ops
+        }
+        if residualSplit, strategy.training.sequenceParallelInputs == .gathered {
+            return [.tensorParallel(forward: .allGather, backward: .reduceScatter, axes: [axis], bytes: bytes, label: label)] + ops
         }
         if residualSplit {
             let ranks = Int64(mesh.size(of: axis))

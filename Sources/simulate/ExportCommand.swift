@@ -85,6 +85,9 @@ enum PlanExport {
         var fsdp: FSDP?
         var tensorParallel: String?
         var sequenceParallel: Bool
+        /// With sequence parallelism: what a column-parallel product keeps of its gathered
+        /// input (`sliced` or `gathered`).
+        var sequenceParallelInputs: String?
         var contextParallel: String?
         var expertParallel: String?
         var recompute: String
@@ -180,6 +183,8 @@ enum PlanExport {
                 dataParallel: root.dataParallel, zero: root.zero,
                 fsdp: strategy.fsdp.map { FSDP(unit: $0.unit.rawValue, prefetch: $0.prefetch, reshardAfterForward: $0.reshardAfterForward) },
                 tensorParallel: root.tensorParallel, sequenceParallel: root.sequenceParallel && root.tensorParallel != nil,
+                sequenceParallelInputs: root.sequenceParallel && root.tensorParallel != nil
+                    ? strategy.training.sequenceParallelInputs.rawValue : nil,
                 contextParallel: root.contextParallel, expertParallel: expertAxis, recompute: root.recompute.rawValue,
                 pipeline: strategy.pipeline.map { Pipeline(axis: $0.axis, stages: $0.stages, virtualStages: $0.virtualStages,
                                                            schedule: $0.schedule.rawValue, layersPerChunk: $0.layersPerChunk) },

@@ -19,7 +19,7 @@ import Testing
 
     /// A GPT of `hidden` on the 4-GPU node, with dropout as Megatron's formulas assume.
     static func compile(tp: Int, dp: Int, strategyLines: String, hidden: Int = 2048, heads: Int = 16,
-                        gradients: String = "fp32") throws -> ExecutionGraph {
+                        gradients: String = "fp32", trainingLines: String = "") throws -> ExecutionGraph {
         let text = """
             model gpt { layers = 4  hidden = \(hidden)  heads = \(heads)  vocab = 51200  seq = 2048 }
             training {
@@ -28,6 +28,7 @@ import Testing
                 gradient_precision = \(gradients)
                 optimizer = adam
                 dropout = 0.1
+                \(trainingLines)
             }
             cluster { topology = "topologies/h100-sxm-4gpu.xml"  gpus = \(tp * dp) }
             strategy {
@@ -98,6 +99,27 @@ import Testing
         let graph = try Self.compile(tp: tp, dp: 4 / tp, strategyLines: "sequence_parallel = true")
         let (s, b, h) = (2048.0, 1.0, 2048.0)
         Self.expectClose(Double(Self.layerActivations(graph)), s * b * h * 34 / Double(tp), "sequence parallel \(tp)")
+    }
+
+    /// Kept gathered (`sequence_parallel_inputs = gathered`, as eager autograd keeps a
+    /// product's input), the two column-parallel inputs of a layer (the QKV product's and
+    /// the MLP's first) stay whole, 2·s·b·h bytes each instead of their slice, and the
+    /// backward gathers nothing again: half the all-gathers of the sliced layout.
+    @Test(arguments: [2, 4])
+    func sequenceParallelKeptGatheredKeepsTheWholeInputs(tp: Int) throws {
+        let sliced = try Self.compile(tp: tp, dp: 4 / tp, strategyLines: "sequence_parallel = true")
+        let gathered = try Self.compile(tp: tp, dp: 4 / tp, strategyLines: "sequence_parallel = true",
+                                        trainingLines: "sequence_parallel_inputs = gathered")
+        let (s, b, h, t) = (2048.0, 1.0, 2048.0, Double(tp))
+        Self.expectClose(Double(Self.layerActivations(gathered)), s * b * h * 34 / t + 2 * 2 * s * b * h * (1 - 1 / t),
+                         "gathered, tp \(tp)")
+        func gathers(_ graph: ExecutionGraph) -> Int {
+            graph.program(of: 0).tasks.filter {
+                $0.name.hasPrefix("layers[0].") || $0.name.contains("layers[0]")
+            }.filter { if case let .collective(call) = $0.action { call.kind == .allGather } else { false } }.count
+        }
+        #expect(gathers(gathered) == 4 * 4 && gathers(sliced) == 6 * 4,
+                "forward 2 + backward 2 against forward 2 + backward 4, for each of 4 micro-batches")
     }
 
     @Test func selectiveRecomputeKeepsTheSameActivationsWithFlashAttention() throws {

@@ -114,6 +114,11 @@ def unsupported(plan):
         out.append("fsdp is implemented alone (not with tensor, pipeline or expert parallelism)")
     if p.get("context_parallel"):
         out.append("context parallelism (ring attention) is not implemented")
+    # A plan exported before the field existed said nothing, and Strata then kept the slice.
+    if p.get("sequence_parallel") and p.get("sequence_parallel_inputs", "sliced") != "gathered":
+        out.append(f"sequence_parallel_inputs = {p.get('sequence_parallel_inputs', 'sliced')}: the runner's "
+                   "column-parallel products keep their gathered input (autograd), with no all-gather in the "
+                   "backward: write training { sequence_parallel_inputs = gathered }")
     pipe = p.get("pipeline")
     if pipe:
         if pipe["schedule"] not in SCHEDULES:

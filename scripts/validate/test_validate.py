@@ -94,6 +94,18 @@ class TestPlans(unittest.TestCase):
         fsdp["parallel"]["gradient_average"] = "in_collective"
         self.assertTrue(any(p.startswith("gradient_average = in_collective") for p in planlib.unsupported(fsdp)))
 
+    def test_sequence_parallel_plans_keep_their_gathered_inputs(self):
+        """The runner's column-parallel products keep the all-gathered input (autograd) and
+        gather nothing in the backward: a plan that says so runs; one that keeps the slice
+        (Megatron-LM's, and what a plan exported before the field existed meant) is refused."""
+        sp = load_plan("llama-1b-tp4-sp")
+        self.assertEqual(sp["parallel"]["sequence_parallel_inputs"], "gathered")
+        self.assertEqual(planlib.unsupported(sp), [])
+        sp["parallel"]["sequence_parallel_inputs"] = "sliced"
+        self.assertTrue(any(p.startswith("sequence_parallel_inputs = sliced") for p in planlib.unsupported(sp)))
+        del sp["parallel"]["sequence_parallel_inputs"]
+        self.assertTrue(any(p.startswith("sequence_parallel_inputs = sliced") for p in planlib.unsupported(sp)))
+
     def test_unreadable_plans_are_located_errors(self):
         """A missing file, broken JSON or a JSON that is not an object: `file[:line:col]:
         error:` with the reason and what to give instead."""
