@@ -274,7 +274,7 @@ struct Simulation {
         waitedForHost = [Bool](repeating: false, count: total)
         waitingResident = [Bool](repeating: false, count: total)
 
-        memory = simClass.map { graph.classes[$0].persistentBytes }
+        memory = simClass.map { graph.classes[$0].persistentBytes + graph.libraryWorkspaceBytes }
         peak = memory
         finished = [Int](repeating: 0, count: simulated.count)
         communicating = [Int](repeating: 0, count: simulated.count)

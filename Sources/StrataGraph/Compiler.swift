@@ -71,7 +71,7 @@ public enum Compiler {
         // Every data-parallel replica ran `microBatches`; the classes hold one replica's share each.
         return ExecutionGraph(mesh: mesh, classes: classes, classOfRank: classOfRank, modelFLOPsPerIteration: modelFLOPs,
                               tokensPerIteration: strategy.tokensPerIteration, samplesPerIteration: strategy.globalBatch,
-                              precision: strategy.precision)
+                              precision: strategy.precision, libraryWorkspaceBytes: strategy.training.libraryWorkspaceBytes)
     }
 
     /// The program `rank` runs as pipeline stage `stage` (its schedule's actions), and the

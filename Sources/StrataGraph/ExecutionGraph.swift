@@ -260,6 +260,9 @@ public struct ExecutionGraph: Hashable, Sendable {
     public var samplesPerIteration: Int
     /// The precision whose peak MFU is measured against.
     public var precision: Precision
+    /// Bytes every GPU's math libraries hold for the whole run, beside each class's
+    /// persistent state (`TrainingSetup.libraryWorkspaceBytes`).
+    public var libraryWorkspaceBytes: Int64 = 0
 
     public var rankCount: Int { classOfRank.count }
 

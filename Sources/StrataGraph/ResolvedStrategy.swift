@@ -26,6 +26,14 @@ public struct TrainingSetup: Hashable, Sendable {
     /// What a column-parallel product keeps of its sequence-parallel input
     /// (`sequence_parallel_inputs`).
     public var sequenceParallelInputs: SequenceParallelInputs = .sliced
+    /// Bytes the math libraries hold on every GPU for the whole run (`library_workspace`):
+    /// PyTorch allocates cuBLAS's workspace through its caching allocator, 32 MiB a handle
+    /// on Hopper, and a training step has two handles on its compute stream, the Python
+    /// thread's for the forward and the autograd engine's for the backward (measured by
+    /// scripts/profile/workspace.py: 32 MiB after the first product, 64 after the first
+    /// backward; docs/accuracy.md, "Memory: what autograd keeps").
+    public var libraryWorkspaceBytes: Int64 = TrainingSetup.defaultLibraryWorkspace
+    public static let defaultLibraryWorkspace: Int64 = 64 * 1_048_576
 }
 
 /// A strategy file with every parameter substituted, every default applied and every

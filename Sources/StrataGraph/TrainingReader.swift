@@ -44,6 +44,7 @@ enum TrainingReader {
         let accumulation = fields.choice("gradient_accumulation", among: GradientAccumulation.allCases, default: .add)
         let zeroing = fields.choice("zero_gradients", among: GradientZeroing.allCases, default: .memset)
         let spInputs = fields.choice("sequence_parallel_inputs", among: SequenceParallelInputs.allCases, default: .sliced)
+        let workspace = fields.bytes("library_workspace", default: TrainingSetup.defaultLibraryWorkspace)
         let globalBatchLocation = fields.location(of: "global_batch")
         diagnostics += fields.finish()
         guard let globalBatch, let microBatch, let precision, let optimizer, let state else { return nil }
@@ -55,7 +56,8 @@ enum TrainingReader {
         return TrainingSettings(
             setup: TrainingSetup(globalBatch: globalBatch, microBatch: microBatch, precision: precision.0, state: trainingState,
                                  dropout: dropout, gradientAccumulation: accumulation?.0 ?? .add,
-                                 gradientZeroing: zeroing?.0 ?? .memset, sequenceParallelInputs: spInputs?.0 ?? .sliced),
+                                 gradientZeroing: zeroing?.0 ?? .memset, sequenceParallelInputs: spInputs?.0 ?? .sliced,
+                                 libraryWorkspaceBytes: workspace),
             globalBatchLocation: globalBatchLocation, precisionLocation: precision.1)
     }
 

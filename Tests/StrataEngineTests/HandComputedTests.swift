@@ -14,9 +14,12 @@ import Testing
     static let fixtures = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    static func simulate(_ name: String, overrides: [Override] = []) throws -> (ExecutionGraph, SimulationResult) {
+    /// `extraTraining`: a setting added to the file's training block.
+    static func simulate(_ name: String, overrides: [Override] = [], extraTraining: String? = nil) throws
+        -> (ExecutionGraph, SimulationResult) {
         let path = fixtures.appendingPathComponent(name).path
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        if let extraTraining { text = text.replacingOccurrences(of: "training {", with: "training {\n    \(extraTraining)") }
         let strategy = try Resolver.resolve(try Parser.parse(text, path: path), overrides: overrides)
         let graph = try Compiler.compile(strategy)
         return (graph, try Executor(graph: graph, cluster: strategy.cluster).run())
@@ -150,7 +153,12 @@ import Testing
         // log-probabilities and logits (4 + 4 bytes per logit); their bf16 cast comes after
         // the log-softmax's backward has freed the first and the kept log-probabilities.
         let lossBackwardWorkspace = t * v * (4 + 4)
-        #expect(result.ranks.allSatisfy { $0.peakMemoryBytes == state + activations + lossBackwardWorkspace })
+        // And the math libraries' workspaces, held for the whole run (64 MiB by default).
+        let libraries = Int64(64 * 1_048_576)
+        #expect(result.ranks.allSatisfy { $0.peakMemoryBytes == libraries + state + activations + lossBackwardWorkspace })
+        // `library_workspace` sets them.
+        let (_, none) = try Self.simulate("tiny-dp2.strata", extraTraining: "library_workspace = 0B")
+        #expect(none.ranks.allSatisfy { $0.peakMemoryBytes == state + activations + lossBackwardWorkspace })
     }
 
     @Test func sameInputsGiveTheSameResult() throws {
