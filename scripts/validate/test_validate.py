@@ -1025,14 +1025,19 @@ class TestOnCPU(unittest.TestCase):
                                "--cpu", "--iterations", "1", "--warmup", "1"], capture_output=True, text=True)
         self.assertEqual(done.returncode, 0, f"{path}: {done.stderr[-3000:]}")
 
-    def test_layouts_agree(self):
+    def losses(self, names):
+        """{name: [loss per iteration]} of each plan's tiny version run on CPU."""
+        out = {}
         with tempfile.TemporaryDirectory() as d:
-            losses = {}
-            for name in ("llama-1b-base", "llama-1b-tp2", "llama-1b-fsdp4"):
-                out = os.path.join(d, name + ".out.json")
-                self.run_plan(self.tiny(name, d), out)
-                with open(out) as f:
-                    losses[name] = json.load(f)["losses"][0]
+            for name in names:
+                path = os.path.join(d, name + ".out.json")
+                self.run_plan(self.tiny(name, d), path)
+                with open(path) as f:
+                    out[name] = json.load(f)["losses"]
+        return out
+
+    def test_layouts_agree(self):
+        losses = {name: run[0] for name, run in self.losses(("llama-1b-base", "llama-1b-tp2", "llama-1b-fsdp4")).items()}
         for name, loss in losses.items():
             self.assertAlmostEqual(loss, losses["llama-1b-base"], delta=2e-3, msg=name)
             self.assertTrue(math.isfinite(loss))
@@ -1040,26 +1045,14 @@ class TestOnCPU(unittest.TestCase):
     def test_fsdp_starts_gpt_where_one_gpu_does(self):
         """GPT's FSDP plan (its biases, LayerNorms and learned positions sharded too) and its
         one-GPU base from the same start: the same first loss."""
-        with tempfile.TemporaryDirectory() as d:
-            losses = {}
-            for name in ("gpt-350m-base", "gpt-350m-fsdp4"):
-                out = os.path.join(d, name + ".out.json")
-                self.run_plan(self.tiny(name, d), out)
-                with open(out) as f:
-                    losses[name] = json.load(f)["losses"][0]
+        losses = {name: run[0] for name, run in self.losses(("gpt-350m-base", "gpt-350m-fsdp4")).items()}
         self.assertTrue(math.isfinite(losses["gpt-350m-fsdp4"]))
         self.assertAlmostEqual(losses["gpt-350m-fsdp4"], losses["gpt-350m-base"], delta=2e-3)
 
     def test_the_distributed_optimizer_trains_as_data_parallelism_does(self):
         """ZeRO-1 (reduce-scatter, a step on each replica's slice, all-gather) and plain data
         parallelism from the same start: the same loss before the step and after it."""
-        with tempfile.TemporaryDirectory() as d:
-            losses = {}
-            for name in ("gpt-350m-ddp4", "gpt-350m-zero1-dp4"):
-                out = os.path.join(d, name + ".out.json")
-                self.run_plan(self.tiny(name, d), out)
-                with open(out) as f:
-                    losses[name] = json.load(f)["losses"]
+        losses = self.losses(("gpt-350m-ddp4", "gpt-350m-zero1-dp4"))
         ddp, zero1 = losses["gpt-350m-ddp4"], losses["gpt-350m-zero1-dp4"]
         self.assertEqual(len(zero1), 2)
         self.assertAlmostEqual(zero1[0], ddp[0], delta=1e-4)

@@ -32,18 +32,24 @@ def compute_tasks(path, gpu=0):
     return [(name, dur) for name, _, dur in thread_tasks(path, gpu, "compute")]
 
 
-def thread_tasks(path, gpu=0, thread="compute"):
-    """[(name, start us, microseconds)] of the tasks on GPU `gpu`'s thread named `thread`
-    (a stream: compute, grad-sync, tp-comm, …) in a Perfetto trace."""
+def trace_events(path):
+    """The events of a Perfetto trace `simulate run --trace` wrote; TraceError where the
+    file cannot be read or is not such a trace."""
     try:
         with open(path) as f:
-            events = json.load(f)["traceEvents"]
+            return json.load(f)["traceEvents"]
     except OSError as exc:
         raise TraceError(f"{path}: error: cannot read the trace: {exc.strerror}; give the FILE of "
                          "`simulate run … --trace FILE`") from None
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise TraceError(f"{path}: error: not a trace `simulate run --trace` wrote ({exc}); write one "
                          "with `simulate run STRATEGY --trace FILE`") from None
+
+
+def thread_tasks(path, gpu=0, thread="compute"):
+    """[(name, start us, microseconds)] of the tasks on GPU `gpu`'s thread named `thread`
+    (a stream: compute, grad-sync, tp-comm, …) in a Perfetto trace."""
+    events = trace_events(path)
     threads = {e["tid"] for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"
                and e.get("pid") == gpu and e["args"].get("name") == thread}
     return [(e["name"], e["ts"], e["dur"]) for e in events
@@ -53,16 +59,7 @@ def thread_tasks(path, gpu=0, thread="compute"):
 def memory_samples(path, gpu=0):
     """[(us, GiB)] of GPU `gpu`'s memory counter in a Perfetto trace, in the trace's order
     (at one instant, a task's frees come before the next task's allocations)."""
-    try:
-        with open(path) as f:
-            events = json.load(f)["traceEvents"]
-    except OSError as exc:
-        raise TraceError(f"{path}: error: cannot read the trace: {exc.strerror}; give the FILE of "
-                         "`simulate run … --trace FILE`") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise TraceError(f"{path}: error: not a trace `simulate run --trace` wrote ({exc}); write one "
-                         "with `simulate run STRATEGY --trace FILE`") from None
-    return [(e["ts"], e["args"]["GiB"]) for e in events
+    return [(e["ts"], e["args"]["GiB"]) for e in trace_events(path)
             if e.get("ph") == "C" and e.get("name") == "memory" and e.get("pid") == gpu]
 
 
