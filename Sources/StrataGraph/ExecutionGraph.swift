@@ -184,7 +184,7 @@ public struct GraphTask: Hashable, Sendable {
 /// Host work of a framework that no single op's row prices: FSDP2 drives each unit's
 /// all-gather, copy-out, reshard and reduce-scatter from Python hooks around the unit's
 /// pass, which cost the host far more than the calls and kernels they issue
-/// (docs/cost-model.md, "Host costs"). The executor prices a unit's hooks on the unit's
+/// (docs/cost-model.md, "Launch costs and the critical path"). The executor prices a unit's hooks on the unit's
 /// first task of the pass, from the host table's `fsdp_unit` rows, and the tasks the hooks
 /// issue at nothing of their own, since the measured hooks hold them; without those rows
 /// it prices neither differently.

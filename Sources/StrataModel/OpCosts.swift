@@ -95,7 +95,9 @@ public enum OpCosts {
     }
 
     /// SwiGLU's gating, silu(gate) · up (Shazeer 2020), over `elements` outputs: reads two
-    /// inputs, writes one; saves both inputs.
+    /// inputs, writes one. Keeps three tensors of its width, as eager PyTorch's
+    /// `F.silu(gate) * up` does: the gate for SiLU's backward, and silu(gate) and up for the
+    /// product's (a fused kernel keeps two; docs/accuracy.md, "Memory: what autograd keeps").
     public static func swiglu(_ name: String, elements: Int, precision: Precision) -> Op {
         let n = Double(elements), e = precision.bytesPerElement
         return Op(name: name, family: .swiglu,
