@@ -162,6 +162,21 @@ public struct LaunchCosts: Sendable, Hashable {
         return backwardByFamily["fsdp_unit"]
     }
 
+    /// The same costs with every host figure (per launch, per op, per collective call, per
+    /// FSDP unit) times `factor`, and the GPU's floor and gap as they are: a host as slow
+    /// as the slowest of a job's processes, which collectives wait for (`host_spread.py`
+    /// measures how much slower than the median one a machine's slowest process runs;
+    /// docs/accuracy.md, "The host's spread between processes").
+    public func hostScaled(by factor: Double) -> LaunchCosts {
+        var scaled = LaunchCosts(forwardOp: forwardOp * factor, backwardOp: backwardOp * factor, plainOp: plainOp * factor,
+                                 kernelFloor: kernelFloor, kernelGap: kernelGap)
+        scaled.perOp = perOp.mapValues { $0 * factor }
+        scaled.collectiveCurves = collectiveCurves.mapValues { curve in
+            HostCurve(logBytes: curve.logBytes, seconds: curve.seconds.map { $0 * factor })
+        }
+        return scaled
+    }
+
     /// Host seconds to issue `launches` kernels of a task in `pass`.
     public func hostSeconds(pass: KernelPass?, launches: Int) -> Double {
         let perOp = switch pass {

@@ -46,6 +46,18 @@ struct ValidateCommand: ParsableCommand {
                                valueName: "path"))
     var topology: String?
 
+    /// A host-paced prediction moves with the host's speed, which differs between a job's
+    /// processes; this prices the host as the slowest of them would run.
+    @Option(help: ArgumentHelp("Price every host cost at this multiple, such as the slowest process over the median that host_spread.py measured, to see how far the host-paced predictions move.",
+                               valueName: "factor"))
+    var hostScale: Double?
+
+    func validate() throws {
+        if let hostScale, !(hostScale > 0 && hostScale.isFinite) {
+            throw ValidationError("--host-scale must be a positive number, such as 1.5, got \(hostScale)")
+        }
+    }
+
     func run() throws {
         let path = (directory as NSString).appendingPathComponent("measurements.csv")
         let table = try MeasurementTable(path: path)
@@ -55,7 +67,12 @@ struct ValidateCommand: ParsableCommand {
             let file = (strategies as NSString).appendingPathComponent(measurement.strategy + ".strata")
             let options = try StrategyOptions.parse([file] + (topology.map { ["--topology", $0] } ?? []))
             let (_, resolved) = try Pipeline(options: options).resolve()
-            let (_, result, metrics, costs) = try Pipeline.simulate(resolved, traces: traces)
+            var known: Pipeline.Costs?
+            if let hostScale {
+                known = try Pipeline.costs(for: resolved, traces: traces)
+                known!.launch = known!.launch.hostScaled(by: hostScale)
+            }
+            let (_, result, metrics, costs) = try Pipeline.simulate(resolved, traces: traces, costs: known)
             let source = "\(Resolver.normalized(resolved.topologyPath)), costs \(costs)"
             if !sources.contains(source) { sources.append(source) }
             let resultFile = ((directory as NSString).appendingPathComponent("results") as NSString)
@@ -72,6 +89,7 @@ struct ValidateCommand: ParsableCommand {
         // Which cluster and which tables the predictions came from: the same measurements
         // read very differently against another GPU's tables or another host's costs.
         for source in sources { print("predicted on \(source)") }
+        if let hostScale { print("every host cost times \(Format.fixed(hostScale, 3)) (--host-scale)") }
         print(ValidationReport.render(rows, source: path, timing: table.timing))
     }
 }

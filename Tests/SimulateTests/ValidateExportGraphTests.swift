@@ -54,6 +54,30 @@ import Testing
                     "Tests/Fixtures/validation-bad-launches/measurements.csv:3:1: error: launches must be a whole number, 1 or more")
     }
 
+    /// `--host-scale F` prices every host cost at F times (the slowest of a job's processes):
+    /// the host-paced prediction (llama-1b-tp2's) moves by much, the GPU-paced ones hardly,
+    /// and the header says so; a factor that is not positive is refused before anything runs.
+    @Test func validatePricesTheHostAtAScale() throws {
+        let plain = try Golden.run(["validate", "Tests/Fixtures/validation"])
+        let slower = try validated("validate-fixture-host-scale", ["Tests/Fixtures/validation", "--host-scale", "1.5"])
+        #expect(slower.stdout.contains("every host cost times 1.500 (--host-scale)"))
+        func predicted(_ output: Golden.Output, _ strategy: String) throws -> Double {
+            let line = try #require(output.stdout.split(separator: "\n").first { $0.hasPrefix(strategy + " ") })
+            let fields = line.split(separator: " ")
+            return try #require(Double(fields[5]))  // strategy gpus measured ms spread… : the predicted time
+        }
+        let tp = try predicted(slower, "llama-1b-tp2") / predicted(plain, "llama-1b-tp2")
+        let base = try predicted(slower, "gpt-350m-base") / predicted(plain, "gpt-350m-base")
+        #expect(tp > 1.05, "the host-paced plan follows its host: \(tp)")
+        #expect(base < 1.02, "the GPU-paced plan hardly moves: \(base)")
+        for bad in ["0", "-1", "nan"] {
+            let refused = try Golden.run(["validate", "Tests/Fixtures/validation", "--host-scale=\(bad)"])
+            #expect(refused.status == 2, "\(bad): \(refused.stderr)")
+            #expect(refused.stderr.contains("--host-scale must be a positive number"), "\(refused.stderr)")
+            #expect(refused.stdout.isEmpty)
+        }
+    }
+
     /// A table that says how its iterations were timed (run_all.py's `# timing:` line) has
     /// validate say it; a timing it does not know is bad input, located at the word.
     @Test func validateSaysHowTheIterationsWereTimed() throws {
