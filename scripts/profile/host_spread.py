@@ -120,9 +120,22 @@ def show(paths):
     return 0
 
 
+def host_scale(path):
+    """The factor for `simulate validate --host-scale` from a saved run: the larger of its
+    forward and backward slowest-process-over-median figures, so that the prediction it
+    prices is the slow end of a host-paced plan's range; ValueError where there is none."""
+    with open(path) as f:
+        figures = [v for v in json.load(f)["slowest_over_median"].values() if v]
+    if not figures:
+        raise ValueError("no slowest-over-median figure (every slope was noise)")
+    return max(figures)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--show", nargs="+", metavar="JSON", help="print saved runs' figures and stop")
+    ap.add_argument("--host-scale", metavar="JSON",
+                    help="print the factor for simulate validate --host-scale from a saved run and stop")
     ap.add_argument("--out")
     ap.add_argument("--processes", type=int, default=None, help="default: one per visible GPU")
     ap.add_argument("--rounds", type=int, default=11)
@@ -130,6 +143,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.show:
         return show(args.show)
+    if args.host_scale:
+        try:
+            print(f"{host_scale(args.host_scale):.3f}")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            print(f"{args.host_scale}: error: no host scale in it ({exc}); give a file host_spread.py --out wrote",
+                  file=sys.stderr)
+            return 2
+        return 0
     if not args.out:
         ap.error("give --out FILE to measure, or --show FILE... to print saved runs")
     if args.rounds < 1 or (args.processes is not None and args.processes < 2):

@@ -700,6 +700,22 @@ class TestHostSpread(unittest.TestCase):
             "[spread] slowest process over the median: forward x1.147, backward -"])
         self.assertTrue(err.getvalue().startswith(f"{other}: error: cannot read a host_spread.py result"))
 
+    def test_host_scale_is_the_slower_of_forward_and_backward(self):
+        """--host-scale: the factor on_this_machine.sh gives simulate validate --host-scale,
+        the larger figure (a pass lost in noise left out); none at all is a located error."""
+        with tempfile.TemporaryDirectory() as d:
+            path, noise = os.path.join(d, "spread.json"), os.path.join(d, "noise.json")
+            with open(path, "w") as f:
+                json.dump({"slowest_over_median": {"fwd": 1.6561, "bwd": 1.25}}, f)
+            with open(noise, "w") as f:
+                json.dump({"slowest_over_median": {"fwd": None, "bwd": None}}, f)
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                self.assertEqual(host_spread.main(["--host-scale", path]), 0)
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(host_spread.main(["--host-scale", noise]), 2)
+        self.assertEqual(out.getvalue(), "1.656\n")
+        self.assertTrue(err.getvalue().startswith(f"{noise}: error: no host scale in it"))
+
     def test_bad_arguments_are_refused_before_anything_runs(self):
         with tempfile.TemporaryDirectory() as d, contextlib.redirect_stderr(io.StringIO()) as err:
             out = os.path.join(d, "spread.json")

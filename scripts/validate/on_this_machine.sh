@@ -7,7 +7,9 @@
 #     issued back to back as a training loop issues them);
 #  4. `simulate validate` on them, with this GPU's kernel tables and this host's tables,
 #     then (with 2 or more GPUs) how far apart this machine's processes issue one layer
-#     (scripts/profile/host_spread.py): how much a host-paced plan can move here.
+#     (scripts/profile/host_spread.py): how much a host-paced plan can move here; and the
+#     plans priced again at the slowest process's host (validate --host-scale), the slow
+#     end of a host-paced plan's range, in OUT/validate-slowest-host.txt.
 #
 #   scripts/validate/on_this_machine.sh OUT [--tables DIR] [--topology FILE] [--only a,b]
 #       [--iterations 10] [--warmup 3] [--time-limit 540] [--repeats N] [--launches K]
@@ -125,6 +127,15 @@ TABLES="$tables" GPU="$gpu" SIMULATE="$simulate" scripts/validate/with_host.sh "
   "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" | tee "$out/validate.txt"
 if [ -n "$spread" ]; then
   echo "host spread between this machine's processes (host_spread.py, $count at once): $spread" | tee -a "$out/validate.txt"
+  # The other end of a host-paced plan's range: every host cost at the slowest process's
+  # pace (simulate validate --host-scale).
+  if scale=$(python3 scripts/profile/host_spread.py --host-scale "$out/traces/spread.json" 2>/dev/null); then
+    TABLES="$tables" GPU="$gpu" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
+      "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" --host-scale "$scale" \
+      > "$out/validate-slowest-host.txt"
+    echo "priced at the slowest process's host (every host cost x$scale): $out/validate-slowest-host.txt" \
+      | tee -a "$out/validate.txt"
+  fi
 fi
 if [ "$plans_status" -ne 0 ]; then
   echo "on_this_machine.sh: some plans were not measured (the '# failed:' lines of $out/val/measurements.csv say why); give a larger --time-limit, or the rest with --only" >&2
