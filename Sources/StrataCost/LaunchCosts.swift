@@ -151,6 +151,10 @@ public struct LaunchCosts: Sendable, Hashable {
         return plainOp
     }
 
+    /// Whether the host table measured FSDP2's hooks (its `fsdp_unit` rows): without them,
+    /// FSDP's gathers and scatters cost a plain op each, as before the rows existed.
+    public var measuresFSDPHooks: Bool { forwardByFamily["fsdp_unit"] != nil }
+
     /// Host seconds FSDP2's hooks cost around one unit's pass (`host.csv`'s `fsdp_unit` rows:
     /// the runner's LLaMA layer as an FSDP unit, less the same layer without FSDP), the
     /// gathers, copies and reduce-scatter they issue included; nil without the rows, so that

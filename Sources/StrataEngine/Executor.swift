@@ -253,16 +253,22 @@ public struct Executor {
         var host = 0.0
         var calls: [CallKey: Double] = [:]
         let tasks = program.tasks
+        // FSDP2's hooks, where the host table measured them (`HostHook`).
+        let fsdpHooks = launch.measuresFSDPHooks
         // Fields are read through the array, not by copying each task, whose strings and
         // arrays would be retained and released.
-        // FSDP2's hooks, where the host table measured them (`HostHook`).
-        let fsdpHooks = launch.fsdpUnitHostSeconds(backward: false, synchronised: true) != nil
         for index in tasks.indices {
             if fsdpHooks, let unit = tasks[index].hook.startsFSDPUnit {
-                let backward = unit != .forward
-                let seconds = launch.fsdpUnitHostSeconds(backward: backward, synchronised: unit != .backward(synchronised: false)) ?? 0
-                host += seconds
-                if backward { facts.host.backward += seconds } else { facts.host.forward += seconds }
+                switch unit {
+                case .forward:
+                    let seconds = launch.fsdpUnitHostSeconds(backward: false, synchronised: true) ?? 0
+                    host += seconds
+                    facts.host.forward += seconds
+                case let .backward(synchronised):
+                    let seconds = launch.fsdpUnitHostSeconds(backward: true, synchronised: synchronised) ?? 0
+                    host += seconds
+                    facts.host.backward += seconds
+                }
             }
             let hostBefore = host
             // Where the host's cost of this task goes in HostIssue.

@@ -67,12 +67,13 @@ struct ValidateCommand: ParsableCommand {
             let file = (strategies as NSString).appendingPathComponent(measurement.strategy + ".strata")
             let options = try StrategyOptions.parse([file] + (topology.map { ["--topology", $0] } ?? []))
             let (_, resolved) = try Pipeline(options: options).resolve()
-            var known: Pipeline.Costs?
-            if let hostScale {
-                known = try Pipeline.costs(for: resolved, traces: traces)
-                known!.launch = known!.launch.hostScaled(by: hostScale)
+            // With --host-scale, the strategy's costs with every host figure scaled.
+            let scaled = try hostScale.map { factor in
+                var costs = try Pipeline.costs(for: resolved, traces: traces)
+                costs.launch = costs.launch.hostScaled(by: factor)
+                return costs
             }
-            let (_, result, metrics, costs) = try Pipeline.simulate(resolved, traces: traces, costs: known)
+            let (_, result, metrics, costs) = try Pipeline.simulate(resolved, traces: traces, costs: scaled)
             let source = "\(Resolver.normalized(resolved.topologyPath)), costs \(costs)"
             if !sources.contains(source) { sources.append(source) }
             let resultFile = ((directory as NSString).appendingPathComponent("results") as NSString)

@@ -122,17 +122,19 @@ scripts/validate/run_all.sh "$out/plans" --out "$out/val" --iterations "$iterati
   --time-limit "$limit" --launches "$launches" ${only:+--only "$only"} $timing || plans_status=$?
 grep -q '^[a-z]' <(grep -v '^strategy,' "$out/val/measurements.csv" 2>/dev/null) \
   || fail "no plan was measured; see the logs in $out/val/logs"
-# with_host.sh prices with a copy of the kernel tables holding this host's host.csv and launch.csv.
-TABLES="$tables" GPU="$gpu" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
-  "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" | tee "$out/validate.txt"
+# simulate validate on the plans run here; with_host.sh prices with a copy of the kernel
+# tables holding this host's host.csv and launch.csv. Further arguments go to validate.
+validate_here() {
+  TABLES="$tables" GPU="$gpu" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
+    "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" "$@"
+}
+validate_here | tee "$out/validate.txt"
 if [ -n "$spread" ]; then
   echo "host spread between this machine's processes (host_spread.py, $count at once): $spread" | tee -a "$out/validate.txt"
   # The other end of a host-paced plan's range: every host cost at the slowest process's
   # pace (simulate validate --host-scale).
   if scale=$(python3 scripts/profile/host_spread.py --host-scale "$out/traces/spread.json" 2>/dev/null); then
-    TABLES="$tables" GPU="$gpu" SIMULATE="$simulate" scripts/validate/with_host.sh "$out/val" \
-      "$out/traces/$gpu/host.csv" "$out/traces/$gpu/launch.csv" --topology "$topology" --host-scale "$scale" \
-      > "$out/validate-slowest-host.txt"
+    validate_here --host-scale "$scale" > "$out/validate-slowest-host.txt"
     echo "priced at the slowest process's host (every host cost x$scale): $out/validate-slowest-host.txt" \
       | tee -a "$out/validate.txt"
   fi

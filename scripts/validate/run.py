@@ -1213,7 +1213,8 @@ class HeadStart:
     the iteration's first kernels while the GPU is busy and starts ahead of it. The
     iteration is timed on the GPU from the sleep's end to after its last kernel: a plan's
     time where the host does not hold its GPU back at the start, which a runner that syncs
-    every iteration (as this one does, to time it) otherwise pays on every rank."""
+    every iteration (as this one does without --back-to-back, to time it) otherwise pays on
+    every rank."""
 
     def __init__(self, ms):
         self.cycles = int(ms / 1e3 * common.sleep_cycles_per_second(torch))

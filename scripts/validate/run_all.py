@@ -222,9 +222,10 @@ def aggregate(out_dir, status=None):
         if meta is None or r["date"] < meta["date"]:
             meta = {k: str(r[k]) for k in META}
         commands.setdefault(r["command"], r["date"])
-        timing = timing or result_timing(r)
-        if result_timing(r) != timing:
-            raise ValueError(f"{path}: its iterations were timed {result_timing(r)}, other results' "
+        timed = result_timing(r)
+        timing = timing or timed
+        if timed != timing:
+            raise ValueError(f"{path}: its iterations were timed {timed}, other results' "
                              f"{timing}: keep one timing in one table")
         for k in ("gpu", "driver", "cuda", "torch", "nccl"):
             if meta[k] != str(r[k]):
