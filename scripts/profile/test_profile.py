@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check  # noqa: E402
 import collectives  # noqa: E402
 import common  # noqa: E402
+import cpu_speed  # noqa: E402
 import elementwise  # noqa: E402
 import gemm  # noqa: E402
 import merge_tables  # noqa: E402
@@ -723,6 +724,66 @@ class TestHostSpread(unittest.TestCase):
             self.assertEqual(host_spread.main(["--out", out, "--processes", "1"]), 2)
             self.assertFalse(os.path.exists(out))
         self.assertIn("host_spread.py: error:", err.getvalue())
+
+
+class TestCpuSpeed(unittest.TestCase):
+    """cpu_speed.py: /proc/stat's steal read per CPU, one timing per CPU with the process
+    pinned there and its affinity given back, and the figures a run prints (worked by hand)."""
+
+    def test_steal_is_the_eighth_value_of_each_cpu_line(self):
+        stat = "cpu  1 2 3 4 5 6 7 99 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\ncpu12 1 1 1 1 1 1 1 40 0 0\nintr 5\n"
+        self.assertEqual(cpu_speed.steal_jiffies(stat), {0: 8, 12: 40})
+
+    def test_sweep_pins_to_each_cpu_and_restores_the_affinity(self):
+        pinned = []
+        allowed = os.sched_getaffinity(0)
+        timings = iter([600.0, 1100.0])
+        out = cpu_speed.sweep([3, 5], 7, pin=lambda pid, cpus: pinned.append(set(cpus)),
+                              time_loop=lambda repeats: next(timings))
+        self.assertEqual(out, {3: 600.0, 5: 1100.0})
+        self.assertEqual(pinned, [{3}, {5}, allowed])
+
+    def test_rank_correlation_of_rounds(self):
+        a = {0: 1.0, 1: 2.0, 2: 3.0, 3: 4.0}
+        self.assertEqual(cpu_speed.rank_correlation(a, a), 1.0)
+        self.assertEqual(cpu_speed.rank_correlation(a, {0: 4.0, 1: 3.0, 2: 2.0, 3: 1.0}), -1.0)
+        self.assertIsNone(cpu_speed.rank_correlation({0: 1.0, 1: 2.0}, {0: 1.0, 1: 2.0}))
+
+    def test_summary_names_the_cpus_slow_in_every_round(self):
+        out = {"loop_us": [{0: 600.0, 1: 610.0, 2: 1200.0}, {0: 630.0, 1: 600.0, 2: 1180.0}],
+               "steal_s": {0: 0.0, 1: 0.25, 2: 0.0},
+               "layer": [{"cpu": 2, "loop_us": 1200.0, "fwd_us": 480.0, "bwd_us": 900.0}]}
+        lines = cpu_speed.summary_lines(out)
+        self.assertEqual(lines[0], "[cpus] round 1: loop 600.0 / 610.0 / 1200.0 us (fastest / median / slowest CPU), "
+                                   "slowest x1.97 the median")
+        self.assertEqual(lines[2], "[cpus] rank correlation of round 1 and round 2: 0.50")
+        self.assertEqual(lines[3], "[cpus] slow (x1.2 the median or more) in every round: [2]")
+        self.assertEqual(lines[4], "[cpus] steal over the sweep: 0.25 s in all; most: cpu 1 0.25 s, cpu 0 0.00 s, cpu 2 0.00 s")
+        self.assertEqual(lines[5], "[cpus] cpu 2 (loop 1200.0 us): layer 480.0 us forward, 900.0 us backward")
+
+    def test_paired_samples_split_by_the_loop_beside_them(self):
+        pairs = [{"loop_before_us": 600.0, "fwd_us": 450.0, "bwd_us": 900.0, "loop_after_us": 620.0},
+                 {"loop_before_us": 610.0, "fwd_us": 470.0, "bwd_us": 1000.0, "loop_after_us": 600.0},
+                 {"loop_before_us": 1150.0, "fwd_us": 800.0, "bwd_us": 950.0, "loop_after_us": 1100.0}]
+        fwd, bwd = cpu_speed.paired_lines(pairs)
+        self.assertTrue(fwd.startswith("[cpus] paired forward: correlation with the loop 1.00; "
+                                       "layer median 460.0 us over 2 samples with the loop fast, 800.0 us over 1 with it slow"), fwd)
+        self.assertIn("layer median 950.0 us over 2 samples with the loop fast, 950.0 us over 1", bwd)
+        self.assertIsNone(cpu_speed.pearson([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
+
+    def test_a_run_writes_its_rounds_and_refuses_bad_counts(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "cpus.json")
+            with contextlib.redirect_stdout(io.StringIO()) as printed:
+                self.assertEqual(cpu_speed.main(["--out", out, "--rounds", "2", "--repeats", "1"]), 0)
+            with open(out) as f:
+                result = json.load(f)
+            self.assertEqual(len(result["loop_us"]), 2)
+            self.assertEqual(sorted(int(c) for c in result["loop_us"][0]), sorted(os.sched_getaffinity(0)))
+            self.assertIn("[cpus] round 2:", printed.getvalue())
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(cpu_speed.main(["--out", out, "--rounds", "0"]), 2)
+            self.assertIn("cpu_speed.py: error:", err.getvalue())
 
 
 class TestTrainingGap(unittest.TestCase):

@@ -1355,7 +1355,8 @@ def worker(rank, world, plan, args):
             gc.enable()
         clock_mhz, power_w = sampler.medians() if sampler is not None else (None, None)
         if args.profile and cuda:
-            profile_iteration(runner, sync, f"{args.profile}.rank{rank}", args.profile_lean)
+            profile_iteration(runner, sync, f"{args.profile}.rank{rank}", args.profile_lean,
+                              args.profile_iterations if args.back_to_back else 1)
         mine = {
             "rank": rank,
             "times": times,
@@ -1439,8 +1440,42 @@ def write_timeline(path, gpu, launches, t0):
         json.dump({"names": list(names), "events": rows}, f)
 
 
-def profile_iteration(runner, sync, path, lean=False):
+SPIN_MARKER = "spin_kernel"  # torch.cuda._sleep's kernel: marks where an iteration begins on the GPU
+
+
+def steady_window(gpu, launched, iterations):
+    """The GPU events (sorted (start, end, name, cat, correlation, stream) tuples) and
+    launch-call ends (correlation -> us) of the iterations after the first, where each
+    iteration began with a SPIN_MARKER kernel: so that iterations profiled back to back are
+    read as a training loop runs them, the first one's start behind an idle GPU left out.
+    With one iteration, everything as given."""
+    if iterations < 2:
+        return gpu, launched
+    marks = [g for g in gpu if SPIN_MARKER in g[2]]
+    if len(marks) < 2:
+        raise RuntimeError(f"profiled {iterations} iterations but found {len(marks)} iteration markers")
+    begin = marks[1][0]
+    kept = [g for g in gpu if g[0] >= begin and SPIN_MARKER not in g[2]]
+    corr = {g[4] for g in kept}
+    return kept, {c: t for c, t in launched.items() if c in corr}
+
+
+def per_iteration(summary, n):
+    """A profile summary over `n` iterations back to back, as figures per iteration: the
+    wall is the GPU's span (the host's clock also timed the first iteration), every other
+    time and count divided by n; `iterations` says n."""
+    out = {k: (v / n if isinstance(v, (int, float)) and k != "launch_call_mean_us" else v) for k, v in summary.items()}
+    out["wall_us"] = summary["gpu_span_us"] / n
+    out["by_name"] = {k: dict(v, count=v["count"] / n, us=v["us"] / n) for k, v in summary["by_name"].items()}
+    out["iterations"] = n
+    return out
+
+
+def profile_iteration(runner, sync, path, lean=False, iterations=1):
     """One more iteration under torch.profiler: where the GPU's time goes, kernel by kernel.
+    With `iterations` N > 1, N iterations back to back, no sync between them, each marked on
+    the GPU by a SPIN_MARKER kernel; the figures are then per iteration over the last N - 1
+    (`steady_window`), as a training loop runs them.
 
     Writes PATH.json: the iteration's wall time, the time some kernel (or copy/memset)
     ran (the union of their intervals), split into compute, NCCL and both at once, the
@@ -1458,7 +1493,10 @@ def profile_iteration(runner, sync, path, lean=False):
     activities = [ProfilerActivity.CUDA] if lean else [ProfilerActivity.CPU, ProfilerActivity.CUDA]
     with profile(activities=activities, record_shapes=not lean) as prof:
         t0 = time.perf_counter()
-        runner.iteration()
+        for _ in range(iterations):
+            if iterations > 1:
+                torch.cuda._sleep(1)  # the iteration's marker (SPIN_MARKER) on the compute stream
+            runner.iteration()
         sync()
         t1 = time.perf_counter()
     trace = path + ".trace.json"
@@ -1476,6 +1514,10 @@ def profile_iteration(runner, sync, path, lean=False):
             e.get("args", {}).get("stream")) for e in events
            if e.get("ph") == "X" and e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset")]
     gpu.sort(key=lambda g: (g[0], g[1]))
+    gpu, launched = steady_window(gpu, launched, iterations)
+    steady = max(1, iterations - 1)
+    if iterations > 1:  # the launch calls of the kept iterations only
+        runtime = [e for e in runtime if e.get("args", {}).get("correlation") in launched]
     if lean and gpu:
         write_timeline(path + ".timeline.json.gz", gpu, launched, gpu[0][0])
     busy = union_us(gpu)
@@ -1508,13 +1550,17 @@ def profile_iteration(runner, sync, path, lean=False):
         "launch_call_mean_us": (sum(e["dur"] for e in launches) / len(launches)) if launches else 0,
         "by_name": dict(sorted(names.items(), key=lambda kv: -kv[1]["us"])),
     }
+    if iterations > 1:
+        summary = per_iteration(summary, steady)
     with open(path + ".json", "w") as f:
         json.dump(summary, f, indent=1)
-    print(f"[profile] wall {summary['wall_us'] / 1e3:.2f} ms, GPU busy {busy / 1e3:.2f} ms "
-          f"(compute {compute / 1e3:.2f}, NCCL {nccl / 1e3:.2f}, both {summary['overlap_us'] / 1e3:.2f}, "
-          f"idle {summary['idle_us'] / 1e3:.2f}: host {idle_host / 1e3:.2f}), "
-          f"{summary['kernels']} kernels ({summary['kernel_us'] / 1e3:.2f} ms), "
-          f"{summary['launch_calls']} launches of {summary['launch_call_mean_us']:.1f} us", flush=True)
+    print(f"[profile] wall {summary['wall_us'] / 1e3:.2f} ms, GPU busy {summary['gpu_busy_us'] / 1e3:.2f} ms "
+          f"(compute {summary['compute_busy_us'] / 1e3:.2f}, NCCL {summary['nccl_busy_us'] / 1e3:.2f}, "
+          f"both {summary['overlap_us'] / 1e3:.2f}, idle {summary['idle_us'] / 1e3:.2f}: "
+          f"host {summary['idle_waiting_host_us'] / 1e3:.2f}), "
+          f"{summary['kernels']:g} kernels ({summary['kernel_us'] / 1e3:.2f} ms), "
+          f"{summary['launch_calls']:g} launches of {summary['launch_call_mean_us']:.1f} us"
+          + (f" a GPU iteration, over {summary['iterations']} back to back" if "iterations" in summary else ""), flush=True)
 
 
 def gpu_median_s(times):
@@ -1667,9 +1713,14 @@ def parse(argv=None):
     ap.add_argument("--profile-lean", action="store_true",
                     help="with --profile: record only the GPU's activity and launch calls, which costs the host "
                          "far less than recording every op, and write PATH.rankR.timeline.json.gz, not the full trace")
+    ap.add_argument("--profile-iterations", type=int, default=4, metavar="N",
+                    help="with --profile and --back-to-back: profile N iterations back to back and report the "
+                         "last N - 1 per iteration (default 4)")
     args = ap.parse_args(argv)
     if args.profile_lean and not args.profile:
         ap.error("--profile-lean changes how --profile PATH profiles; give --profile PATH too")
+    if args.profile_iterations < 2:
+        ap.error("--profile-iterations must be at least 2: the first is left out as a start behind an idle GPU")
     if args.iterations < 1 or args.warmup < 0:
         ap.error("--iterations must be at least 1 and --warmup at least 0")
     return args

@@ -962,6 +962,39 @@ class TestProfileSummary(unittest.TestCase):
         self.assertEqual(run.compact_cpulist([11, 0, 1, 2, 3, 8, 10]), "0-3,8,10-11")
         self.assertEqual(run.compact_cpulist([]), "")
 
+    def test_steady_window_leaves_the_first_iteration_out(self):
+        """Iterations profiled back to back: each begins with the marker kernel, and only
+        what follows the second marker is read, markers dropped, its launches kept."""
+        run = load_runner()
+        spin = "void at::cuda::(anonymous namespace)::spin_kernel(long)"
+        gpu = [(0, 1, spin, "kernel", 1, 7), (2, 50, "gemm", "kernel", 2, 7),
+               (60, 61, spin, "kernel", 3, 7), (62, 100, "gemm", "kernel", 4, 7), (90, 95, "nccl", "kernel", 5, 9)]
+        kept, launched = run.steady_window(gpu, {1: 0, 2: 1, 3: 55, 4: 58, 5: 80}, 2)
+        self.assertEqual([g[4] for g in kept], [4, 5])
+        self.assertEqual(launched, {4: 58, 5: 80})
+        self.assertEqual(run.steady_window(gpu, {1: 0}, 1), (gpu, {1: 0}))
+        with self.assertRaises(RuntimeError):
+            run.steady_window(gpu[1:], {}, 3)
+
+    def test_per_iteration_divides_times_and_counts(self):
+        run = load_runner()
+        summary = {"wall_us": 999.0, "gpu_span_us": 300.0, "gpu_busy_us": 240.0, "kernels": 30,
+                   "launch_call_mean_us": 8.0, "by_name": {"gemm": {"count": 6, "us": 120.0, "cat": "kernel"}}}
+        out = run.per_iteration(summary, 3)
+        self.assertEqual(out["wall_us"], 100.0)
+        self.assertEqual((out["gpu_busy_us"], out["kernels"], out["launch_call_mean_us"]), (80.0, 10.0, 8.0))
+        self.assertEqual(out["by_name"]["gemm"], {"count": 2.0, "us": 40.0, "cat": "kernel"})
+        self.assertEqual(out["iterations"], 3)
+
+    def test_one_profiled_iteration_back_to_back_is_a_usage_error(self):
+        import contextlib
+        import io
+        run = load_runner()
+        with contextlib.redirect_stderr(io.StringIO()) as err, self.assertRaises(SystemExit) as raised:
+            run.parse(["p.json", "--out", "o.json", "--profile", "x", "--profile-iterations", "1"])
+        self.assertEqual(raised.exception.code, 2)
+        self.assertIn("at least 2", err.getvalue())
+
     def test_timeline_keeps_names_once(self):
         import gzip
         run = load_runner()
