@@ -30,6 +30,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import plan as planlib  # noqa: E402  (imports scripts/profile/common.py, which sets SAFE_ENV first)
+import profile_summary  # noqa: E402
 from plan import common  # noqa: E402
 
 common.apply_safe_env()
@@ -1554,13 +1555,7 @@ def profile_iteration(runner, sync, path, lean=False, iterations=1):
         summary = per_iteration(summary, steady)
     with open(path + ".json", "w") as f:
         json.dump(summary, f, indent=1)
-    print(f"[profile] wall {summary['wall_us'] / 1e3:.2f} ms, GPU busy {summary['gpu_busy_us'] / 1e3:.2f} ms "
-          f"(compute {summary['compute_busy_us'] / 1e3:.2f}, NCCL {summary['nccl_busy_us'] / 1e3:.2f}, "
-          f"both {summary['overlap_us'] / 1e3:.2f}, idle {summary['idle_us'] / 1e3:.2f}: "
-          f"host {summary['idle_waiting_host_us'] / 1e3:.2f}), "
-          f"{summary['kernels']:g} kernels ({summary['kernel_us'] / 1e3:.2f} ms), "
-          f"{summary['launch_calls']:g} launches of {summary['launch_call_mean_us']:.1f} us"
-          + (f" a GPU iteration, over {summary['iterations']} back to back" if "iterations" in summary else ""), flush=True)
+    print(profile_summary.line(summary), flush=True)
 
 
 def gpu_median_s(times):

@@ -623,6 +623,35 @@ class TestHostSpeed(unittest.TestCase):
         self.assertTrue(err.getvalue().startswith(f"{bare}: error: not a run.py result with host_layer_us"))
 
 
+class TestProfileSummaryLine(unittest.TestCase):
+    """profile_summary.py: the line run.py prints, from a saved summary, per iteration where
+    iterations were profiled back to back; a file that is not one is a located error."""
+
+    SUMMARY = {"wall_us": 118170.0, "gpu_busy_us": 113460.0, "compute_busy_us": 113460.0, "nccl_busy_us": 0.0,
+               "overlap_us": 0.0, "idle_us": 4710.0, "idle_waiting_host_us": 0.0, "kernels": 2540.0,
+               "kernel_us": 113050.0, "launch_calls": 1958.0, "launch_call_mean_us": 8.14}
+
+    def test_the_line_says_over_how_many_iterations(self):
+        import profile_summary
+        self.assertEqual(profile_summary.line(self.SUMMARY),
+                         "[profile] wall 118.17 ms, GPU busy 113.46 ms (compute 113.46, NCCL 0.00, both 0.00, "
+                         "idle 4.71: host 0.00), 2540 kernels (113.05 ms), 1958 launches of 8.1 us")
+        self.assertTrue(profile_summary.line(dict(self.SUMMARY, iterations=3)).endswith(
+            "of 8.1 us a GPU iteration, over 3 back to back"))
+
+    def test_a_file_that_is_not_a_summary_is_an_error(self):
+        import contextlib
+        import io
+        import profile_summary
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "x.json")
+            with open(path, "w") as f:
+                json.dump({"wall_us": 1.0}, f)
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(profile_summary.main([path]), 2)
+        self.assertTrue(err.getvalue().startswith(f"{path}: error: not a run.py profile summary"))
+
+
 class TestAttributeKernels(unittest.TestCase):
     """attribute_kernels.py --list: the matching kernels in the order they ran, each with
     its own time; --kernels-of: one op's kernels by name, and a located error for an op
