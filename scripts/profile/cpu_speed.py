@@ -15,12 +15,18 @@ then times host.py's LLaMA layer chain (the runner's own layer, as host_spread.p
 pinned to the K fastest and the K slowest CPUs, to see whether the layer follows the loop.
 With --paired N it times the layer N more times where the scheduler puts it, the loop just
 before and just after each, to see whether the loop tells the host's speed of the moment.
+With --siblings A,B,... it keeps each CPU A busy in turn (a spinning process pinned there)
+and sweeps the loop over the other CPUs several times: a CPU slow in every sweep while A
+spins shares a physical core with A (a virtual machine's CPUs can be two hardware threads
+of one core, which its own topology does not show), so two busy threads there each run at
+about half speed.
 
     python3 scripts/profile/cpu_speed.py --out cpus.json [--rounds 3] [--repeats 5] [--layer 2] [--paired 20]
 
 JSON: {"cpus": [...], "loop_us": [{cpu: us} per round], "steal_s": {cpu: s},
 "layer": [{"cpu", "loop_us", "fwd_us", "bwd_us"}], "paired": [{"loop_before_us",
-"fwd_us", "bwd_us", "loop_after_us"}]}. --cpu times the layer on the CPU (tests).
+"fwd_us", "bwd_us", "loop_after_us"}], "siblings": {A: [CPUs slow in every sweep]}}.
+--cpu times the layer on the CPU (tests).
 """
 
 import argparse
@@ -152,6 +158,44 @@ def layer_on(cpu, rounds, on_cpu):
     return common.percentile([f for f, _ in samples], 50), common.percentile([b for _, b in samples], 50)
 
 
+def _spin(cpu, stop):
+    """A busy thread of work pinned to `cpu` until `stop` is set (run in its own process)."""
+    os.sched_setaffinity(0, {cpu})
+    while not stop.is_set():
+        interpreter_work()
+
+
+def slowed_beside(rounds, fast_ratio=1.4):
+    """The CPUs slow in every one of `rounds` ({cpu: loop us} each): at least `fast_ratio`
+    times that round's fastest CPU. A CPU that shares a core with a busy one is slow in all
+    of them; one slow by chance (the hypervisor's other work) seldom is."""
+    slow = None
+    for r in rounds:
+        fastest = min(r.values())
+        these = {c for c, us in r.items() if us >= fast_ratio * fastest}
+        slow = these if slow is None else slow & these
+    return sorted(slow or [])
+
+
+def siblings(anchors, cpus, sweeps, repeats):
+    """{anchor: CPUs slow in each of `sweeps` sweeps of the others while `anchor` spins}."""
+    import multiprocessing
+    out = {}
+    ctx = multiprocessing.get_context("spawn")
+    for anchor in anchors:
+        stop = ctx.Event()
+        spinner = ctx.Process(target=_spin, args=(anchor, stop), daemon=True)
+        spinner.start()
+        time.sleep(0.2)  # let it reach its CPU
+        try:
+            rounds = [sweep([c for c in cpus if c != anchor], repeats) for _ in range(sweeps)]
+        finally:
+            stop.set()
+            spinner.join(timeout=10)
+        out[anchor] = slowed_beside(rounds)
+    return out
+
+
 def paired_rounds(rounds, on_cpu, time_loop=loop_us):
     """[{loop_before_us, fwd_us, bwd_us, loop_after_us}]: host.py's LLaMA layer chain timed
     `rounds` times (one slope each) as host_spread.py times it, the loop timed (3 repeats)
@@ -211,6 +255,9 @@ def main(argv=None):
     ap.add_argument("--layer-rounds", type=int, default=3)
     ap.add_argument("--paired", type=int, default=0, metavar="N",
                     help="then time the layer N times unpinned, the loop just before and after each")
+    ap.add_argument("--siblings", default="", metavar="A,B,...",
+                    help="then keep each CPU A busy in turn and list the CPUs slow in every sweep beside it")
+    ap.add_argument("--sibling-sweeps", type=int, default=4)
     ap.add_argument("--cpu", action="store_true", help="time the layer on the CPU (tests)")
     args = ap.parse_args(argv)
     if args.rounds < 1 or args.repeats < 1 or args.layer < 0 or args.paired < 0:
@@ -241,12 +288,21 @@ def main(argv=None):
             import torch
             torch.cuda.set_device(0)
         out["paired"] = paired_rounds(args.paired, args.cpu)
+    if args.siblings:
+        anchors = [int(a) for a in args.siblings.split(",") if a]
+        if not set(anchors) <= set(cpus):
+            print(f"cpu_speed.py: error: --siblings names CPUs this process may not use; it may use {cpus[0]}-{cpus[-1]}",
+                  file=sys.stderr)
+            return 2
+        out["siblings"] = {str(a): v for a, v in siblings(anchors, cpus, args.sibling_sweeps, args.repeats).items()}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
     shown = dict(out, loop_us=[{int(c): us for c, us in r.items()} for r in out["loop_us"]],
                  steal_s={int(c): s for c, s in out["steal_s"].items()})
-    print("\n".join(summary_lines(shown) + paired_lines(out.get("paired", []))), flush=True)
+    sibling_lines = [f"[cpus] slow in every sweep while cpu {a} spins: {v if v else 'none'}"
+                     for a, v in out.get("siblings", {}).items()]
+    print("\n".join(summary_lines(shown) + paired_lines(out.get("paired", [])) + sibling_lines), flush=True)
     return 0
 
 

@@ -7,7 +7,7 @@ GPU, all at once, each timing host.py's LLaMA layer chain (the runner's own laye
 busy GPU) in rounds that start together, and writes each process's median and, per round,
 the slowest process over the median.
 
-    python3 scripts/profile/host_spread.py --out spread.json [--processes N] [--rounds 11]
+    python3 scripts/profile/host_spread.py --out spread.json [--processes N] [--rounds 11] [--cpus '0-3;32-35;...']
     python3 scripts/profile/host_spread.py --show spread.r1.json spread.r2.json ...
 
 JSON: {"gpu", "processes", "rounds", "per_process": [{"fwd_us", "bwd_us"}], "slowest_over_median":
@@ -51,9 +51,26 @@ def layer_rounds(rounds, wait, cpu):
     return samples
 
 
-def process_rounds(index, rounds, barrier, queue, cpu):
-    """One process: its GPU (or the CPU), then `rounds` timings of the runner's LLaMA layer
-    chain, each started with every other process at `barrier`."""
+def parse_cpu_sets(text):
+    """'0-1;32,33' -> [{0, 1}, {32, 33}]: one CPU set a process, ';' between them."""
+    sets = []
+    for part in text.split(";"):
+        cpus = set()
+        for item in part.split(","):
+            low, _, high = item.strip().partition("-")
+            if low:
+                cpus.update(range(int(low), int(high or low) + 1))
+        if not cpus:
+            raise ValueError(f"an empty CPU set in {text!r}")
+        sets.append(cpus)
+    return sets
+
+
+def process_rounds(index, rounds, barrier, queue, cpu, cpus=None):
+    """One process: its GPU (or the CPU), pinned to `cpus` where given, then `rounds` timings
+    of the runner's LLaMA layer chain, each started with every other process at `barrier`."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     import torch
     if not cpu:
         torch.cuda.set_device(index)
@@ -139,6 +156,8 @@ def main(argv=None):
     ap.add_argument("--out")
     ap.add_argument("--processes", type=int, default=None, help="default: one per visible GPU")
     ap.add_argument("--rounds", type=int, default=11)
+    ap.add_argument("--cpus", default="", metavar="SETS",
+                    help="pin process i to the i-th of these ';'-separated CPU sets (for instance '0;16;32;48')")
     ap.add_argument("--cpu", action="store_true", help="processes on the CPU (tests)")
     args = ap.parse_args(argv)
     if args.show:
@@ -164,9 +183,18 @@ def main(argv=None):
         print(f"host_spread.py: error: {count} processes over {torch.cuda.device_count()} GPUs; one process a GPU, "
               f"on a machine of 2 or more (or --cpu)", file=sys.stderr)
         return 2
+    try:
+        sets = parse_cpu_sets(args.cpus) if args.cpus else [None] * count
+    except ValueError as exc:
+        print(f"host_spread.py: error: --cpus: {exc}; give one set a process, such as '0;16;32;48'", file=sys.stderr)
+        return 2
+    if len(sets) != count or any(s and not s <= os.sched_getaffinity(0) for s in sets):
+        print(f"host_spread.py: error: --cpus gives {len(sets)} sets for {count} processes, or CPUs this process may "
+              f"not use; give one set a process from {sorted(os.sched_getaffinity(0))}", file=sys.stderr)
+        return 2
     ctx = mp.get_context("spawn")
     barrier, queue = ctx.Barrier(count), ctx.Queue()
-    procs = [ctx.Process(target=process_rounds, args=(i, args.rounds, barrier, queue, args.cpu))
+    procs = [ctx.Process(target=process_rounds, args=(i, args.rounds, barrier, queue, args.cpu, sets[i]))
              for i in range(count)]
     for p in procs:
         p.start()
@@ -174,7 +202,8 @@ def main(argv=None):
     if results is None:
         return 1
     summary = summarize([results[i] for i in range(count)])
-    out = {"gpu": "cpu" if args.cpu else torch.cuda.get_device_name(0), "processes": count, "rounds": args.rounds, **summary}
+    out = {"gpu": "cpu" if args.cpu else torch.cuda.get_device_name(0), "processes": count, "rounds": args.rounds,
+           "cpus": [sorted(s) if s else None for s in sets], **summary}
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
     print("\n".join(report(out)), flush=True)

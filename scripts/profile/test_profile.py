@@ -771,6 +771,11 @@ class TestCpuSpeed(unittest.TestCase):
         self.assertIn("layer median 950.0 us over 2 samples with the loop fast, 950.0 us over 1", bwd)
         self.assertIsNone(cpu_speed.pearson([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
 
+    def test_a_sibling_is_slow_in_every_sweep(self):
+        rounds = [{1: 600.0, 2: 1150.0, 3: 1100.0}, {1: 610.0, 2: 1120.0, 3: 640.0}, {1: 1200.0, 2: 1180.0, 3: 600.0}]
+        self.assertEqual(cpu_speed.slowed_beside(rounds), [2])
+        self.assertEqual(cpu_speed.slowed_beside(rounds[:1]), [2, 3])
+
     def test_a_run_writes_its_rounds_and_refuses_bad_counts(self):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "cpus.json")
@@ -783,7 +788,16 @@ class TestCpuSpeed(unittest.TestCase):
             self.assertIn("[cpus] round 2:", printed.getvalue())
             with contextlib.redirect_stderr(io.StringIO()) as err:
                 self.assertEqual(cpu_speed.main(["--out", out, "--rounds", "0"]), 2)
+                self.assertEqual(cpu_speed.main(["--out", out, "--rounds", "1", "--repeats", "1", "--siblings", "100000"]), 2)
             self.assertIn("cpu_speed.py: error:", err.getvalue())
+            self.assertIn("--siblings names CPUs this process may not use", err.getvalue())
+
+
+class TestHostSpreadPinning(unittest.TestCase):
+    def test_cpu_sets_one_a_process(self):
+        self.assertEqual(host_spread.parse_cpu_sets("0-1;32,33;7"), [{0, 1}, {32, 33}, {7}])
+        with self.assertRaises(ValueError):
+            host_spread.parse_cpu_sets("0;;2")
 
 
 class TestTrainingGap(unittest.TestCase):
