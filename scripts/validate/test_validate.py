@@ -623,6 +623,26 @@ class TestHostSpeed(unittest.TestCase):
         self.assertTrue(err.getvalue().startswith(f"{bare}: error: not a run.py result with host_layer_us"))
 
 
+class TestHostDraws(unittest.TestCase):
+    """host_draws.sh reads only folders that measured their own host table, and stops on
+    one that does not exist."""
+
+    def draws(self, *args):
+        return subprocess.run(["bash", os.path.join(HERE, "host_draws.sh"), *args], capture_output=True, text=True)
+
+    def test_a_folder_without_host_tables_gives_the_header_alone(self):
+        with tempfile.TemporaryDirectory() as d:
+            done = self.draws(d)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(len(done.stdout.splitlines()), 1)
+        self.assertTrue(done.stdout.startswith("results"))
+
+    def test_a_missing_folder_is_an_error(self):
+        done = self.draws("/nonexistent/run")
+        self.assertEqual(done.returncode, 2)
+        self.assertTrue(done.stderr.startswith("host_draws.sh: error: /nonexistent/run: no such folder"))
+
+
 class TestProfileSummaryLine(unittest.TestCase):
     """profile_summary.py: the line run.py prints, from a saved summary, per iteration where
     iterations were profiled back to back; a file that is not one is a located error."""
