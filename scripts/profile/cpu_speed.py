@@ -22,6 +22,7 @@ of one core, which its own topology does not show), so two busy threads there ea
 about half speed.
 
     python3 scripts/profile/cpu_speed.py --out cpus.json [--rounds 3] [--repeats 5] [--layer 2] [--paired 20]
+    python3 scripts/profile/cpu_speed.py --show cpus.json ...   (a saved run's lines, with each round's two levels)
 
 JSON: {"cpus": [...], "loop_us": [{cpu: us} per round], "steal_s": {cpu: s},
 "layer": [{"cpu", "loop_us", "fwd_us", "bwd_us"}], "paired": [{"loop_before_us",
@@ -116,6 +117,58 @@ def rank_correlation(a, b):
     ra, rb, n = ranks(a), ranks(b), len(keys)
     d2 = sum((ra[k] - rb[k]) ** 2 for k in keys)
     return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+def levels(values, least_ratio=1.2):
+    """(fast CPUs, their median us, slow CPUs, their median us) of one round's loop times:
+    two groups split where each value is nearer (by ratio) to its own group's median than
+    to the other's (two-means on the logarithm, from a split at the geometric middle of
+    the range); None where the two medians are less than `least_ratio` apart (one level)."""
+    v = sorted(values)
+    if len(v) < 2 or v[0] <= 0:
+        return None
+    cut_at = (v[0] * v[-1]) ** 0.5
+    for _ in range(20):
+        fast, slow = [x for x in v if x < cut_at], [x for x in v if x >= cut_at]
+        if not fast or not slow:
+            return None
+        a, b = common.percentile(fast, 50), common.percentile(slow, 50)
+        if (a * b) ** 0.5 == cut_at:
+            break
+        cut_at = (a * b) ** 0.5
+    if b / a < least_ratio:
+        return None
+    return len(fast), a, len(slow), b
+
+
+def level_lines(out):
+    """One line a round: how many CPUs ran the loop at each level, and the levels' ratio."""
+    lines = []
+    for i, r in enumerate(out["loop_us"]):
+        split = levels(list(r.values()))
+        lines.append(f"[cpus] round {i + 1} levels: " + ("one" if split is None else
+                     f"{split[0]} CPUs at {split[1]:.0f} us, {split[2]} at {split[3]:.0f} us (x{split[3] / split[1]:.2f})"))
+    return lines
+
+
+def show(paths):
+    """Print each saved run's lines and its rounds' levels; exit status 2 with a located
+    error for a file that is not cpu_speed.py's JSON."""
+    for path in paths:
+        try:
+            with open(path) as f:
+                out = json.load(f)
+            shown = dict(out, loop_us=[{int(c): us for c, us in r.items()} for r in out["loop_us"]],
+                         steal_s={int(c): v for c, v in out.get("steal_s", {}).items()})
+            sibling_lines = [f"[cpus] slow in every sweep while cpu {a} spins: {v if v else 'none'}"
+                             for a, v in out.get("siblings", {}).items()]
+            lines = summary_lines(shown) + level_lines(shown) + paired_lines(out.get("paired", [])) + sibling_lines
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            print(f"{path}: error: cannot read a cpu_speed.py result ({exc}); give a file its --out wrote", file=sys.stderr)
+            return 2
+        print(f"{path}:")
+        print("\n".join(lines))
+    return 0
 
 
 def summary_lines(out):
@@ -247,7 +300,8 @@ def paired_lines(pairs):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--show", nargs="+", metavar="JSON", help="print saved runs' lines and their levels, and stop")
+    ap.add_argument("--out")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--layer", type=int, default=0, metavar="K",
@@ -260,6 +314,10 @@ def main(argv=None):
     ap.add_argument("--sibling-sweeps", type=int, default=4)
     ap.add_argument("--cpu", action="store_true", help="time the layer on the CPU (tests)")
     args = ap.parse_args(argv)
+    if args.show:
+        return show(args.show)
+    if not args.out:
+        ap.error("give --out FILE to measure, or --show FILE... to print saved runs")
     if args.rounds < 1 or args.repeats < 1 or args.layer < 0 or args.paired < 0:
         print("cpu_speed.py: error: give a round, a repeat or more, and a layer count of 0 or more", file=sys.stderr)
         return 2
@@ -302,7 +360,8 @@ def main(argv=None):
                  steal_s={int(c): s for c, s in out["steal_s"].items()})
     sibling_lines = [f"[cpus] slow in every sweep while cpu {a} spins: {v if v else 'none'}"
                      for a, v in out.get("siblings", {}).items()]
-    print("\n".join(summary_lines(shown) + paired_lines(out.get("paired", [])) + sibling_lines), flush=True)
+    print("\n".join(summary_lines(shown) + level_lines(shown) + paired_lines(out.get("paired", [])) + sibling_lines),
+          flush=True)
     return 0
 
 

@@ -771,6 +771,26 @@ class TestCpuSpeed(unittest.TestCase):
         self.assertIn("layer median 950.0 us over 2 samples with the loop fast, 950.0 us over 1", bwd)
         self.assertIsNone(cpu_speed.pearson([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
 
+    def test_two_levels_are_told_apart(self):
+        self.assertEqual(cpu_speed.levels([600.0, 620.0, 640.0, 1150.0, 1170.0]), (3, 620.0, 2, 1160.0))
+        self.assertIsNone(cpu_speed.levels([600.0, 610.0, 650.0]), "one level")
+        self.assertEqual(cpu_speed.level_lines({"loop_us": [{0: 600.0, 1: 1200.0}]}),
+                         ["[cpus] round 1 levels: 1 CPUs at 600 us, 1 at 1200 us (x2.00)"])
+
+    def test_show_reprints_a_saved_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            path, other = os.path.join(d, "cpus.json"), os.path.join(d, "other.json")
+            with open(path, "w") as f:
+                json.dump({"cpus": [0, 1], "loop_us": [{"0": 600.0, "1": 1200.0}], "steal_s": {"0": 0.0, "1": 0.0}}, f)
+            with open(other, "w") as f:
+                json.dump({"per_process": []}, f)
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                self.assertEqual(cpu_speed.main(["--show", path]), 0)
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(cpu_speed.main(["--show", other]), 2)
+        self.assertIn("[cpus] round 1 levels: 1 CPUs at 600 us, 1 at 1200 us (x2.00)", out.getvalue())
+        self.assertTrue(err.getvalue().startswith(f"{other}: error: cannot read a cpu_speed.py result"))
+
     def test_a_sibling_is_slow_in_every_sweep(self):
         rounds = [{1: 600.0, 2: 1150.0, 3: 1100.0}, {1: 610.0, 2: 1120.0, 3: 640.0}, {1: 1200.0, 2: 1180.0, 3: 600.0}]
         self.assertEqual(cpu_speed.slowed_beside(rounds), [2])
