@@ -162,7 +162,11 @@ public enum Compiler {
             guard whole > 0 else { continue }
             let weights = Double(mesh.size(of: layout.weights))
             parameters += whole / Double(mesh.size(of: layout.weights.filter { !tree.attributes[index].dataParallel.contains($0) || $0 == tree.attributes[index].expertParallel }))
-            bytes += whole * state.weightBytesPerParameter / weights
+            // FSDP2 keeps each shard in the master's precision and casts it as it gathers: with
+            // master weights, the 16-bit weights exist only while a unit is gathered.
+            if strategy.fsdp == nil || !state.masterWeights {
+                bytes += whole * state.weightBytesPerParameter / weights
+            }
             // Gradients reduced over the data-parallel axes only after the last micro-batch
             // accumulate unsharded over those axes until then (FSDP2's no-sync micro-batches):
             // nothing can be scattered before it is reduced.

@@ -21,6 +21,9 @@ enum LoweredStep {
 struct LoweredUnit {
     /// The module: `layers[i]` or the standalone op.
     var node: Int
+    /// A transformer layer (FSDP wraps each as a unit of its own with `unit = layer`; the
+    /// standalone ops around them belong to the model's root unit).
+    var isLayer = false
     var steps: [LoweredStep]
     var recompute: Recompute
     /// Bytes of the unit's input kept when the whole unit is recomputed.
@@ -62,6 +65,17 @@ struct ProgramBuilder {
     private var gatheredUnits: [Int] = []
     /// Units FSDP gathers (their nodes): FSDP2's hooks run around each of their passes.
     private var fsdpUnits: Set<Int> = []
+    /// Per chunk, the positions of the units FSDP's root unit holds (`FSDPRoot`).
+    private let roots: [FSDPRoot?]
+    /// Per chunk and micro-batch, the root's gather its forward made, kept until its backward ends.
+    private var rootGathers: [RootKey: (task: Int, bytes: Int64)] = [:]
+    private struct RootKey: Hashable {
+        var chunk: Int
+        var microBatch: Int
+    }
+    /// The ops whose gradients the root reduce-scatters at its post-backward, and those waiting for it.
+    private let rootOps: Set<Int>
+    private var rootGradients: GradientBuckets
 
     private var tree: StrategyTree { strategy.tree }
     private var fsdpLike: Bool { strategy.fsdp != nil }
@@ -76,6 +90,17 @@ struct ProgramBuilder {
         self.stage = stage
         self.chunkUnits = chunkUnits
         self.pendingGradients = GradientBuckets(bucketBytes: strategy.gradientSync.bucketBytes)
+        self.rootGradients = GradientBuckets(bucketBytes: strategy.gradientSync.bucketBytes)
+        let roots = chunkUnits.map { units in strategy.fsdp.flatMap { FSDPRoot(units: units, unit: $0.unit) } }
+        self.roots = roots
+        var rootOps: Set<Int> = []
+        for (chunk, root) in roots.enumerated() {
+            guard let root else { continue }
+            for position in root.members {
+                for case let .op(index, op, _) in chunkUnits[chunk][position].steps where op.parameters > 0 { rootOps.insert(index) }
+            }
+        }
+        self.rootOps = rootOps
     }
 
     // MARK: Emission helpers
@@ -151,7 +176,7 @@ struct ProgramBuilder {
                                     after: [])
                 }
                 for (position, unit) in units.enumerated() {
-                    previous = forward(unit, mb: mb, after: previous, prefetchAnchor: position)
+                    previous = forward(unit, mb: mb, after: previous, chunk: chunk, position: position)
                 }
                 lastCompute = previous
                 if chunk < lastChunk {
@@ -167,8 +192,9 @@ struct ProgramBuilder {
                                     after: [])
                 }
                 let synchronise = action.pass == .backward && (mb == finalMicroBatch || !strategy.gradientSync.afterLastMicroBatch)
-                for unit in units.reversed() {
-                    previous = backward(unit, mb: mb, pass: action.pass, after: previous, synchronise: synchronise)
+                for (position, unit) in units.enumerated().reversed() {
+                    previous = backward(unit, mb: mb, pass: action.pass, after: previous, synchronise: synchronise,
+                                        chunk: chunk, position: position)
                 }
                 lastCompute = previous
                 if chunk > 0 {
@@ -179,8 +205,9 @@ struct ProgramBuilder {
             case .backwardWeight:
                 var previous: Int? = lastCompute
                 let synchronise = mb == finalMicroBatch || !strategy.gradientSync.afterLastMicroBatch
-                for unit in units.reversed() {
+                for (position, unit) in units.enumerated().reversed() {
                     previous = weightGradients(unit, mb: mb, after: previous, synchronise: synchronise)
+                    if synchronise, roots[chunk]?.endsBackward(at: position) == true { flushRoot(after: previous) }
                 }
                 lastCompute = previous
             default:
@@ -192,6 +219,7 @@ struct ProgramBuilder {
             }
         }
         flush(after: lastCompute, onlyFull: false)
+        flushRoot(after: lastCompute)
 
         // Tied embeddings on different stages: the first stage (embedding) and the last (head)
         // exchange their copies' gradients and add them (Megatron-LM's embedding group),
@@ -302,7 +330,10 @@ struct ProgramBuilder {
 
     // MARK: Forward
 
-    private mutating func forward(_ unit: LoweredUnit, mb: Int, after start: Int?, prefetchAnchor: Int) -> Int? {
+    private mutating func forward(_ unit: LoweredUnit, mb: Int, after start: Int?, chunk: Int, position: Int) -> Int? {
+        if let root = roots[chunk], root.members.contains(position) {
+            return rootForward(unit, mb: mb, after: start, chunk: chunk, position: position, root: root)
+        }
         var previous = start
         let full = unit.recompute.isFull
         let first = tasks.count
@@ -320,6 +351,38 @@ struct ProgramBuilder {
         // stay until its backward.
         if let gather, let last = previous {
             if strategy.fsdp?.reshardAfterForward ?? true { tasks[last].frees += gather.bytes } else { heldGathers[unit.node, default: []].append(gather.bytes) }
+        }
+        return previous
+    }
+
+    /// A module of FSDP's root unit runs forward: the first gathers every member's
+    /// parameters (one all-gather, its hooks priced once), and the others wait for that
+    /// gather, which is kept until the last has run, or without resharding until the
+    /// micro-batch's backward has run the root's last module (in a pipeline's schedule
+    /// several can then be in flight, where FSDP2 would keep one and gather it again for the
+    /// later backwards).
+    private mutating func rootForward(_ unit: LoweredUnit, mb: Int, after start: Int?, chunk: Int, position: Int,
+                                      root: FSDPRoot) -> Int? {
+        var previous = start
+        let first = tasks.count
+        let key = RootKey(chunk: chunk, microBatch: mb)
+        if root.beginsForward(at: position) {
+            let members = LoweredUnit(node: unit.node, steps: root.members.flatMap { chunkUnits[chunk][$0].steps },
+                                      recompute: .none, inputBytes: 0, outputBytes: 0)
+            if let gather = gatherParameters(members, label: "forward mb\(mb)", after: start, name: "root") {
+                rootGathers[key] = gather
+                tasks[first].hook.startsFSDPUnit = .forward
+            }
+        }
+        let gather = rootGathers[key]
+        for (index, step) in unit.steps.enumerated() {
+            previous = emitForward(step, mb: mb, pass: .forward, after: [previous, index == 0 ? gather?.task : nil], allocate: true)
+        }
+        // Resharded after forward, as the layers are, once the root's forward (the whole
+        // model's) is done; otherwise kept for the backward.
+        if root.endsForward(at: position), strategy.fsdp?.reshardAfterForward ?? true, let last = previous,
+           let gathered = rootGathers.removeValue(forKey: key) {
+            tasks[last].frees += gathered.bytes
         }
         return previous
     }
@@ -421,14 +484,32 @@ struct ProgramBuilder {
         return (0, 0)
     }
 
-    private mutating func backward(_ unit: LoweredUnit, mb: Int, pass: Pass, after start: Int?, synchronise: Bool) -> Int? {
+    private mutating func backward(_ unit: LoweredUnit, mb: Int, pass: Pass, after start: Int?, synchronise: Bool,
+                                   chunk: Int, position: Int) -> Int? {
+        let root = roots[chunk].flatMap { $0.members.contains(position) ? $0 : nil }
+        let rootKey = RootKey(chunk: chunk, microBatch: mb)
         var previous = start
         let first = tasks.count
-        let gather = gatherParameters(unit, label: "backward mb\(mb)", after: start,
-                                      skip: !(strategy.fsdp?.reshardAfterForward ?? true))
+        let resharded = strategy.fsdp?.reshardAfterForward ?? true
+        var gather = gatherParameters(unit, label: "backward mb\(mb)", after: start, skip: root != nil || !resharded)
+        // The root's backward begins with its pre-backward hook: its parameters gathered
+        // again where they were resharded after forward, or still held.
+        var hooked = root == nil && fsdpUnits.contains(unit.node)
+        if let root, root.beginsBackward(at: position) {
+            if resharded {
+                let members = LoweredUnit(node: unit.node, steps: root.members.flatMap { chunkUnits[chunk][$0].steps },
+                                          recompute: .none, inputBytes: 0, outputBytes: 0)
+                // Issued by the root's pre-backward hook once the forward is done, not ahead of it.
+                if let gathered = gatherParameters(members, label: "backward mb\(mb)", after: start, name: "root", anchored: true) {
+                    rootGathers[rootKey] = gathered
+                }
+            }
+            hooked = rootGathers[rootKey] != nil
+        }
+        if root != nil { gather = rootGathers[rootKey].map { (task: $0.task, bytes: 0) } }
         defer {
             // The hooks begin with the unit's gather, or without one its first backward task.
-            if fsdpUnits.contains(unit.node), first < tasks.count {
+            if hooked, first < tasks.count {
                 tasks[first].hook.startsFSDPUnit = .backward(synchronised: synchronise)
             }
         }
@@ -493,6 +574,16 @@ struct ProgramBuilder {
                 heldGathers[unit.node]!.removeFirst()
             }
         }
+        if let root {
+            // The root's post-backward, after its last member: its gathered parameters are
+            // freed and its gradients reduce-scattered together.
+            guard root.endsBackward(at: position) else { return previous }
+            if let last = previous, let gathered = rootGathers.removeValue(forKey: RootKey(chunk: chunk, microBatch: mb)) {
+                tasks[last].frees += gathered.bytes
+            }
+            if synchronise, pass == .backward { flushRoot(after: previous) }
+            return previous
+        }
         // FSDP and ZeRO-3 reduce-scatter each unit's gradients as soon as they are ready.
         if synchronise, fsdpLike || unit.steps.contains(where: { if case let .op(i, _, _) = $0 { tree.attributes[i].zero >= 3 } else { false } }) {
             flush(after: previous, onlyFull: false)
@@ -544,15 +635,29 @@ struct ProgramBuilder {
         guard !axes.isEmpty else { return }
         let sharded = fsdpLike || tree.attributes[index].zero >= 1
         let bytesPerParameter = strategy.training.state.gradientBytesPerParameter
-        pendingGradients.add(op.parameterTensors.map { Int64(Double($0) * bytesPerParameter) },
-                             key: BucketKey(axes: axes, sharded: sharded))
+        let tensors = op.parameterTensors.map { Int64(Double($0) * bytesPerParameter) }
+        // The root's gradients wait for its post-backward.
+        if rootOps.contains(index) {
+            rootGradients.add(tensors, key: BucketKey(axes: axes, sharded: sharded))
+            return
+        }
+        pendingGradients.add(tensors, key: BucketKey(axes: axes, sharded: sharded))
         if strategy.gradientSync.overlap { flush(after: task, onlyFull: true) }
     }
 
     /// Hands ready buckets to collectives: reduce-scatter where the gradients end up
     /// sharded (ZeRO ≥ 1, FSDP), all-reduce otherwise.
     private mutating func flush(after task: Int?, onlyFull: Bool) {
-        for bucket in pendingGradients.drain(onlyFull: onlyFull) {
+        collectGradients(pendingGradients.drain(onlyFull: onlyFull), after: task)
+    }
+
+    /// The root unit's gradients, every one, at its post-backward.
+    private mutating func flushRoot(after task: Int?) {
+        collectGradients(rootGradients.drain(onlyFull: false), after: task)
+    }
+
+    private mutating func collectGradients(_ buckets: [GradientBuckets.Bucket], after task: Int?) {
+        for bucket in buckets {
             let kind: CollectiveKind = bucket.key.sharded ? .reduceScatter : .allReduce
             let axes = bucket.key.axes.joined(separator: ",")
             var ready = task
@@ -591,27 +696,29 @@ struct ProgramBuilder {
     }
 
     /// ZeRO-3 and FSDP gather a unit's parameters before using them.
-    private mutating func gatherParameters(_ unit: LoweredUnit, label: String, after anchor: Int?, skip: Bool = false)
-        -> (task: Int, bytes: Int64)? {
+    private mutating func gatherParameters(_ unit: LoweredUnit, label: String, after anchor: Int?, skip: Bool = false,
+                                           name: String? = nil, anchored: Bool = false) -> (task: Int, bytes: Int64)? {
         guard !skip else { return nil }
-        var bytes: Int64 = 0
+        var bytes: Int64 = 0, total: Int64 = 0
         var axes: [String] = []
         for case let .op(index, op, _) in unit.steps where op.parameters > 0 && (fsdpLike || tree.attributes[index].zero >= 3) {
             let group = replicaAxes(index)
             guard !group.isEmpty else { continue }
             axes = group
             let full = Double(op.parameters) * strategy.training.state.weightBytesPerParameter
-            bytes += Int64(full * (1 - 1 / Double(mesh.size(of: group))))
+            total += Int64(full)
+            // FSDP2 gathers into unsharded parameters of their own, the whole of them; a
+            // ZeRO-3 gather writes around the rank's own shard.
+            bytes += fsdpLike ? Int64(full) : Int64(full * (1 - 1 / Double(mesh.size(of: group))))
         }
         guard bytes > 0 else { return nil }
-        let total = Int64(Double(bytes) * Double(mesh.size(of: axes)) / Double(max(1, mesh.size(of: axes) - 1)))
-        let path = tree.modules.path(of: unit.node)
+        let path = name ?? tree.modules.path(of: unit.node)
         // FSDP2 issues a unit's all-gather on a stream of its own once the unit `prefetch`
         // units back has its parameters in place (its copy-out done), which bounds the
         // gathered units in flight; with 0, once the unit before has run. ZeRO-3 outside
         // FSDP keeps the latter.
         let depth = strategy.fsdp?.prefetch ?? 0
-        let after: Int? = depth == 0 ? anchor
+        let after: Int? = depth == 0 || anchored ? anchor
             : (gatheredUnits.count >= depth ? gatheredUnits[gatheredUnits.count - depth] : nil)
         let task = emit("parameter all_gather \(path) \(label)", .parameterGather,
                         collective(.allGather, axes, total, "parameters of \(path)"),
@@ -632,6 +739,37 @@ struct ProgramBuilder {
         gatheredUnits.append(copied)
         return (copied, bytes)
     }
+}
+
+/// FSDP2's root unit: `fully_shard` on the whole model, after its layers, takes every
+/// parameter no layer's unit holds (the embedding, the final norm, an untied head), or with
+/// `unit = model` all of them. It gathers them once, before the first of its modules runs
+/// forward, and keeps them gathered until its backward is done: FSDP2 does not reshard the
+/// root after forward, since its parameters are the first the backward needs. Its
+/// gradients are reduce-scattered together at its post-backward, and its hooks run once a
+/// pass rather than once a module.
+struct FSDPRoot {
+    /// Positions of its modules among the chunk's units, in forward order.
+    let members: [Int]
+
+    /// The root of a chunk's `units`, or nil where it holds no parameters.
+    init?(units: [LoweredUnit], unit: FSDPSettings.Unit) {
+        let members = units.indices.filter { unit == .model || !units[$0].isLayer }
+        let holdsParameters = members.contains { position in
+            units[position].steps.contains { if case let .op(_, op, _) = $0 { op.parameters > 0 } else { false } }
+        }
+        guard holdsParameters else { return nil }
+        self.members = members
+    }
+
+    /// Its forward begins (and gathers) with this unit.
+    func beginsForward(at position: Int) -> Bool { position == members.first }
+    /// Its forward ends (and it reshards) after this unit.
+    func endsForward(at position: Int) -> Bool { position == members.last }
+    /// Its backward begins (and its hooks run) with this unit.
+    func beginsBackward(at position: Int) -> Bool { position == members.last }
+    /// Its backward ends (its post-backward runs) after this unit.
+    func endsBackward(at position: Int) -> Bool { position == members.first }
 }
 
 /// Which collective a gradient bucket goes to: the data-parallel axes, and whether the

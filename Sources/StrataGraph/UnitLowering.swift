@@ -190,7 +190,7 @@ struct UnitLowering {
         steps.append(.op(index: norm2, op: OpCosts.add("\(tree.modules.path(of: index)).mlp_residual",
                                                         elements: residualTokens * model.hidden, precision: strategy.precision), ring: nil))
         let residual = Int64(Double(residualTokens * model.hidden) * activationBytes)
-        return LoweredUnit(node: index, steps: steps, recompute: tree.attributes[index].recompute,
+        return LoweredUnit(node: index, isLayer: true, steps: steps, recompute: tree.attributes[index].recompute,
                            inputBytes: residual, outputBytes: residual)
     }
 
