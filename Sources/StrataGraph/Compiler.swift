@@ -143,19 +143,9 @@ public enum Compiler {
         let state = strategy.training.state
         let tree = strategy.tree
         var bytes = 0.0, parameters = 0.0
-        let accumulatesLocally = strategy.gradientSync.afterLastMicroBatch && strategy.microBatchesPerReplica > 1
         var seen: Set<Int> = []
         var indices: [Int] = []
-        for unit in units {
-            for case let .op(index, _, _) in unit.steps where seen.insert(index).inserted { indices.append(index) }
-            // Routed experts are lowered as groups; count every expert the unit's MoE holds.
-            for case let .op(index, _, _) in unit.steps where tree.modules.path(of: index).contains(".experts[") {
-                let mlp = tree.modules.nodes[tree.modules.nodes[index].parent!].parent!
-                for expert in tree.modules.nodes[mlp].children where tree.modules.nodes[expert].name == "experts" {
-                    for op in tree.modules.nodes[expert].children where seen.insert(op).inserted { indices.append(op) }
-                }
-            }
-        }
+        for unit in units { indices += stateIndices(of: unit, tree: tree, seen: &seen) }
         for index in indices {
             guard let layout = tree.layouts[index] else { continue }
             let whole = Double(shapes.whole(index).parameters)
@@ -167,17 +157,45 @@ public enum Compiler {
             if strategy.fsdp == nil || !state.masterWeights {
                 bytes += whole * state.weightBytesPerParameter / weights
             }
-            // Gradients reduced over the data-parallel axes only after the last micro-batch
-            // accumulate unsharded over those axes until then (FSDP2's no-sync micro-batches):
-            // nothing can be scattered before it is reduced.
-            // (An expert-parallel axis splits the experts themselves, not replicas.)
-            let attributes = tree.attributes[index]
-            let gradientAxes = accumulatesLocally
-                ? layout.gradients.filter { !attributes.dataParallel.contains($0) || $0 == attributes.expertParallel } : layout.gradients
-            bytes += whole * state.gradientBytesPerParameter / Double(mesh.size(of: gradientAxes))
+            // Dropped gradients (set_to_none) are allocated where the first backward writes
+            // them instead (ProgramBuilder), and freed with the next zeroing.
+            if strategy.training.gradientZeroing != .setToNone {
+                bytes += keptGradientBytes(index, strategy: strategy, mesh: mesh, shapes: shapes)
+            }
             bytes += whole * state.optimizerBytesPerParameter / Double(mesh.size(of: layout.optimizerState))
         }
         return (Int64(bytes.rounded(.up)), Int64(parameters.rounded()))
+    }
+
+    /// The ops whose weights, gradients and optimizer state `unit` holds, each once over
+    /// the calls that share `seen`: its ops, and every expert of its MoE layer, which is
+    /// lowered as a group.
+    static func stateIndices(of unit: LoweredUnit, tree: StrategyTree, seen: inout Set<Int>) -> [Int] {
+        var indices: [Int] = []
+        for case let .op(index, _, _) in unit.steps where seen.insert(index).inserted { indices.append(index) }
+        for case let .op(index, _, _) in unit.steps where tree.modules.path(of: index).contains(".experts[") {
+            let mlp = tree.modules.nodes[tree.modules.nodes[index].parent!].parent!
+            for expert in tree.modules.nodes[mlp].children where tree.modules.nodes[expert].name == "experts" {
+                for op in tree.modules.nodes[expert].children where seen.insert(op).inserted { indices.append(op) }
+            }
+        }
+        return indices
+    }
+
+    /// The bytes of op `index`'s gradients one GPU keeps across the iteration's micro-batches:
+    /// divided over the axes its layout shards gradients across, except that gradients
+    /// reduced over the data-parallel axes only after the last of several micro-batches
+    /// accumulate unsharded over those axes until then (FSDP2's no-sync micro-batches):
+    /// nothing can be scattered before it is reduced. (An expert-parallel axis splits the
+    /// experts themselves, not replicas.)
+    static func keptGradientBytes(_ index: Int, strategy: ResolvedStrategy, mesh: Mesh, shapes: OpShapes) -> Double {
+        guard let layout = strategy.tree.layouts[index] else { return 0 }
+        let whole = Double(shapes.whole(index).parameters)
+        let accumulatesLocally = strategy.gradientSync.afterLastMicroBatch && strategy.microBatchesPerReplica > 1
+        let attributes = strategy.tree.attributes[index]
+        let gradientAxes = accumulatesLocally
+            ? layout.gradients.filter { !attributes.dataParallel.contains($0) || $0 == attributes.expertParallel } : layout.gradients
+        return whole * strategy.training.state.gradientBytesPerParameter / Double(mesh.size(of: gradientAxes))
     }
 
     /// What this version does not lower yet is diagnosed at the line that asks for it,

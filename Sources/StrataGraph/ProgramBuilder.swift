@@ -76,6 +76,10 @@ struct ProgramBuilder {
     /// The ops whose gradients the root reduce-scatters at its post-backward, and those waiting for it.
     private let rootOps: Set<Int>
     private var rootGradients: GradientBuckets
+    /// Dropped gradients (`zero_gradients = set_to_none`): the ops whose gradients the
+    /// iteration's backward has written so far, and their bytes, freed at the next zeroing.
+    private var writtenGradients: Set<Int> = []
+    private var droppedGradientBytes: Int64 = 0
 
     private var tree: StrategyTree { strategy.tree }
     private var fsdpLike: Bool { strategy.fsdp != nil }
@@ -258,6 +262,8 @@ struct ProgramBuilder {
         if !fsdpLike, let copy = state.copyWeights(parameters: optimizerParameters) {
             optimizer = emit("optimizer copy weights", .compute, kernel(copy, .optimizer, work: copy.forward), after: [optimizer])
         }
+        // Dropped gradients go with the zeroing after the step.
+        tasks[optimizer].frees += droppedGradientBytes
         // The kept gradients are written with zeros for the next iteration (Megatron-LM's
         // zero_grad_buffer, PyTorch's foreach_zero_), unless they are dropped instead.
         if strategy.training.gradientZeroing == .memset, keptGradientParameters > 0 {
@@ -512,6 +518,7 @@ struct ProgramBuilder {
             if hooked, first < tasks.count {
                 tasks[first].hook.startsFSDPUnit = .backward(synchronised: synchronise)
             }
+            if first < tasks.count { writeDroppedGradients(of: unit, at: first) }
         }
         if unit.recompute.isFull {
             let (count, carried) = recomputedSteps(unit)
@@ -592,6 +599,8 @@ struct ProgramBuilder {
     }
 
     private mutating func weightGradients(_ unit: LoweredUnit, mb: Int, after start: Int?, synchronise: Bool) -> Int? {
+        let first = tasks.count
+        defer { if first < tasks.count { writeDroppedGradients(of: unit, at: first) } }
         var previous = start
         for case let .op(index, op, _) in unit.steps.reversed() where op.parameters > 0 {
             let work = Work(flops: op.backward.flops / 2, bytes: op.backward.bytes / 2, precision: op.backward.precision)
@@ -602,6 +611,20 @@ struct ProgramBuilder {
             if synchronise { addGradients(index, op, after: previous) }
         }
         return previous
+    }
+
+    /// Gradients dropped at each zeroing (`set_to_none`) come into being as the first
+    /// backward of the iteration writes them: `unit`'s, at its first backward task (they
+    /// are freed after the optimizer step).
+    private mutating func writeDroppedGradients(of unit: LoweredUnit, at task: Int) {
+        guard strategy.training.gradientZeroing == .setToNone else { return }
+        var bytes = 0.0
+        for index in Compiler.stateIndices(of: unit, tree: tree, seen: &writtenGradients) {
+            bytes += Compiler.keptGradientBytes(index, strategy: strategy, mesh: mesh, shapes: shapes)
+        }
+        let rounded = Int64(bytes.rounded(.up))
+        tasks[task].allocates += rounded
+        droppedGradientBytes += rounded
     }
 
     /// PyTorch's AccumulateGrad: the micro-batch's gradient added to the kept one (a

@@ -50,6 +50,36 @@ struct GradientZeroingTests {
         #expect(Self.accumulatedBytes(tasks, mb: 1) == 6 * parameters)
     }
 
+    /// Dropped gradients do not exist before the iteration's first backward writes them:
+    /// they leave the persistent memory, each unit's are allocated at its first backward
+    /// task, and all of them are freed with the step, so memory ends where it began; kept
+    /// ones (memset) are persistent. With FSDP the same holds for its whole gradients
+    /// (accumulated unsharded until the last micro-batch).
+    @Test(arguments: [false, true])
+    func droppedGradientsComeWithTheFirstBackwardAndGoWithTheStep(fsdp: Bool) throws {
+        let (_, kept) = try CompileSupport.compile(text: Self.source(zeroing: "memset", fsdp: fsdp), at: "strategies/small/zeroing.strata")
+        let (_, dropped) = try CompileSupport.compile(text: Self.source(zeroing: "set_to_none", fsdp: fsdp),
+                                                      at: "strategies/small/zeroing.strata")
+        let keptProgram = kept.program(of: 0), droppedProgram = dropped.program(of: 0)
+        let gradientBytes = keptProgram.persistentBytes - droppedProgram.persistentBytes
+        // Plain data parallelism keeps 2 bytes a parameter of bf16 gradients, FSDP its whole
+        // bf16 gradients until the last of the two micro-batches reduces them.
+        #expect(gradientBytes == Int64(2 * Double(keptProgram.parameters)), "\(gradientBytes) vs \(keptProgram.parameters)")
+        let tasks = droppedProgram.tasks
+        let firstBackward = try #require(tasks.firstIndex { $0.name.contains("backward mb0") })
+        func optimizerFrees(_ tasks: [GraphTask]) -> Int64 {
+            tasks.reduce(0) { sum, task in
+                if case let .compute(kernel) = task.action, kernel.pass == .optimizer { sum + task.frees } else { sum }
+            }
+        }
+        // Nothing of them before the first backward; their bytes freed with the step.
+        let allocatedBefore = tasks[..<firstBackward].reduce(Int64(0)) { $0 + $1.allocates - $1.frees }
+        let keptBefore = keptProgram.tasks[..<firstBackward].reduce(Int64(0)) { $0 + $1.allocates - $1.frees }
+        #expect(allocatedBefore == keptBefore, "the forward allocates the same either way")
+        #expect(optimizerFrees(tasks) - optimizerFrees(keptProgram.tasks) == gradientBytes, "freed with the step")
+        #expect(tasks.reduce(Int64(0)) { $0 + $1.allocates - $1.frees } == 0, "memory ends where it began")
+    }
+
     @Test func droppedGradientsNeedNoMemsetAndNoFirstAdd() throws {
         let tasks = try Self.tasks(Self.source(zeroing: "set_to_none"))
         #expect(!tasks.contains { $0.name == "gradients zero" })
