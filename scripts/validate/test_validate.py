@@ -313,6 +313,26 @@ class TestTraceTasks(unittest.TestCase):
         self.assertEqual(trace_tasks.memory_after(tasks, samples, "loss forward"),
                          [("loss forward mb0", 12.5), ("loss forward mb1", 26.0)])
 
+    def test_the_peak_is_the_highest_sample_of_the_gpu(self):
+        import contextlib
+        import io
+        trace = {"traceEvents": [
+            {"name": "memory", "ph": "C", "pid": 0, "ts": 10, "args": {"GiB": 4.5}},
+            {"name": "memory", "ph": "C", "pid": 0, "ts": 8416, "args": {"GiB": 4.995}},
+            {"name": "memory", "ph": "C", "pid": 0, "ts": 9000, "args": {"GiB": 4.995}},
+            {"name": "memory", "ph": "C", "pid": 1, "ts": 20, "args": {"GiB": 7.0}},
+        ]}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "t.json")
+            with open(path, "w") as f:
+                json.dump(trace, f)
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                self.assertEqual(trace_tasks.main([path, "--peak"]), 0)
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(trace_tasks.main([path, "--peak", "--gpu", "3"]), 2)
+        self.assertEqual(out.getvalue(), "GPU 0: peak 4.995 GiB at 8.416 ms\n", "the first time it was reached")
+        self.assertIn("no memory samples for GPU 3", err.getvalue())
+
     def test_an_unreadable_trace_is_a_located_error(self):
         with tempfile.TemporaryDirectory() as d:
             missing = os.path.join(d, "missing.json")

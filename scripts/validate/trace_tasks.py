@@ -13,7 +13,8 @@ or `backward`, an op such as `optimizer`): how docs/accuracy.md sums Strata's re
 optimizer. `--memory-after "loss forward"` prints instead the GPU's allocated memory once
 each task whose name holds the words has ended (its frees done, before what starts at that
 instant allocates): after the loss's forward, the figure to set beside run.py's
-`allocated_after_forward_bytes`. Needs no torch. Exit status 2 on a file that cannot be read.
+`allocated_after_forward_bytes`; `--peak` the GPU's highest sample, beside run.py's
+`peak_allocated_bytes`. Needs no torch. Exit status 2 on a file that cannot be read.
 """
 
 import argparse
@@ -111,8 +112,19 @@ def main(argv=None):
                     help="instead, when the tasks of a stream (grad-sync, tp-comm, …) began and ended")
     ap.add_argument("--memory-after", metavar="WORDS", default=None,
                     help='instead, the memory once each compute task whose name holds WORDS ("loss forward") has ended')
+    ap.add_argument("--peak", action="store_true",
+                    help="instead, the GPU's highest memory sample and when it fell (beside run.py's peak_allocated_bytes)")
     args = ap.parse_args(argv)
     try:
+        if args.peak:
+            samples = memory_samples(args.trace, args.gpu)
+            if not samples:
+                print(f"{args.trace}: error: no memory samples for GPU {args.gpu}; give a GPU the trace simulated "
+                      "(folded runs hold one a class; --exact holds all)", file=sys.stderr)
+                return 2
+            at, gib = max(samples, key=lambda s: (s[1], -s[0]))
+            print(f"GPU {args.gpu}: peak {gib:.3f} GiB at {at / 1e3:.3f} ms")
+            return 0
         if args.memory_after:
             points = memory_after(thread_tasks(args.trace, args.gpu, "compute"), memory_samples(args.trace, args.gpu),
                                   args.memory_after)
