@@ -334,6 +334,28 @@ def read_json(path, error, what, fix):
         raise error(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); {fix}") from None
 
 
+def show_saved(paths, lines_of, what, fix, inline=False):
+    """Print the lines `lines_of(value)` gives for the JSON value saved in each of `paths`:
+    after a `path:` line, or with `inline` each after `path: `. Returns 0, or 2 with
+    `path: error: cannot read WHAT (reason); FIX` on stderr for the first file that cannot
+    be read or is not what `lines_of` reads (a missing key, a wrong type)."""
+    import json
+    for path in paths:
+        try:
+            with open(path) as f:
+                lines = lines_of(json.load(f))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            print(f"{path}: error: cannot read {what} ({exc}); {fix}", file=sys.stderr)
+            return 2
+        if inline:
+            for line in lines:
+                print(f"{path}: {line}")
+        else:
+            print(f"{path}:")
+            print("\n".join(lines))
+    return 0
+
+
 def read_table(path):
     """Parse a table written by Table: returns (meta dict, skipped list, header list, rows as dicts)."""
     meta, skipped, header, rows = {}, [], None, []

@@ -151,24 +151,23 @@ def level_lines(out):
     return lines
 
 
+def saved_lines(out):
+    """A saved run's lines (`summary_lines`, its rounds' levels, the paired timings and
+    the siblings), from its JSON, whose CPU keys are strings."""
+    shown = dict(out, loop_us=[{int(c): us for c, us in r.items()} for r in out["loop_us"]],
+                 steal_s={int(c): v for c, v in out.get("steal_s", {}).items()})
+    return summary_lines(shown) + level_lines(shown) + paired_lines(out.get("paired", [])) + sibling_lines(out)
+
+
+def sibling_lines(out):
+    """One line a busy CPU of `--siblings`: the CPUs slow in every sweep beside it."""
+    return [f"[cpus] slow in every sweep while cpu {a} spins: {v if v else 'none'}" for a, v in out.get("siblings", {}).items()]
+
+
 def show(paths):
     """Print each saved run's lines and its rounds' levels; exit status 2 with a located
     error for a file that is not cpu_speed.py's JSON."""
-    for path in paths:
-        try:
-            with open(path) as f:
-                out = json.load(f)
-            shown = dict(out, loop_us=[{int(c): us for c, us in r.items()} for r in out["loop_us"]],
-                         steal_s={int(c): v for c, v in out.get("steal_s", {}).items()})
-            sibling_lines = [f"[cpus] slow in every sweep while cpu {a} spins: {v if v else 'none'}"
-                             for a, v in out.get("siblings", {}).items()]
-            lines = summary_lines(shown) + level_lines(shown) + paired_lines(out.get("paired", [])) + sibling_lines
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            print(f"{path}: error: cannot read a cpu_speed.py result ({exc}); give a file its --out wrote", file=sys.stderr)
-            return 2
-        print(f"{path}:")
-        print("\n".join(lines))
-    return 0
+    return common.show_saved(paths, saved_lines, "a cpu_speed.py result", "give a file its --out wrote")
 
 
 def summary_lines(out):
@@ -356,12 +355,7 @@ def main(argv=None):
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
-    shown = dict(out, loop_us=[{int(c): us for c, us in r.items()} for r in out["loop_us"]],
-                 steal_s={int(c): s for c, s in out["steal_s"].items()})
-    sibling_lines = [f"[cpus] slow in every sweep while cpu {a} spins: {v if v else 'none'}"
-                     for a, v in out.get("siblings", {}).items()]
-    print("\n".join(summary_lines(shown) + level_lines(shown) + paired_lines(out.get("paired", [])) + sibling_lines),
-          flush=True)
+    print("\n".join(saved_lines(out)), flush=True)
     return 0
 
 

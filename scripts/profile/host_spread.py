@@ -124,17 +124,7 @@ def report(out):
 def show(paths):
     """Print the report of each saved run; exit status 2 with a located error for a file
     that cannot be read or is not host_spread.py's JSON."""
-    for path in paths:
-        try:
-            with open(path) as f:
-                lines = report(json.load(f))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            print(f"{path}: error: cannot read a host_spread.py result ({exc}); give a file its --out wrote",
-                  file=sys.stderr)
-            return 2
-        print(f"{path}:")
-        print("\n".join(lines))
-    return 0
+    return common.show_saved(paths, report, "a host_spread.py result", "give a file its --out wrote")
 
 
 def host_scale(path):

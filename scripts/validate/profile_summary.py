@@ -7,8 +7,11 @@ back (`run.py --profile-iterations`) are per iteration already and say over how 
     python3 scripts/validate/profile_summary.py traces/validation/h200-sxm/steady-2026-11-28T21-33/*.rank*.json
 """
 
-import json
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
+import common  # noqa: E402
 
 
 def line(summary):
@@ -27,16 +30,8 @@ def main(argv=None):
     if not paths:
         print("usage: profile_summary.py SUMMARY.json...", file=sys.stderr)
         return 2
-    for path in paths:
-        try:
-            with open(path) as f:
-                text = line(json.load(f))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            print(f"{path}: error: not a run.py profile summary ({exc}); give a PATH.rankR.json that run.py --profile wrote",
-                  file=sys.stderr)
-            return 2
-        print(f"{path}: {text}")
-    return 0
+    return common.show_saved(paths, lambda summary: [line(summary)], "a run.py profile summary",
+                             "give a PATH.rankR.json that run.py --profile wrote", inline=True)
 
 
 if __name__ == "__main__":

@@ -689,7 +689,7 @@ class TestProfileSummaryLine(unittest.TestCase):
                 json.dump({"wall_us": 1.0}, f)
             with contextlib.redirect_stderr(io.StringIO()) as err:
                 self.assertEqual(profile_summary.main([path]), 2)
-        self.assertTrue(err.getvalue().startswith(f"{path}: error: not a run.py profile summary"))
+        self.assertTrue(err.getvalue().startswith(f"{path}: error: cannot read a run.py profile summary"))
 
 
 class TestAttributeKernels(unittest.TestCase):
