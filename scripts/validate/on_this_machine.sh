@@ -9,7 +9,10 @@
 #     then (with 2 or more GPUs) how far apart this machine's processes issue one layer
 #     (scripts/profile/host_spread.py): how much a host-paced plan can move here; and the
 #     plans priced again at the slowest process's host (validate --host-scale), the slow
-#     end of a host-paced plan's range, in OUT/validate-slowest-host.txt.
+#     end of a host-paced plan's range, in OUT/validate-slowest-host.txt; and whether this
+#     machine's CPUs run the host's work at two speeds (scripts/profile/cpu_speed.py: on
+#     the lent H200 machines, about 1.8 times apart, by CPU and moment), which a host table
+#     taken in one process cannot follow (docs/accuracy.md, "The host's two speeds").
 #
 #   scripts/validate/on_this_machine.sh OUT [--tables DIR] [--topology FILE] [--only a,b]
 #       [--iterations 10] [--warmup 3] [--time-limit 540] [--repeats N] [--launches K]
@@ -115,6 +118,13 @@ if [ "$count" -ge 2 ]; then
     spread="not measured (host_spread.py failed; see $out/traces/spread.log)"
   fi
 fi
+# The speeds this machine's CPUs run the host's work at, each CPU in turn, twice (a few
+# seconds). Printed after the table; not fatal.
+if python3 scripts/profile/cpu_speed.py --out "$out/traces/cpus.json" --rounds 2 --repeats 5 > "$out/traces/cpus.log" 2>&1; then
+  cpus=$(python3 scripts/profile/cpu_speed.py --show "$out/traces/cpus.json" | grep "levels:" | sed 's/^\[cpus\] //')
+else
+  cpus="not measured (cpu_speed.py failed; see $out/traces/cpus.log)"
+fi
 # A plan that fails or outlasts --time-limit leaves the others to validate; the exit status
 # says some were missing, after the table of those that ran.
 plans_status=0
@@ -139,6 +149,8 @@ if [ -n "$spread" ]; then
       | tee -a "$out/validate.txt"
   fi
 fi
+echo "the host's speeds on this machine's CPUs (cpu_speed.py, each CPU in turn):" | tee -a "$out/validate.txt"
+echo "$cpus" | sed 's/^/  /' | tee -a "$out/validate.txt"
 if [ "$plans_status" -ne 0 ]; then
   echo "on_this_machine.sh: some plans were not measured (the '# failed:' lines of $out/val/measurements.csv say why); give a larger --time-limit, or the rest with --only" >&2
   exit 1
