@@ -5,9 +5,9 @@
 # traces/h200-sxm. Its launch.py also measures the GPU's gap between a
 # training step's queued kernels (gpu_kernel_gap_training), which the shipped tables read
 # from profiles. ARGS adds options of on_this_machine.sh (--only, --launches). Stops with
-# exit status 3 unless the machine has 4 H200s.
+# exit status 3 unless the machine has GPUS H200s (default 4).
 . "$(dirname "$0")/common.sh"
-require_h200s 4
+require_h200s "${GPUS:-4}"
 nproc; python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.nccl.version())'
 sim=$(scripts/device/unbundle-simulate.sh /tmp/sim) || exit 4
 "$sim" --version || "$sim" --help | head -2
