@@ -512,13 +512,15 @@ struct ProgramBuilder {
             }
             hooked = rootGathers[rootKey] != nil
         }
+        // Every module of the root waits for the root's gather; its bytes are freed once,
+        // after the root's last module (below).
         if root != nil { gather = rootGathers[rootKey].map { (task: $0.task, bytes: 0) } }
         defer {
             // The hooks begin with the unit's gather, or without one its first backward task.
             if hooked, first < tasks.count {
                 tasks[first].hook.startsFSDPUnit = .backward(synchronised: synchronise)
             }
-            if first < tasks.count { writeDroppedGradients(of: unit, at: first) }
+            writeDroppedGradients(of: unit, from: first)
         }
         if unit.recompute.isFull {
             let (count, carried) = recomputedSteps(unit)
@@ -600,7 +602,7 @@ struct ProgramBuilder {
 
     private mutating func weightGradients(_ unit: LoweredUnit, mb: Int, after start: Int?, synchronise: Bool) -> Int? {
         let first = tasks.count
-        defer { if first < tasks.count { writeDroppedGradients(of: unit, at: first) } }
+        defer { writeDroppedGradients(of: unit, from: first) }
         var previous = start
         for case let .op(index, op, _) in unit.steps.reversed() where op.parameters > 0 {
             let work = Work(flops: op.backward.flops / 2, bytes: op.backward.bytes / 2, precision: op.backward.precision)
@@ -614,10 +616,12 @@ struct ProgramBuilder {
     }
 
     /// Gradients dropped at each zeroing (`set_to_none`) come into being as the first
-    /// backward of the iteration writes them: `unit`'s, at its first backward task (they
-    /// are freed after the optimizer step).
-    private mutating func writeDroppedGradients(of unit: LoweredUnit, at task: Int) {
-        guard strategy.training.gradientZeroing == .setToNone else { return }
+    /// backward of the iteration writes them: `unit`'s, at the first compute task of its
+    /// backward emitted from task `first` on (a gather ahead of it may be prefetched early);
+    /// they are freed after the optimizer step.
+    private mutating func writeDroppedGradients(of unit: LoweredUnit, from first: Int) {
+        guard strategy.training.gradientZeroing == .setToNone,
+              let task = tasks[first...].firstIndex(where: { $0.stream == .compute }) else { return }
         var bytes = 0.0
         for index in Compiler.stateIndices(of: unit, tree: tree, seen: &writtenGradients) {
             bytes += Compiler.keptGradientBytes(index, strategy: strategy, mesh: mesh, shapes: shapes)
