@@ -30,6 +30,9 @@ struct LoweredUnit {
     var inputBytes: Int64
     /// Bytes of the activation this unit hands to the next (for pipeline transfers).
     var outputBytes: Int64
+    /// Activation gradients its backward holds at once at its widest (a dense layer's MLP:
+    /// `UnitLowering.denseMLPGradientBytes`), counted from its first backward kernel to its last.
+    var backwardGradientBytes: Int64 = 0
 }
 
 /// Emits the program of one class of GPUs: its pipeline stage's chunks in schedule order,
@@ -521,6 +524,7 @@ struct ProgramBuilder {
                 tasks[first].hook.startsFSDPUnit = .backward(synchronised: synchronise)
             }
             writeDroppedGradients(of: unit, from: first)
+            holdActivationGradients(of: unit, from: first)
         }
         if unit.recompute.isFull {
             let (count, carried) = recomputedSteps(unit)
@@ -613,6 +617,19 @@ struct ProgramBuilder {
             if synchronise { addGradients(index, op, after: previous) }
         }
         return previous
+    }
+
+    /// The activation gradients `unit`'s backward holds at its widest, allocated by its
+    /// first backward kernel emitted from task `first` on (after any recomputation) and
+    /// freed by its last.
+    private mutating func holdActivationGradients(of unit: LoweredUnit, from first: Int) {
+        guard unit.backwardGradientBytes > 0 else { return }
+        let kernels = tasks.indices[first...].filter {
+            if case let .compute(kernel) = tasks[$0].action { kernel.pass != .recompute } else { false }
+        }
+        guard let start = kernels.first, let end = kernels.last else { return }
+        tasks[start].allocates += unit.backwardGradientBytes
+        tasks[end].frees += unit.backwardGradientBytes
     }
 
     /// Gradients dropped at each zeroing (`set_to_none`) come into being as the first

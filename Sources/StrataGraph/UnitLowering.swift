@@ -190,8 +190,25 @@ struct UnitLowering {
         steps.append(.op(index: norm2, op: OpCosts.add("\(tree.modules.path(of: index)).mlp_residual",
                                                         elements: residualTokens * model.hidden, precision: strategy.precision), ring: nil))
         let residual = Int64(Double(residualTokens * model.hidden) * activationBytes)
-        return LoweredUnit(node: index, isLayer: true, steps: steps, recompute: tree.attributes[index].recompute,
-                           inputBytes: residual, outputBytes: residual)
+        var unit = LoweredUnit(node: index, isLayer: true, steps: steps, recompute: tree.attributes[index].recompute,
+                               inputBytes: residual, outputBytes: residual)
+        unit.backwardGradientBytes = denseMLPGradientBytes(mlp, residual: residual)
+        return unit
+    }
+
+    /// The activation gradients a dense layer's backward holds at once, at its widest: the
+    /// residual stream's gradient (kept for the skip path while the MLP's backward runs),
+    /// the gradient of the activation's output and the gradient it writes for each
+    /// expanding product's output (one for GELU's fc1, two for SwiGLU's gate and up), as
+    /// autograd holds them in the activation's backward. Zero for a MoE layer, whose
+    /// experts' widths follow its routing (not counted yet).
+    private func denseMLPGradientBytes(_ mlp: Int, residual: Int64) -> Int64 {
+        let expanding = children(mlp).filter { if case .op(.expand) = tree.modules.nodes[$0].kind { true } else { false } }
+        guard !expanding.isEmpty, case let .gemm(m, n, _)? = expanding.first.map({ op($0) }).flatMap({ step -> OpFamily? in
+            if case let .op(_, op, _) = step { op.family } else { nil }
+        }) else { return 0 }
+        let width = Int64(Double(m * n) * activationBytes)
+        return residual + width * Int64(1 + expanding.count)
     }
 
     private func denseMLP(_ mlp: Int, residualSplit: Bool) -> [LoweredStep] {
