@@ -376,9 +376,8 @@ struct ProgramBuilder {
         let first = tasks.count
         let key = RootKey(chunk: chunk, microBatch: mb)
         if root.beginsForward(at: position) {
-            let members = LoweredUnit(node: unit.node, steps: root.members.flatMap { chunkUnits[chunk][$0].steps },
-                                      recompute: .none, inputBytes: 0, outputBytes: 0)
-            if let gather = gatherParameters(members, label: "forward mb\(mb)", after: start, name: "root") {
+            if let gather = gatherParameters(rootUnit(root, chunk: chunk, node: unit.node), label: "forward mb\(mb)",
+                                             after: start, name: "root") {
                 rootGathers[key] = gather
                 tasks[first].hook.startsFSDPUnit = .forward
             }
@@ -394,6 +393,12 @@ struct ProgramBuilder {
             tasks[last].frees += gathered.bytes
         }
         return previous
+    }
+
+    /// Every module of the root as one unit, for its gathers.
+    private func rootUnit(_ root: FSDPRoot, chunk: Int, node: Int) -> LoweredUnit {
+        LoweredUnit(node: node, steps: root.members.flatMap { chunkUnits[chunk][$0].steps }, recompute: .none,
+                    inputBytes: 0, outputBytes: 0)
     }
 
     private mutating func emitForward(_ step: LoweredStep, mb: Int, pass: Pass, after dependencies: [Int?],
@@ -506,10 +511,9 @@ struct ProgramBuilder {
         var hooked = root == nil && fsdpUnits.contains(unit.node)
         if let root, root.beginsBackward(at: position) {
             if resharded {
-                let members = LoweredUnit(node: unit.node, steps: root.members.flatMap { chunkUnits[chunk][$0].steps },
-                                          recompute: .none, inputBytes: 0, outputBytes: 0)
                 // Issued by the root's pre-backward hook once the forward is done, not ahead of it.
-                if let gathered = gatherParameters(members, label: "backward mb\(mb)", after: start, name: "root", anchored: true) {
+                if let gathered = gatherParameters(rootUnit(root, chunk: chunk, node: unit.node), label: "backward mb\(mb)",
+                                                   after: start, name: "root", anchored: true) {
                     rootGathers[rootKey] = gathered
                 }
             }
