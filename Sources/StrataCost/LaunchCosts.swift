@@ -153,15 +153,17 @@ public struct LaunchCosts: Sendable, Hashable {
 
     /// Whether the host table measured FSDP2's hooks (its `fsdp_unit` rows): without them,
     /// FSDP's gathers and scatters cost a plain op each, as before the rows existed.
-    public var measuresFSDPHooks: Bool { forwardByFamily["fsdp_unit"] != nil }
+    public var measuresFSDPHooks: Bool { fsdpUnitForwardSeconds != nil }
 
-    /// Host seconds FSDP2's hooks cost around one unit's pass (`host.csv`'s `fsdp_unit` rows:
-    /// the runner's LLaMA layer as an FSDP unit, less the same layer without FSDP), the
-    /// gathers, copies and reduce-scatter they issue included; nil without the rows, so that
-    /// a table measured before them prices FSDP as it did. A backward without its
-    /// reduce-scatter (`synchronised` false) takes `fsdp_unit_no_sync` where the table has it.
-    public func fsdpUnitHostSeconds(backward: Bool, synchronised: Bool) -> Double? {
-        guard backward else { return forwardByFamily["fsdp_unit"] }
+    /// Host seconds FSDP2's hooks cost around one unit's forward (`host.csv`'s `fsdp_unit`
+    /// row: the runner's LLaMA layer as an FSDP unit, less the same layer without FSDP), the
+    /// gather and copy-out they issue included; nil without the row, so that a table
+    /// measured before it prices FSDP as it did.
+    public var fsdpUnitForwardSeconds: Double? { forwardByFamily["fsdp_unit"] }
+
+    /// The same around one unit's backward; one without its reduce-scatter (`synchronised`
+    /// false) takes `fsdp_unit_no_sync` where the table has it.
+    public func fsdpUnitBackwardSeconds(synchronised: Bool) -> Double? {
         if !synchronised, let kept = backwardByFamily["fsdp_unit_no_sync"] { return kept }
         return backwardByFamily["fsdp_unit"]
     }

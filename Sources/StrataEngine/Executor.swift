@@ -261,11 +261,11 @@ public struct Executor {
             if fsdpHooks, let unit = tasks[index].hook.startsFSDPUnit {
                 switch unit {
                 case .forward:
-                    let seconds = launch.fsdpUnitHostSeconds(backward: false, synchronised: true) ?? 0
+                    let seconds = launch.fsdpUnitForwardSeconds ?? 0
                     host += seconds
                     facts.host.forward += seconds
                 case let .backward(synchronised):
-                    let seconds = launch.fsdpUnitHostSeconds(backward: true, synchronised: synchronised) ?? 0
+                    let seconds = launch.fsdpUnitBackwardSeconds(synchronised: synchronised) ?? 0
                     host += seconds
                     facts.host.backward += seconds
                 }

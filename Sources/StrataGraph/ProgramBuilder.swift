@@ -76,7 +76,8 @@ struct ProgramBuilder {
         var chunk: Int
         var microBatch: Int
     }
-    /// The ops whose gradients the root reduce-scatters at its post-backward, and those waiting for it.
+    /// The ops whose gradients a root reduce-scatters at its post-backward (every chunk's
+    /// roots' `parameterOps`), and those waiting for it.
     private let rootOps: Set<Int>
     private var rootGradients: GradientBuckets
     /// Dropped gradients (`zero_gradients = set_to_none`): the ops whose gradients the
@@ -100,14 +101,7 @@ struct ProgramBuilder {
         self.rootGradients = GradientBuckets(bucketBytes: strategy.gradientSync.bucketBytes)
         let roots = chunkUnits.map { units in strategy.fsdp.flatMap { FSDPRoot(units: units, unit: $0.unit) } }
         self.roots = roots
-        var rootOps: Set<Int> = []
-        for (chunk, root) in roots.enumerated() {
-            guard let root else { continue }
-            for position in root.members {
-                for case let .op(index, op, _) in chunkUnits[chunk][position].steps where op.parameters > 0 { rootOps.insert(index) }
-            }
-        }
-        self.rootOps = rootOps
+        self.rootOps = roots.reduce(into: []) { $0.formUnion($1?.parameterOps ?? []) }
     }
 
     // MARK: Emission helpers
@@ -799,15 +793,18 @@ struct ProgramBuilder {
 struct FSDPRoot {
     /// Positions of its modules among the chunk's units, in forward order.
     let members: [Int]
+    /// Its modules' ops that hold parameters: their gradients wait for its post-backward.
+    let parameterOps: Set<Int>
 
     /// The root of a chunk's `units`, or nil where it holds no parameters.
     init?(units: [LoweredUnit], unit: FSDPSettings.Unit) {
         let members = units.indices.filter { unit == .model || !units[$0].isLayer }
-        let holdsParameters = members.contains { position in
-            units[position].steps.contains { if case let .op(_, op, _) = $0 { op.parameters > 0 } else { false } }
+        var parameterOps: Set<Int> = []
+        for position in members {
+            for case let .op(index, op, _) in units[position].steps where op.parameters > 0 { parameterOps.insert(index) }
         }
-        guard holdsParameters else { return nil }
-        self.members = members
+        guard !parameterOps.isEmpty else { return nil }
+        (self.members, self.parameterOps) = (members, parameterOps)
     }
 
     /// Its forward begins (and gathers) with this unit.

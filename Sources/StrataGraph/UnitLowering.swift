@@ -204,9 +204,8 @@ struct UnitLowering {
     /// experts' widths follow its routing (not counted yet).
     private func denseMLPGradientBytes(_ mlp: Int, residual: Int64) -> Int64 {
         let expanding = children(mlp).filter { if case .op(.expand) = tree.modules.nodes[$0].kind { true } else { false } }
-        guard !expanding.isEmpty, case let .gemm(m, n, _)? = expanding.first.map({ op($0) }).flatMap({ step -> OpFamily? in
-            if case let .op(_, op, _) = step { op.family } else { nil }
-        }) else { return 0 }
+        guard let first = expanding.first, case let .op(_, product, _) = op(first), case let .gemm(m, n, _) = product.family
+        else { return 0 }
         let width = Int64(Double(m * n) * activationBytes)
         return residual + width * Int64(1 + expanding.count)
     }

@@ -115,7 +115,7 @@ import Testing
                          "gathered, tp \(tp)")
         func gathers(_ graph: ExecutionGraph) -> Int {
             graph.program(of: 0).tasks.filter {
-                $0.name.hasPrefix("layers[0].") || $0.name.contains("layers[0]")
+                $0.name.contains("layers[0]")
             }.filter { if case let .collective(call) = $0.action { call.kind == .allGather } else { false } }.count
         }
         #expect(gathers(gathered) == 4 * 4 && gathers(sliced) == 6 * 4,

@@ -13,9 +13,13 @@
 #                              command as run into traces, then prints its exit status;
 #   host_tables DIR [SECONDS]  this machine's host.csv and launch.csv under DIR/traces
 #                              (host.py within SECONDS, default 120; launch.py within 60),
-#                              their logs DIR/host.log and DIR/launch.log.
+#                              their logs DIR/host.log and DIR/launch.log;
+#   results_dir NAME           sets H to $OUT/NAME and makes it, for a call's results;
+#   pack_results               packs H into $OUT/NAME.tar.gz (what comes back) and lists $OUT.
+# P is the exported validation plans' folder.
 set -x
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
+P=traces/validation/h100-sxm/plans
 
 require_h200s() {
   nvidia-smi --query-gpu="${2:-name,driver_version,clocks.max.sm,power.limit}" --format=csv
@@ -40,4 +44,13 @@ host_tables() {
   mkdir -p "$1/traces"
   profile_table host "$1/traces" "$1/host.log" "${2:-120}"
   profile_table launch "$1/traces" "$1/launch.log" 60
+}
+
+results_dir() {
+  H="$OUT/$1"; mkdir -p "$H"
+}
+
+pack_results() {
+  local name; name=$(basename "$H")
+  tar -C "$OUT" -czf "$OUT/$name.tar.gz" "$name" && rm -rf "$H"; ls -la "$OUT"
 }

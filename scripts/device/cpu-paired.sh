@@ -6,7 +6,7 @@
 # "The host's two speeds"). Stops with exit status 3 unless the machine has 4 H200s.
 . "$(dirname "$0")/common.sh"
 require_h200s 4
-H="$OUT/cp"; mkdir -p "$H"
+results_dir cp
 python3 scripts/profile/cpu_speed.py --out "$H/alone.json" --rounds 2 --repeats 11 --paired "${PAIRED:-40}" > "$H/alone.log" 2>&1
 echo "alone rc=$? at ${SECONDS}s"; grep '^\[cpus\]' "$H/alone.log"
 for i in 0 1 2 3; do
@@ -15,4 +15,4 @@ for i in 0 1 2 3; do
 done
 wait
 echo "four at ${SECONDS}s"; grep -H '^\[cpus\] paired' "$H"/four.*.log
-tar -C "$OUT" -czf "$OUT/cp.tar.gz" cp && rm -rf "$H"; ls -la "$OUT"
+pack_results

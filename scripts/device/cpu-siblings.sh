@@ -7,7 +7,7 @@
 # unless the machine has 4 H200s.
 . "$(dirname "$0")/common.sh"
 require_h200s 4
-H="$OUT/sb"; mkdir -p "$H"
+results_dir sb
 python3 scripts/profile/cpu_speed.py --out "$H/siblings.json" --rounds 1 --repeats 5 \
   --siblings "${ANCHORS:-0,1,2,3,16,31,32,48}" > "$H/siblings.log" 2>&1
 echo "siblings rc=$? at ${SECONDS}s"; grep '^\[cpus\]' "$H/siblings.log"
@@ -19,4 +19,4 @@ for round in 1 2; do
     echo "spread $tag r$round rc=$? at ${SECONDS}s"; grep '^\[spread\]' "$H/spread.$tag.r$round.log"
   done
 done
-tar -C "$OUT" -czf "$OUT/sb.tar.gz" sb && rm -rf "$H"; ls -la "$OUT"
+pack_results

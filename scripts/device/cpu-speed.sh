@@ -10,7 +10,7 @@
 # machine has 4 H200s.
 . "$(dirname "$0")/common.sh"
 require_h200s 4
-H="$OUT/cs"; mkdir -p "$H"
+results_dir cs
 lscpu | grep -E "Model name|^CPU\(s\)|Thread|Core|Socket|NUMA|Hypervisor|MHz" | tee "$H/lscpu.txt"
 cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list /sys/devices/system/cpu/cpu0/topology/core_siblings_list
 python3 scripts/profile/cpu_speed.py --out "$H/cpus.json" --rounds 3 --repeats 11 --layer 3 > "$H/cpus.log" 2>&1
@@ -31,4 +31,4 @@ timeout 200 python3 scripts/validate/run_all.py traces/validation/h100-sxm/plans
 echo "run_all rc=$? at ${SECONDS}s"; tail -3 "$H/b2b.log"
 grep '^cpu' /proc/stat > "$H/stat.after"
 kill $sampler
-tar -C "$OUT" -czf "$OUT/cs.tar.gz" cs && rm -rf "$H"; ls -la "$OUT"
+pack_results

@@ -9,10 +9,9 @@
 # unless the machine has 4 H200s.
 . "$(dirname "$0")/common.sh"
 require_h200s 4
-H="$OUT/fp"; mkdir -p "$H"
+results_dir fp
 host_tables "$H" "${HOST_S:-200}"
 grep -E "fsdp|layer_llama/" "$H/host.log"
-P=traces/validation/h100-sxm/plans
 RUN_TIMEOUT=90
 for round in 1 2; do
   for name in gpt-350m-fsdp4-mb1 gpt-350m-fsdp4; do
@@ -25,4 +24,4 @@ for name in llama-1b-fsdp4 moe-ep2 moe-ep4; do
   run_plan "$H" "$name.b2b" "$P/$name.json" --iterations 10 --warmup 3 --back-to-back --host-speed 5
 done
 echo "done at ${SECONDS}s"
-tar -C "$OUT" -czf "$OUT/fp.tar.gz" fp && rm -rf "$H"; ls -la "$OUT"
+pack_results

@@ -9,10 +9,9 @@
 . "$(dirname "$0")/common.sh"
 require_h200s 4
 python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.nccl.version())'
-H="$OUT/fh"; mkdir -p "$H"
+results_dir fh
 host_tables "$H" "${HOST_S:-200}"
 grep -E "fsdp|layer_llama/" "$H/host.log"
-P=traces/validation/h100-sxm/plans
 RUN_TIMEOUT=90
 for round in 1 2; do
   run_plan "$H" "llama-1b-fsdp4.r$round.b2b" "$P/llama-1b-fsdp4.json" --iterations 10 --warmup 3 --back-to-back
@@ -25,4 +24,4 @@ left=$(( ${BUDGET:-560} - SECONDS ))
   --only "${PLANS:-llama-1b-tp2,llama-1b-tp2-dp2,gpt-350m-ddp4,gpt-350m-ddp2,gpt-350m-zero1-dp4,gpt-350m-1f1b4,gpt-350m-gpipe2,gpt-350m-mb2,llama-1b-base,moe-ep4,moe-ep2,llama-1b-tp4-sp}" \
   > "$H/b2b.log" 2>&1
 echo "run_all rc=$? at ${SECONDS}s"; tail -3 "$H/b2b.log"
-tar -C "$OUT" -czf "$OUT/fh.tar.gz" fh && rm -rf "$H"; ls -la "$OUT"
+pack_results

@@ -8,10 +8,9 @@
 # keeps"). Stops with exit status 3 unless the machine has 4 H200s.
 . "$(dirname "$0")/common.sh"
 require_h200s 4
-H="$OUT/ma"; mkdir -p "$H"
+results_dir ma
 host_tables "$H" "${HOST_S:-200}"
 grep -E "fsdp|layer_llama/" "$H/host.log"
-P=traces/validation/h100-sxm/plans
 RUN_TIMEOUT=90
 for name in gpt-350m-fsdp4-mb1 gpt-350m-fsdp4; do
   run_plan "$H" "$name.b2b" "$P/$name.json" --iterations 10 --warmup 3 --back-to-back --host-speed 5
@@ -22,4 +21,4 @@ for name in ${PLANS:-llama-1b-tp4-sp gpt-350m-1f1b4 llama-1b-tp2 llama-1b-base g
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(sys.argv[1], [round(b / 2**30, 3) for b in r['allocated_after_forward_bytes']], [round(b / 2**30, 3) for b in r['peak_allocated_bytes']])" "$H/$name.memory.json"
 done
 echo "done at ${SECONDS}s"
-tar -C "$OUT" -czf "$OUT/ma.tar.gz" ma && rm -rf "$H"; ls -la "$OUT"
+pack_results

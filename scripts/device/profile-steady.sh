@@ -8,8 +8,7 @@
 # unless the machine has 4 H200s.
 . "$(dirname "$0")/common.sh"
 require_h200s 4
-H="$OUT/st"; mkdir -p "$H"
-P=traces/validation/h100-sxm/plans
+results_dir st
 for round in 1 2; do
   for spec in gpt-350m-mb2 gpt-350m-ddp2 gpt-350m-ddp2:skip gpt-350m-mb1 gpt-350m-ddp4 gpt-350m-zero1-dp4; do
     [ $SECONDS -lt ${BUDGET:-430} ] || break 2
@@ -21,4 +20,4 @@ for round in 1 2; do
   done
 done
 rm -f "$H"/*.trace.json
-tar -C "$OUT" -czf "$OUT/st.tar.gz" st && rm -rf "$H"; ls -la "$OUT"
+pack_results

@@ -9,13 +9,12 @@
 require_h200s 2
 gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | grep -c H200)
 plans=llama-1b-tp2-sp,llama-1b-tp2; [ "$gpus" -ge 4 ] && plans=llama-1b-tp4-sp,$plans
-H="$OUT/sw"; mkdir -p "$H"
+results_dir sw
 python3 scripts/profile/workspace.py --json "$H/workspace.json" 2>&1 | tee "$H/workspace.log"
 host_tables "$H" "${HOST_S:-200}"
-P=traces/validation/h100-sxm/plans
 left=$(( ${BUDGET:-330} - SECONDS ))
 [ "$left" -gt 60 ] && timeout "$left" python3 scripts/validate/run_all.py "$P" --out "$H/b2b" --back-to-back \
   --iterations 10 --warmup 3 --time-limit $(( left - 10 )) --plan-timeout 90 \
   --only "${PLANS:-$plans}" > "$H/b2b.log" 2>&1
 echo "run_all rc=$? at ${SECONDS}s"; tail -4 "$H/b2b.log"
-tar -C "$OUT" -czf "$OUT/sw.tar.gz" sw && rm -rf "$H"; ls -la "$OUT"
+pack_results

@@ -334,6 +334,25 @@ def read_json(path, error, what, fix):
         raise error(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON ({exc.msg}); {fix}") from None
 
 
+def parse_cpulist(text):
+    """'0-3,8,10-11' -> {0, 1, 2, 3, 8, 10, 11} (the kernel's cpulist format)."""
+    cpus = set()
+    for part in text.strip().split(","):
+        part = part.strip()
+        if part:
+            low, _, high = part.partition("-")
+            cpus.update(range(int(low), int(high or low) + 1))
+    return cpus
+
+
+def save_and_print(path, out, lines):
+    """Write `out` as JSON to `path` and print `lines`: how a measuring script ends."""
+    import json
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+    print("\n".join(lines), flush=True)
+
+
 def show_saved(paths, lines_of, what, fix, inline=False):
     """Print the lines `lines_of(value)` gives for the JSON value saved in each of `paths`:
     after a `path:` line, or with `inline` each after `path: `. Returns 0, or 2 with

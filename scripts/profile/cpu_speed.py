@@ -31,7 +31,6 @@ JSON: {"cpus": [...], "loop_us": [{cpu: us} per round], "steal_s": {cpu: s},
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -252,16 +251,12 @@ def paired_rounds(rounds, on_cpu, time_loop=loop_us):
     """[{loop_before_us, fwd_us, bwd_us, loop_after_us}]: host.py's LLaMA layer chain timed
     `rounds` times (one slope each) as host_spread.py times it, the loop timed (3 repeats)
     just before and just after each, on whatever CPU the scheduler gives this process."""
-    import host
-    host.DEVICE = "cpu" if on_cpu else "cuda"
-    runner = common.validation_runner()
-    blocks = host.runner_blocks(runner, "llama", host.alone(runner), host.LAYER_LONG)
-    host.layer_slopes(blocks, 2, busy=False)  # warm-up, as host.py's own chains
-    busy = host.BusyGPU() if not on_cpu else False
+    import host_spread
+    time_layer = host_spread.layer_timer(on_cpu)
     out = []
     for _ in range(rounds):
         before = time_loop(3)
-        (fwd, bwd), = host.layer_slopes(blocks, 1, busy)
+        fwd, bwd = time_layer()
         out.append({"loop_before_us": before, "fwd_us": fwd, "bwd_us": bwd, "loop_after_us": time_loop(3)})
     return out
 
@@ -353,9 +348,7 @@ def main(argv=None):
             return 2
         out["siblings"] = {str(a): v for a, v in siblings(anchors, cpus, args.sibling_sweeps, args.repeats).items()}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(out, f, indent=1)
-    print("\n".join(saved_lines(out)), flush=True)
+    common.save_and_print(args.out, out, saved_lines(out))
     return 0
 
 

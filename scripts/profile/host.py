@@ -381,16 +381,26 @@ def runner_blocks(runner, family, tp, k, ep=None, moe=False, sizes=None, sp=Fals
     return torch.nn.ModuleList(runner.Block(c, rope, i) for i in range(k))
 
 
+def chain_slopes(c, run, repeats, busy, lengths, what):
+    """[(forward us, backward us)] per repeat of one layer in a chain of them: the slope
+    between `lengths` (short, long) of `run(k, x, ahead)`, which times a k-layer chain on
+    the input `x` (`timed_graph` behind `ahead`) from fresh gradients, `x` of the layers'
+    shape `c`, behind a busy GPU (`busy`: True, or the BusyGPU to use; False: from an idle
+    one); `what` names the chain in the BusyGPU's warning."""
+    x = torch.randn(c.local_seq, c.micro_batch, c.hidden, device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
+    ahead = busy if isinstance(busy, BusyGPU) else (BusyGPU() if busy else None)
+    samples = slopes(lambda k: run(k, x, ahead), repeats, lengths)
+    if ahead is not None:
+        ahead.warn(what)
+    return samples
+
+
 def layer_slopes(blocks, repeats, busy=True):
     """[(forward us, backward us)] per repeat of one of `blocks` in a chain of them: the
     slope between LAYER_SHORT and LAYER_LONG layers, each graph built from fresh gradients
     (a first micro-batch, as the chain rows are) on an input of the layers' own shape,
     behind a busy GPU (`busy`: True, or the BusyGPU to use; False: from an idle one)."""
-    c = blocks[0].c
-    x = torch.randn(c.local_seq, c.micro_batch, c.hidden, device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
-    ahead = busy if isinstance(busy, BusyGPU) else (BusyGPU() if busy else None)
-
-    def chain(k):
+    def run(k, x, ahead):
         blocks.zero_grad(set_to_none=True)
 
         def forward():
@@ -399,10 +409,7 @@ def layer_slopes(blocks, repeats, busy=True):
                 y = b(y)
             return y
         return timed_graph(forward, ahead)
-    samples = slopes(chain, repeats, (LAYER_SHORT, LAYER_LONG))
-    if ahead is not None:
-        ahead.warn(f"{len(blocks)} layers")
-    return samples
+    return chain_slopes(blocks[0].c, run, repeats, busy, (LAYER_SHORT, LAYER_LONG), f"{len(blocks)} layers")
 
 
 # An FSDP layer issues more kernels than a plain one (its gather's copy-in, all-gather and
@@ -436,19 +443,12 @@ def fsdp_slopes(chains, repeats, busy=True, sync=True):
     (`fsdp_chains`), timed as `layer_slopes` times plain layers. `sync`: the backward
     reduce-scatters each unit's gradients, as on a step's last micro-batch; without it
     they stay unsharded, as on the micro-batches before (`set_requires_gradient_sync`)."""
-    c = chains[FSDP_SHORT][0].c
-    x = torch.randn(c.local_seq, c.micro_batch, c.hidden, device=DEVICE, dtype=torch.bfloat16).requires_grad_(True)
-    ahead = busy if isinstance(busy, BusyGPU) else (BusyGPU() if busy else None)
-
-    def chain(k):
+    def run(k, x, ahead):
         module = chains[k]
         module.zero_grad(set_to_none=True)
         module.set_requires_gradient_sync(sync)
         return timed_graph(lambda: module(x), ahead)
-    samples = slopes(chain, repeats, (FSDP_SHORT, FSDP_LONG))
-    if ahead is not None:
-        ahead.warn(f"{FSDP_LONG} FSDP layers")
-    return samples
+    return chain_slopes(chains[FSDP_SHORT][0].c, run, repeats, busy, (FSDP_SHORT, FSDP_LONG), f"{FSDP_LONG} FSDP layers")
 
 
 def measure_layers(table, repeats, medians, busy=True):

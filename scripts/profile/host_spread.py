@@ -34,35 +34,36 @@ def slowest_over_median(values):
     return max(values) / middle if middle > 0 else None
 
 
-def layer_rounds(rounds, wait, cpu):
-    """This process's host speed: [(forward us, backward us)] of host.py's LLaMA layer (the
-    runner's own) in a chain behind a busy GPU, one per round, each round started after
-    `wait()` (a barrier with the other processes). On the current CUDA device, or the CPU.
-    run.py --host-speed times its ranks so after their iterations."""
+def layer_timer(cpu):
+    """A function that times host.py's LLaMA layer (the runner's own) once in a chain behind
+    a busy GPU, (forward us, backward us), on the current CUDA device or the CPU; its chain
+    built and warmed up first, as host.py's own chains are."""
     host.DEVICE = "cpu" if cpu else "cuda"
     runner = common.validation_runner()
     blocks = host.runner_blocks(runner, "llama", host.alone(runner), host.LAYER_LONG)
-    host.layer_slopes(blocks, 2, busy=False)  # warm-up, as host.py's own chains
+    host.layer_slopes(blocks, 2, busy=False)  # warm-up
     busy = host.BusyGPU() if not cpu else False
+    return lambda: host.layer_slopes(blocks, 1, busy)[0]
+
+
+def layer_rounds(rounds, wait, cpu):
+    """This process's host speed: [(forward us, backward us)] of host.py's LLaMA layer
+    (`layer_timer`), one per round, each round started after `wait()` (a barrier with the
+    other processes). run.py --host-speed times its ranks so after their iterations."""
+    time_layer = layer_timer(cpu)
     samples = []
     for _ in range(rounds):
         wait()
-        samples.extend(host.layer_slopes(blocks, 1, busy))
+        samples.append(time_layer())
     return samples
 
 
 def parse_cpu_sets(text):
-    """'0-1;32,33' -> [{0, 1}, {32, 33}]: one CPU set a process, ';' between them."""
-    sets = []
-    for part in text.split(";"):
-        cpus = set()
-        for item in part.split(","):
-            low, _, high = item.strip().partition("-")
-            if low:
-                cpus.update(range(int(low), int(high or low) + 1))
-        if not cpus:
-            raise ValueError(f"an empty CPU set in {text!r}")
-        sets.append(cpus)
+    """'0-1;32,33' -> [{0, 1}, {32, 33}]: one CPU set a process (`common.parse_cpulist`),
+    ';' between them."""
+    sets = [common.parse_cpulist(part) for part in text.split(";")]
+    if not all(sets):
+        raise ValueError(f"an empty CPU set in {text!r}")
     return sets
 
 
@@ -194,9 +195,7 @@ def main(argv=None):
     summary = summarize([results[i] for i in range(count)])
     out = {"gpu": "cpu" if args.cpu else torch.cuda.get_device_name(0), "processes": count, "rounds": args.rounds,
            "cpus": [sorted(s) if s else None for s in sets], **summary}
-    with open(args.out, "w") as f:
-        json.dump(out, f, indent=1)
-    print("\n".join(report(out)), flush=True)
+    common.save_and_print(args.out, out, report(out))
     return 0
 
 

@@ -1080,7 +1080,7 @@ def gpu_local_cpus(device):
         props = torch.cuda.get_device_properties(device)
         pci = f"{props.pci_domain_id:04x}:{props.pci_bus_id:02x}:{props.pci_device_id:02x}.0"
         with open(f"/sys/bus/pci/devices/{pci}/local_cpulist") as f:
-            return parse_cpulist(f.read())
+            return common.parse_cpulist(f.read())
     except (AttributeError, OSError, ValueError):
         return None
 
@@ -1098,16 +1098,6 @@ def compact_cpulist(cpus):
     if start is not None:
         runs.append(f"{start}-{last}" if last > start else str(start))
     return ",".join(runs)
-
-
-def parse_cpulist(text):
-    """'0-3,8,10-11' -> {0, 1, 2, 3, 8, 10, 11} (the kernel's cpulist format)."""
-    cpus = set()
-    for part in text.strip().split(","):
-        if part:
-            low, _, high = part.partition("-")
-            cpus.update(range(int(low), int(high or low) + 1))
-    return cpus
 
 
 def bind_to_gpu_cpus(device):
@@ -1516,7 +1506,6 @@ def profile_iteration(runner, sync, path, lean=False, iterations=1):
            if e.get("ph") == "X" and e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset")]
     gpu.sort(key=lambda g: (g[0], g[1]))
     gpu, launched = steady_window(gpu, launched, iterations)
-    steady = max(1, iterations - 1)
     if iterations > 1:  # the launch calls of the kept iterations only
         runtime = [e for e in runtime if e.get("args", {}).get("correlation") in launched]
     if lean and gpu:
@@ -1552,7 +1541,7 @@ def profile_iteration(runner, sync, path, lean=False, iterations=1):
         "by_name": dict(sorted(names.items(), key=lambda kv: -kv[1]["us"])),
     }
     if iterations > 1:
-        summary = per_iteration(summary, steady)
+        summary = per_iteration(summary, iterations - 1)
     with open(path + ".json", "w") as f:
         json.dump(summary, f, indent=1)
     print(profile_summary.line(summary), flush=True)

@@ -1027,7 +1027,7 @@ class TestProfileSummary(unittest.TestCase):
 
     def test_cpulists_read_and_written(self):
         run = load_runner()
-        self.assertEqual(run.parse_cpulist("0-3,8,10-11\n"), {0, 1, 2, 3, 8, 10, 11})
+        self.assertEqual(run.common.parse_cpulist("0-3,8,10-11\n"), {0, 1, 2, 3, 8, 10, 11})
         self.assertEqual(run.compact_cpulist([11, 0, 1, 2, 3, 8, 10]), "0-3,8,10-11")
         self.assertEqual(run.compact_cpulist([]), "")
 
