@@ -1444,7 +1444,8 @@ def steady_window(gpu, launched, iterations):
         return gpu, launched
     marks = [g for g in gpu if SPIN_MARKER in g[2]]
     if len(marks) < 2:
-        raise RuntimeError(f"profiled {iterations} iterations but found {len(marks)} iteration markers")
+        raise RuntimeError(f"profiled {iterations} iterations but found {len(marks)} of their {SPIN_MARKER} markers "
+                           "among the GPU's events; profile without --back-to-back for one synchronised iteration")
     begin = marks[1][0]
     kept = [g for g in gpu if g[0] >= begin and SPIN_MARKER not in g[2]]
     corr = {g[4] for g in kept}
